@@ -1,0 +1,105 @@
+"""Annotation commands: validate, stats, import text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from framing.annotations import validate as validate_files
+from framing.annotations import write_jsonl
+from framing.cli import FramingGroup, app
+from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
+from framing.stats import stats as corpus_stats
+
+
+@app.command()
+def validate(
+    paths: list[Path] = typer.Argument(..., help="JSONL files or folders (searched recursively)."),
+    codebook: Path | None = codebook_option(),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
+) -> None:
+    """Check annotation files and list every problem as file:line: message.
+
+    Example: framing validate data/annotations --codebook data/annotations/codebook.toml
+    """
+    report = validate_files(paths, resolve_codebook(codebook))
+    if format is ReportFormat.json:
+        echo_json(report.to_dict())
+    else:
+        for problem in report.problems:
+            typer.echo(str(problem))
+        typer.echo(report.summary())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def stats(
+    paths: list[Path] = typer.Argument(..., help="JSONL files or folders."),
+    codebook: Path | None = codebook_option(),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Write a label-distribution chart to this PNG file.", dir_okay=False
+    ),
+) -> None:
+    """Count documents, sentences and labels per dimension and split.
+
+    Example: framing stats data/annotations --plot labels.png
+    """
+    result = corpus_stats(paths, resolve_codebook(codebook))
+    if plot is not None:
+        from training.plots import plot_label_distribution, save_figure
+
+        save_figure(plot_label_distribution(result), plot)
+    if format is ReportFormat.json:
+        echo_json(result.to_dict())
+    else:
+        typer.echo(result.to_text())
+        if plot is not None:
+            typer.echo(f"\nwrote {plot}")
+
+
+class _DefaultTextGroup(FramingGroup):
+    """``framing import PATH...`` means ``framing import text PATH...``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["text", *args]
+        return super().parse_args(ctx, args)
+
+
+import_app = typer.Typer(
+    cls=_DefaultTextGroup,
+    help="Import raw articles or other formats as annotation JSONL.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(import_app, name="import")
+
+
+def report_import(result: Any, output: Path) -> None:
+    """Write an import's records atomically and print its counts."""
+    written = write_jsonl(output, result.records)
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    typer.echo(f"wrote {written} records to {output} ({counts})")
+
+
+@import_app.command("text")
+def import_text_cmd(
+    paths: list[Path] = typer.Argument(..., help=".txt files or folders of them."),
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write.", dir_okay=False),
+    codebook: Path | None = codebook_option(),
+) -> None:
+    """Split raw .txt articles into todo sentence records with exact offsets.
+
+    Example: framing import examples/ -o to-annotate.jsonl
+    """
+    from framing.importers.text import import_text
+
+    report_import(import_text(paths, resolve_codebook(codebook)), output)
+
+
+__all__ = ["import_app", "report_import", "TyperGroup"]

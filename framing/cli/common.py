@@ -1,0 +1,40 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from framing.codebook import Codebook, load_codebook
+
+DEFAULT_CODEBOOK = Path("data") / "annotations" / "codebook.toml"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def codebook_option(help: str = "Codebook TOML (default: data/annotations/codebook.toml if present).") -> Any:
+    return typer.Option(None, "--codebook", "-c", help=help, dir_okay=False)
+
+
+def resolve_codebook(path: Path | None, *, required: bool = False) -> Codebook | None:
+    """Load ``path``, or the default codebook when it exists, or None."""
+    if path is not None:
+        return load_codebook(path)
+    if DEFAULT_CODEBOOK.is_file():
+        return load_codebook(DEFAULT_CODEBOOK)
+    if required:
+        from framing.errors import UsageError
+
+        raise UsageError(f"no codebook given and {DEFAULT_CODEBOOK} does not exist (use --codebook)")
+    return None
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
