@@ -43,11 +43,32 @@ STATUSES = ("todo", "done", "skip")
 SPLITS = ("train", "dev", "test")
 RECORD_TYPES = ("sentence", "document")
 SENTENCE_FIELDS = (
-    "type", "id", "doc_id", "text", "sent_index", "start", "end", "annotator", "note",
-    "meta", "status", "split", "suggested", "review",
+    "type",
+    "id",
+    "doc_id",
+    "text",
+    "sent_index",
+    "start",
+    "end",
+    "annotator",
+    "note",
+    "meta",
+    "status",
+    "split",
+    "suggested",
+    "review",
 )
 DOCUMENT_FIELDS = (
-    "type", "doc_id", "title", "text", "annotator", "note", "meta", "status", "split", "review",
+    "type",
+    "doc_id",
+    "title",
+    "text",
+    "annotator",
+    "note",
+    "meta",
+    "status",
+    "split",
+    "review",
 )
 
 Status = Literal["todo", "done", "skip"]
@@ -191,20 +212,13 @@ def collect_files(paths: Iterable[str | Path], *, suffix: str = ".jsonl") -> lis
             if not found:
                 raise InputNotFoundError(f"{path}: folder holds no {suffix} file")
             files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif str(raw) == "-":
+        elif path.is_file() or str(raw) == "-":
             files.append(path)
         else:
             raise InputNotFoundError(f"{path}: no such file or folder")
     if not files:
         raise InputNotFoundError("no input files given")
     return files
-
-
-def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    for number, raw in enumerate(handle, start=1):
-        yield number, raw
 
 
 @dataclass
@@ -214,9 +228,7 @@ class _FileState:
     first_crlf: int | None = None
 
 
-def _decode_lines(
-    path: Path, problems: list[Problem]
-) -> Iterator[tuple[int, str]]:
+def _decode_lines(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str]]:
     """Yield (line number, text) of non-blank lines, reporting encoding problems."""
     name = str(path)
     state = _FileState(name)
@@ -227,13 +239,16 @@ def _decode_lines(
         return
     try:
         empty = True
-        for number, raw in _lines(handle):
+        for number, raw in enumerate(handle, start=1):
             empty = False
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 problems.append(
                     Problem(
-                        name, 1, "file starts with a UTF-8 byte order mark (BOM)",
-                        hint="save the file as UTF-8 without BOM", code="bom",
+                        name,
+                        1,
+                        "file starts with a UTF-8 byte order mark (BOM)",
+                        hint="save the file as UTF-8 without BOM",
+                        code="bom",
                     )
                 )
                 raw = raw[3:]
@@ -249,34 +264,48 @@ def _decode_lines(
             except UnicodeDecodeError as exc:
                 problems.append(
                     Problem(
-                        name, number,
+                        name,
+                        number,
                         f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
-                        hint="re-encode the file as UTF-8", code="encoding",
+                        hint="re-encode the file as UTF-8",
+                        code="encoding",
                     )
                 )
                 continue
             if not line.strip():
                 problems.append(
                     Problem(
-                        name, number, "blank line", hint="remove it",
-                        severity="warning", code="blank-line",
+                        name,
+                        number,
+                        "blank line",
+                        hint="remove it",
+                        severity="warning",
+                        code="blank-line",
                     )
                 )
                 continue
             yield number, line
         if empty:
             problems.append(
-                Problem(name, None, "file is empty", hint="add records or remove the file",
-                        code="empty-file")
+                Problem(
+                    name,
+                    None,
+                    "file is empty",
+                    hint="add records or remove the file",
+                    code="empty-file",
+                )
             )
     finally:
         handle.close()
     if state.crlf_lines:
         problems.append(
             Problem(
-                name, state.first_crlf,
+                name,
+                state.first_crlf,
                 f"Windows (CRLF) line ends on {state.crlf_lines} line(s); accepted",
-                hint="save with LF line ends", severity="warning", code="crlf",
+                hint="save with LF line ends",
+                severity="warning",
+                code="crlf",
             )
         )
 
@@ -363,7 +392,7 @@ class _Checker:
         required = ("id", "doc_id", "text") if kind == "sentence" else ("doc_id",)
         for key in required:
             if key not in data:
-                err(f"missing required field '{key}'", hint=f"add \"{key}\": ...", code="missing")
+                err(f"missing required field '{key}'", hint=f'add "{key}": ...', code="missing")
             elif not isinstance(data[key], str):
                 err(f"'{key}' must be a string, got {_json_type(data[key])}", code="type")
             elif key != "text" and not data[key].strip():
@@ -422,7 +451,7 @@ class _Checker:
                 if dim not in data:
                     err(
                         f"missing label list '{dim}'",
-                        hint=f"add \"{dim}\": [] when no label applies",
+                        hint=f'add "{dim}": [] when no label applies',
                         code="missing",
                     )
         if kind == "sentence" and "suggested" in data:
@@ -453,8 +482,7 @@ class _Checker:
                 if doc_id in self.document_ids:
                     first = self.document_ids[doc_id]
                     err(
-                        f"duplicate document record '{doc_id}' "
-                        f"(first at {first[0]}:{first[1]})",
+                        f"duplicate document record '{doc_id}' (first at {first[0]}:{first[1]})",
                         hint="keep one document record per doc_id",
                         code="duplicate-id",
                     )
@@ -476,13 +504,15 @@ class _Checker:
         if value and status == "todo":
             err(
                 f"'{dim}' has labels on a 'todo' record",
-                hint="set \"status\": \"done\" once annotated, or empty the list",
+                hint='set "status": "done" once annotated, or empty the list',
                 code="labels-on-todo",
             )
         seen: set[str] = set()
         for label in value:
             if label in seen:
-                warn(f"label '{label}' listed twice in '{dim}'", hint="remove one", code="dup-label")
+                warn(
+                    f"label '{label}' listed twice in '{dim}'", hint="remove one", code="dup-label"
+                )
             seen.add(label)
             if self.dimensions is None or label in self.label_sets[dim]:
                 continue
@@ -490,7 +520,7 @@ class _Checker:
             if elsewhere:
                 err(
                     f"label '{label}' belongs to dimension '{elsewhere[0]}', not '{dim}'",
-                    hint=f"move it to \"{elsewhere[0]}\"",
+                    hint=f'move it to "{elsewhere[0]}"',
                     code="unknown-label",
                 )
             else:
@@ -520,7 +550,9 @@ class _Checker:
         if start is None and end is None:
             return
         if start is None or end is None:
-            err("'start' and 'end' go together", hint="give both offsets or neither", code="offsets")
+            err(
+                "'start' and 'end' go together", hint="give both offsets or neither", code="offsets"
+            )
             return
         if not (_is_int(start) and _is_int(end) and 0 <= start <= end):
             err(
@@ -588,8 +620,11 @@ def _parse(line: str, path: str, number: int) -> tuple[Any, Problem | None]:
         return json.loads(line), None
     except json.JSONDecodeError as exc:
         return None, Problem(
-            path, number, f"invalid JSON: {exc.msg} at column {exc.colno}",
-            hint="each line must be one complete JSON object", code="json",
+            path,
+            number,
+            f"invalid JSON: {exc.msg} at column {exc.colno}",
+            hint="each line must be one complete JSON object",
+            code="json",
         )
     except RecursionError:
         return None, Problem(path, number, "invalid JSON: nested too deeply", code="json")
@@ -659,9 +694,7 @@ def validate(paths: Sequence[str | Path], codebook: Codebook | None = None) -> V
     return report
 
 
-def iter_records(
-    paths: Sequence[str | Path], codebook: Codebook | None = None
-) -> Iterator[Record]:
+def iter_records(paths: Sequence[str | Path], codebook: Codebook | None = None) -> Iterator[Record]:
     """Stream the records of annotation files, in file order.
 
     Warnings (CRLF line ends, blank lines) are ignored; the first error raises.

@@ -46,15 +46,37 @@ __all__ = ["Codebook", "Dimension", "Label", "load_codebook", "did_you_mean"]
 #: Record fields of the annotation format; a dimension may not use one of these names.
 RESERVED_FIELDS = frozenset(
     {
-        "type", "id", "doc_id", "text", "title", "sent_index", "start", "end", "annotator",
-        "note", "meta", "status", "split", "suggested", "review",
+        "type",
+        "id",
+        "doc_id",
+        "text",
+        "title",
+        "sent_index",
+        "start",
+        "end",
+        "annotator",
+        "note",
+        "meta",
+        "status",
+        "split",
+        "suggested",
+        "review",
     }
 )
 _DIMENSION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([-+.][0-9A-Za-z.-]+)?$")
 _TOP_KEYS = ("version", "name", "description", "guidelines", "dimensions")
 _DIMENSION_KEYS = ("id", "name", "description", "labels")
-_LABEL_KEYS = ("id", "name", "definition", "include", "exclude", "examples", "near_misses", "parent")
+_LABEL_KEYS = (
+    "id",
+    "name",
+    "definition",
+    "include",
+    "exclude",
+    "examples",
+    "near_misses",
+    "parent",
+)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

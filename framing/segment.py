@@ -105,6 +105,7 @@ _DATELINE = re.compile(
     r"|(?:-{1,2}|[–—])(?=[ ])"  # MOSCOW —
     r")"
 )
+_TIME_ZONE = re.compile(r"[A-Z]{2,4}\b(?![.'’])|[A-Z]\w*[ ]time\b")
 _SPEECH_TAG = re.compile(
     r"(?:[A-Z][\w'’.-]*[ ]){1,4}"
     r"(?:said|says|asked|asks|added|adds|told\s+\w+|wrote|writes|replied|noted|stressed|"
@@ -118,49 +119,28 @@ _TITLE = 1  # never ends a sentence: Mr. Putin
 _NUMBER = 2  # no boundary before a digit: No. 5
 _AMBIGUOUS = 3  # boundary only before a typical sentence opener: in the U.S. The ...
 _INITIAL = 4  # one-letter initial: George W. Bush
+_CLOCK = 5  # a.m./p.m.: boundary before a capital unless a time zone follows (4 p.m. GMT)
 
 _ABBREV: dict[str, int] = {}
-for _w in (
-    "Mr Mrs Ms Messrs Mmes Dr Drs Prof Gen Gens Lt Col Maj Capt Cpt Cmdr Cdr Adm Brig Sgt "
-    "Cpl Pvt Sen Sens Rep Reps Gov Govs Pres Rev Hon Amb Atty Supt Insp Sec Secy Gov Mt Ft "
-    "Rt Fr Sra Mme Mlle vs v cf e.g i.e approx ca incl esp viz Ph.D"
-).split():
+for _w in ["Mr", "Mrs", "Ms", "Messrs", "Mmes", "Dr", "Drs", "Prof", "Gen", "Gens", "Lt", "Col", "Maj", "Capt", "Cpt", "Cmdr", "Cdr", "Adm", "Brig", "Sgt", "Cpl", "Pvt", "Sen", "Sens", "Rep", "Reps", "Gov", "Govs", "Pres", "Rev", "Hon", "Amb", "Atty", "Supt", "Insp", "Sec", "Secy", "Gov", "Mt", "Ft", "Rt", "Fr", "Sra", "Mme", "Mlle", "vs", "v", "cf", "e.g", "i.e", "approx", "ca", "incl", "esp", "viz", "Ph.D"]:
     _ABBREV[_w] = _TITLE
-for _w in "No Nos no nos Art Arts Fig Figs Vol Vols p pp Para Ch Op Nr".split():
+for _w in ["No", "Nos", "no", "nos", "Art", "Arts", "Fig", "Figs", "Vol", "Vols", "p", "pp", "Para", "Ch", "Op", "Nr"]:
     _ABBREV[_w] = _NUMBER
-for _w in (
-    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Co Corp Cos Ltd Bros LLC Jr Sr "
-    "St Ave Blvd Rd Sq Univ Assn Est est etc al ibid Mon Tue Tues Wed Thu Thur Thurs Fri "
-    "Sat Sun mln bln bn tn min sec hr hrs Dept"
-).split():
+for _w in ["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Inc", "Co", "Corp", "Cos", "Ltd", "Bros", "LLC", "Jr", "Sr", "St", "Ave", "Blvd", "Rd", "Sq", "Univ", "Assn", "Est", "est", "al", "ibid", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun", "mln", "bln", "bn", "tn", "min", "sec", "hr", "hrs", "Dept"]:
     _ABBREV[_w] = _AMBIGUOUS
+for _w in ("a.m", "p.m", "A.M", "P.M"):
+    _ABBREV[_w] = _CLOCK
 del _w
 
 #: Words that typically open a sentence; after an ambiguous abbreviation they signal a
 #: boundary (``in the U.S. The``), any other word does not (``the U.S. Senate``).
 _OPENERS = frozenset(
-    """
-    The A An This That These Those There Here It Its He She We They I You His Her Our Their
-    My Your But And Or So Yet Nor In On At For With Without After Before During As When
-    While Whereas If Although Though Because Since Until However Meanwhile Moreover
-    Furthermore Nevertheless Nonetheless Still Also Then Now Thus Therefore Instead Indeed
-    Earlier Later Last Next Today Yesterday Tomorrow Tonight According Some Many Most
-    Several All Both Each Every No None Other Others Such What Why How Who Where Which
-    Whether Despite Under Over From By To Of One Two Three Four Five Six Seven Eight Nine
-    Ten Not Only Even Just Yes Neither Either Another Few
-    """.split()
+    ["The", "A", "An", "This", "That", "These", "Those", "There", "Here", "It", "Its", "He", "She", "We", "They", "I", "You", "His", "Her", "Our", "Their", "My", "Your", "But", "And", "Or", "So", "Yet", "Nor", "In", "On", "At", "For", "With", "Without", "After", "Before", "During", "As", "When", "While", "Whereas", "If", "Although", "Though", "Because", "Since", "Until", "However", "Meanwhile", "Moreover", "Furthermore", "Nevertheless", "Nonetheless", "Still", "Also", "Then", "Now", "Thus", "Therefore", "Instead", "Indeed", "Earlier", "Later", "Last", "Next", "Today", "Yesterday", "Tomorrow", "Tonight", "According", "Some", "Many", "Most", "Several", "All", "Both", "Each", "Every", "No", "None", "Other", "Others", "Such", "What", "Why", "How", "Who", "Where", "Which", "Whether", "Despite", "Under", "Over", "From", "By", "To", "Of", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Not", "Only", "Even", "Just", "Yes", "Neither", "Either", "Another", "Few"]
 )
 
 #: Line-final words after which a line break is a hard wrap, not a sentence end.
 _CONTINUE_WORDS = frozenset(
-    """
-    a an the and or but nor of to in on at by for with from into onto upon as than that
-    which who whom whose where when while if because although though after before about
-    over under between against amid among during including per via is are was were be
-    been being has have had will would could should can may might must not its their his
-    her our your my this these those said says told say very more most such so also both
-    either neither whether mr mrs ms dr
-    """.split()
+    ["a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "upon", "as", "than", "that", "which", "who", "whom", "whose", "where", "when", "while", "if", "because", "although", "though", "after", "before", "about", "over", "under", "between", "against", "amid", "among", "during", "including", "per", "via", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would", "could", "should", "can", "may", "might", "must", "not", "its", "their", "his", "her", "our", "your", "my", "this", "these", "those", "said", "says", "told", "say", "very", "more", "most", "such", "so", "also", "both", "either", "neither", "whether", "mr", "mrs", "ms", "dr"]
 )
 
 
@@ -183,13 +163,13 @@ def _abbrev_kind(tok: str) -> int:
 
 def _has_quote(close: str) -> bool:
     """Whether a run of closing characters contains a quotation mark."""
-    return bool(close) and not close.strip(")]")
+    return bool(close.strip(")]"))
 
 
 def _opens_sentence(text: str, q: int) -> bool:
     """Whether the word at ``q`` is a typical sentence opener (or an opening quote)."""
     c = text[q]
-    if c in "\"“‘«(['":
+    if c in "\"“‘«'":
         return True
     m = _NEXT_WORD.match(text, q)
     if m is None:
@@ -283,6 +263,9 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                         continue
                 elif kind == _INITIAL:
                     if not _opens_sentence(text, q):
+                        continue
+                elif kind == _CLOCK:
+                    if c.isdigit() or _TIME_ZONE.match(text, q):
                         continue
                 elif kind == _AMBIGUOUS:
                     if c.isdigit() or (not newline and not _opens_sentence(text, q)):

@@ -107,9 +107,7 @@ class CorpusStats:
                 cells = " | ".join(str(d.by_split.get(s, {}).get(label, 0)) for s in splits)
                 out.append(f"| `{label}` | {d.counts.get(label, 0)} | {cells} |")
             none = d.labels_per_sentence.get(0, 0)
-            cells = " | ".join(
-                str(self.splits.get(s, 0)) for s in splits
-            )
+            cells = " | ".join(str(self.splits.get(s, 0)) for s in splits)
             out.append(f"| *(sentences)* | {self.sentences_done} | {cells} |")
             out.append(f"| *(no {dim} label)* | {none} |" + " |" * len(splits))
             out.append("")
@@ -160,9 +158,9 @@ def stats(paths: Sequence[str | Path], codebook: Codebook | None = None) -> Corp
             continue
         split = record.split or doc_split.get(record.doc_id) or "unsplit"
         splits[split] += 1
-        for dim, labels in record.labels.items():
+        for dim, given in record.labels.items():
             d = dims.setdefault(dim, DimensionStats([]))
-            for label in labels:
+            for label in given:
                 if label not in d.labels:
                     d.labels.append(label)
         for dim, d in dims.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -65,7 +64,7 @@ def stats(
 class _DefaultTextGroup(FramingGroup):
     """``framing import PATH...`` means ``framing import text PATH...``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["text", *args]
         return super().parse_args(ctx, args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,14 @@ from framing.codebook import Codebook, load_codebook
 DEFAULT_CODEBOOK = Path("data") / "annotations" / "codebook.toml"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-def codebook_option(help: str = "Codebook TOML (default: data/annotations/codebook.toml if present).") -> Any:
+def codebook_option(
+    help: str = "Codebook TOML (default: data/annotations/codebook.toml if present).",
+) -> Any:
     return typer.Option(None, "--codebook", "-c", help=help, dir_okay=False)
 
 
@@ -32,7 +34,9 @@ def resolve_codebook(path: Path | None, *, required: bool = False) -> Codebook |
     if required:
         from framing.errors import UsageError
 
-        raise UsageError(f"no codebook given and {DEFAULT_CODEBOOK} does not exist (use --codebook)")
+        raise UsageError(
+            f"no codebook given and {DEFAULT_CODEBOOK} does not exist (use --codebook)"
+        )
     return None
 
 

@@ -59,7 +59,9 @@ def split_title(text: str) -> tuple[str | None, str]:
     return match.group(1), text[match.end() :]
 
 
-def read_article(path: str | Path, *, doc_id: str | None = None, title_rule: bool = True) -> Article:
+def read_article(
+    path: str | Path, *, doc_id: str | None = None, title_rule: bool = True
+) -> Article:
     """Read a UTF-8 text file as an :class:`Article`.
 
     Raises
@@ -90,8 +92,12 @@ def article_records(
     meta = {"source": Path(article.source).name} if article.source else {}
     records: list[Sentence | Document] = [
         Document(
-            doc_id=article.doc_id, title=article.title, text=article.text, status="todo",
-            labels=dict(empty), meta=meta,
+            doc_id=article.doc_id,
+            title=article.title,
+            text=article.text,
+            status="todo",
+            labels=dict(empty),
+            meta=meta,
         )
     ]
     for index, (start, end) in enumerate(split_sentences(article.text), start=1):
@@ -124,9 +130,7 @@ def _doc_ids(files: Sequence[Path]) -> list[str]:
     return ids
 
 
-def import_text(
-    paths: Sequence[str | Path], codebook: Codebook | None = None
-) -> ImportResult:
+def import_text(paths: Sequence[str | Path], codebook: Codebook | None = None) -> ImportResult:
     """Import ``.txt`` articles (files or folders, recursively) as ``todo`` records.
 
     Document ids are the file names without ``.txt`` (made unique with ``-2``,
