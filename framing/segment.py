@@ -158,6 +158,10 @@ def _abbrev_kind(tok: str) -> int:
         return _AMBIGUOUS
     if tok.isupper() and tok.isalpha():
         return _ABBREV.get(tok.capitalize(), 0)
+    if "-" in tok:  # Ex-Sen., Lt.-Gen.
+        head = tok.rsplit("-", 1)[1]
+        if head and head != tok:
+            return _abbrev_kind(head)
     return 0
 
 

@@ -25,6 +25,7 @@ class DimensionStats:
     labels_per_sentence: dict[int, int] = field(default_factory=dict)
     cooccurrence: dict[tuple[str, str], int] = field(default_factory=dict)
     document_counts: dict[str, int] = field(default_factory=dict)
+    unlabelled_by_split: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class DimensionStats:
                 for pair, n in sorted(self.cooccurrence.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             "document_counts": self.document_counts,
+            "unlabelled_by_split": self.unlabelled_by_split,
         }
 
 
@@ -99,17 +101,31 @@ class CorpusStats:
     def to_markdown(self) -> str:
         """Label counts per split as Markdown tables (for data cards)."""
         splits = sorted(self.splits)
+
+        def row(cells: list[object]) -> str:
+            return "| " + " | ".join(str(c) for c in cells) + " |"
+
         out = []
         for dim, d in self.dimensions.items():
-            out.append(f"| {dim} | total | " + " | ".join(splits) + " |")
-            out.append("|---|---:|" + "---:|" * len(splits))
+            out.append(row([dim, "total", *splits]))
+            out.append("|---|" + "---:|" * (1 + len(splits)))
             for label in d.labels:
-                cells = " | ".join(str(d.by_split.get(s, {}).get(label, 0)) for s in splits)
-                out.append(f"| `{label}` | {d.counts.get(label, 0)} | {cells} |")
-            none = d.labels_per_sentence.get(0, 0)
-            cells = " | ".join(str(self.splits.get(s, 0)) for s in splits)
-            out.append(f"| *(sentences)* | {self.sentences_done} | {cells} |")
-            out.append(f"| *(no {dim} label)* | {none} |" + " |" * len(splits))
+                by_split = [d.by_split.get(s, {}).get(label, 0) for s in splits]
+                out.append(row([f"`{label}`", d.counts.get(label, 0), *by_split]))
+            out.append(
+                row(
+                    ["*(sentences)*", self.sentences_done, *[self.splits.get(s, 0) for s in splits]]
+                )
+            )
+            out.append(
+                row(
+                    [
+                        f"*(no {dim} label)*",
+                        d.labels_per_sentence.get(0, 0),
+                        *[d.unlabelled_by_split.get(s, 0) for s in splits],
+                    ]
+                )
+            )
             out.append("")
         return "\n".join(out)
 
@@ -167,6 +183,8 @@ def stats(paths: Sequence[str | Path], codebook: Codebook | None = None) -> Corp
             labels = sorted(set(record.labels.get(dim, ())))
             d.labels_per_sentence[len(labels)] = d.labels_per_sentence.get(len(labels), 0) + 1
             bucket = d.by_split.setdefault(split, {})
+            if not labels:
+                d.unlabelled_by_split[split] = d.unlabelled_by_split.get(split, 0) + 1
             for label in labels:
                 d.counts[label] = d.counts.get(label, 0) + 1
                 bucket[label] = bucket.get(label, 0) + 1

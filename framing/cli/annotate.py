@@ -6,12 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from framing.annotations import validate as validate_files
 from framing.annotations import write_jsonl
 from framing.cli import FramingGroup, app
-from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
+from framing.cli.common import (
+    ReportFormat,
+    StatsFormat,
+    codebook_option,
+    echo_json,
+    resolve_codebook,
+)
 from framing.stats import stats as corpus_stats
 
 
@@ -39,7 +44,7 @@ def validate(
 def stats(
     paths: list[Path] = typer.Argument(..., help="JSONL files or folders."),
     codebook: Path | None = codebook_option(),
-    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
+    format: StatsFormat = typer.Option(StatsFormat.text, "--format", "-f", help="Output format."),
     plot: Path | None = typer.Option(
         None, "--plot", help="Write a label-distribution chart to this PNG file.", dir_okay=False
     ),
@@ -53,8 +58,10 @@ def stats(
         from training.plots import plot_label_distribution, save_figure
 
         save_figure(plot_label_distribution(result), plot)
-    if format is ReportFormat.json:
+    if format is StatsFormat.json:
         echo_json(result.to_dict())
+    elif format is StatsFormat.markdown:
+        typer.echo(result.to_markdown())
     else:
         typer.echo(result.to_text())
         if plot is not None:
@@ -101,4 +108,4 @@ def import_text_cmd(
     report_import(import_text(paths, resolve_codebook(codebook)), output)
 
 
-__all__ = ["import_app", "report_import", "TyperGroup"]
+__all__ = ["import_app", "report_import"]

@@ -19,6 +19,12 @@ class ReportFormat(StrEnum):
     json = "json"
 
 
+class StatsFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 def codebook_option(
     help: str = "Codebook TOML (default: data/annotations/codebook.toml if present).",
 ) -> Any:
