@@ -16,9 +16,11 @@ to a temporary file in the target folder, which then replaces the target.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -353,13 +355,56 @@ class ValidationReport:
         }
 
 
+IdMode = Literal["exact", "hashes", "none"]
+
+
+def _id_hash(value: str) -> int:
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+class _IdIndex:
+    """Remembers ids to find duplicates.
+
+    ``exact`` keeps every id with its location and reports a duplicate at once.
+    ``hashes`` keeps 8 bytes per id and only says, after the pass, which hashes
+    repeat (a second pass then locates them): for files larger than memory.
+    ``none`` keeps nothing.
+    """
+
+    def __init__(self, mode: IdMode) -> None:
+        self.mode = mode
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.hashes = array("q")
+
+    def add(self, value: str, path: str, line: int) -> tuple[str, int] | None:
+        """Record ``value``; return where it was first seen if that is known now."""
+        if self.mode == "exact":
+            first = self.seen.get(value)
+            if first is None:
+                self.seen[value] = (path, line)
+            return first
+        if self.mode == "hashes":
+            self.hashes.append(_id_hash(value))
+        return None
+
+    def repeated_hashes(self) -> set[int]:
+        import numpy as np
+
+        if len(self.hashes) < 2:
+            return set()
+        values = np.sort(np.frombuffer(self.hashes, dtype=np.int64))
+        repeated = values[1:][values[1:] == values[:-1]]
+        return {int(v) for v in np.unique(repeated)}
+
+
 class _Checker:
     """Checks records one at a time; keeps only ids and the current document's text."""
 
-    def __init__(self, codebook: Codebook | None) -> None:
+    def __init__(self, codebook: Codebook | None, ids: IdMode = "exact") -> None:
         self.codebook = codebook
-        self.sentence_ids: dict[str, tuple[str, int]] = {}
-        self.document_ids: dict[str, tuple[str, int]] = {}
+        self.sentence_ids = _IdIndex(ids)
+        self.document_ids = _IdIndex(ids)
         self.current_doc: tuple[str, str] | None = None  # (doc_id, text)
         if codebook is not None:
             self.dimensions: dict[str, tuple[str, ...]] | None = {
@@ -464,31 +509,19 @@ class _Checker:
         if kind == "sentence":
             sid = data.get("id")
             if isinstance(sid, str) and sid:
-                if sid in self.sentence_ids:
-                    first = self.sentence_ids[sid]
-                    err(
-                        f"duplicate id '{sid}' (first used at {first[0]}:{first[1]})",
-                        hint="ids must be unique across the corpus",
-                        code="duplicate-id",
-                    )
+                first = self.sentence_ids.add(sid, path, line)
+                if first is not None:
+                    problems.append(_duplicate_sentence(sid, path, line, first))
                     ok = False
-                else:
-                    self.sentence_ids[sid] = (path, line)
             if ok:
                 record = Sentence.from_dict(data)
         else:
             doc_id = data.get("doc_id")
             if isinstance(doc_id, str) and doc_id:
-                if doc_id in self.document_ids:
-                    first = self.document_ids[doc_id]
-                    err(
-                        f"duplicate document record '{doc_id}' (first at {first[0]}:{first[1]})",
-                        hint="keep one document record per doc_id",
-                        code="duplicate-id",
-                    )
+                first = self.document_ids.add(doc_id, path, line)
+                if first is not None:
+                    problems.append(_duplicate_document(doc_id, path, line, first))
                     ok = False
-                else:
-                    self.document_ids[doc_id] = (path, line)
                 text = data.get("text")
                 self.current_doc = (doc_id, text) if isinstance(text, str) else None
             if ok:
@@ -582,6 +615,52 @@ class _Checker:
                 )
 
 
+def _duplicate_sentence(sid: str, path: str, line: int, first: tuple[str, int]) -> Problem:
+    return Problem(
+        path,
+        line,
+        f"duplicate id '{sid}' (first used at {first[0]}:{first[1]})",
+        hint="ids must be unique across the corpus",
+        code="duplicate-id",
+    )
+
+
+def _duplicate_document(doc_id: str, path: str, line: int, first: tuple[str, int]) -> Problem:
+    return Problem(
+        path,
+        line,
+        f"duplicate document record '{doc_id}' (first at {first[0]}:{first[1]})",
+        hint="keep one document record per doc_id",
+        code="duplicate-id",
+    )
+
+
+def _locate_duplicates(
+    files: Sequence[Path], sentence_hashes: set[int], document_hashes: set[int]
+) -> list[Problem]:
+    """Second pass of :func:`validate`: name both places of each repeated id."""
+    problems: list[Problem] = []
+    first_sentence: dict[str, tuple[str, int]] = {}
+    first_document: dict[str, tuple[str, int]] = {}
+    for path in files:
+        for number, line in _decode_lines(path, []):
+            data, problem = _parse(line, str(path), number)
+            if problem is not None or not isinstance(data, dict):
+                continue
+            is_document = data.get("type", "sentence") == "document"
+            key = "doc_id" if is_document else "id"
+            hashes = document_hashes if is_document else sentence_hashes
+            firsts = first_document if is_document else first_sentence
+            value = data.get(key)
+            if not isinstance(value, str) or not value or _id_hash(value) not in hashes:
+                continue
+            first = firsts.setdefault(value, (str(path), number))
+            if first != (str(path), number):
+                make = _duplicate_document if is_document else _duplicate_sentence
+                problems.append(make(value, str(path), number, first))
+    return problems
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -631,10 +710,9 @@ def _parse(line: str, path: str, number: int) -> tuple[Any, Problem | None]:
 
 
 def _scan(
-    paths: Sequence[str | Path], codebook: Codebook | None
+    paths: Sequence[str | Path], checker: _Checker
 ) -> Iterator[tuple[str | None, Record | None, list[Problem]]]:
     """Yield (record type or None, record or None when invalid, problems) per line."""
-    checker = _Checker(codebook)
     for path in collect_files(paths):
         file_problems: list[Problem] = []
         for number, line in _decode_lines(path, file_problems):
@@ -681,14 +759,21 @@ def validate(paths: Sequence[str | Path], codebook: Codebook | None = None) -> V
     >>> [str(p).split(": ", 1)[1] for p in validate([f]).problems]
     ['error: empty text (remove the record or restore its sentence)']
     """
-    files = [str(p) for p in collect_files(paths)]
+    paths_found = collect_files(paths)
+    files = [str(p) for p in paths_found]
     report = ValidationReport(files=files)
-    for kind, _record, problems in _scan(paths, codebook):
+    # Ids are kept as 8-byte hashes so that memory stays small on very large files;
+    # repeated ones are located by a second pass, which runs only when there are any.
+    checker = _Checker(codebook, ids="hashes")
+    for kind, _record, problems in _scan(paths, checker):
         report.problems.extend(problems)
         if kind == "sentence":
             report.sentences += 1
         elif kind == "document":
             report.documents += 1
+    repeated = checker.sentence_ids.repeated_hashes(), checker.document_ids.repeated_hashes()
+    if repeated[0] or repeated[1]:
+        report.problems.extend(_locate_duplicates(paths_found, *repeated))
     order = {name: i for i, name in enumerate(files)}
     report.problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line or 0))
     return report
@@ -698,13 +783,15 @@ def iter_records(paths: Sequence[str | Path], codebook: Codebook | None = None) 
     """Stream the records of annotation files, in file order.
 
     Warnings (CRLF line ends, blank lines) are ignored; the first error raises.
+    Memory stays constant whatever the file size: ids are not remembered, so
+    duplicate ids are not detected here (:func:`validate` and :func:`read_corpus` do).
 
     Raises
     ------
     AnnotationError
         At the first malformed record, naming its file and line.
     """
-    for _kind, record, problems in _scan(paths, codebook):
+    for _kind, record, problems in _scan(paths, _Checker(codebook, ids="none")):
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise AnnotationError(
@@ -756,7 +843,7 @@ def read_corpus(paths: Sequence[str | Path], codebook: Codebook | None = None) -
     documents: dict[str, Document] = {}
     errors: list[Problem] = []
     files = [str(p) for p in collect_files(paths)]
-    for _kind, record, problems in _scan(paths, codebook):
+    for _kind, record, problems in _scan(paths, _Checker(codebook, ids="exact")):
         errors.extend(p for p in problems if p.severity == "error")
         if isinstance(record, Sentence):
             sentences.append(record)

@@ -121,12 +121,25 @@ _AMBIGUOUS = 3  # boundary only before a typical sentence opener: in the U.S. Th
 _INITIAL = 4  # one-letter initial: George W. Bush
 _CLOCK = 5  # a.m./p.m.: boundary before a capital unless a time zone follows (4 p.m. GMT)
 
+def _words(spaced: str) -> list[str]:
+    """Split a whitespace-separated word list (keeps the lexicon below readable)."""
+    return spaced.split()
+
+
 _ABBREV: dict[str, int] = {}
-for _w in ["Mr", "Mrs", "Ms", "Messrs", "Mmes", "Dr", "Drs", "Prof", "Gen", "Gens", "Lt", "Col", "Maj", "Capt", "Cpt", "Cmdr", "Cdr", "Adm", "Brig", "Sgt", "Cpl", "Pvt", "Sen", "Sens", "Rep", "Reps", "Gov", "Govs", "Pres", "Rev", "Hon", "Amb", "Atty", "Supt", "Insp", "Sec", "Secy", "Gov", "Mt", "Ft", "Rt", "Fr", "Sra", "Mme", "Mlle", "vs", "v", "cf", "e.g", "i.e", "approx", "ca", "incl", "esp", "viz", "Ph.D"]:
+for _w in _words(
+    "Mr Mrs Ms Messrs Mmes Dr Drs Prof Gen Gens Lt Col Maj Capt Cpt Cmdr Cdr Adm Brig Sgt "
+    "Cpl Pvt Sen Sens Rep Reps Gov Govs Pres Rev Hon Amb Atty Supt Insp Sec Secy Mt Ft Rt "
+    "Fr Sra Mme Mlle vs v cf e.g i.e approx ca incl esp viz Ph.D"
+):
     _ABBREV[_w] = _TITLE
-for _w in ["No", "Nos", "no", "nos", "Art", "Arts", "Fig", "Figs", "Vol", "Vols", "p", "pp", "Para", "Ch", "Op", "Nr"]:
+for _w in _words("No Nos no nos Art Arts Fig Figs Vol Vols p pp Para Ch Op Nr"):
     _ABBREV[_w] = _NUMBER
-for _w in ["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Inc", "Co", "Corp", "Cos", "Ltd", "Bros", "LLC", "Jr", "Sr", "St", "Ave", "Blvd", "Rd", "Sq", "Univ", "Assn", "Est", "est", "al", "ibid", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun", "mln", "bln", "bn", "tn", "min", "sec", "hr", "hrs", "Dept"]:
+for _w in _words(
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Inc Co Corp Cos Ltd Bros LLC Jr Sr "
+    "St Ave Blvd Rd Sq Univ Assn Est est al ibid Mon Tue Tues Wed Thu Thur Thurs Fri "
+    "Sat Sun mln bln bn tn min sec hr hrs Dept"
+):
     _ABBREV[_w] = _AMBIGUOUS
 for _w in ("a.m", "p.m", "A.M", "P.M"):
     _ABBREV[_w] = _CLOCK
@@ -135,12 +148,32 @@ del _w
 #: Words that typically open a sentence; after an ambiguous abbreviation they signal a
 #: boundary (``in the U.S. The``), any other word does not (``the U.S. Senate``).
 _OPENERS = frozenset(
-    ["The", "A", "An", "This", "That", "These", "Those", "There", "Here", "It", "Its", "He", "She", "We", "They", "I", "You", "His", "Her", "Our", "Their", "My", "Your", "But", "And", "Or", "So", "Yet", "Nor", "In", "On", "At", "For", "With", "Without", "After", "Before", "During", "As", "When", "While", "Whereas", "If", "Although", "Though", "Because", "Since", "Until", "However", "Meanwhile", "Moreover", "Furthermore", "Nevertheless", "Nonetheless", "Still", "Also", "Then", "Now", "Thus", "Therefore", "Instead", "Indeed", "Earlier", "Later", "Last", "Next", "Today", "Yesterday", "Tomorrow", "Tonight", "According", "Some", "Many", "Most", "Several", "All", "Both", "Each", "Every", "No", "None", "Other", "Others", "Such", "What", "Why", "How", "Who", "Where", "Which", "Whether", "Despite", "Under", "Over", "From", "By", "To", "Of", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Not", "Only", "Even", "Just", "Yes", "Neither", "Either", "Another", "Few"]
+    _words(
+        """
+        The A An This That These Those There Here It Its He She We They I You His Her Our
+        Their My Your But And Or So Yet Nor In On At For With Without After Before During As
+        When While Whereas If Although Though Because Since Until However Meanwhile Moreover
+        Furthermore Nevertheless Nonetheless Still Also Then Now Thus Therefore Instead
+        Indeed Earlier Later Last Next Today Yesterday Tomorrow Tonight According Some Many
+        Most Several All Both Each Every No None Other Others Such What Why How Who Where
+        Which Whether Despite Under Over From By To Of One Two Three Four Five Six Seven
+        Eight Nine Ten Not Only Even Just Yes Neither Either Another Few
+        """
+    )
 )
 
 #: Line-final words after which a line break is a hard wrap, not a sentence end.
 _CONTINUE_WORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "upon", "as", "than", "that", "which", "who", "whom", "whose", "where", "when", "while", "if", "because", "although", "though", "after", "before", "about", "over", "under", "between", "against", "amid", "among", "during", "including", "per", "via", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would", "could", "should", "can", "may", "might", "must", "not", "its", "their", "his", "her", "our", "your", "my", "this", "these", "those", "said", "says", "told", "say", "very", "more", "most", "such", "so", "also", "both", "either", "neither", "whether", "mr", "mrs", "ms", "dr"]
+    _words(
+        """
+        a an the and or but nor of to in on at by for with from into onto upon as than that
+        which who whom whose where when while if because although though after before about
+        over under between against amid among during including per via is are was were be
+        been being has have had will would could should can may might must not its their
+        his her our your my this these those said says told say very more most such so also
+        both either neither whether mr mrs ms dr
+        """
+    )
 )
 
 
@@ -240,13 +273,14 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
             if q >= n:
                 break
             newline = False
-            if q - ws_start > 1 or text[ws_start] in _NL_CHARS:
-                if _HAS_NL.search(text, ws_start, q):
-                    newline = True
-                    if _BLANK_LINE.search(text, ws_start, q) or _LIST_ITEM.match(text, q):
-                        yield s, ws_start
-                        s = q
-                        continue
+            if (q - ws_start > 1 or text[ws_start] in _NL_CHARS) and _HAS_NL.search(
+                text, ws_start, q
+            ):
+                newline = True
+                if _BLANK_LINE.search(text, ws_start, q) or _LIST_ITEM.match(text, q):
+                    yield s, ws_start
+                    s = q
+                    continue
             c = text[q]
             if c.islower() or c in _NO_START:
                 continue
