@@ -31,15 +31,16 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import random
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import machine, replace_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "data" / "segmentation_cases.jsonl"
@@ -132,7 +133,10 @@ def candidates() -> list[Candidate]:
     ours = _load_ours()
     found.append(
         Candidate(
-            "framing.segment (ours)", _version("framing"), ours.split_sentences, ours.split_sentences
+            "framing.segment (ours)",
+            _version("framing"),
+            ours.split_sentences,
+            ours.split_sentences,
         )
     )
 
@@ -206,9 +210,17 @@ def candidates() -> list[Candidate]:
 # --------------------------------------------------------------------------- evaluation
 
 
-def load_cases() -> list[dict[str, object]]:
+@dataclass
+class Case:
+    name: str
+    text: str
+    sentences: list[str]
+
+
+def load_cases() -> list[Case]:
     with CASES.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [Case(str(r["name"]), str(r["text"]), [str(s) for s in r["sentences"]]) for r in rows]
 
 
 def expected_spans(text: str, sentences: Sequence[str]) -> list[Span]:
@@ -230,12 +242,11 @@ class Accuracy:
     f1: float
 
 
-def accuracy(cand: Candidate, cases: Sequence[dict[str, object]]) -> Accuracy:
+def accuracy(cand: Candidate, cases: Sequence[Case]) -> Accuracy:
     right = tp = fp = fn = 0
     for case in cases:
-        text = str(case["text"])
-        gold = expected_spans(text, list(case["sentences"]))  # type: ignore[call-overload]
-        pred = cand.spans(text)
+        gold = expected_spans(case.text, case.sentences)
+        pred = cand.spans(case.text)
         right += pred == gold
         gold_b = {s for s, _ in gold[1:]}
         pred_b = {s for s, _ in pred[1:]}
@@ -248,18 +259,18 @@ def accuracy(cand: Candidate, cases: Sequence[dict[str, object]]) -> Accuracy:
     return Accuracy(right, len(cases), p, r, f)
 
 
-def build_corpus(cases: Sequence[dict[str, object]]) -> tuple[list[str], int]:
+def build_corpus(cases: Sequence[Case]) -> tuple[list[str], int]:
     """Article-sized documents of shuffled cases, >= 2 MB in total, and their sentence count."""
     rng = random.Random(SEED)
-    usable = [c for c in cases if str(c["text"]).strip()]
+    usable = [c for c in cases if c.text.strip()]
     docs: list[str] = []
     size = sentences = 0
     while size < MIN_CORPUS_BYTES:
         batch = rng.sample(usable, CASES_PER_DOC)
-        doc = "\n\n".join(str(c["text"]).strip() for c in batch)
+        doc = "\n\n".join(c.text.strip() for c in batch)
         docs.append(doc)
         size += len(doc.encode("utf-8"))
-        sentences += sum(len(c["sentences"]) for c in batch)  # type: ignore[arg-type]
+        sentences += sum(len(c.sentences) for c in batch)
     return docs, sentences
 
 
@@ -282,16 +293,6 @@ def pin_one_core() -> str:
     return "not pinned"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def run() -> str:
     pinned = pin_one_core()
     cases = load_cases()
@@ -306,7 +307,7 @@ def run() -> str:
     lines = [
         "Rerun: `python benchmarks/segmenters.py --write` (from the repository root).",
         "",
-        f"Machine: {cpu_model()}, Python {platform.python_version()}, one core ({pinned}). "
+        f"Machine: {machine()}; each segmenter runs on one core ({pinned}). "
         f"Tricky set: {len(cases)} hand-checked cases in "
         "`tests/data/segmentation_cases.jsonl`. Speed corpus: "
         f"{len(docs)} synthetic articles, {n_bytes / 1e6:.2f} MB, {n_sentences:,} reference "
@@ -325,31 +326,32 @@ def run() -> str:
     return "\n".join(lines)
 
 
+INTRO = (
+    "Every number on this page is written by a script in `benchmarks/`; do not edit the "
+    "generated blocks by hand. Each section names the command that regenerates it: run it "
+    "from the repository root with the `bench` extra installed (`pip install -e .[bench]`)."
+)
+SECTION_HEAD = (
+    "## Sentence segmentation\n\n"
+    "`benchmarks/segmenters.py` compares `framing.segment` with pysbd, blingfire and syntok "
+    "on the hand-checked tricky news set (accuracy) and on a synthetic news corpus (speed).\n"
+)
+
+
 def write_benchmarks(section: str) -> None:
-    block = f"{START}\n{section}\n{END}"
-    if BENCHMARKS_MD.exists():
-        current = BENCHMARKS_MD.read_text(encoding="utf-8")
-    else:
-        current = (
-            "# Benchmarks\n\n"
-            "Every number on this page is written by a script in `benchmarks/`; do not edit "
-            "the generated blocks by hand. Each section names the command that regenerates "
-            "it (run from the repository root with the `bench` extra installed, e.g. "
-            "`pip install -e .[bench]`).\n"
-        )
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: block, current, count=1)
-    else:
-        updated = (
-            current.rstrip("\n")
-            + "\n\n## Sentence segmentation\n\n"
-            + "`benchmarks/segmenters.py` compares `framing.segment` with pysbd, blingfire "
-            + "and syntok on the tricky news set and on speed.\n\n"
-            + block
-            + "\n"
-        )
-    BENCHMARKS_MD.write_text(updated, encoding="utf-8")
+    """Create BENCHMARKS.md if needed, then replace only the segmenters block."""
+    text = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else ""
+    if not text.strip():
+        text = "# Benchmarks\n"
+    if INTRO not in text:  # put the intro paragraph right after the top heading
+        head, _, rest = text.partition("\n")
+        text = f"{head}\n\n{INTRO}\n\n{rest.lstrip()}".rstrip() + "\n"
+    if START not in text or END not in text:
+        text = text.rstrip() + f"\n\n{SECTION_HEAD}\n{START}\n{END}\n"
+    tmp = BENCHMARKS_MD.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, BENCHMARKS_MD)
+    replace_section("segmenters", section, BENCHMARKS_MD)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -90,6 +90,7 @@ _SCAN = re.compile(
     "|(?<=\\s[" + _BULLETS + "])"
     ")"
 )
+_G_CLOSE, _G_WS, _G_NLWS = (_SCAN.groupindex[g] for g in ("close", "ws", "nlws"))
 _BLANK_LINE = re.compile(_NL + _HSPACE + "*" + _NL)
 _HAS_NL = re.compile("[" + _NL_CHARS + "]")
 _LIST_ITEM = re.compile(r"(?:[-*•▪◦‣–]|\d{1,3}[.)]|[a-z][)])[ \t]")
@@ -120,6 +121,7 @@ _NUMBER = 2  # no boundary before a digit: No. 5
 _AMBIGUOUS = 3  # boundary only before a typical sentence opener: in the U.S. The ...
 _INITIAL = 4  # one-letter initial: George W. Bush
 _CLOCK = 5  # a.m./p.m.: boundary before a capital unless a time zone follows (4 p.m. GMT)
+
 
 def _words(spaced: str) -> list[str]:
     """Split a whitespace-separated word list (keeps the lexicon below readable)."""
@@ -257,16 +259,14 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
     ['MINSK, June 20. /TASS/. The West agrees.', '"Fine," he said.']
     """
     n = len(text)
-    s = 0
-    while s < n and text[s].isspace():
-        s += 1
+    s = n - len(text.lstrip())
     if s == n:
         return
     dl_start = -1  # sentence start for which the dateline was computed
     dl_end = -1
     for m in _SCAN.finditer(text, s):
         p = m.start()
-        ws_start = m.start("ws")
+        ws_start = m.start(_G_WS)
         if ws_start >= 0:
             # ---- terminal punctuation --------------------------------------------
             q = m.end()
@@ -284,16 +284,19 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
             c = text[q]
             if c.islower() or c in _NO_START:
                 continue
-            close_start = m.start("close")
+            close_start = m.start(_G_CLOSE)
             term = text[p:close_start]
             if term == ".":
                 if p == s or text[p - 1].isspace():
                     kind = 0
                     tok = ""
                 else:
-                    window = text[max(s, p - 24) : p]
+                    window = text[p - 24 if p - 24 > s else s : p]
                     tok = window.rsplit(None, 1)[-1].lstrip("(\"'“‘«[")
-                    kind = _abbrev_kind(tok) if tok else 0
+                    kind = _ABBREV.get(tok, -1)
+                    if kind < 0:  # only unusual tokens need the slower checks
+                        slow = len(tok) == 1 or tok.isupper() or not tok.isalpha()
+                        kind = _abbrev_kind(tok) if tok and slow else 0
                 if kind == _TITLE:
                     continue
                 if kind == _NUMBER:
@@ -322,11 +325,16 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                             dl_end = dm.end()
                 if ws_start <= dl_end:
                     continue
-            if c.isupper() and _has_quote(m.group("close")) and _SPEECH_TAG.match(text, q):
+            if (
+                close_start < ws_start
+                and c.isupper()
+                and _has_quote(text[close_start:ws_start])
+                and _SPEECH_TAG.match(text, q)
+            ):
                 continue
             yield s, ws_start
             s = q
-        elif m.start("nlws") >= 0:
+        elif m.start(_G_NLWS) >= 0:
             # ---- line break without terminal punctuation before it -------------------
             q = m.end()
             if q >= n:

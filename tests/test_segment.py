@@ -144,10 +144,53 @@ def test_segment_docstring_examples_run() -> None:
 # --------------------------------------------------------------------------- properties
 
 _FRAGMENTS = [
-    "The", "West", "said", " ", " ", "  ", "\n", "\n\n", "\r\n", "\t", ".", ". ", "!", "?",
-    "...", "…", '"', "“", "”", "'", "’", "»", "(", ")", ",", ":", "-", "- ", "* ", "• ", "▪",
-    "Mr.", "U.S.", "p.m.", "Jan.", "No.", "J.", "3.5%", "1. ", "MINSK, June 20. /TASS/.",
-    "WASHINGTON (Reuters) -", "and", "lavrov", "Lavrov asked.", "\u2028", "\x85", "\u00a0",
+    "The",
+    "West",
+    "said",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    ".",
+    ". ",
+    "!",
+    "?",
+    "...",
+    "…",
+    '"',
+    "“",
+    "”",
+    "'",
+    "’",
+    "»",
+    "(",
+    ")",
+    ",",
+    ":",
+    "-",
+    "- ",
+    "* ",
+    "• ",
+    "▪",
+    "Mr.",
+    "U.S.",
+    "p.m.",
+    "Jan.",
+    "No.",
+    "J.",
+    "3.5%",
+    "1. ",
+    "MINSK, June 20. /TASS/.",
+    "WASHINGTON (Reuters) -",
+    "and",
+    "lavrov",
+    "Lavrov asked.",
+    "\u2028",
+    "\x85",
+    "\u00a0",
 ]
 news_like = st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join)
 any_text = st.one_of(news_like, st.text(max_size=200))
@@ -185,7 +228,9 @@ def test_segment_each_sentence_is_a_fixed_point(text: str) -> None:
 def test_segment_paragraphs_are_independent(first: str, second: str, gap: str) -> None:
     text = first + gap + second
     offset = len(first) + len(gap)
-    expected = split_sentences(first) + [(s + offset, e + offset) for s, e in split_sentences(second)]
+    expected = split_sentences(first) + [
+        (s + offset, e + offset) for s, e in split_sentences(second)
+    ]
     assert split_sentences(text) == expected
 
 
