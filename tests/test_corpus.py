@@ -1,0 +1,85 @@
+"""The bundled corpus keeps the promises of its data card."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+
+from framing.annotations import read_corpus, validate
+from framing.codebook import load_codebook
+from framing.segment import split_sentences
+from framing.stats import stats
+
+from .conftest import DEFAULT_CODEBOOK, REPO
+
+DATA = REPO / "data" / "annotations"
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    return read_corpus([DATA], load_codebook(DEFAULT_CODEBOOK))
+
+
+def test_corpus_validates_without_problems() -> None:
+    report = validate([DATA], load_codebook(DEFAULT_CODEBOOK))
+    assert report.problems == []
+
+
+def test_corpus_size_and_label_quotas(corpus) -> None:  # type: ignore[no-untyped-def]
+    codebook = load_codebook(DEFAULT_CODEBOOK)
+    done = corpus.done()
+    assert len(corpus.documents) >= 60
+    assert len(done) >= 1200
+    for dim in codebook.dimensions:
+        for label in dim.label_ids:
+            n = sum(label in s.labels[dim.id] for s in done)
+            assert n >= 40, f"{dim.id}/{label} has {n} positive sentences"
+    no_frame = sum(not s.labels["frames"] for s in done) / len(done)
+    assert no_frame >= 0.30
+
+
+def test_corpus_splits_by_article_and_every_label_in_every_split(corpus) -> None:  # type: ignore[no-untyped-def]
+    codebook = load_codebook(DEFAULT_CODEBOOK)
+    split_of_doc: dict[str, str] = {}
+    for s in corpus.sentences:
+        assert s.source is not None
+        file_split = Path(s.source[0]).stem
+        assert s.split == file_split, s.id
+        assert split_of_doc.setdefault(s.doc_id, file_split) == file_split, s.doc_id
+    for split in ("train", "dev", "test"):
+        sentences = [s for s in corpus.done() if s.split == split]
+        for dim in codebook.dimensions:
+            for label in dim.label_ids:
+                assert any(label in s.labels[dim.id] for s in sentences), (split, label)
+
+
+def test_corpus_data_card_counts_are_generated() -> None:
+    card = (DATA / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- stats:start -->\n(.*?)\n<!-- stats:end -->", card, re.S)
+    assert match, "data card lost its stats markers"
+    expected = stats([DATA], load_codebook(DEFAULT_CODEBOOK)).to_markdown().strip()
+    assert match.group(1).strip() == expected, (
+        "data/annotations/README.md is stale: paste the output of "
+        "'framing stats data/annotations --format markdown'"
+    )
+
+
+def _five_grams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+
+
+def test_corpus_holds_no_seed_sentence_or_close_paraphrase(seed_article: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    seed = seed_article.read_text(encoding="utf-8")
+    seed_sentences = [seed[a:b] for a, b in split_sentences(seed)]
+    seed_grams = [_five_grams(s) for s in seed_sentences]
+    for sentence in corpus.sentences:
+        grams = _five_grams(sentence.text)
+        for seed_sentence, seed_gram in zip(seed_sentences, seed_grams, strict=True):
+            assert len(grams & seed_gram) < 3, (sentence.id, seed_sentence)
+            matcher = difflib.SequenceMatcher(None, sentence.text.lower(), seed_sentence.lower())
+            if matcher.real_quick_ratio() >= 0.7 and matcher.quick_ratio() >= 0.7:
+                assert matcher.ratio() < 0.7, (sentence.id, seed_sentence)
