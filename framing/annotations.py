@@ -795,7 +795,7 @@ def iter_records(paths: Sequence[str | Path], codebook: Codebook | None = None) 
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise AnnotationError(
-                f"{errors[0]}\nrun 'framing validate' to list every problem", errors
+                f"{errors[0].located()}\nrun 'framing validate' to list every problem", errors
             )
         if record is not None:
             yield record
@@ -850,7 +850,7 @@ def read_corpus(paths: Sequence[str | Path], codebook: Codebook | None = None) -
         elif isinstance(record, Document):
             documents[record.doc_id] = record
     if errors:
-        shown = "\n".join(str(p) for p in errors[:10])
+        shown = "\n".join(p.located() for p in errors[:10])
         more = f"\n... and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise AnnotationError(
             f"{len(errors)} problem(s) in the annotations:\n{shown}{more}\n"

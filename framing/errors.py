@@ -70,10 +70,16 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        text = f"{where}: {self.severity}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
-        return text
+        return f"{where}: {self.severity}: {self.describe()}"
+
+    def describe(self) -> str:
+        """The message with its hint, without location or severity."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+    def located(self) -> str:
+        """``file:line: message (hint)``, for one-line errors."""
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.describe()}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -208,7 +208,7 @@ def test_annotations_iter_records_streams_and_stops_at_first_error(tmp_path: Pat
     records = iter_records([path])
     assert next(records).id == "s1"  # type: ignore[union-attr]
     assert next(records).id == "s2"  # type: ignore[union-attr]
-    with pytest.raises(AnnotationError, match=r"a\.jsonl:3: error: invalid JSON"):
+    with pytest.raises(AnnotationError, match=r"a\.jsonl:3: invalid JSON"):
         next(records)
 
 
