@@ -55,3 +55,120 @@ def seed_article() -> Path:
             "../shared/seeds/tass-csto-lavrov.txt is absent (third-party data, not in the repo)"
         )
     return SEED_ARTICLE
+
+
+LOOP_DATA = REPO / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def loop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny sentence model (TF-IDF + logistic regression) trained on loop_corpus.jsonl."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import ClassifierChain
+    from sklearn.pipeline import Pipeline
+
+    from framing.annotations import read_corpus
+    from framing.codebook import load_codebook
+    from framing.model import save_model
+
+    codebook = load_codebook(LOOP_DATA / "loop_codebook.toml")
+    sentences = read_corpus([LOOP_DATA / "loop_corpus.jsonl"], codebook).done()
+    texts = [s.text for s in sentences]
+    pipelines, labels, thresholds = {}, {}, {}
+    for dim in codebook.dimensions:
+        ids = list(dim.label_ids)
+        Y = [[int(label in s.labels.get(dim.id, ())) for label in ids] for s in sentences]
+        binary = LogisticRegression(C=10.0, solver="liblinear")
+        clf = OneVsRestClassifier(binary) if len(ids) > 1 else ClassifierChain(binary)
+        pipe = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 2))), ("clf", clf)])
+        pipelines[dim.id] = pipe.fit(texts, Y)
+        labels[dim.id] = ids
+        thresholds[dim.id] = dict.fromkeys(ids, 0.5)
+    meta = {
+        "name": "loop-tiny",
+        "level": "sentence",
+        "labels": labels,
+        "thresholds": thresholds,
+        "multi_label": dict.fromkeys(labels, True),
+    }
+    path = tmp_path_factory.mktemp("models") / "loop-tiny"
+    return save_model(path, pipelines, meta, codebook)
+
+
+TINY_DATA = Path(__file__).resolve().parent / "data"
+
+
+def fit_tagging_pipelines(texts, labels_per_dim, *, min_df=1, C=10.0):
+    """The default pipeline structure (word + char_wb TF-IDF, one-vs-rest logistic regression)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    pipelines = {}
+    for dim, (ids, Y) in labels_per_dim.items():
+        features = FeatureUnion(
+            [
+                (
+                    "word",
+                    TfidfVectorizer(
+                        lowercase=True,
+                        analyzer="word",
+                        ngram_range=(1, 2),
+                        sublinear_tf=True,
+                        min_df=min_df,
+                    ),
+                ),
+                (
+                    "char",
+                    TfidfVectorizer(
+                        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df
+                    ),
+                ),
+            ]
+        )
+        clf = OneVsRestClassifier(
+            LogisticRegression(class_weight="balanced", solver="liblinear", C=C)
+        )
+        pipelines[dim] = Pipeline([("features", features), ("clf", clf)]).fit(texts, Y)
+    return pipelines
+
+
+@pytest.fixture(scope="session")
+def tag_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small tagging model (default pipeline structure) fitted on tests/data/tiny_corpus.jsonl."""
+    from framing.annotations import read_corpus
+    from framing.codebook import load_codebook
+    from framing.model import save_model
+
+    codebook = load_codebook(TINY_DATA / "tiny_codebook.toml")
+    sentences = read_corpus([TINY_DATA / "tiny_corpus.jsonl"], codebook).done()
+    texts = [s.text for s in sentences]
+    per_dim, labels, thresholds = {}, {}, {}
+    for dim in codebook.dimensions:
+        ids = list(dim.label_ids)
+        Y = [[int(label in s.labels.get(dim.id, ())) for label in ids] for s in sentences]
+        per_dim[dim.id] = (ids, Y)
+        labels[dim.id] = ids
+        thresholds[dim.id] = dict.fromkeys(ids, 0.5)
+    pipelines = fit_tagging_pipelines(texts, per_dim)
+    meta = {
+        "name": "tag-tiny",
+        "version": "0.0.1",
+        "level": "sentence",
+        "labels": labels,
+        "thresholds": thresholds,
+        "multi_label": dict.fromkeys(labels, True),
+    }
+    path = tmp_path_factory.mktemp("models") / "tag-tiny"
+    return save_model(path, pipelines, meta, codebook)
+
+
+@pytest.fixture(scope="session")
+def tag_model(tag_model_path: Path):
+    """The small tagging model, loaded (compiled scorer)."""
+    from framing.model import load_model
+
+    return load_model(tag_model_path)

@@ -1,0 +1,268 @@
+"""Tagging speed, cold start and memory: ``framing tag`` against fastText.
+
+Three measurements, each in a fresh process pinned to one core:
+
+throughput
+    ``framing tag articles.jsonl -o out.jsonl`` on raw article text (segmentation,
+    scoring, JSONL writing, the whole process), against a fastText one-vs-all model
+    (``loss="ova"``, ``wordNgrams=2``) trained on the same sentences and predicting the
+    same sentences, already split, in a Python loop (``model.f.predict``, since
+    fastText's ``predict`` wrapper breaks on numpy 2).  Also, in-process, our scoring
+    alone and the scikit-learn pipelines' ``predict_proba`` (the obvious path).
+cold start
+    ``framing tag examples/sahel-summit.txt`` against ``python -c "import
+    sklearn.linear_model"``, best of 5 each.
+memory
+    ``framing tag`` of a ~500 MB JSONL stream (generated in a temporary folder and
+    deleted after), peak resident memory of the process.
+
+The model: ``models/default`` when it exists, else trained for the run with the training
+toolkit (``training/configs/default.toml``) from ``data/annotations``, else the default
+pipeline fitted directly on ``tests/data/tiny_corpus.jsonl``.
+
+    python benchmarks/throughput.py                  # print the results
+    python benchmarks/throughput.py --write          # also update BENCHMARKS.md
+    python benchmarks/throughput.py --stream-mb 50   # a smaller memory run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import machine, replace_section  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data" / "annotations"
+TINY = REPO / "tests" / "data"
+EXAMPLE = REPO / "examples" / "sahel-summit.txt"
+CORE = 0
+
+
+def pin() -> None:
+    """Run on one core (the throughput targets are per core)."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {CORE})
+
+
+def training_sentences() -> tuple[list[Any], str]:
+    from framing.annotations import read_corpus
+    from framing.codebook import load_codebook
+
+    if (DATA / "train.jsonl").is_file():
+        codebook = load_codebook(DATA / "codebook.toml")
+        corpus = read_corpus([DATA / "train.jsonl"], codebook)
+        return corpus.done(), "data/annotations/train.jsonl"
+    codebook = load_codebook(TINY / "tiny_codebook.toml")
+    return read_corpus([TINY / "tiny_corpus.jsonl"], codebook).done(), "tests/data/tiny_corpus.jsonl"
+
+
+def get_model(workdir: Path) -> tuple[Path, str]:
+    """A model folder and how it was made."""
+    if (REPO / "models" / "default" / "meta.json").is_file():
+        return REPO / "models" / "default", "models/default"
+    try:
+        from training.config import load_config
+        from training.train import train
+    except ImportError:
+        train = None  # type: ignore[assignment]
+    if train is not None and (DATA / "train.jsonl").is_file():
+        cwd = os.getcwd()
+        os.chdir(REPO)
+        try:
+            result = train(load_config("default"), output=workdir / "model")
+        finally:
+            os.chdir(cwd)
+        return result.path, "trained for this run with training/configs/default.toml"
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import fit_tagging_pipelines  # type: ignore[import-not-found]
+
+    from framing.codebook import load_codebook
+    from framing.model import save_model
+
+    sentences, _ = training_sentences()
+    codebook = load_codebook(TINY / "tiny_codebook.toml")
+    per_dim, labels = {}, {}
+    for dim in codebook.dimensions:
+        ids = list(dim.label_ids)
+        per_dim[dim.id] = (ids, [[int(x in s.labels.get(dim.id, ())) for x in ids] for s in sentences])
+        labels[dim.id] = ids
+    pipelines = fit_tagging_pipelines([s.text for s in sentences], per_dim)
+    meta = {"labels": labels, "thresholds": {d: dict.fromkeys(v, 0.5) for d, v in labels.items()}}
+    return save_model(workdir / "model", pipelines, meta, codebook), "default pipeline on the tiny fixture"
+
+
+def articles_from(sentences: list[Any]) -> list[str]:
+    """Raw article texts rebuilt from the annotated sentences, one line per sentence."""
+    docs: dict[str, list[Any]] = defaultdict(list)
+    for s in sentences:
+        docs[s.doc_id].append(s)
+    return [
+        "\n".join(s.text for s in sorted(group, key=lambda s: s.sent_index or 0))
+        for group in docs.values()
+    ]
+
+
+def run_child(args: list[str], stdout: Any = subprocess.DEVNULL) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a child process pinned to one core."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=stdout, stderr=subprocess.PIPE, preexec_fn=pin, cwd=REPO)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{err}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def fasttext_speed(sentences: list[Any], texts: list[str], workdir: Path, repeats: int) -> tuple[float, str]:
+    import fasttext  # type: ignore[import-not-found]
+
+    train_file = workdir / "fasttext.txt"
+    with train_file.open("w", encoding="utf-8") as out:
+        for s in sentences:
+            labels = [f"__label__{d}__{x}" for d, ids in s.labels.items() for x in ids] or ["__label__none"]
+            out.write(" ".join(labels) + " " + " ".join(s.text.split()) + "\n")
+    ft = fasttext.train_supervised(
+        str(train_file), loss="ova", wordNgrams=2, epoch=25, thread=1, seed=1, verbose=0
+    )
+    lines = [" ".join(t.split()) for t in texts]
+    predict = ft.f.predict
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for line in lines:
+            predict(line, -1, 0.5, "strict")
+        best = min(best, time.perf_counter() - start)
+    version = "fasttext-wheel"
+    try:
+        from importlib.metadata import version as v
+
+        version += " " + v("fasttext-wheel")
+    except Exception:
+        pass
+    return len(lines) / best, version
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--sentences", type=int, default=100_000, help="throughput corpus size")
+    parser.add_argument("--stream-mb", type=int, default=500, help="memory run input size (MB)")
+    parser.add_argument("--repeats", type=int, default=3, help="best of N for throughput")
+    args = parser.parse_args()
+    pin()
+
+    from framing.model import load_model
+    from framing.segment import split_sentences
+
+    with tempfile.TemporaryDirectory(prefix="framing-bench-") as tmp:
+        workdir = Path(tmp)
+        sentences, source = training_sentences()
+        model_path, model_note = get_model(workdir)
+        model = load_model(model_path)
+        base = articles_from(sentences)
+        corpus: list[str] = []
+        n_sent = 0
+        while n_sent < args.sentences:
+            for text in base:
+                corpus.append(text)
+                n_sent += len(split_sentences(text))
+        split = [t[s:e] for t in corpus for s, e in split_sentences(t)]
+        articles_file = workdir / "articles.jsonl"
+        with articles_file.open("w", encoding="utf-8") as out:
+            for i, text in enumerate(corpus):
+                out.write(json.dumps({"id": f"a{i}", "text": text}, ensure_ascii=False) + "\n")
+        print(f"corpus: {len(corpus)} articles, {len(split)} sentences from {source}", flush=True)
+
+        # ---- throughput
+        ft_rate, ft_version = fasttext_speed(sentences, split, workdir, args.repeats)
+        print(f"fastText: {ft_rate:,.0f} sentences/s", flush=True)
+        cli = [sys.executable, "-m", "framing", "tag", str(articles_file), "-m", str(model_path)]
+        ours = min(
+            run_child([*cli, "-o", str(workdir / "out.jsonl")])[0] for _ in range(args.repeats)
+        )
+        rate = len(split) / ours
+        print(f"framing tag: {rate:,.0f} sentences/s ({ours:.2f} s, whole process)", flush=True)
+        sample = split[:20_000]
+        model.predict_proba(sample)
+        start = time.perf_counter()
+        model.predict_proba(sample)
+        score_rate = len(sample) / (time.perf_counter() - start)
+        slow = load_model(model_path, use_compiled=False)
+        small = sample[:3000]
+        start = time.perf_counter()
+        slow.predict_proba(small)
+        sk_rate = len(small) / (time.perf_counter() - start)
+        print(f"scoring only: compiled {score_rate:,.0f}/s, scikit-learn {sk_rate:,.0f}/s", flush=True)
+
+        # ---- cold start
+        def best_of(cmd: list[str], n: int = 5) -> float:
+            return min(run_child(cmd)[0] for _ in range(n))
+
+        tag_cmd = [sys.executable, "-m", "framing", "tag", str(EXAMPLE), "-m", str(model_path)]
+        cold = best_of(tag_cmd)
+        sk_import = best_of([sys.executable, "-c", "import sklearn.linear_model"])
+        print(f"cold start: {cold:.2f} s vs import sklearn.linear_model {sk_import:.2f} s", flush=True)
+
+        # ---- memory
+        stream = workdir / "stream.jsonl"
+        target = args.stream_mb * 1024 * 1024
+        written = records = 0
+        with stream.open("w", encoding="utf-8") as out:
+            while written < target:
+                for text in base:
+                    line = json.dumps({"id": f"s{records}", "text": text}, ensure_ascii=False) + "\n"
+                    out.write(line)
+                    written += len(line.encode("utf-8"))
+                    records += 1
+        mem_seconds, peak = run_child([*cli[:4], str(stream), "-m", str(model_path)])
+        stream.unlink()
+        print(f"memory: {written / 1e6:,.0f} MB stream, peak RSS {peak:,.0f} MB, {mem_seconds:.0f} s", flush=True)
+
+    ratio = rate / ft_rate
+    body = f"""## Tagging speed and memory
+
+Rerun: `python benchmarks/throughput.py --write` (trains a model for the run when
+`models/default/` does not exist; needs the `bench` extra for fastText).
+
+Machine: {machine()}; every process pinned to one core. Model: {model_note}
+(`{model.name}`, {sum(len(v) for v in model.labels.values())} labels in {len(model.dimensions)} dimensions).
+Corpus: {len(corpus):,} articles, {len(split):,} sentences (the articles of `{source}`, repeated).
+
+| what | sentences/s | vs fastText |
+|---|---:|---:|
+| `framing tag articles.jsonl -o out.jsonl`: whole process, raw text to JSONL (segmentation, scoring, writing), best of {args.repeats} | {rate:,.0f} | {ratio:.2f}x |
+| fastText one-vs-all (`loss="ova"`, `wordNgrams=2`, {ft_version}): `f.predict(line, -1, 0.5)` per pre-split sentence, best of {args.repeats} | {ft_rate:,.0f} | 1.00x |
+| our scoring alone (`model.predict_proba`, compiled arrays, in process) | {score_rate:,.0f} | {score_rate / ft_rate:.2f}x |
+| the scikit-learn pipelines' `predict_proba` (the obvious path) | {sk_rate:,.0f} | {sk_rate / ft_rate:.2f}x |
+
+Target: at least 1.0x fastText, floor 0.5x.
+
+| cold start (best of 5) | seconds |
+|---|---:|
+| `framing tag examples/sahel-summit.txt` | {cold:.2f} |
+| `python -c "import sklearn.linear_model"` | {sk_import:.2f} |
+| ratio (budget 1.5x) | {cold / sk_import:.2f}x |
+
+Memory: `framing tag` of a {written / 1e6:,.0f} MB JSONL stream ({records:,} articles) to
+`/dev/null`: peak RSS {peak:,.0f} MB (budget 500 MB), {mem_seconds:.0f} s.
+"""
+    print(body)
+    if args.write:
+        replace_section("tagging", body)
+        print("updated BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The ``tag`` command: label the sentences of articles with a trained model."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+
+from framing.cli import app
+
+
+class TagFormat(StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+    table = "table"
+    html = "html"
+
+
+@app.command("tag")
+def tag_cli(
+    paths: list[str] = typer.Argument(
+        None, help=".txt or .jsonl files, folders (recursively), or - for stdin (the default)."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model folder or name under models/ (default: models/default)."
+    ),
+    format: TagFormat = typer.Option(TagFormat.jsonl, "--format", "-f", help="Output format."),
+    one_per_line: bool = typer.Option(
+        False, "--one-per-line", help="Each input line is one sentence: no segmentation."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write here (atomically) instead of stdout.", dir_okay=False
+    ),
+    all_scores: bool = typer.Option(
+        False, "--all-scores", help="Give every label's score per sentence."
+    ),
+    codebook: Path | None = typer.Option(
+        None,
+        "--codebook",
+        "-c",
+        help="Refuse the model unless it was trained with this codebook.",
+        dir_okay=False,
+    ),
+    trust: list[str] = typer.Option(
+        [], "--trust", help="Trust this type in model.skops (repeatable; only for sources you trust)."
+    ),
+    batch_size: int = typer.Option(512, "--batch-size", help="Sentences scored per model call."),
+) -> None:
+    """Label every sentence of articles with frames and rhetoric, and profile each article.
+
+    Example: framing tag examples/sahel-summit.txt --format table
+    """
+    from framing.model import load_model
+    from framing.tagger import InputFailure, collect_inputs, tag
+
+    inputs = paths or ["-"]
+    files = collect_inputs(inputs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_model(model, codebook=codebook, trusted=trust)
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
+
+    failures = 0
+    articles = 0
+    sentences = 0
+    bar: Any = None
+    if len(files) > 1 and sys.stderr.isatty():
+        bar = typer.progressbar(length=len(files), label="tagging", file=sys.stderr)
+        bar.__enter__()
+    opened: list[int] = []
+
+    def on_file(_: Path) -> None:
+        if bar is not None and opened:
+            bar.update(1)
+        opened.append(1)
+
+    def results() -> Any:
+        nonlocal failures, articles, sentences
+        for item in tag(
+            files,
+            loaded,
+            one_per_line=one_per_line,
+            all_scores=all_scores,
+            batch_size=batch_size,
+            on_file=on_file,
+        ):
+            if isinstance(item, InputFailure):
+                failures += 1
+                if bar is not None:
+                    typer.echo("", err=True)
+                typer.echo(f"error: {item} (skipped)", err=True)
+                continue
+            articles += 1
+            sentences += 1 if one_per_line else len(item.sentences)  # type: ignore[union-attr]
+            yield item
+
+    try:
+        if output is not None and format is TagFormat.jsonl:
+            from framing.annotations import write_jsonl
+
+            write_jsonl(output, (r.to_dict() for r in results()))
+        elif output is not None:
+            from framing.annotations import write_text_atomic
+
+            buffer = io.StringIO()
+            _write(buffer, format, results(), loaded)
+            write_text_atomic(output, buffer.getvalue())
+        else:
+            _write(sys.stdout, format, results(), loaded)
+            sys.stdout.flush()
+    finally:
+        if bar is not None:
+            bar.update(1)
+            bar.__exit__(None, None, None)
+    if output is not None:
+        unit = "sentences" if one_per_line else "articles"
+        count = sentences if one_per_line else articles
+        extra = "" if one_per_line else f" ({sentences} sentences)"
+        typer.echo(f"tagged {count} {unit}{extra} to {output}", err=True)
+    if failures:
+        typer.echo(f"{failures} input(s) failed and were skipped", err=True)
+        raise typer.Exit(1)
+
+
+def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
+    """Stream results to ``out`` in ``format``."""
+    from framing.tagger import HtmlWriter, render_table
+
+    dumps = json.dumps
+    if format is TagFormat.jsonl:
+        write = out.write
+        for r in results:
+            write(dumps(r.to_dict(), ensure_ascii=False))
+            write("\n")
+    elif format is TagFormat.json:
+        out.write("[")
+        for i, r in enumerate(results):
+            out.write(",\n" if i else "\n")
+            out.write(dumps(r.to_dict(), ensure_ascii=False, indent=2))
+        out.write("\n]\n")
+    elif format is TagFormat.table:
+        for i, r in enumerate(results):
+            if i:
+                out.write("\n")
+            out.write(render_table(r) + "\n")
+    else:
+        html = HtmlWriter(out, model)
+        for r in results:
+            html.write(r)
+        html.close()
+
+
+__all__ = ["tag_cli", "TagFormat"]

@@ -1,0 +1,139 @@
+"""Training commands: ``framing train`` and ``framing eval``.
+
+The training toolkit (:mod:`training`, scikit-learn, matplotlib) is imported inside
+the commands, so that ``framing --help`` and the other commands stay light.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from framing.cli import app
+from framing.cli.common import echo_json
+
+
+class EvalFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Level(StrEnum):
+    sentence = "sentence"
+    document = "document"
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    """A progress printer on stderr, or None when quiet or not on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(message: str) -> None:
+        typer.echo(f"  {message}", err=True)
+
+    return show
+
+
+@app.command("train")
+def train(
+    config: str = typer.Argument(
+        ..., help="Training config TOML, or the name of a shipped one (default, thorough)."
+    ),
+    data: list[Path] | None = typer.Option(
+        None, "--data", "-d", help="Annotation files or folders; replace the config's data.paths."
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Model folder to write (default: models/NAME).",
+        file_okay=False,
+    ),
+    overrides: list[str] | None = typer.Option(
+        None, "--set", help="Override a config key, e.g. --set pipeline.params.C=2 (repeatable)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+) -> None:
+    """Train a model from a TOML config: cross-validate, tune thresholds, fit and save.
+
+    Example: framing train training/configs/default.toml --output models/mine --set seed=7
+    """
+    from training.config import load_config
+    from training.train import train as train_model
+
+    resolved = load_config(config, overrides=overrides or [], data=data or [])
+    result = train_model(resolved, output=output, progress=_progress(quiet))
+    typer.echo(result.summary())
+
+
+@app.command("eval")
+def evaluate(
+    model: str = typer.Argument(..., help="Model folder or name (model B with --compare)."),
+    data: list[Path] = typer.Argument(..., help="Annotated JSONL files or folders."),
+    level: Level | None = typer.Option(
+        None, "--level", help="Score sentences or documents (default: the model's level)."
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Folder for report.json, report.md and plots (PR curves, F1 against threshold, "
+        "confusion heat map, reliability diagram).",
+        file_okay=False,
+    ),
+    format: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="Output format."),
+    compare_with: str | None = typer.Option(
+        None,
+        "--compare",
+        metavar="MODEL_A",
+        help="Compare MODEL_A with MODEL: per-label deltas and a bootstrap interval on micro-F1.",
+    ),
+    worst: int = typer.Option(5, "--worst", help="Worst false positives/negatives to list.", min=0),
+    trust: list[str] | None = typer.Option(
+        None, "--trust", help="Trust this extra type in model.skops (repeatable)."
+    ),
+) -> None:
+    """Score a model on annotated data: per-label P/R/F1, micro/macro/samples F1, errors.
+
+    Example: framing eval models/default data/annotations/test.jsonl --output eval/ --format json
+    """
+    from training.evaluate import compare, evaluate, save_report
+
+    lvl = level.value if level is not None else None
+    if compare_with is not None:
+        comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
+        if output is not None:
+            from framing.annotations import write_text_atomic
+
+            output.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(output / "compare.md", comparison.to_markdown())
+            write_text_atomic(
+                output / "compare.json",
+                json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n",
+            )
+        if format is EvalFormat.json:
+            echo_json(comparison.to_dict())
+        elif format is EvalFormat.markdown:
+            typer.echo(comparison.to_markdown())
+        else:
+            typer.echo(comparison.to_table())
+        return
+    report = evaluate(model, data, level=lvl, trusted=trust or [], worst=worst)
+    written = save_report(report, output) if output is not None else []
+    if format is EvalFormat.json:
+        echo_json(report.to_dict())
+    elif format is EvalFormat.markdown:
+        typer.echo(report.to_markdown())
+    else:
+        typer.echo(report.to_table())
+        if written:
+            typer.echo(f"\nwrote {len(written)} files to {output}")
+
+
+__all__ = ["train", "evaluate"]

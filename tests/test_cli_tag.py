@@ -1,0 +1,217 @@
+"""``framing tag``: inputs, formats, failures and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from typer.testing import CliRunner
+
+from framing.cli import app
+from framing.model import load_model, save_model
+from framing.tagger import OUTPUT_VERSION
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "sahel-summit.txt"
+ARTICLE = "Headline of the day\n\nThe port strike goes on. Prices of grain rise.\n\nTroops guard the border."
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | bytes | None = None):
+    return runner.invoke(app, ["tag", *args], input=input)
+
+
+def lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_cli_tag_txt_file_to_jsonl(tag_model_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "strike.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    result = run(str(path), "--model", str(tag_model_path))
+    assert result.exit_code == 0, result.output
+    (record,) = lines(result.stdout)
+    assert record["version"] == OUTPUT_VERSION
+    assert (record["doc_id"], record["title"], record["n_sentences"]) == (
+        "strike", "Headline of the day", 3,
+    )
+    body = ARTICLE.split("\n\n", 1)[1]
+    for s in record["sentences"]:
+        assert body[s["start"] : s["end"]] == s["text"]
+    model = load_model(tag_model_path)
+    assert record == model.tag(body, title="Headline of the day", doc_id="strike").to_dict()
+
+
+def test_cli_tag_output_file_folder_and_all_scores(tag_model_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (folder / "sub" / "b.txt").write_text("No title here. Just text.", encoding="utf-8")
+    (folder / "c.jsonl").write_text(
+        json.dumps({"id": "c1", "title": "T", "text": "Troops guard the border."}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "tagged.jsonl"
+    result = run(str(folder), "-m", str(tag_model_path), "-o", str(out), "--all-scores")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "tagged 3 articles (6 sentences)" in result.stderr
+    records = lines(out.read_text(encoding="utf-8"))
+    assert [r["doc_id"] for r in records] == ["a", "c1", "b"]
+    assert records[1]["title"] == "T"
+    assert all("scores" in s for r in records for s in r["sentences"])
+    assert not list(out.parent.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_cli_tag_json_table_and_html_formats(tag_model_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE + " <script>alert(1)</script>", encoding="utf-8")
+    result = run(str(path), str(EXAMPLE), "-m", str(tag_model_path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [d["doc_id"] for d in data] == ["a", "sahel-summit"]
+
+    result = run(str(path), "-m", str(tag_model_path), "-f", "table")
+    assert result.exit_code == 0, result.output
+    assert "== a: Headline of the day" in result.stdout
+    assert "The port strike goes on." in result.stdout
+
+    page = tmp_path / "page.html"
+    result = run(str(path), str(EXAMPLE), "-m", str(tag_model_path), "-f", "html", "-o", str(page))
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Sahel leaders close ranks" in html
+
+
+def test_cli_tag_stdin_text_and_jsonl(tag_model_path: Path) -> None:
+    result = run("-", "-m", str(tag_model_path), input=ARTICLE)
+    assert result.exit_code == 0, result.output
+    (record,) = lines(result.stdout)
+    assert (record["doc_id"], record["title"], record["n_sentences"]) == (
+        "stdin", "Headline of the day", 3,
+    )
+    stream = "\n".join(
+        json.dumps(r) for r in [{"id": "x", "text": "Prices rise. Troops wait."}, {"text": "One."}]
+    )
+    result = run("-m", str(tag_model_path), input=stream + "\n")
+    assert result.exit_code == 0, result.output
+    records = lines(result.stdout)
+    assert [(r["doc_id"], r["n_sentences"]) for r in records] == [("x", 2), ("stdin:2", 1)]
+
+
+def test_cli_tag_one_per_line(tag_model_path: Path) -> None:
+    text = "The strike goes on. Prices rise.\nTroops guard the border.\n\nLast line"
+    result = run("--one-per-line", "-m", str(tag_model_path), input=text)
+    assert result.exit_code == 0, result.output
+    records = lines(result.stdout)
+    assert [(r["index"], r["text"]) for r in records] == [
+        (1, "The strike goes on. Prices rise."),
+        (2, "Troops guard the border."),
+        (3, ""),
+        (4, "Last line"),
+    ]
+    model = load_model(tag_model_path)
+    assert records[0]["labels"] == model.predict(["The strike goes on. Prices rise."])[0].to_dict()["labels"]
+
+
+def test_cli_tag_failed_inputs_are_reported_and_skipped(tag_model_path: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text(ARTICLE, encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Title\n\nBroken \xff text.")
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"text": "Fine."}\n{"text": 3}\n', encoding="utf-8")
+    result = run(str(bad), str(good), str(records), "-m", str(tag_model_path))
+    assert result.exit_code == 1
+    assert [r["doc_id"] for r in lines(result.stdout)] == ["good", "records:1"]
+    assert f"error: {bad}:3: invalid UTF-8 byte 0xff" in result.stderr
+    assert f"error: {records}:2: record has no 'text' string" in result.stderr
+    assert "2 input(s) failed and were skipped" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_tag_usage_and_model_errors(tag_model_path: Path, tmp_path: Path, mini_codebook_path) -> None:
+    result = run(str(tmp_path / "missing.txt"), "-m", str(tag_model_path))
+    assert result.exit_code == 2
+    assert "missing.txt: no such file or folder" in result.stderr
+
+    result = run(str(EXAMPLE), "-m", str(tmp_path / "no-model"))
+    assert result.exit_code == 2
+    assert "not found" in result.stderr
+
+    result = run(str(EXAMPLE), "-m", str(tag_model_path), "--codebook", str(mini_codebook_path))
+    assert result.exit_code == 1
+    assert "trained with codebook 'tiny'" in result.stderr
+    assert "Traceback" not in result.output
+
+    old = tmp_path / "old"
+    shutil.copytree(tag_model_path, old)
+    meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
+    meta["versions"]["numpy"] = "1.0.0"
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = run(str(EXAMPLE), "-m", str(old))
+    assert result.exit_code == 0, result.output
+    assert "warning: model" in result.stderr and "numpy 1.0.0" in result.stderr
+
+
+class Lowercase(TransformerMixin, BaseEstimator):
+    """A custom step: makes the model uncompilable and its skops file untrusted."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [x.lower() for x in X]
+
+
+def test_cli_tag_untrusted_types_need_trust(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+
+    from framing.codebook import Codebook
+
+    texts = ["prices rise", "troops guard", "prices fall", "troops march"] * 3
+    y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]] * 3)
+    pipe = Pipeline(
+        [("low", Lowercase()), ("tfidf", TfidfVectorizer()), ("clf", OneVsRestClassifier(LogisticRegression()))]
+    ).fit(texts, y)
+    codebook = Codebook.from_labels({"frames": ["economic", "security"]}, name="custom")
+    meta = {
+        "labels": {"frames": ["economic", "security"]},
+        "thresholds": {"frames": {"economic": 0.5, "security": 0.5}},
+    }
+    folder = save_model(tmp_path / "custom", {"frames": pipe}, meta, codebook)
+    assert not (folder / "compiled.npz").exists()
+    assert "expected a Pipeline" in json.loads((folder / "meta.json").read_text())["compiled_reason"]
+
+    result = run("-m", str(folder), input="Prices rise.")
+    assert result.exit_code == 1
+    assert "untrusted types found in the file: ['tests.test_cli_tag.Lowercase']" in result.stderr
+    assert "--trust" in result.stderr
+
+    result = run("-m", str(folder), "--trust", "tests.test_cli_tag.Lowercase", input="Prices rise.")
+    assert result.exit_code == 0, result.output
+    (record,) = lines(result.stdout)
+    assert record["n_sentences"] == 1
+
+
+def test_cli_tag_help_has_an_example() -> None:
+    result = runner.invoke(app, ["tag", "--help"])
+    assert result.exit_code == 0
+    assert "Example: framing tag" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "table", "html"])
+def test_cli_tag_example_article_in_every_format(tag_model_path: Path, fmt: str) -> None:
+    result = run(str(EXAMPLE), "-m", str(tag_model_path), "-f", fmt)
+    assert result.exit_code == 0, result.output
+    assert "Burkina Faso" in result.stdout

@@ -1,0 +1,278 @@
+"""framing.compiled: arrays that score exactly like the scikit-learn pipelines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+import framing.compiled as compiled
+from framing.compiled import CompiledModel, CompileError, char_wb_ngrams, compile_pipelines
+from framing.errors import ModelError
+
+DATA = Path(__file__).resolve().parent / "data"
+
+TRAIN = [
+    json.loads(line)
+    for line in (DATA / "tiny_corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip() and '"type": "document"' not in line
+]
+TEXTS = [r["text"] for r in TRAIN] + [
+    "Ünïcödé naïve café — “quoted” ΣΟΦΟΣ ΟΔΟΣ straße ﬁne Ǆ İstanbul",
+    "Tabs\tand\nnew\r\nlines\u2028and\u00a0nbsp and the the the repeated repeated",
+    "日本語のテキスト 中文文本 한국어 текст на русском",
+]
+WORDS = sorted({w for t in TEXTS for w in t.split()})
+FRAMES = ["economic", "security", "solidarity"]
+
+
+def _multilabel(dim: str = "frames") -> np.ndarray:
+    ids = FRAMES if dim == "frames" else ["loaded_language", "appeal_to_fear", "appeal_to_authority"]
+    rows = [[int(label in r.get(dim, [])) for label in ids] for r in TRAIN]
+    rows += [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    return np.array(rows)
+
+
+def _single() -> np.ndarray:
+    """One label per text: the first frame, or 'none'."""
+    out = [(r.get("frames") or ["none"])[0] for r in TRAIN] + ["economic", "security", "none"]
+    return np.array(out)
+
+
+def _union(**word_kw: object) -> FeatureUnion:
+    word = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True, **word_kw}
+    char = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True}
+    return FeatureUnion([("word", TfidfVectorizer(**word)), ("char", TfidfVectorizer(**char))])
+
+
+def _ovr() -> OneVsRestClassifier:
+    return OneVsRestClassifier(
+        LogisticRegression(class_weight="balanced", solver="liblinear", C=10.0)
+    )
+
+
+@pytest.fixture(scope="module")
+def default_pipelines() -> dict[str, Pipeline]:
+    return {
+        dim: Pipeline([("features", _union()), ("clf", _ovr())]).fit(TEXTS, _multilabel(dim))
+        for dim in ("frames", "rhetoric")
+    }
+
+
+@pytest.fixture(scope="module")
+def default_compiled(default_pipelines: dict[str, Pipeline]) -> CompiledModel:
+    labels = {"frames": FRAMES, "rhetoric": ["a", "b", "c"]}
+    return compile_pipelines(default_pipelines, labels)
+
+
+def _assert_same(pipelines: dict[str, Pipeline], model: CompiledModel, texts: list[str]) -> None:
+    got = model.predict_proba(texts)
+    for dim, pipe in pipelines.items():
+        want = pipe.predict_proba(texts)
+        assert got[dim].shape == want.shape
+        np.testing.assert_allclose(got[dim], want, rtol=0, atol=1e-9)
+
+
+texts_strategy = st.one_of(
+    st.text(max_size=120),
+    st.text(
+        alphabet=st.sampled_from(list("abcxyz ÀéÎøÆß’“”-—.,;:!?'\"()[]\t\n\r\u00a0\u2028ΣσςΟΔ0123456789_")),
+        max_size=80,
+    ),
+    st.lists(st.sampled_from(WORDS + ["", " ", "—", "...", "U.S.", "the", "THE"]), max_size=30).map(
+        " ".join
+    ),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(texts_strategy, min_size=1, max_size=6))
+def test_compiled_matches_sklearn_on_random_texts(
+    default_pipelines: dict[str, Pipeline], default_compiled: CompiledModel, texts: list[str]
+) -> None:
+    _assert_same(default_pipelines, default_compiled, texts)
+
+
+def test_compiled_matches_sklearn_on_training_texts_and_edge_cases(
+    default_pipelines: dict[str, Pipeline], default_compiled: CompiledModel
+) -> None:
+    texts = TEXTS + ["", "   ", "a", "!!!", "the the the the", "x" * 500, "ab " * 200]
+    _assert_same(default_pipelines, default_compiled, texts)
+    # Batches larger than one chunk, scored again (the word cache is warm), agree too.
+    _assert_same(default_pipelines, default_compiled, TEXTS * 40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=12).filter(lambda w: w and not any(c.isspace() for c in w)))
+def test_compiled_char_wb_ngrams_match_sklearn(word: str) -> None:
+    for lo, hi in [(1, 1), (2, 5), (1, 3), (3, 3), (4, 8)]:
+        analyzer = CountVectorizer(analyzer="char_wb", ngram_range=(lo, hi), lowercase=False)
+        assert char_wb_ngrams(word, lo, hi) == analyzer.build_analyzer()(word)
+
+
+VECTORIZER_VARIANTS = [
+    {"ngram_range": (1, 1)},
+    {"ngram_range": (1, 3)},
+    {"ngram_range": (2, 3)},
+    {"lowercase": False},
+    {"sublinear_tf": False},
+    {"norm": None},
+    {"norm": "l1"},
+    {"use_idf": False},
+    {"binary": True},
+    {"strip_accents": "unicode"},
+    {"strip_accents": "ascii"},
+    {"max_features": 50},
+    {"min_df": 2},
+    {"stop_words": "english"},
+    {"token_pattern": r"(?u)\b\w+\b"},
+    {"analyzer": "char", "ngram_range": (1, 4)},
+    {"analyzer": "char_wb", "ngram_range": (1, 3), "binary": True, "norm": "l1"},
+]
+
+
+@pytest.mark.parametrize("variant", VECTORIZER_VARIANTS, ids=lambda v: ",".join(map(str, v.items())))
+def test_compiled_matches_sklearn_for_vectorizer_settings(variant: dict[str, object]) -> None:
+    pipe = Pipeline([("features", _union(**variant)), ("clf", _ovr())]).fit(TEXTS, _multilabel())
+    model = compile_pipelines({"frames": pipe}, {"frames": FRAMES})
+    _assert_same({"frames": pipe}, model, TEXTS + ["", "Naïve CAFÉ, café!", "a b c d e f"])
+
+
+def test_compiled_matches_sklearn_for_classifier_shapes() -> None:
+    y_multi = _multilabel()
+    single = _single()
+    binary = (single == "economic").astype(int)
+    constant = y_multi.copy()
+    constant[:, 2] = 0  # a label never seen: OneVsRest keeps a constant predictor
+    plain = TfidfVectorizer(sublinear_tf=True)
+    weighted = FeatureUnion(
+        [("w", TfidfVectorizer()), ("c", TfidfVectorizer(analyzer="char_wb"))],
+        transformer_weights={"w": 2.0, "c": 0.5},
+    )
+    cases = {
+        "multinomial": (Pipeline([("f", _union()), ("clf", LogisticRegression(C=5.0))]), single),
+        "binary_lr": (Pipeline([("f", plain), ("clf", LogisticRegression())]), binary),
+        "ovr_multiclass": (Pipeline([("f", _union()), ("clf", _ovr())]), single),
+        "ovr_binary": (Pipeline([("f", _union()), ("clf", _ovr())]), binary),
+        "ovr_constant": (Pipeline([("f", _union()), ("clf", _ovr())]), constant),
+        "weighted_union": (Pipeline([("f", weighted), ("clf", _ovr())]), y_multi),
+    }
+    pipelines = {}
+    labels = {}
+    for name, (pipe, y) in cases.items():
+        with pytest.warns() if name == "ovr_constant" else _nothing():
+            pipelines[name] = pipe.fit(TEXTS, y)
+        labels[name] = [str(i) for i in range(pipe.predict_proba(TEXTS[:1]).shape[1])]
+    model = compile_pipelines(pipelines, labels)
+    _assert_same(pipelines, model, TEXTS + ["", "economy prices trade"])
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def test_compiled_save_load_round_trip_gives_identical_scores(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    default_compiled.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compiled.json", "compiled.npz"]
+    loaded = CompiledModel.load(tmp_path)
+    texts = TEXTS + ["", "Ünïcödé"]
+    before, after = default_compiled.predict_proba(texts), loaded.predict_proba(texts)
+    for dim in before:
+        assert np.array_equal(before[dim], after[dim])
+
+
+def test_compiled_refuses_pickled_arrays(default_compiled: CompiledModel, tmp_path: Path) -> None:
+    default_compiled.save(tmp_path)
+    np.savez(tmp_path / "compiled.npz", idf_0=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ModelError, match="compiled.npz"):
+        CompiledModel.load(tmp_path)
+
+
+def test_compiled_reports_missing_and_broken_files(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelError, match="compiled.json is missing"):
+        CompiledModel.load(tmp_path)
+    default_compiled.save(tmp_path)
+    (tmp_path / "compiled.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        CompiledModel.load(tmp_path)
+    default_compiled.save(tmp_path)
+    doc = json.loads((tmp_path / "compiled.json").read_text(encoding="utf-8"))
+    doc["compiled_version"] = 99
+    (tmp_path / "compiled.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ModelError, match="version 99"):
+        CompiledModel.load(tmp_path)
+    doc["compiled_version"] = compiled.COMPILED_VERSION
+    del doc["heads"][0]["parts"]
+    (tmp_path / "compiled.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ModelError, match="inconsistent compiled model"):
+        CompiledModel.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "pipe, message",
+    [
+        (Pipeline([("f", CountVectorizer()), ("clf", LogisticRegression())]), "not a TfidfVectorizer"),
+        (Pipeline([("f", TfidfVectorizer()), ("clf", LinearSVC())]), "LinearSVC"),
+        (Pipeline([("f", TfidfVectorizer(dtype=np.float32)), ("clf", LogisticRegression())]), "dtype"),
+        (
+            Pipeline([("f", TfidfVectorizer(analyzer=str.split)), ("clf", LogisticRegression())]),
+            "custom",
+        ),
+    ],
+)
+def test_compiled_refuses_unsupported_pipelines(pipe: Pipeline, message: str) -> None:
+    pipe.fit(TEXTS, (_single() == "economic").astype(int))
+    with pytest.raises(CompileError, match=message):
+        compile_pipelines({"frames": pipe}, {"frames": ["no", "yes"]})
+
+
+def test_compiled_checks_label_count(default_pipelines: dict[str, Pipeline]) -> None:
+    with pytest.raises(CompileError, match="3 columns but the model has 2 labels"):
+        compile_pipelines({"frames": default_pipelines["frames"]}, {"frames": ["a", "b"]})
+
+
+def test_compiled_word_cache_reset_keeps_scores_exact(
+    default_pipelines: dict[str, Pipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compiled, "MAX_CACHED_WORDS", 5)
+    monkeypatch.setattr(compiled, "CHUNK", 7)
+    model = compile_pipelines(default_pipelines, {"frames": FRAMES, "rhetoric": ["a", "b", "c"]})
+    _assert_same(default_pipelines, model, TEXTS * 3)
+
+
+def test_compiled_rejects_non_string_texts(default_compiled: CompiledModel) -> None:
+    with pytest.raises(TypeError, match="text 1 is int"):
+        default_compiled.predict_proba(["fine", 3])  # type: ignore[list-item]
+
+
+def test_compiled_scoring_imports_neither_sklearn_nor_scipy(tag_model_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from framing.model import load_model\n"
+        f"m = load_model({str(tag_model_path)!r})\n"
+        "a = m.tag('The port strike pushed grain prices up. Ministers met.')\n"
+        "assert len(a.sentences) == 2\n"
+        "bad = sorted(k for k in sys.modules if k.split('.')[0] in ('sklearn', 'scipy', 'skops'))\n"
+        "print(bad)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,349 @@
+"""framing.tagger and the public API: tagging articles, batches, profiles, output form."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from itertools import count, islice
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import framing
+from framing.errors import InputNotFoundError, ModelError, UsageError
+from framing.model import ModelVersionWarning, load_model
+from framing.tagger import (
+    MAX_EVIDENCE,
+    OUTPUT_VERSION,
+    HtmlWriter,
+    InputFailure,
+    TaggedArticle,
+    TaggedSentence,
+    collect_inputs,
+    predict_sentences,
+    render_table,
+    tag,
+    tag_many,
+    tag_text,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "sahel-summit.txt"
+
+ARTICLE = (
+    "The port strike pushed the price of grain up by a fifth. Exporters lose millions "
+    "of dollars every day, they said.\n\n"
+    "The minister called the strikers reckless saboteurs! Troops guard the border.\n"
+    "Neighbours pledged to stand together."
+)
+
+
+def _articles() -> list[str]:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    parts = [p for p in text.split("\n") if p.strip()]
+    return [ARTICLE, text, "", "One sentence only", " \n ", *(" ".join(parts[i::3]) for i in range(3))]
+
+
+def test_tagger_offsets_index_the_text(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, title="Strike", doc_id="a1")
+    assert isinstance(article, TaggedArticle)
+    assert (article.doc_id, article.title, article.text) == ("a1", "Strike", ARTICLE)
+    assert [s.index for s in article.sentences] == list(range(1, 6))
+    for s in article.sentences:
+        assert ARTICLE[s.start : s.end] == s.text
+    assert article.sentences[0].text.startswith("The port strike")
+    assert article.sentences[-1].text == "Neighbours pledged to stand together."
+
+
+def test_tagger_labels_follow_scores_and_thresholds(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, all_scores=True)
+    thresholds = tag_model.thresholds
+    seen = 0
+    for s in article.sentences:
+        assert set(s.labels) == set(tag_model.dimensions)
+        assert s.scores is not None
+        for dim, found in s.labels.items():
+            want = {lab for lab, v in s.scores[dim].items() if v >= thresholds[dim][lab]}
+            assert {ls.label for ls in found} == want
+            assert [ls.score for ls in found] == sorted((ls.score for ls in found), reverse=True)
+            for ls in found:
+                assert ls.score == s.scores[dim][ls.label]
+            seen += len(found)
+    assert seen > 0, "the tiny model should predict something on its own domain"
+    assert tag_model.tag(ARTICLE).sentences[0].scores is None
+
+
+def test_tagger_scores_equal_the_model_scores(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, all_scores=True)
+    proba = tag_model.predict_proba([s.text for s in article.sentences])
+    for i, s in enumerate(article.sentences):
+        for dim, labels in tag_model.labels.items():
+            assert [s.scores[dim][lab] for lab in labels] == proba[dim][i].tolist()
+
+
+def test_tagger_profile_summarises_the_sentences(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, all_scores=True)
+    n = len(article.sentences)
+    for dim, labels in tag_model.labels.items():
+        for label in labels:
+            carriers = [s for s in article.sentences if label in s.label_ids(dim)]
+            profile = article.profile[dim].get(label)
+            if not carriers:
+                assert profile is None
+                continue
+            scores = [s.scores[dim][label] for s in article.sentences]
+            assert profile.count == len(carriers)
+            assert profile.share == len(carriers) / n
+            assert profile.max_score == max(scores)
+            assert profile.mean_score == pytest.approx(sum(scores) / n, abs=1e-12)
+            best = sorted(carriers, key=lambda s: (-s.scores[dim][label], s.index))
+            assert [e.index for e in profile.evidence] == [s.index for s in best[:MAX_EVIDENCE]]
+            for e in profile.evidence:
+                assert e.text == article.sentences[e.index - 1].text
+                assert e.score == article.sentences[e.index - 1].scores[dim][label]
+    assert article.labels("frames") == [
+        lab
+        for lab, _ in sorted(
+            article.profile["frames"].items(), key=lambda kv: (-kv[1].count, -kv[1].max_score)
+        )
+    ]
+
+
+def test_tagger_empty_article(tag_model) -> None:
+    article = tag_model.tag("   \n  ")
+    assert article.sentences == []
+    assert article.profile == {dim: {} for dim in tag_model.dimensions}
+    assert article.to_dict()["n_sentences"] == 0
+
+
+def test_tagger_to_dict_has_the_documented_fields(tag_model) -> None:
+    data = tag_model.tag(ARTICLE, doc_id="a1", all_scores=True).to_dict(include_text=True)
+    assert data["version"] == OUTPUT_VERSION
+    assert list(data) == [
+        "version", "doc_id", "title", "model", "n_sentences", "text", "sentences", "profile",
+    ]
+    assert data["model"] == {
+        "name": "tag-tiny",
+        "version": "0.0.1",
+        "codebook": tag_model.codebook.name,
+        "codebook_version": tag_model.codebook.version,
+    }
+    first = data["sentences"][0]
+    assert list(first) == ["index", "start", "end", "text", "labels", "scores"]
+    assert data["text"][first["start"] : first["end"]] == first["text"]
+    json.dumps(data)  # plain JSON types only
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=200), st.booleans(), st.one_of(st.none(), st.text(max_size=10)))
+def test_tagger_to_json_equals_json_dumps_of_to_dict(tag_model, text, all_scores, title) -> None:
+    article = tag_model.tag(text, title=title, doc_id=title, all_scores=all_scores)
+    for include_text in (False, True):
+        want = json.dumps(article.to_dict(include_text=include_text), ensure_ascii=False)
+        assert article.to_json(include_text=include_text) == want
+    for s in article.sentences:
+        assert s.to_json() == json.dumps(s.to_dict(), ensure_ascii=False)
+
+
+def test_tagger_tag_many_equals_tagging_one_by_one(tag_model) -> None:
+    texts = _articles()
+    items = [texts[0], ("d2", texts[1]), {"text": texts[2], "id": 3, "title": "T"}, *texts[3:]]
+    alone = [
+        tag_text(tag_model, texts[0]).to_dict(),
+        tag_text(tag_model, texts[1], doc_id="d2").to_dict(),
+        tag_text(tag_model, texts[2], doc_id="3", title="T").to_dict(),
+        *(tag_text(tag_model, t).to_dict() for t in texts[3:]),
+    ]
+    for batch_size in (1, 7, 10_000):
+        got = [a.to_dict() for a in tag_many(tag_model, items, batch_size=batch_size)]
+        assert got == alone
+    got = [a.to_dict() for a in tag_model.tag_many(items, batch_size=3, n_jobs=2)]
+    assert got == alone
+
+
+def test_tagger_tag_many_streams_lazily(tag_model) -> None:
+    endless = (f"Article {i}. The port strike goes on." for i in count())
+    first = list(islice(tag_many(tag_model, endless, batch_size=4), 25))
+    assert [len(a.sentences) for a in first] == [2] * 25
+    assert first[24].sentences[0].text == "Article 24."
+
+
+def test_tagger_tag_many_rejects_bad_items(tag_model) -> None:
+    with pytest.raises(TypeError, match="item 1: expected a str"):
+        list(tag_many(tag_model, ["fine", 42]))
+    with pytest.raises(TypeError, match="item 0: a dict needs a 'text' string"):
+        list(tag_many(tag_model, [{"title": "no text"}]))
+    with pytest.raises(UsageError, match="batch_size"):
+        list(tag_many(tag_model, ["x"], batch_size=0))
+    with pytest.raises(UsageError, match="n_jobs"):
+        list(tag_many(tag_model, ["x"], n_jobs=0))
+    with pytest.raises(TypeError, match="text must be a str"):
+        tag_model.tag(b"bytes")  # type: ignore[arg-type]
+
+
+def test_tagger_predict_gives_one_result_per_sentence(tag_model) -> None:
+    sentences = ["The price of grain rose.", "", "Troops guard the border. Two sentences."]
+    results = tag_model.predict(sentences, all_scores=True)
+    assert [r.index for r in results] == [1, 2, 3]
+    assert [r.text for r in results] == sentences
+    assert all(r.start is None and r.end is None for r in results)
+    assert "start" not in results[0].to_dict()
+    proba = tag_model.predict_proba(sentences)
+    assert [results[2].scores["frames"][lab] for lab in tag_model.labels["frames"]] == proba[
+        "frames"
+    ][2].tolist()
+    assert predict_sentences(tag_model, []) == []
+    with pytest.raises(TypeError, match="sentence 1"):
+        tag_model.predict(["ok", None])  # type: ignore[list-item]
+
+
+def test_tagger_single_label_dimension_takes_the_argmax(tag_model_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "argmax"
+    shutil.copytree(tag_model_path, folder)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["multi_label"]["frames"] = False
+    meta["thresholds"]["frames"] = dict.fromkeys(meta["labels"]["frames"], 0.0)
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    model = load_model(folder)
+    for s in model.tag(ARTICLE, all_scores=True).sentences:
+        assert len(s.labels["frames"]) == 1
+        best = max(s.scores["frames"].items(), key=lambda kv: kv[1])[0]
+        assert s.labels["frames"][0].label == best
+
+
+def test_tagger_skops_and_compiled_scorers_agree(tag_model_path: Path, tag_model) -> None:
+    slow = load_model(tag_model_path, use_compiled=False)
+    texts = [ARTICLE, "", "Ünïcödé — “quoted” text!"]
+    fast_scores = tag_model.predict_proba(texts)
+    slow_scores = slow.predict_proba(texts)
+    for dim in tag_model.dimensions:
+        np.testing.assert_allclose(fast_scores[dim], slow_scores[dim], rtol=0, atol=1e-9)
+    for a, b in zip(slow.tag(ARTICLE).sentences, tag_model.tag(ARTICLE).sentences, strict=True):
+        for dim in tag_model.dimensions:
+            assert a.label_ids(dim) == b.label_ids(dim)
+
+
+def test_tagger_model_loading_errors(tag_model_path: Path, tmp_path: Path, mini_codebook_path) -> None:
+    with pytest.raises(InputNotFoundError, match="model 'no-such-model' not found"):
+        load_model("no-such-model")
+    broken = tmp_path / "broken"
+    shutil.copytree(tag_model_path, broken)
+    (broken / "codebook.toml").unlink()
+    with pytest.raises(ModelError, match="missing codebook.toml"):
+        load_model(broken)
+    with pytest.raises(ModelError, match="trained with codebook 'tiny'"):
+        load_model(tag_model_path, codebook=mini_codebook_path)
+    old = tmp_path / "old"
+    shutil.copytree(tag_model_path, old)
+    meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
+    meta["versions"]["sklearn"] = "0.0.1"
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.warns(ModelVersionWarning, match="sklearn 0.0.1"):
+        load_model(old)
+
+
+def test_tagger_collect_inputs(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("b.txt", "a.jsonl", "sub/c.TXT", "skip.md"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = collect_inputs([tmp_path, "-"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found[:-1]] == [
+        "a.jsonl", "b.txt", "sub/c.TXT",
+    ]
+    assert str(found[-1]) == "-"
+    with pytest.raises(InputNotFoundError, match="no such file"):
+        collect_inputs([tmp_path / "missing.txt"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputNotFoundError, match="holds no .txt or .jsonl"):
+        collect_inputs([tmp_path / "empty"])
+
+
+def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Headline\n\nThe strike goes on. Prices rise.", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"Fine line.\nBad \xff byte.")
+    (tmp_path / "c.jsonl").write_text(
+        '{"id": "x", "text": "Troops guard the border."}\n'
+        "not json\n"
+        '{"title": "no text"}\n'
+        '{"text": "No id here."}\n',
+        encoding="utf-8",
+    )
+    results = list(tag([tmp_path], tag_model))
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == [
+        "TaggedArticle", "InputFailure", "TaggedArticle", "InputFailure", "InputFailure",
+        "TaggedArticle",
+    ]
+    a, bad_b, x, bad_json, bad_text, no_id = results
+    assert (a.doc_id, a.title, len(a.sentences)) == ("a", "Headline", 2)
+    assert str(bad_b) == f"{tmp_path / 'b.txt'}:2: invalid UTF-8 byte 0xff (re-encode the file as UTF-8)"
+    assert x.doc_id == "x"
+    assert bad_json.source.endswith("c.jsonl:2") and "not valid JSON" in bad_json.message
+    assert bad_text.source.endswith("c.jsonl:3") and "'text'" in bad_text.message
+    assert no_id.doc_id == "c:4"
+    assert all(isinstance(f, InputFailure) for f in (bad_b, bad_json, bad_text))
+
+
+def test_tagger_tag_files_one_per_line(tag_model, tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_text("The strike goes on. Prices rise.\n\nTroops guard the border.\n", encoding="utf-8")
+    results = list(tag([path], tag_model, one_per_line=True, batch_size=2))
+    assert [type(r) for r in results] == [TaggedSentence] * 3
+    assert [(r.index, r.text) for r in results] == [
+        (1, "The strike goes on. Prices rise."), (2, ""), (3, "Troops guard the border."),
+    ]
+    assert results[0].to_dict() == tag_model.predict(["The strike goes on. Prices rise."])[0].to_dict()
+
+
+def test_tagger_renderers(tag_model) -> None:
+    article = tag_model.tag(ARTICLE + ' <b>"x" & y</b>.', doc_id="a<1>", title="T & <T>")
+    table = render_table(article)
+    assert "== a<1>: T & <T>" in table
+    assert "The port strike" in table
+    import io
+
+    out = io.StringIO()
+    html = HtmlWriter(out, tag_model)
+    html.write(article)
+    html.write(tag_model.predict(["One line <i>"])[0])
+    html.close()
+    page = out.getvalue()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "&lt;b&gt;&quot;x&quot; &amp; y&lt;/b&gt;" in page
+    assert "T &amp; &lt;T&gt;" in page and "<b>" not in page and "<i>" not in page
+    assert "<script" not in page and "http" not in page and "<link" not in page
+    assert "<style>" in page
+    for dim, labels in article.profile.items():
+        for label in labels:
+            assert f"{label}</span>" in page
+
+
+def test_tagger_example_article_tags(tag_model) -> None:
+    from framing.importers.text import read_article
+
+    article = read_article(EXAMPLE)
+    assert article.title and 15 <= len(framing.split_sentences(article.text)) <= 25
+    tagged = tag_model.tag(article.text, title=article.title, doc_id=article.doc_id)
+    assert all(article.text[s.start : s.end] == s.text for s in tagged.sentences)
+
+
+def test_tagger_public_api_is_lazy_and_light() -> None:
+    assert framing.TaggedArticle is TaggedArticle
+    assert set(framing.__all__) >= {"load_model", "Model", "TaggedArticle", "TaggedSentence"}
+    with pytest.raises(AttributeError):
+        framing.no_such_name  # noqa: B018
+    code = (
+        "import sys, framing\n"
+        "heavy = [m for m in ('numpy', 'sklearn', 'matplotlib', 'datasets', 'training') "
+        "if m in sys.modules]\n"
+        "framing.load_model, framing.TaggedArticle\n"
+        "heavy += [m for m in ('sklearn', 'matplotlib', 'datasets', 'training') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,152 @@
+"""The model card: a ``README.md`` written into every model folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from framing.codebook import Codebook
+
+__all__ = ["model_card", "metrics_table"]
+
+_PARTS = {
+    "cv": "cross-validation (train split, out-of-fold)",
+    "dev": "dev split",
+    "test": "test split",
+}
+
+
+def metrics_table(metrics: Mapping[str, Any]) -> str:
+    """Markdown table of micro-, macro- and samples-F1 per dimension and evaluation part."""
+    rows = [
+        "| part | dimension | micro-F1 | macro-F1 | samples-F1 | n |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for part, title in _PARTS.items():
+        for dim, s in (metrics.get(part) or {}).items():
+            rows.append(
+                f"| {title} | {dim} | {s['micro_f1']:.3f} | {s['macro_f1']:.3f} | "
+                f"{s['samples_f1']:.3f} | {s['n']} |"
+            )
+    return "\n".join(rows)
+
+
+def _label_table(meta: Mapping[str, Any], metrics: Mapping[str, Any], dim: str) -> list[str]:
+    part = "test" if dim in (metrics.get("test") or {}) else "cv"
+    scores = (metrics.get(part) or {}).get(dim)
+    thresholds = meta["thresholds"].get(dim, {})
+    multi = meta.get("multi_label", {}).get(dim, True)
+    untrainable = set(meta.get("untrainable", {}).get(dim, []))
+    header = f"Per label ({_PARTS[part]})" if scores else "Labels"
+    rows = [
+        f"{header}:",
+        "",
+        "| label | precision | recall | F1 | support | threshold | note |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label in meta["labels"][dim]:
+        s = (scores or {}).get("labels", {}).get(label)
+        cells = (
+            [f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"])]
+            if s
+            else ["-", "-", "-", "-"]
+        )
+        threshold = f"{thresholds[label]:.2f}" if multi and label in thresholds else "argmax"
+        note = "too few training examples" if label in untrainable else ""
+        rows.append(f"| `{label}` | " + " | ".join([*cells, threshold, note]) + " |")
+    return rows
+
+
+def model_card(
+    meta: Mapping[str, Any], metrics: Mapping[str, Any], codebook: Codebook | None = None
+) -> str:
+    """The model card (Markdown): intended use, data, metrics, limitations, how to reproduce."""
+    data = meta["data"]
+    config = meta.get("config", {})
+    pipeline = meta.get("pipeline", {})
+    level = meta.get("level", "sentence")
+    name = meta["name"]
+    cb = (
+        f"`{codebook.name}` version {codebook.version} (hash `{codebook.hash[:12]}…`)"
+        if codebook is not None
+        else "(see meta.json)"
+    )
+    lines = [
+        f"# Model card: `{name}`",
+        "",
+        f"A {level}-level classifier of news framing, trained by `framing train` on "
+        f"{meta.get('trained_at', '?')} in {meta.get('training_seconds', 0):.1f} s.",
+        "",
+        "## Intended use",
+        "",
+        f"Suggesting frame and rhetoric labels for English news {level}s, to speed up "
+        "annotation (`framing preannotate`) and to profile large collections of articles "
+        "(`framing tag`) for research. Labels follow the codebook "
+        f"{cb}; read its definitions before interpreting any count.",
+        "",
+        "Not intended for: judging whether a claim is true, rating outlets or people, "
+        "moderation or any automated decision about individuals. Scores are evidence for "
+        "a human reader, not verdicts.",
+        "",
+        "## Data",
+        "",
+        f"- Files: {', '.join(f'`{f}`' for f in data.get('files', []))} "
+        f"(SHA-256 `{str(data.get('hash', ''))[:12]}…`)",
+        f"- Trained on {data.get('examples')} {level}(s) from {data.get('documents')} "
+        f"documents (split(s) {', '.join(config.get('data', {}).get('train', []))}); "
+        f"records per split: " + ", ".join(f"{k} {v}" for k, v in data.get("splits", {}).items()),
+        "- Only `done` records are used; `todo` and `skip` never count as negatives.",
+        "",
+        "## Method",
+        "",
+        f"- Pipeline `{pipeline.get('name')}`, one model per dimension; parameters: "
+        + "; ".join(
+            f"{dim}: " + ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+            if params
+            else f"{dim}: defaults"
+            for dim, params in pipeline.get("params", {}).items()
+        ),
+        f"- Per-label thresholds tuned to maximise F1 on out-of-fold scores of "
+        f"{config.get('cv', {}).get('folds', '?')}-fold cross-validation grouped by "
+        "document (no article on both sides of a fold) and stratified over labels; "
+        f"seed {config.get('seed')}.",
+        "",
+        "## Metrics",
+        "",
+        metrics_table(metrics),
+        "",
+        "Cross-validated scores use thresholds tuned on the same out-of-fold scores "
+        "(and, with a parameter search, the best grid point), so they are slightly "
+        "optimistic; the dev and test splits are untouched by training.",
+    ]
+    for dim in meta["labels"]:
+        lines += ["", f"### {dim}", "", *_label_table(meta, metrics, dim)]
+    untrainable = {d: v for d, v in meta.get("untrainable", {}).items() if v}
+    lines += ["", "## Limitations", ""]
+    if untrainable:
+        for dim, labels in untrainable.items():
+            lines.append(
+                f"- `{dim}`: too few training examples to learn or tune "
+                f"{', '.join(f'`{x}`' for x in labels)}; these use a fixed threshold and "
+                "their predictions are unreliable. Annotate more examples."
+            )
+    lines += [
+        "- Bag-of-n-grams model: it sees words and character n-grams, not meaning. It "
+        "misses frames expressed without their usual vocabulary and fires on vocabulary "
+        "used ironically, negated or quoted to be rejected.",
+        "- Trained on a small corpus of English news from a limited set of outlets and "
+        "topics; expect lower scores on other outlets, topics, periods or genres "
+        "(opinion, social media), and check a sample before trusting counts.",
+        "- Scores are not calibrated probabilities; compare them within a label, not "
+        "across labels.",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        f"framing train config.toml --output models/{name}",
+        "```",
+        "",
+        f"`config.toml` in this folder is the resolved config; `meta.json` holds the "
+        f"library versions and git commit ({meta.get('git_commit') or 'unknown'}).",
+    ]
+    return "\n".join(lines) + "\n"

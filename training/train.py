@@ -1,0 +1,685 @@
+"""Train a model from a config: cross-validate, tune thresholds, fit, save.
+
+:func:`train` is what ``framing train`` calls; :func:`fit_model` does the same
+without writing anything.  Per dimension, the trainer
+
+1. builds the training examples (``done`` sentences, or document records at the
+   document level) of the configured training splits;
+2. runs cross-validation grouped by document (no document on both sides of a fold)
+   and stratified over labels, once per grid point of ``[search]``, and keeps the
+   parameters with the best out-of-fold macro-F1;
+3. tunes one threshold per label on the out-of-fold scores (:mod:`training.thresholds`);
+4. fits the pipeline on all training examples and scores the dev and test splits.
+
+Everything is deterministic given the config's seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import json
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from framing.annotations import Corpus, Sentence, collect_files, read_corpus
+from framing.codebook import Codebook, load_codebook
+from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
+from training.config import TrainConfig
+from training.evaluate import DimensionScores, score_dimension
+from training.pipelines import build_pipeline
+from training.thresholds import grouped_folds, stratification_key, tune_thresholds
+
+__all__ = [
+    "Examples",
+    "FittedModel",
+    "TrainResult",
+    "build_examples",
+    "data_hash",
+    "fit_model",
+    "train",
+]
+
+Progress = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- data
+
+
+def data_hash(paths: Sequence[str | Path]) -> str:
+    """SHA-256 over the sorted relative names and the bytes of the training data's JSONL files.
+
+    A folder contributes every ``*.jsonl`` below it, named relative to the folder;
+    a file is named by its file name.  So ``data_hash(["data/annotations"])`` equals
+    the hash of its ``train.jsonl``, ``dev.jsonl`` and ``test.jsonl`` given one by one,
+    and the hash does not depend on where the checkout lives.
+
+    Raises
+    ------
+    InputNotFoundError
+        When a path does not exist or a folder holds no JSONL file.
+    """
+    entries: list[tuple[str, Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(f for f in path.rglob("*.jsonl") if f.is_file())
+            if not files:
+                raise InputNotFoundError(f"{path}: folder holds no .jsonl file")
+            entries.extend((f.relative_to(path).as_posix(), f) for f in files)
+        elif path.is_file():
+            entries.append((path.name, path))
+        else:
+            raise InputNotFoundError(f"{path}: no such file or folder")
+    digest = hashlib.sha256()
+    for name, file in sorted(entries, key=lambda e: (e[0], str(e[1]))):
+        content = file.read_bytes()
+        digest.update(name.encode("utf-8") + b"\0")
+        digest.update(str(len(content)).encode("ascii") + b"\0")
+        digest.update(content)
+    return digest.hexdigest()
+
+
+@dataclass
+class Examples:
+    """Texts to learn from or score, one per sentence (or per document), with their labels."""
+
+    ids: list[str]
+    doc_ids: list[str]
+    texts: list[str]
+    splits: list[str | None]
+    labels: list[dict[str, tuple[str, ...]]]
+    sources: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> Examples:
+        idx = [int(i) for i in index]
+        return Examples(
+            ids=[self.ids[i] for i in idx],
+            doc_ids=[self.doc_ids[i] for i in idx],
+            texts=[self.texts[i] for i in idx],
+            splits=[self.splits[i] for i in idx],
+            labels=[self.labels[i] for i in idx],
+            sources=[self.sources[i] for i in idx] if self.sources else [],
+        )
+
+    def indicator(self, dimension: str, labels: Sequence[str]) -> np.ndarray:
+        """``(n, len(labels))`` boolean matrix of gold labels; unknown labels are ignored."""
+        column = {label: j for j, label in enumerate(labels)}
+        Y = np.zeros((len(self), len(labels)), dtype=bool)
+        for i, record in enumerate(self.labels):
+            for label in record.get(dimension, ()):
+                j = column.get(label)
+                if j is not None:
+                    Y[i, j] = True
+        return Y
+
+
+def _source(record: Any) -> str | None:
+    if record.source is None:
+        return None
+    return f"{record.source[0]}:{record.source[1]}"
+
+
+def _sentence_order(sentence: Sentence) -> tuple[int, int]:
+    return (0, sentence.sent_index) if sentence.sent_index is not None else (1, 0)
+
+
+def build_examples(
+    corpus: Corpus,
+    dimensions: Sequence[str],
+    *,
+    level: str = "sentence",
+    document_text: str = "auto",
+) -> Examples:
+    """Training or evaluation examples of a corpus.
+
+    Parameters
+    ----------
+    corpus
+        Annotations read with :func:`framing.annotations.read_corpus`.
+    dimensions
+        The label dimensions to keep; a record without a dimension's field has no labels in it.
+    level
+        ``"sentence"``: every ``done`` sentence.  ``"document"``: every ``done`` document
+        record, labelled with the document record's labels.
+    document_text
+        At the document level: ``"text"`` the document record's text, ``"sentences"``
+        its sentences joined in order, ``"auto"`` the text when the record has one.
+
+    Raises
+    ------
+    AnnotationError
+        When a document has neither a text nor sentences.
+    """
+    dims = list(dimensions)
+    if level == "sentence":
+        done = corpus.done()
+        return Examples(
+            ids=[s.id for s in done],
+            doc_ids=[s.doc_id for s in done],
+            texts=[s.text for s in done],
+            splits=[corpus.split_of(s) for s in done],
+            labels=[{d: s.labels.get(d, ()) for d in dims} for s in done],
+            sources=[_source(s) for s in done],
+        )
+    by_doc: dict[str, list[Sentence]] = {}
+    for sentence in corpus.sentences:
+        by_doc.setdefault(sentence.doc_id, []).append(sentence)
+    examples = Examples([], [], [], [], [], [])
+    problems = []
+    for doc_id, doc in corpus.documents.items():
+        if doc.status != "done":
+            continue
+        sentences = sorted(by_doc.get(doc_id, []), key=_sentence_order)
+        joined = " ".join(s.text.strip() for s in sentences)
+        if document_text == "text" or (document_text == "auto" and doc.text):
+            text = doc.text or ""
+        else:
+            text = joined
+        if not text.strip():
+            where = _source(doc) or doc_id
+            what = "no text" if document_text == "text" else "no text and no sentences"
+            problems.append(f"{where}: document '{doc_id}' has {what} to learn from")
+            continue
+        split = doc.split
+        if split is None:
+            split = next((s.split for s in sentences if s.split is not None), None)
+        examples.ids.append(doc_id)
+        examples.doc_ids.append(doc_id)
+        examples.texts.append(text)
+        examples.splits.append(split)
+        examples.labels.append({d: doc.labels.get(d, ()) for d in dims})
+        examples.sources.append(_source(doc))
+    if problems:
+        raise AnnotationError(
+            "\n".join(problems) + '\n(give the document record a "text" or add its sentences, '
+            'or set data.document_text = "auto")'
+        )
+    return examples
+
+
+def _relative(path: str | Path) -> str:
+    """A path as written in saved files: relative to the working directory when inside it."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return p.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return p.as_posix()
+    return p.as_posix()
+
+
+def _git_commit() -> str | None:
+    """The commit checked out in the working directory, read from ``.git`` (no git needed)."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        git = folder / ".git"
+        if git.is_file():
+            text = git.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            git = (folder / text.split(":", 1)[1].strip()).resolve()
+        if not git.is_dir():
+            continue
+        try:
+            head = (git / "HEAD").read_text(encoding="utf-8").strip()
+            if not head.startswith("ref:"):
+                return head or None
+            ref = head.split(":", 1)[1].strip()
+            for base in (git, _common_dir(git)):
+                if (base / ref).is_file():
+                    return (base / ref).read_text(encoding="utf-8").strip() or None
+                packed = base / "packed-refs"
+                if packed.is_file():
+                    for line in packed.read_text(encoding="utf-8").splitlines():
+                        parts = line.split()
+                        if len(parts) == 2 and parts[1] == ref:
+                            return parts[0]
+        except OSError:
+            return None
+        return None
+    return None
+
+
+def _common_dir(git: Path) -> Path:
+    common = git / "commondir"
+    if common.is_file():
+        return (git / common.read_text(encoding="utf-8").strip()).resolve()
+    return git
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+@dataclass
+class DimensionPlan:
+    """What is learned for one dimension."""
+
+    id: str
+    multi_label: bool
+    labels: list[str]
+    untrainable: list[str]
+
+
+@dataclass
+class FittedModel:
+    """Everything :func:`fit_model` produces, before it is written to disk."""
+
+    config: TrainConfig
+    codebook: Codebook
+    pipelines: dict[str, Any]
+    meta: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+@dataclass
+class TrainResult:
+    """A trained and saved model: its folder, metadata and metrics."""
+
+    path: Path
+    meta: dict[str, Any]
+    metrics: dict[str, Any]
+
+    def summary(self) -> str:
+        """A few lines for the terminal: where the model is and how well it does."""
+        lines = [
+            f"trained '{self.meta['name']}' in {self.meta['training_seconds']:.1f} s "
+            f"on {self.meta['data']['examples']} {self.meta['level']}(s) -> {self.path}"
+        ]
+        for part in ("cv", "dev", "test"):
+            scores = self.metrics.get(part) or {}
+            for dim, s in scores.items():
+                lines.append(
+                    f"  {part:<4} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
+                    f"{s['macro_f1']:.3f}  samples-F1 {s['samples_f1']:.3f}  (n={s['n']})"
+                )
+        for dim, labels in self.meta.get("untrainable", {}).items():
+            if labels:
+                lines.append(
+                    f"  warning: {dim}: too few training examples to learn or tune "
+                    f"{', '.join(labels)} (fixed threshold; annotate more)"
+                )
+        return "\n".join(lines)
+
+
+def _split_indices(examples: Examples, config: TrainConfig) -> dict[str, np.ndarray]:
+    splits = examples.splits
+    if all(s is None for s in splits):
+        # A corpus without splits: train on everything, evaluate by cross-validation only.
+        return {
+            "train": np.arange(len(examples)),
+            "dev": np.array([], dtype=int),
+            "test": np.array([], dtype=int),
+        }
+    data = config.data
+    train = [i for i, s in enumerate(splits) if s is None or s in data.train]
+    dev = [i for i, s in enumerate(splits) if s is not None and s in data.dev]
+    test = [i for i, s in enumerate(splits) if s is not None and s in data.test]
+    return {"train": np.array(train, int), "dev": np.array(dev, int), "test": np.array(test, int)}
+
+
+def _plan(
+    dim: str, codebook: Codebook, train: Examples, config: TrainConfig
+) -> tuple[DimensionPlan, np.ndarray]:
+    """Decide single- or multi-label and the label columns; return the targets."""
+    codebook_labels = list(codebook.dimension(dim).label_ids)
+    per_example = [record.get(dim, ()) for record in train.labels]
+    if config.single_label == "auto":
+        single = all(len(labels) == 1 for labels in per_example) and (
+            len({labels[0] for labels in per_example}) >= 2
+        )
+    else:
+        single = dim in config.single_label
+    min_pos = config.thresholds.min_positives
+    if single:
+        wrong = [i for i, labels in enumerate(per_example) if len(labels) != 1]
+        if wrong:
+            first = train.sources[wrong[0]] if train.sources else None
+            where = f" (first: {first})" if first else ""
+            raise AnnotationError(
+                f"single-label dimension '{dim}': {len(wrong)} training example(s) have no "
+                f"label or several{where}; give each exactly one or remove '{dim}' from "
+                "single_label"
+            )
+        y = np.array([labels[0] for labels in per_example], dtype=object)
+        observed = sorted(set(y.tolist()))
+        if len(observed) < 2:
+            raise AnnotationError(
+                f"single-label dimension '{dim}' has only one label in the training data "
+                f"({observed[0]!r}); a classifier needs at least two"
+            )
+        counts = {label: int((y == label).sum()) for label in observed}
+        untrainable = [lab for lab in codebook_labels if counts.get(lab, 0) < min_pos]
+        untrainable += [lab for lab in observed if lab not in codebook_labels]
+        return DimensionPlan(dim, False, observed, untrainable), y
+    Y = train.indicator(dim, codebook_labels)
+    positives = Y.sum(axis=0)
+    if not positives.any():
+        raise AnnotationError(
+            f"dimension '{dim}' has no positive label in the {len(train)} training examples; "
+            f"annotate some or leave it out with dimensions = [...] in the config"
+        )
+    if len(codebook_labels) == 1 and positives[0] == len(train):
+        raise AnnotationError(
+            f"dimension '{dim}' has one label and every training example carries it; "
+            "nothing to learn"
+        )
+    untrainable = [lab for lab, n in zip(codebook_labels, positives, strict=True) if n < min_pos]
+    return DimensionPlan(dim, True, codebook_labels, untrainable), Y
+
+
+def _proba(estimator: Any, texts: list[str], plan: DimensionPlan) -> np.ndarray:
+    """Scores with columns in ``plan.labels`` order (a fold may lack a class)."""
+    scores = np.asarray(estimator.predict_proba(texts), dtype=float)
+    if plan.multi_label:
+        return scores
+    classes = list(estimator.classes_)
+    if classes == plan.labels:
+        return scores
+    out = np.zeros((len(texts), len(plan.labels)))
+    for j, label in enumerate(classes):
+        out[:, plan.labels.index(label)] = scores[:, j]
+    return out
+
+
+def _fit(estimator: Any, texts: list[str], target: np.ndarray) -> Any:
+    with warnings.catch_warnings():
+        # One-vs-rest warns for a label absent from a fold; it then scores 0, as wanted.
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+        warnings.filterwarnings("ignore", message="Label not .* is present in all training")
+        estimator.fit(texts, target.astype(int) if target.dtype == bool else target)
+    return estimator
+
+
+def _predict(
+    scores: np.ndarray, plan: DimensionPlan, thresholds: Mapping[str, float]
+) -> np.ndarray:
+    if not plan.multi_label:
+        pred = np.zeros(scores.shape, dtype=bool)
+        if len(scores):
+            pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
+        return pred
+    cut = np.array([thresholds[label] for label in plan.labels])
+    return scores >= cut
+
+
+def _as_indicator(target: np.ndarray, plan: DimensionPlan) -> np.ndarray:
+    if plan.multi_label:
+        return target.astype(bool)
+    return np.array([[y == label for label in plan.labels] for y in target], dtype=bool).reshape(
+        len(target), len(plan.labels)
+    )
+
+
+def _grid(config: TrainConfig) -> list[dict[str, Any]]:
+    if not config.search:
+        return [{}]
+    keys = list(config.search)
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*config.search.values())
+    ]
+
+
+def _scores_dict(scores: DimensionScores, thresholds: Mapping[str, float] | None) -> dict[str, Any]:
+    data = scores.to_dict()
+    if thresholds is not None:
+        for label, values in data["labels"].items():
+            if label in thresholds:
+                values["threshold"] = thresholds[label]
+    return data
+
+
+def _load_codebook(config: TrainConfig, corpus_paths: Sequence[str]) -> Codebook:
+    if config.data.codebook is not None:
+        return load_codebook(config.data.codebook)
+    # No codebook: infer the dimensions and labels from the data itself.
+    corpus = read_corpus(corpus_paths)
+    labels: dict[str, set[str]] = {}
+    records: list[Any] = [*corpus.sentences, *corpus.documents.values()]
+    for record in records:
+        for dim, ids in record.labels.items():
+            labels.setdefault(dim, set()).update(ids)
+    if not labels:
+        raise ConfigError("no label dimensions found in the data; set data.codebook")
+    return Codebook.from_labels(
+        {d: sorted(v) for d, v in labels.items() if v}, name="inferred", version="0.0.0"
+    )
+
+
+def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> FittedModel:
+    """Cross-validate, tune thresholds and fit one pipeline per dimension.
+
+    Parameters
+    ----------
+    config
+        The training run (see :mod:`training.config`).
+    progress
+        Called with a short message at each fold and grid point (for a progress display).
+
+    Returns
+    -------
+    FittedModel
+
+    Raises
+    ------
+    InputNotFoundError, ConfigError, CodebookError, AnnotationError
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _message: None)
+    paths = list(config.data.paths)
+    files = [_relative(p) for p in collect_files(paths)]
+    codebook = _load_codebook(config, paths)
+    dimensions = list(config.dimensions) or list(codebook.dimension_ids)
+    for dim in dimensions:
+        try:
+            codebook.dimension(dim)
+        except CodebookError as exc:
+            raise ConfigError(f"dimensions: {exc}") from None
+    if config.single_label != "auto":
+        for dim in config.single_label:
+            if dim not in dimensions:
+                raise ConfigError(
+                    f"single_label names '{dim}', which is not trained "
+                    f"(dimensions: {', '.join(dimensions)})"
+                )
+    say(f"reading {', '.join(paths)}")
+    corpus = read_corpus(paths, codebook if config.data.codebook is not None else None)
+    examples = build_examples(
+        corpus, dimensions, level=config.data.level, document_text=config.data.document_text
+    )
+    parts = _split_indices(examples, config)
+    train_ex = examples.subset(parts["train"])
+    if not len(train_ex):
+        found = sorted({str(s) for s in examples.splits})
+        raise AnnotationError(
+            f"no training examples: {len(examples)} done {config.data.level}(s) in "
+            f"{', '.join(paths)}, none in split(s) {list(config.data.train)} "
+            f"(splits found: {', '.join(found) or 'none'}); fix data.train in the config"
+        )
+    groups = np.array(train_ex.doc_ids)
+    grid = _grid(config)
+    pipelines: dict[str, Any] = {}
+    meta_labels: dict[str, list[str]] = {}
+    meta_thresholds: dict[str, dict[str, float]] = {}
+    multi_label: dict[str, bool] = {}
+    untrainable: dict[str, list[str]] = {}
+    fallback: dict[str, list[str]] = {}
+    chosen: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, "search": {}}
+    for dim in dimensions:
+        plan, target = _plan(dim, codebook, train_ex, config)
+        Y = _as_indicator(target, plan)
+        strata = stratification_key(Y) if plan.multi_label else target
+        folds = grouped_folds(strata, groups, config.cv.folds, config.seed)
+        results = []
+        for g, point in enumerate(grid, start=1):
+            params = {**config.pipeline.params, **point}
+            oof = None
+            if folds:
+                oof = np.zeros(Y.shape)
+                for k, (tr, te) in enumerate(folds, start=1):
+                    where = f"grid point {g}/{len(grid)} {point}, " if len(grid) > 1 else ""
+                    say(f"{dim}: {where}fold {k}/{len(folds)}")
+                    estimator = build_pipeline(
+                        config.pipeline.name,
+                        params,
+                        multi_label=plan.multi_label,
+                        n_labels=len(plan.labels),
+                        seed=config.seed,
+                    )
+                    _fit(estimator, [train_ex.texts[i] for i in tr], target[tr])
+                    oof[te] = _proba(estimator, [train_ex.texts[i] for i in te], plan)
+            tuned = tune_thresholds(
+                Y,
+                oof if plan.multi_label else None,
+                plan.labels,
+                strategy=config.thresholds.strategy,
+                fixed=config.thresholds.fixed,
+                min_positives=config.thresholds.min_positives,
+            )
+            cv_scores = (
+                score_dimension(Y, _predict(oof, plan, tuned.values), plan.labels)
+                if oof is not None
+                else None
+            )
+            results.append((point, params, oof, tuned, cv_scores))
+        # Best out-of-fold macro-F1; ties keep the earlier grid point.
+        macro = [0.0 if r[4] is None else r[4].macro_f1 for r in results]
+        best = max(range(len(results)), key=lambda i: (macro[i], -i))
+        point, params, oof, tuned, cv_scores = results[best]
+        if len(grid) > 1:
+            metrics["search"][dim] = [
+                {
+                    "params": r[0],
+                    "macro_f1": None if r[4] is None else r[4].macro_f1,
+                    "micro_f1": None if r[4] is None else r[4].micro_f1,
+                }
+                for r in results
+            ]
+        say(f"{dim}: fitting on {len(train_ex)} examples")
+        final = build_pipeline(
+            config.pipeline.name,
+            params,
+            multi_label=plan.multi_label,
+            n_labels=len(plan.labels),
+            seed=config.seed,
+        )
+        _fit(final, train_ex.texts, target)
+        pipelines[dim] = final
+        meta_labels[dim] = list(plan.labels)
+        thresholds = (
+            tuned.values
+            if plan.multi_label
+            else {label: config.thresholds.fixed for label in plan.labels}
+        )
+        meta_thresholds[dim] = thresholds
+        multi_label[dim] = plan.multi_label
+        untrainable[dim] = plan.untrainable
+        fallback[dim] = tuned.fallback
+        chosen[dim] = params
+        if cv_scores is not None:
+            metrics["cv"][dim] = _scores_dict(cv_scores, thresholds)
+            metrics["cv"][dim]["folds"] = len(folds)
+        for part in ("dev", "test"):
+            index = parts[part]
+            if not len(index):
+                continue
+            subset = examples.subset(index)
+            scores = _proba(final, subset.texts, plan)
+            gold = subset.indicator(dim, plan.labels)
+            metrics[part][dim] = _scores_dict(
+                score_dimension(gold, _predict(scores, plan, thresholds), plan.labels),
+                thresholds,
+            )
+    metrics = {k: v for k, v in metrics.items() if v}
+    seconds = time.perf_counter() - started
+    resolved = config.to_dict()
+    resolved["data"]["paths"] = [_relative(p) for p in config.data.paths]
+    if config.data.codebook is not None:
+        resolved["data"]["codebook"] = _relative(config.data.codebook)
+    train_docs = sorted(set(train_ex.doc_ids))
+    meta: dict[str, Any] = {
+        "name": config.name,
+        "level": config.data.level,
+        "labels": meta_labels,
+        "thresholds": meta_thresholds,
+        "multi_label": multi_label,
+        "untrainable": untrainable,
+        "threshold_fallback": fallback,
+        "pipeline": {"name": config.pipeline.name, "params": chosen},
+        "data": {
+            "hash": data_hash(paths),
+            "files": files,
+            "examples": len(train_ex),
+            "sentences": _count_sentences(corpus, train_ex, config.data.level),
+            "documents": len(train_docs),
+            "splits": {part: int(len(index)) for part, index in parts.items()},
+        },
+        "config": resolved,
+        "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "training_seconds": round(seconds, 3),
+        "git_commit": _git_commit(),
+    }
+    return FittedModel(config, codebook, pipelines, meta, metrics)
+
+
+def _count_sentences(corpus: Corpus, train: Examples, level: str) -> int:
+    if level == "sentence":
+        return len(train)
+    docs = set(train.doc_ids)
+    return sum(1 for s in corpus.sentences if s.doc_id in docs and s.status == "done")
+
+
+def train(
+    config: TrainConfig,
+    *,
+    output: str | Path | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train a model and write its folder (``models/NAME`` unless ``output`` is given).
+
+    The folder holds ``model.skops``, ``meta.json``, ``codebook.toml``, ``metrics.json``,
+    ``config.toml`` and a model card ``README.md`` (see :mod:`framing.model`).
+
+    Raises
+    ------
+    InputNotFoundError, ConfigError, CodebookError, AnnotationError
+
+    Examples
+    --------
+    >>> from training.config import load_config
+    >>> result = train(load_config("default"), output="models/mine")   # doctest: +SKIP
+    >>> result.metrics["cv"]["frames"]["micro_f1"]                      # doctest: +SKIP
+    """
+    from framing.model import save_model
+    from training.config import to_toml
+    from training.report import model_card
+
+    fitted = fit_model(config, progress=progress)
+    path = Path(output) if output is not None else Path("models") / config.name
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--output {path} is a file; give a folder for the model")
+    if progress:
+        progress(f"writing {path}")
+    files = {
+        "metrics.json": json.dumps(fitted.metrics, indent=2, ensure_ascii=False) + "\n",
+        "config.toml": to_toml(fitted.meta["config"]),
+        "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
+    }
+    can_compile = importlib.util.find_spec("framing.compiled") is not None
+    save_model(
+        path, fitted.pipelines, fitted.meta, fitted.codebook, files=files, compile=can_compile
+    )
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    return TrainResult(path=path, meta=meta, metrics=fitted.metrics)
