@@ -121,7 +121,9 @@ def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
     """The ``char`` n-grams of a preprocessed document (whitespace runs become one space)."""
     text = _WHITE_SPACES.sub(" ", text)
     size = len(text)
-    return [text[i : i + n] for n in range(min_n, min(max_n + 1, size + 1)) for i in range(size - n + 1)]
+    return [
+        text[i : i + n] for n in range(min_n, min(max_n + 1, size + 1)) for i in range(size - n + 1)
+    ]
 
 
 def word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
@@ -253,13 +255,17 @@ def _linear(est: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(est.coef_, dtype=np.float64), np.asarray(est.intercept_, dtype=np.float64)
 
 
-def _head(dimension: str, clf: Any, n_features: int, where: str) -> tuple[str, np.ndarray, np.ndarray, list[float | None]]:
+def _head(
+    dimension: str, clf: Any, n_features: int, where: str
+) -> tuple[str, np.ndarray, np.ndarray, list[float | None]]:
     """Kind, coef (n_decisions, n_features), intercept and constants of a classifier."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier, _ConstantPredictor
 
     if isinstance(clf, OneVsRestClassifier):
-        coefs, intercepts, constants = [], [], []
+        coefs: list[np.ndarray] = []
+        intercepts: list[float] = []
+        constants: list[float | None] = []
         for i, est in enumerate(clf.estimators_):
             if isinstance(est, _ConstantPredictor):
                 coefs.append(np.zeros(n_features))
@@ -328,7 +334,9 @@ def compile_pipelines(
         n_features = sum(n for _, _, n in parts_v)
         kind, coef, intercept, constants = _head(dim, pipe.steps[1][1], n_features, where)
         if coef.shape[1] != n_features:
-            raise CompileError(f"{where}: classifier expects {coef.shape[1]} features, got {n_features}")
+            raise CompileError(
+                f"{where}: classifier expects {coef.shape[1]} features, got {n_features}"
+            )
         n_outputs = 2 if coef.shape[0] == 1 and kind != "softmax" else coef.shape[0]
         if dim in labels and n_outputs != len(labels[dim]):
             raise CompileError(
@@ -339,7 +347,11 @@ def compile_pipelines(
         offset = 0
         for v, weight, n in parts_v:
             # A FeatureUnion weight scales the vectorizer's output; fold it into the coefs.
-            block = coef[:, offset : offset + n].T * weight if weight != 1.0 else coef[:, offset : offset + n].T
+            block = (
+                coef[:, offset : offset + n].T * weight
+                if weight != 1.0
+                else coef[:, offset : offset + n].T
+            )
             parts.append((v, np.ascontiguousarray(block)))
             offset += n
         heads.append(HeadSpec(dim, kind, parts, intercept, constants, n_outputs))
@@ -349,7 +361,7 @@ def compile_pipelines(
 # --------------------------------------------------------------------------- scoring
 
 
-class _Units(dict):  # type: ignore[type-arg]
+class _Units(dict[str, int]):
     """Whitespace-separated word -> unit id; a miss queues the word for analysis.
 
     Used as ``map(units.__getitem__, words)``, which stays in C for known words.
@@ -366,21 +378,46 @@ class _Units(dict):  # type: ignore[type-arg]
         return uid
 
 
+class _Growing:
+    """An array that grows along its first axis with amortised (doubling) appends."""
+
+    def __init__(self, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> None:
+        self.data = np.zeros((64, *shape), dtype=dtype)
+        self.size = 0
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.size + len(values)
+        if need > len(self.data):
+            bigger = np.zeros(
+                (max(need, 2 * len(self.data)), *self.data.shape[1:]), self.data.dtype
+            )
+            bigger[: self.size] = self.data[: self.size]
+            self.data = bigger
+        self.data[self.size : need] = values
+        self.size = need
+
+
 class _Ragged:
     """Append-only lists of int64 per unit, stored flat (CSR-like)."""
 
     def __init__(self) -> None:
-        self.flat = np.zeros(0, dtype=np.int64)
-        self.start = np.zeros(0, dtype=np.int64)
-        self.length = np.zeros(0, dtype=np.int64)
+        self._flat = _Growing(dtype=np.int64)
+        self._start = _Growing(dtype=np.int64)
+        self._length = _Growing(dtype=np.int64)
+        self.flat = self.start = self.length = np.zeros(0, dtype=np.int64)
 
     def extend(self, lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lens = np.fromiter(map(len, lists), np.int64, len(lists))
         flat = np.fromiter(chain.from_iterable(lists), np.int64, int(lens.sum()))
         starts = np.cumsum(lens) - lens
-        self.start = np.concatenate([self.start, starts + len(self.flat)])
-        self.length = np.concatenate([self.length, lens])
-        self.flat = np.concatenate([self.flat, flat])
+        self._start.extend(starts + self._flat.size)
+        self._length.extend(lens)
+        self._flat.extend(flat)
+        self.flat, self.start, self.length = self._flat.view, self._start.view, self._length.view
         return flat, starts, lens
 
     def gather(self, uids: np.ndarray, udoc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,6 +430,24 @@ class _Ragged:
         idx += np.arange(int(ends[-1]))
         return self.flat[idx], np.repeat(udoc, lens)
 
+    def keys(self, uids: np.ndarray, udoc: np.ndarray, width: int) -> np.ndarray | None:
+        """``doc * width + item`` for the concatenated lists of ``uids``, or None if empty.
+
+        uint32 when the keys fit (about twice as fast to sort), else int64.
+        """
+        lens = self.length[uids]
+        ends = np.cumsum(lens)
+        if not len(ends) or not ends[-1]:
+            return None
+        idx = np.repeat(self.start[uids] - (ends - lens), lens)
+        idx += np.arange(int(ends[-1]))
+        dtype: type[np.integer[Any]] = (
+            np.uint32 if (int(udoc[-1]) + 1) * width < 2**32 else np.int64
+        )
+        keys: np.ndarray = self.flat.take(idx).astype(dtype, copy=False)
+        keys += np.repeat((udoc * width).astype(dtype), lens)
+        return keys
+
 
 def _add_segments(out: np.ndarray, values: np.ndarray, doc: np.ndarray) -> None:
     """``out[d] += values[doc == d].sum(0)`` for ``doc`` ascending."""
@@ -403,6 +458,66 @@ def _add_segments(out: np.ndarray, values: np.ndarray, doc: np.ndarray) -> None:
     np.not_equal(doc[1:], doc[:-1], out=change[1:])
     bounds = np.flatnonzero(change)
     out[doc[bounds]] += np.add.reduceat(values, bounds, axis=0)
+
+
+class _IntTable:
+    """A read-only hash table from int64 keys to int64 values, probed with numpy.
+
+    Open addressing with linear probing at a load factor of 1/4, so almost every
+    lookup is one vectorised gather (binary search needs ~15 scattered reads).
+    """
+
+    _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
+        size = 16
+        while size < 4 * len(keys):
+            size *= 2
+        self.mask = size - 1
+        self.shift = np.uint64(64 - size.bit_length() + 1)
+        self.keys = np.full(size, -1, dtype=np.int64)
+        self.values = np.zeros(size, dtype=np.int64)
+        todo = np.arange(len(keys))
+        home = self._hash(keys)
+        self.probes = 0
+        while len(todo):
+            pos = (home[todo] + self.probes) & self.mask
+            free = self.keys[pos] == -1
+            # Several keys may want the same free slot: the first of each wins.
+            cand = todo[free]
+            slots, first = np.unique(pos[free], return_index=True)
+            winners = cand[first]
+            self.keys[slots] = keys[winners]
+            self.values[slots] = values[winners]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[winners] = True
+            todo = todo[~placed[todo]]
+            self.probes += 1
+
+    def _hash(self, keys: np.ndarray) -> np.ndarray:
+        mixed = keys.astype(np.uint64) * self._MULT
+        return (mixed >> self.shift).astype(np.int64)
+
+    def get(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``query`` found in the table, and their values."""
+        found_at: list[np.ndarray] = []
+        found_val: list[np.ndarray] = []
+        todo = np.arange(len(query))
+        home = self._hash(query)
+        for probe in range(self.probes):
+            if not len(todo):
+                break
+            pos = (home[todo] + probe) & self.mask
+            stored = self.keys[pos]
+            hit = stored == query[todo]
+            found_at.append(todo[hit])
+            found_val.append(self.values[pos[hit]])
+            todo = todo[~hit & (stored != -1)]
+        if not found_at:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = np.concatenate(found_at)
+        order = np.argsort(at, kind="stable")
+        return at[order], np.concatenate(found_val)[order]
 
 
 class _Scorer:
@@ -451,11 +566,13 @@ class _Scorer:
         for f, d in zip(feats, docs, strict=True):
             if len(f):
                 _add_segments(out, np.take(self.rows, f, axis=0), d)
-                if sq is not None:
+                if sq is not None and nw is not None:
                     sq += np.bincount(d, weights=np.take(nw, f), minlength=n)
         return out, sq
 
-    def _finish(self, out: np.ndarray, sq: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _finish(
+        self, out: np.ndarray, sq: np.ndarray | None, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if sq is None:
             return out, np.ones(n)
         return out, (np.sqrt(sq) if self.spec.norm == "l2" else sq)
@@ -472,10 +589,17 @@ class _Scorer:
             return
         nf = self.n_features
         # 32-bit keys sort about twice as fast; documents are chunked so they fit.
-        dtype = np.uint32 if (int(occ_doc.max()) + 1) * nf < 2**32 else np.int64
-        keys = occ_doc.astype(dtype)
+        dtype: type[np.integer[Any]] = (
+            np.uint32 if (int(occ_doc.max()) + 1) * nf < 2**32 else np.int64
+        )
+        keys: np.ndarray = occ_doc.astype(dtype)
         keys *= dtype(nf)
         keys += occ.astype(dtype)
+        self._repeated_keys(keys, out, sq)
+
+    def _repeated_keys(self, keys: np.ndarray, out: np.ndarray, sq: np.ndarray | None) -> None:
+        """:meth:`_repeats` given the keys ``doc * n_features + feature`` (any order)."""
+        nf = self.n_features
         keys.sort()
         first = np.empty(len(keys), dtype=bool)
         first[0] = True
@@ -532,7 +656,9 @@ class _Scorer:
         self._repeats(ids, doc, out, sq)
         return self._finish(out, sq, n)
 
-    def score_units(self, uids: np.ndarray, udoc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def score_units(
+        self, uids: np.ndarray, udoc: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover
 
 
@@ -547,8 +673,10 @@ class _CharWBScorer(_Scorer):
 
     def reset(self) -> None:
         self.feats = _Ragged()
-        self.unit_rows = np.zeros((0, self.width))
-        self.unit_norm = np.zeros(0)
+        self._rows = _Growing((self.width,))
+        self._norm = _Growing()
+        self.unit_rows = self._rows.view
+        self.unit_norm = self._norm.view
 
     def add_units(self, words: list[str]) -> None:
         get, min_n, max_n = self.vocab.get, self.min_n, self.max_n
@@ -564,10 +692,13 @@ class _CharWBScorer(_Scorer):
             nw = self._norm_weights()
             if nw is not None:
                 norm[nonempty] = np.add.reduceat(nw[flat], starts[nonempty])
-        self.unit_rows = np.concatenate([self.unit_rows, rows])
-        self.unit_norm = np.concatenate([self.unit_norm, norm])
+        self._rows.extend(rows)
+        self._norm.extend(norm)
+        self.unit_rows, self.unit_norm = self._rows.view, self._norm.view
 
-    def score_units(self, uids: np.ndarray, udoc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def score_units(
+        self, uids: np.ndarray, udoc: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros((n, self.width))
         sq = None
         if self.spec.norm is not None:
@@ -575,8 +706,9 @@ class _CharWBScorer(_Scorer):
         if len(uids):
             _add_segments(out, np.take(self.unit_rows, uids, axis=0), udoc)
             if self.correct:
-                occ, occ_doc = self.feats.gather(uids, udoc)
-                self._repeats(occ, occ_doc, out, sq)
+                keys = self.feats.keys(uids, udoc, self.n_features)
+                if keys is not None:
+                    self._repeated_keys(keys, out, sq)
         return self._finish(out, sq, n)
 
 
@@ -585,7 +717,7 @@ class _WordScorer(_Scorer):
 
     Tokens never cross whitespace, so each whitespace-separated word is tokenized
     once and cached as token ids; n-grams are integer keys looked up with
-    ``searchsorted`` in the sorted keys of the vocabulary's n-grams.
+    a numpy hash table of the vocabulary's n-grams.
     """
 
     uses_units = True
@@ -610,14 +742,13 @@ class _WordScorer(_Scorer):
         self.unigram = np.full(size, -1, dtype=np.int64)
         one = lengths == 1
         self.unigram[flat[starts[one]]] = features[one]
-        self.ngram_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.ngram_tables: dict[int, _IntTable] = {}
         for k in np.unique(lengths[lengths > 1]).tolist():
             sel = lengths == k
             key = np.zeros(int(sel.sum()), dtype=np.int64)
             for j in range(k):
                 key = key * size + flat[starts[sel] + j]
-            order = np.argsort(key, kind="stable")
-            self.ngram_keys[k] = (key[order], features[sel][order])
+            self.ngram_tables[k] = _IntTable(key, features[sel])
         self.reset()
 
     @classmethod
@@ -639,7 +770,9 @@ class _WordScorer(_Scorer):
         get, tokenize = self.tokens.get, self.tokenize
         self.unit_tokens.extend([[get(t, -1) for t in tokenize(w)] for w in words])
 
-    def score_units(self, uids: np.ndarray, udoc: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def score_units(
+        self, uids: np.ndarray, udoc: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         tid, doc = self.unit_tokens.gather(uids, udoc)
         total = len(tid)
         feats, fdocs = [], []
@@ -651,7 +784,7 @@ class _WordScorer(_Scorer):
             fdocs.append(doc[known][hit])
         size = self.token_count
         for k in range(max(self.min_n, 2), self.max_n + 1):
-            if k not in self.ngram_keys or total < k:
+            if k not in self.ngram_tables or total < k:
                 continue
             m = total - k + 1
             ok = (doc[:m] == doc[k - 1 :]) & (tid[:m] >= 0)
@@ -662,13 +795,9 @@ class _WordScorer(_Scorer):
                 key *= size
                 key += part
             where = np.flatnonzero(ok)
-            key = key[where]
-            table, tfeats = self.ngram_keys[k]
-            pos = np.searchsorted(table, key)
-            pos[pos == len(table)] = 0
-            hit = table[pos] == key
-            feats.append(tfeats[pos[hit]])
-            fdocs.append(doc[where[hit]])
+            at, found = self.ngram_tables[k].get(key[where])
+            feats.append(found)
+            fdocs.append(doc[where[at]])
         out, sq = self._feature_sums(feats, fdocs, n)
         if feats:
             self._repeats(np.concatenate(feats), np.concatenate(fdocs), out, sq)
@@ -848,7 +977,7 @@ class CompiledModel:
         (folder / JSON_NAME).write_bytes(text.encode("utf-8", "surrogatepass"))
         with open(folder / NPZ_NAME, "wb") as fh:
             # Deflate: ~35% smaller (the default model must stay small) for ~30 ms of loading.
-            np.savez_compressed(fh, **arrays)
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, folder: str | Path) -> CompiledModel:
@@ -878,7 +1007,9 @@ class CompiledModel:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             if isinstance(exc, ModelError):
                 raise
-            raise ModelError(f"{jpath}: inconsistent compiled model ({type(exc).__name__}: {exc})") from None
+            raise ModelError(
+                f"{jpath}: inconsistent compiled model ({type(exc).__name__}: {exc})"
+            ) from None
 
     @classmethod
     def _from_doc(cls, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> CompiledModel:
@@ -920,11 +1051,20 @@ class CompiledModel:
                 coef = np.asarray(arrays[p["coef"]], dtype=np.float64)
                 v = int(p["vectorizer"])
                 if coef.ndim != 2 or coef.shape[0] != len(specs[v].vocabulary):
-                    raise ValueError(f"head '{h['dimension']}': coefficients do not fit vectorizer {v}")
+                    raise ValueError(
+                        f"head '{h['dimension']}': coefficients do not fit vectorizer {v}"
+                    )
                 parts.append((v, coef))
             intercept = np.asarray(arrays[h["intercept"]], dtype=np.float64)
             heads.append(
-                HeadSpec(h["dimension"], h["kind"], parts, intercept, list(h["constants"]), int(h["n_outputs"]))
+                HeadSpec(
+                    h["dimension"],
+                    h["kind"],
+                    parts,
+                    intercept,
+                    list(h["constants"]),
+                    int(h["n_outputs"]),
+                )
             )
         return cls(specs, heads)
 
@@ -939,4 +1079,3 @@ def iter_chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
-

@@ -165,7 +165,10 @@ class Model:
         n_jobs: int = 1,
         all_scores: bool = False,
     ) -> Iterator[TaggedArticle]:
-        """Tag a stream of articles in order, in constant memory (see :func:`framing.tagger.tag_many`)."""
+        """Tag a stream of articles in order, in constant memory.
+
+        See :func:`framing.tagger.tag_many`.
+        """
         from framing.tagger import tag_many
 
         return tag_many(self, items, batch_size=batch_size, n_jobs=n_jobs, all_scores=all_scores)

@@ -13,11 +13,10 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
+from json.encoder import encode_basestring as _enc
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-
-from json.encoder import encode_basestring as _enc  # type: ignore[attr-defined]
 
 from framing.errors import InputNotFoundError, UsageError
 from framing.segment import split_sentences
@@ -53,15 +52,12 @@ MAX_EVIDENCE = 3
 INPUT_SUFFIXES = (".txt", ".jsonl")
 
 
-_INF = (float("inf"), float("-inf"))
 _KEYS: dict[str, str] = {}
 
 
 def _num(value: float) -> str:
-    """A float as ``json.dumps`` writes it."""
-    if value != value or value in _INF:
-        return json.dumps(value)
-    return repr(value)
+    """A float as ``json.dumps`` writes it (``NaN``/``Infinity`` included)."""
+    return repr(value) if value - value == 0.0 else json.dumps(value)
 
 
 def _key(text: str) -> str:
@@ -72,7 +68,19 @@ def _key(text: str) -> str:
     return found
 
 
-def _labels_json(labels: dict[str, list[LabelScore]]) -> str:
+_EMPTY_DIMS: dict[str, str] = {}
+
+
+def _evidence_text(
+    e: Evidence, encoded: list[str], sentences: Sequence[TaggedSentence], n: int
+) -> str:
+    """The JSON of an evidence text, reusing its sentence's encoding (the usual case)."""
+    if 0 < e.index <= n and sentences[e.index - 1].text is e.text:
+        return encoded[e.index - 1]
+    return _enc(e.text)
+
+
+def _labels_json(labels: Mapping[str, Sequence[LabelScore]]) -> str:
     parts = []
     for dim, found in labels.items():
         if found:
@@ -81,14 +89,17 @@ def _labels_json(labels: dict[str, list[LabelScore]]) -> str:
             )
             parts.append(f"{_key(dim)}: [{items}]")
         else:
-            parts.append(f"{_key(dim)}: []")
+            empty = _EMPTY_DIMS.get(dim)
+            if empty is None:
+                empty = _EMPTY_DIMS[dim] = f"{_key(dim)}: []"
+            parts.append(empty)
     return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LabelScore:
     """A label predicted for a sentence, with its score in ``[0, 1]``."""
 
@@ -103,15 +114,15 @@ class LabelScore:
 class TaggedSentence:
     """One sentence: its position, text, predicted labels and (on request) all scores.
 
-    ``labels`` maps every dimension of the model to the labels whose score reached
-    their threshold, highest score first.  ``start``/``end`` are character offsets
+    ``labels`` maps every dimension of the model to a tuple of the labels whose
+    score reached their threshold, highest score first.  ``start``/``end`` are character offsets
     into the article text (``text == article.text[start:end]``), or None for
     sentences given already split.  ``index`` counts from 1.
     """
 
     index: int
     text: str
-    labels: dict[str, list[LabelScore]]
+    labels: dict[str, tuple[LabelScore, ...]]
     start: int | None = None
     end: int | None = None
     scores: dict[str, dict[str, float]] | None = None
@@ -149,7 +160,7 @@ class TaggedSentence:
         return f'{head}{_labels_json(self.labels)}}}, "scores": {scores}}}'
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evidence:
     """A sentence that supports a label in an article profile."""
 
@@ -231,16 +242,32 @@ class TaggedArticle:
         if include_text:
             parts.append(f'"text": {_enc(self.text)}, ')
         parts.append('"sentences": [')
-        parts.append(", ".join([s.to_json() for s in self.sentences]))
+        enc, labels_json = _enc, _labels_json
+        texts = [enc(s.text) for s in self.sentences]
+        parts.append(
+            ", ".join(
+                [
+                    f'{{"index": {s.index}, "start": {s.start}, "end": {s.end}, '
+                    f'"text": {text}, "labels": {{{labels_json(s.labels)}}}}}'
+                    if s.scores is None and s.start is not None
+                    else s.to_json()
+                    for s, text in zip(self.sentences, texts, strict=True)
+                ]
+            )
+        )
         parts.append('], "profile": {')
+        n = len(texts)
         dims = []
+        sentences = self.sentences
         for dim, labels in self.profile.items():
             items = []
             for label, p in labels.items():
                 if p.evidence:
                     ev = ", ".join(
                         [
-                            f'{{"index": {e.index}, "text": {_enc(e.text)}, "score": {_num(e.score)}}}'
+                            f'{{"index": {e.index}, '
+                            f'"text": {_evidence_text(e, texts, sentences, n)}, '
+                            f'"score": {_num(e.score)}}}'
                             for e in p.evidence
                         ]
                     )
@@ -309,11 +336,12 @@ class _Plan:
 
 def _label_lists(
     plan: _Plan, scores: Mapping[str, np.ndarray], n: int
-) -> tuple[list[dict[str, list[LabelScore]]], dict[str, np.ndarray]]:
+) -> tuple[list[dict[str, tuple[LabelScore, ...]]], dict[str, np.ndarray]]:
     """Per sentence, labels above threshold sorted by score; and the hit masks."""
     import numpy as np
 
-    labels: list[dict[str, list[LabelScore]]] = [{dim: [] for dim in plan.dims} for _ in range(n)]
+    template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
+    labels = list(map(dict.copy, repeat(template, n)))
     masks = {}
     for dim in plan.dims:
         p = scores[dim]
@@ -325,14 +353,24 @@ def _label_lists(
         values = p[rows, cols]
         order = np.lexsort((-values, rows))
         names = plan.labels[dim]
+        found: list[LabelScore] = []
+        current = -1
         for r, c, v in zip(
             rows[order].tolist(), cols[order].tolist(), values[order].tolist(), strict=True
         ):
-            labels[r][dim].append(LabelScore(names[c], v))
+            if r != current:
+                if found:
+                    labels[current][dim] = tuple(found)
+                found = []
+                current = r
+            found.append(LabelScore(names[c], v))
+        labels[current][dim] = tuple(found)
     return labels, masks
 
 
-def _all_scores(plan: _Plan, scores: Mapping[str, np.ndarray], n: int) -> list[dict[str, dict[str, float]]]:
+def _all_scores(
+    plan: _Plan, scores: Mapping[str, np.ndarray], n: int
+) -> list[dict[str, dict[str, float]]]:
     out: list[dict[str, dict[str, float]]] = [{} for _ in range(n)]
     for dim in plan.dims:
         names = plan.labels[dim]
@@ -391,7 +429,10 @@ def _profiles(
             first = np.maximum.accumulate(np.where(new, np.arange(len(group)), 0))
             keep = np.arange(len(group)) - first < MAX_EVIDENCE
             for r, c, v, a in zip(
-                rows[keep].tolist(), cols[keep].tolist(), values[keep].tolist(), arts[keep].tolist(),
+                rows[keep].tolist(),
+                cols[keep].tolist(),
+                values[keep].tolist(),
+                arts[keep].tolist(),
                 strict=True,
             ):
                 sent = sentences[r]
@@ -417,20 +458,16 @@ def _sentences(
     plan: _Plan,
     model: Model,
     texts: list[str],
-    spans: Sequence[tuple[int | None, int | None]],
-    indexes: Sequence[int],
+    starts: Sequence[int | None],
+    ends: Sequence[int | None],
+    indexes: Iterable[int],
     all_scores: bool,
 ) -> tuple[list[TaggedSentence], dict[str, np.ndarray], dict[str, np.ndarray]]:
     n = len(texts)
     scores = _score(model, texts)
     labels, masks = _label_lists(plan, scores, n)
-    every = _all_scores(plan, scores, n) if all_scores else [None] * n
-    out = [
-        TaggedSentence(index, text, lab, start, end, sc)
-        for index, text, lab, (start, end), sc in zip(
-            indexes, texts, labels, spans, every, strict=True
-        )
-    ]
+    every: Iterable[Any] = _all_scores(plan, scores, n) if all_scores else repeat(None, n)
+    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every))
     return out, scores, masks
 
 
@@ -442,20 +479,24 @@ def _tag_batch(
 ) -> list[TaggedArticle]:
     """Tag articles ``(doc_id, title, text)`` together: one model call for all sentences."""
     texts: list[str] = []
-    spans: list[tuple[int | None, int | None]] = []
+    starts: list[int | None] = []
+    ends: list[int | None] = []
     indexes: list[int] = []
     bounds = [0]
     for _, _, text in articles:
         found = split_sentences(text)
-        spans.extend(found)
+        starts.extend([s for s, _ in found])
+        ends.extend([e for _, e in found])
         texts.extend([text[s:e] for s, e in found])
         indexes.extend(range(1, len(found) + 1))
         bounds.append(len(texts))
-    sentences, scores, masks = _sentences(plan, model, texts, spans, indexes, all_scores)
+    sentences, scores, masks = _sentences(plan, model, texts, starts, ends, indexes, all_scores)
     profiles = _profiles(plan, scores, masks, sentences, bounds)
     info = plan.model_info
     return [
-        TaggedArticle(doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info))
+        TaggedArticle(
+            doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info)
+        )
         for k, (doc_id, title, text) in enumerate(articles)
     ]
 
@@ -524,13 +565,9 @@ def predict_sentences(
     out: list[TaggedSentence] = []
     for lo in range(0, len(texts), DEFAULT_BATCH_SIZE * 8):
         chunk = texts[lo : lo + DEFAULT_BATCH_SIZE * 8]
+        none = [None] * len(chunk)
         part, _, _ = _sentences(
-            plan,
-            model,
-            chunk,
-            [(None, None)] * len(chunk),
-            range(lo + 1, lo + len(chunk) + 1),
-            all_scores,
+            plan, model, chunk, none, none, range(lo + 1, lo + len(chunk) + 1), all_scores
         )
         out.extend(part)
     return out
@@ -664,12 +701,14 @@ def _tag_parallel(
     if "fork" in methods:
         global _WORKER_MODEL
         _WORKER_MODEL = model
-        context = multiprocessing.get_context("fork")
+        context: Any = multiprocessing.get_context("fork")
         initargs: tuple[Any, ...] = (None,)
     else:  # pragma: no cover - not on Linux
         context = multiprocessing.get_context()
         initargs = (model,)
-    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=_worker_init, initargs=initargs) as pool:
+    with ProcessPoolExecutor(
+        n_jobs, mp_context=context, initializer=_worker_init, initargs=initargs
+    ) as pool:
         pending: deque[Any] = deque()
         for batch in batches:
             pending.append(pool.submit(_worker_tag, batch, all_scores))
@@ -755,7 +794,7 @@ def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
             continue
         text = data.get("text")
         if not isinstance(text, str):
-            yield InputFailure(where, "record has no 'text' string (add \"text\": \"...\")")
+            yield InputFailure(where, 'record has no \'text\' string (add "text": "...")')
             continue
         doc_id = data.get("id", data.get("doc_id"))
         title = data.get("title")
@@ -767,16 +806,18 @@ def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
         )
 
 
-def _file_units(path: Path, stdin: IO[bytes] | None, one_per_line: bool, doc_id: str) -> Iterator[Unit]:
+def _file_units(
+    path: Path, stdin: IO[bytes] | None, one_per_line: bool, doc_id: str
+) -> Iterator[Unit]:
     """The articles (or sentences, with ``one_per_line``) of one input."""
     from framing.importers.text import split_title
 
     is_stdin = str(path) == "-"
     source = "<stdin>" if is_stdin else str(path)
-    if is_stdin:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-    else:
-        stream = open(path, "rb")  # noqa: SIM115 - closed below, also on early exit
+    # A file is closed in the finally below, also when the consumer stops early.
+    stream: IO[bytes] = (
+        (stdin if stdin is not None else sys.stdin.buffer) if is_stdin else open(path, "rb")  # noqa: SIM115
+    )
     try:
         lines: Iterable[bytes] = stream
         head = b""
@@ -891,9 +932,9 @@ def tag(
         results: Iterator[TaggedArticle | TaggedSentence]
         if one_per_line:
             texts = [u[2] for u in good]
-            spans: list[tuple[int | None, int | None]] = [(None, None)] * len(texts)
+            none = [None] * len(texts)
             lines = [u[3] for u in good]
-            tagged, _, _ = _sentences(plan, model, texts, spans, lines, all_scores)
+            tagged, _, _ = _sentences(plan, model, texts, none, none, lines, all_scores)
             results = iter(tagged)
         else:
             results = iter(_tag_batch(plan, model, [u[:3] for u in good], all_scores))
@@ -933,9 +974,7 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
 def _sentence_rows(sentences: Sequence[TaggedSentence], width: int) -> str:
     rows = []
     for s in sentences:
-        found = [
-            f"{ls.label} {ls.score:.2f}" for labels in s.labels.values() for ls in labels
-        ]
+        found = [f"{ls.label} {ls.score:.2f}" for labels in s.labels.values() for ls in labels]
         rows.append(f"{s.index:>4}  {_short(s.text, width)}")
         rows.append("      -> " + (", ".join(found) if found else "-"))
     return "\n".join(rows)
@@ -978,7 +1017,9 @@ class HtmlWriter:
     article ends with its profile.  All text is escaped.
     """
 
-    def __init__(self, out: IO[str], model: Model, *, title: str = "framing: tagged articles") -> None:
+    def __init__(
+        self, out: IO[str], model: Model, *, title: str = "framing: tagged articles"
+    ) -> None:
         self.out = out
         self.plan = _Plan(model)
         self.colors: dict[str, str] = {}
@@ -993,7 +1034,7 @@ class HtmlWriter:
         info = self.plan.model_info
         self.out.write(
             f'<p class="meta">Model {_esc(str(info["name"]))}, codebook '
-            f'{_esc(str(info["codebook"]))} {_esc(str(info["codebook_version"]))}. '
+            f"{_esc(str(info['codebook']))} {_esc(str(info['codebook_version']))}. "
             "Hover a sentence for its labels and scores.</p>\n"
             f'<p class="legend">{legend}</p>\n'
         )
@@ -1022,19 +1063,22 @@ class HtmlWriter:
         w("<article>\n")
         heading = result.title or result.doc_id or "Article"
         w(f"<h2>{_esc(heading)}</h2>\n")
-        w(f'<p class="meta">{_esc(result.doc_id or "")} &middot; {len(result.sentences)} sentences</p>\n')
+        count = len(result.sentences)
+        w(f'<p class="meta">{_esc(result.doc_id or "")} &middot; {count} sentences</p>\n')
         paragraphs = _paragraphs(result)
         for para in paragraphs:
             w("<p>" + " ".join(self._sentence(s) for s in para) + "</p>\n")
-        w("<table><tr><th>dimension</th><th>label</th><th>sentences</th><th>share</th>"
-          "<th>max</th><th>evidence</th></tr>\n")
+        w(
+            "<table><tr><th>dimension</th><th>label</th><th>sentences</th><th>share</th>"
+            "<th>max</th><th>evidence</th></tr>\n"
+        )
         for dim, labels in result.profile.items():
             for label, p in sorted(labels.items(), key=lambda lp: -lp[1].count):
                 if not p.count:
                     continue
                 ev = "<br>".join(f"#{e.index} {_esc(_short(e.text, 90))}" for e in p.evidence)
                 w(
-                    f"<tr><td>{_esc(dim)}</td><td><span class=\"s\" data-labels "
+                    f'<tr><td>{_esc(dim)}</td><td><span class="s" data-labels '
                     f'style="{self._style(label)}">{_esc(label)}</span></td>'
                     f'<td class="n">{p.count}</td><td class="n">{p.share:.0%}</td>'
                     f'<td class="n">{p.max_score:.2f}</td><td>{ev}</td></tr>\n'

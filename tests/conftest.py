@@ -108,7 +108,7 @@ def fit_tagging_pipelines(texts, labels_per_dim, *, min_df=1, C=10.0):
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     pipelines = {}
-    for dim, (ids, Y) in labels_per_dim.items():
+    for dim, (_ids, Y) in labels_per_dim.items():
         features = FeatureUnion(
             [
                 (

@@ -38,7 +38,9 @@ def test_cli_tag_txt_file_to_jsonl(tag_model_path: Path, tmp_path: Path) -> None
     (record,) = lines(result.stdout)
     assert record["version"] == OUTPUT_VERSION
     assert (record["doc_id"], record["title"], record["n_sentences"]) == (
-        "strike", "Headline of the day", 3,
+        "strike",
+        "Headline of the day",
+        3,
     )
     body = ARTICLE.split("\n\n", 1)[1]
     for s in record["sentences"]:
@@ -95,7 +97,9 @@ def test_cli_tag_stdin_text_and_jsonl(tag_model_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (record,) = lines(result.stdout)
     assert (record["doc_id"], record["title"], record["n_sentences"]) == (
-        "stdin", "Headline of the day", 3,
+        "stdin",
+        "Headline of the day",
+        3,
     )
     stream = "\n".join(
         json.dumps(r) for r in [{"id": "x", "text": "Prices rise. Troops wait."}, {"text": "One."}]
@@ -118,10 +122,15 @@ def test_cli_tag_one_per_line(tag_model_path: Path) -> None:
         (4, "Last line"),
     ]
     model = load_model(tag_model_path)
-    assert records[0]["labels"] == model.predict(["The strike goes on. Prices rise."])[0].to_dict()["labels"]
+    assert (
+        records[0]["labels"]
+        == model.predict(["The strike goes on. Prices rise."])[0].to_dict()["labels"]
+    )
 
 
-def test_cli_tag_failed_inputs_are_reported_and_skipped(tag_model_path: Path, tmp_path: Path) -> None:
+def test_cli_tag_failed_inputs_are_reported_and_skipped(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
     good = tmp_path / "good.txt"
     good.write_text(ARTICLE, encoding="utf-8")
     bad = tmp_path / "bad.txt"
@@ -137,7 +146,9 @@ def test_cli_tag_failed_inputs_are_reported_and_skipped(tag_model_path: Path, tm
     assert "Traceback" not in result.output
 
 
-def test_cli_tag_usage_and_model_errors(tag_model_path: Path, tmp_path: Path, mini_codebook_path) -> None:
+def test_cli_tag_usage_and_model_errors(
+    tag_model_path: Path, tmp_path: Path, mini_codebook_path
+) -> None:
     result = run(str(tmp_path / "missing.txt"), "-m", str(tag_model_path))
     assert result.exit_code == 2
     assert "missing.txt: no such file or folder" in result.stderr
@@ -182,7 +193,11 @@ def test_cli_tag_untrusted_types_need_trust(tmp_path: Path) -> None:
     texts = ["prices rise", "troops guard", "prices fall", "troops march"] * 3
     y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]] * 3)
     pipe = Pipeline(
-        [("low", Lowercase()), ("tfidf", TfidfVectorizer()), ("clf", OneVsRestClassifier(LogisticRegression()))]
+        [
+            ("low", Lowercase()),
+            ("tfidf", TfidfVectorizer()),
+            ("clf", OneVsRestClassifier(LogisticRegression())),
+        ]
     ).fit(texts, y)
     codebook = Codebook.from_labels({"frames": ["economic", "security"]}, name="custom")
     meta = {
@@ -191,7 +206,9 @@ def test_cli_tag_untrusted_types_need_trust(tmp_path: Path) -> None:
     }
     folder = save_model(tmp_path / "custom", {"frames": pipe}, meta, codebook)
     assert not (folder / "compiled.npz").exists()
-    assert "expected a Pipeline" in json.loads((folder / "meta.json").read_text())["compiled_reason"]
+    assert (
+        "expected a Pipeline" in json.loads((folder / "meta.json").read_text())["compiled_reason"]
+    )
 
     result = run("-m", str(folder), input="Prices rise.")
     assert result.exit_code == 1

@@ -38,7 +38,9 @@ FRAMES = ["economic", "security", "solidarity"]
 
 
 def _multilabel(dim: str = "frames") -> np.ndarray:
-    ids = FRAMES if dim == "frames" else ["loaded_language", "appeal_to_fear", "appeal_to_authority"]
+    ids = (
+        FRAMES if dim == "frames" else ["loaded_language", "appeal_to_fear", "appeal_to_authority"]
+    )
     rows = [[int(label in r.get(dim, [])) for label in ids] for r in TRAIN]
     rows += [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
     return np.array(rows)
@@ -87,7 +89,9 @@ def _assert_same(pipelines: dict[str, Pipeline], model: CompiledModel, texts: li
 texts_strategy = st.one_of(
     st.text(max_size=120),
     st.text(
-        alphabet=st.sampled_from(list("abcxyz ÀéÎøÆß’“”-—.,;:!?'\"()[]\t\n\r\u00a0\u2028ΣσςΟΔ0123456789_")),
+        alphabet=st.sampled_from(
+            list("abcxyz ÀéÎøÆß’“”-—.,;:!?'\"()[]\t\n\r\u00a0\u2028ΣσςΟΔ0123456789_")
+        ),
         max_size=80,
     ),
     st.lists(st.sampled_from(WORDS + ["", " ", "—", "...", "U.S.", "the", "THE"]), max_size=30).map(
@@ -142,7 +146,9 @@ VECTORIZER_VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("variant", VECTORIZER_VARIANTS, ids=lambda v: ",".join(map(str, v.items())))
+@pytest.mark.parametrize(
+    "variant", VECTORIZER_VARIANTS, ids=lambda v: ",".join(map(str, v.items()))
+)
 def test_compiled_matches_sklearn_for_vectorizer_settings(variant: dict[str, object]) -> None:
     pipe = Pipeline([("features", _union(**variant)), ("clf", _ovr())]).fit(TEXTS, _multilabel())
     model = compile_pipelines({"frames": pipe}, {"frames": FRAMES})
@@ -230,9 +236,15 @@ def test_compiled_reports_missing_and_broken_files(
 @pytest.mark.parametrize(
     "pipe, message",
     [
-        (Pipeline([("f", CountVectorizer()), ("clf", LogisticRegression())]), "not a TfidfVectorizer"),
+        (
+            Pipeline([("f", CountVectorizer()), ("clf", LogisticRegression())]),
+            "not a TfidfVectorizer",
+        ),
         (Pipeline([("f", TfidfVectorizer()), ("clf", LinearSVC())]), "LinearSVC"),
-        (Pipeline([("f", TfidfVectorizer(dtype=np.float32)), ("clf", LogisticRegression())]), "dtype"),
+        (
+            Pipeline([("f", TfidfVectorizer(dtype=np.float32)), ("clf", LogisticRegression())]),
+            "dtype",
+        ),
         (
             Pipeline([("f", TfidfVectorizer(analyzer=str.split)), ("clf", LogisticRegression())]),
             "custom",

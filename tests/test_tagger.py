@@ -46,7 +46,14 @@ ARTICLE = (
 def _articles() -> list[str]:
     text = EXAMPLE.read_text(encoding="utf-8")
     parts = [p for p in text.split("\n") if p.strip()]
-    return [ARTICLE, text, "", "One sentence only", " \n ", *(" ".join(parts[i::3]) for i in range(3))]
+    return [
+        ARTICLE,
+        text,
+        "",
+        "One sentence only",
+        " \n ",
+        *(" ".join(parts[i::3]) for i in range(3)),
+    ]
 
 
 def test_tagger_offsets_index_the_text(tag_model) -> None:
@@ -125,7 +132,14 @@ def test_tagger_to_dict_has_the_documented_fields(tag_model) -> None:
     data = tag_model.tag(ARTICLE, doc_id="a1", all_scores=True).to_dict(include_text=True)
     assert data["version"] == OUTPUT_VERSION
     assert list(data) == [
-        "version", "doc_id", "title", "model", "n_sentences", "text", "sentences", "profile",
+        "version",
+        "doc_id",
+        "title",
+        "model",
+        "n_sentences",
+        "text",
+        "sentences",
+        "profile",
     ]
     assert data["model"] == {
         "name": "tag-tiny",
@@ -202,7 +216,9 @@ def test_tagger_predict_gives_one_result_per_sentence(tag_model) -> None:
         tag_model.predict(["ok", None])  # type: ignore[list-item]
 
 
-def test_tagger_single_label_dimension_takes_the_argmax(tag_model_path: Path, tmp_path: Path) -> None:
+def test_tagger_single_label_dimension_takes_the_argmax(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "argmax"
     shutil.copytree(tag_model_path, folder)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -228,7 +244,9 @@ def test_tagger_skops_and_compiled_scorers_agree(tag_model_path: Path, tag_model
             assert a.label_ids(dim) == b.label_ids(dim)
 
 
-def test_tagger_model_loading_errors(tag_model_path: Path, tmp_path: Path, mini_codebook_path) -> None:
+def test_tagger_model_loading_errors(
+    tag_model_path: Path, tmp_path: Path, mini_codebook_path
+) -> None:
     with pytest.raises(InputNotFoundError, match="model 'no-such-model' not found"):
         load_model("no-such-model")
     broken = tmp_path / "broken"
@@ -253,7 +271,9 @@ def test_tagger_collect_inputs(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x", encoding="utf-8")
     found = collect_inputs([tmp_path, "-"])
     assert [p.relative_to(tmp_path).as_posix() for p in found[:-1]] == [
-        "a.jsonl", "b.txt", "sub/c.TXT",
+        "a.jsonl",
+        "b.txt",
+        "sub/c.TXT",
     ]
     assert str(found[-1]) == "-"
     with pytest.raises(InputNotFoundError, match="no such file"):
@@ -264,7 +284,9 @@ def test_tagger_collect_inputs(tmp_path: Path) -> None:
 
 
 def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Headline\n\nThe strike goes on. Prices rise.", encoding="utf-8")
+    (tmp_path / "a.txt").write_text(
+        "Headline\n\nThe strike goes on. Prices rise.", encoding="utf-8"
+    )
     (tmp_path / "b.txt").write_bytes(b"Fine line.\nBad \xff byte.")
     (tmp_path / "c.jsonl").write_text(
         '{"id": "x", "text": "Troops guard the border."}\n'
@@ -276,12 +298,19 @@ def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -
     results = list(tag([tmp_path], tag_model))
     kinds = [type(r).__name__ for r in results]
     assert kinds == [
-        "TaggedArticle", "InputFailure", "TaggedArticle", "InputFailure", "InputFailure",
+        "TaggedArticle",
+        "InputFailure",
+        "TaggedArticle",
+        "InputFailure",
+        "InputFailure",
         "TaggedArticle",
     ]
     a, bad_b, x, bad_json, bad_text, no_id = results
     assert (a.doc_id, a.title, len(a.sentences)) == ("a", "Headline", 2)
-    assert str(bad_b) == f"{tmp_path / 'b.txt'}:2: invalid UTF-8 byte 0xff (re-encode the file as UTF-8)"
+    assert (
+        str(bad_b)
+        == f"{tmp_path / 'b.txt'}:2: invalid UTF-8 byte 0xff (re-encode the file as UTF-8)"
+    )
     assert x.doc_id == "x"
     assert bad_json.source.endswith("c.jsonl:2") and "not valid JSON" in bad_json.message
     assert bad_text.source.endswith("c.jsonl:3") and "'text'" in bad_text.message
@@ -291,13 +320,19 @@ def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -
 
 def test_tagger_tag_files_one_per_line(tag_model, tmp_path: Path) -> None:
     path = tmp_path / "lines.txt"
-    path.write_text("The strike goes on. Prices rise.\n\nTroops guard the border.\n", encoding="utf-8")
+    path.write_text(
+        "The strike goes on. Prices rise.\n\nTroops guard the border.\n", encoding="utf-8"
+    )
     results = list(tag([path], tag_model, one_per_line=True, batch_size=2))
     assert [type(r) for r in results] == [TaggedSentence] * 3
     assert [(r.index, r.text) for r in results] == [
-        (1, "The strike goes on. Prices rise."), (2, ""), (3, "Troops guard the border."),
+        (1, "The strike goes on. Prices rise."),
+        (2, ""),
+        (3, "Troops guard the border."),
     ]
-    assert results[0].to_dict() == tag_model.predict(["The strike goes on. Prices rise."])[0].to_dict()
+    assert (
+        results[0].to_dict() == tag_model.predict(["The strike goes on. Prices rise."])[0].to_dict()
+    )
 
 
 def test_tagger_renderers(tag_model) -> None:
@@ -318,7 +353,7 @@ def test_tagger_renderers(tag_model) -> None:
     assert "T &amp; &lt;T&gt;" in page and "<b>" not in page and "<i>" not in page
     assert "<script" not in page and "http" not in page and "<link" not in page
     assert "<style>" in page
-    for dim, labels in article.profile.items():
+    for labels in article.profile.values():
         for label in labels:
             assert f"{label}</span>" in page
 

@@ -581,7 +581,9 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         thresholds = (
             tuned.values
             if plan.multi_label
-            else {label: config.thresholds.fixed for label in plan.labels}
+            # Single-label: the best class is always predicted (as scored here and by
+            # framing eval), so the tagger's "best class at or above its threshold" agrees.
+            else dict.fromkeys(plan.labels, 0.0)
         )
         meta_thresholds[dim] = thresholds
         multi_label[dim] = plan.multi_label

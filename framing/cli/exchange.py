@@ -90,19 +90,10 @@ def default_codebook_path(output: Path) -> Path:
 
 
 def finish_import(
-    result: Any,
-    output: Path,
-    codebook: Path | None,
-    codebook_out: Path | None,
-    source: str,
+    result: Any, output: Path, codebook_given: bool, codebook_out: Path | None
 ) -> None:
-    """Check against ``codebook`` or write the found codebook, then write the records."""
-    from framing.importers._common import conform
-
-    if codebook is not None:
-        existing = load_codebook(codebook)
-        conform(result.records, existing, source)
-        result.codebook = existing
+    """Write the records and, unless the caller gave one, the codebook of the labels found."""
+    if codebook_given:
         report_import(result, output)
         return
     target = codebook_out or default_codebook_path(output)
@@ -113,6 +104,10 @@ def finish_import(
         typer.echo(f"wrote codebook '{result.codebook.name}' to {target}")
     else:
         typer.echo("no label found, so no codebook written")
+
+
+def _book(path: Path | None) -> Codebook | None:
+    return load_codebook(path) if path is not None else None
 
 
 def _value(option: Split | None) -> str | None:
@@ -155,8 +150,10 @@ def import_semeval2025_cmd(
         )
         if path is not None
     }
-    result = semeval2025(documents, annotations, taxonomy=taxonomy, split=_value(split))
-    finish_import(result, output, codebook, codebook_out, str(annotations or documents))
+    result = semeval2025(
+        documents, annotations, taxonomy=taxonomy, split=_value(split), codebook=_book(codebook)
+    )
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 @import_app.command("semeval2023")
@@ -189,8 +186,15 @@ def import_semeval2023_cmd(
     """
     from framing.importers.semeval2023 import semeval2023
 
-    result = semeval2023(articles, frames, techniques, split=_value(split), unlisted=unlisted.value)
-    finish_import(result, output, codebook, codebook_out, str(articles))
+    result = semeval2023(
+        articles,
+        frames,
+        techniques,
+        split=_value(split),
+        unlisted=unlisted.value,
+        codebook=_book(codebook),
+    )
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 @import_app.command("ptc")
@@ -212,8 +216,8 @@ def import_ptc_cmd(
     """
     from framing.importers.ptc import ptc
 
-    result = ptc(articles, labels or None, split=_value(split))
-    finish_import(result, output, codebook, codebook_out, str(articles))
+    result = ptc(articles, labels or None, split=_value(split), codebook=_book(codebook))
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 @import_app.command("frac")
@@ -230,7 +234,12 @@ def import_frac_cmd(
     """
     from framing.importers.frac import frac
 
-    finish_import(frac(path, split=_value(split)), output, codebook, codebook_out, str(path))
+    finish_import(
+        frac(path, split=_value(split), codebook=_book(codebook)),
+        output,
+        codebook is not None,
+        codebook_out,
+    )
 
 
 @import_app.command("labelstudio")
@@ -248,8 +257,8 @@ def import_labelstudio_cmd(
     """
     from framing.importers.labelstudio import labelstudio
 
-    result = labelstudio(path, text_field=text_field, split=_value(split))
-    finish_import(result, output, codebook, codebook_out, str(path))
+    result = labelstudio(path, text_field=text_field, split=_value(split), codebook=_book(codebook))
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 @import_app.command("doccano")
@@ -277,8 +286,14 @@ def import_doccano_cmd(
     """
     from framing.importers.doccano import doccano
 
-    result = doccano(path, dimension=dimension, separator=separator, split=_value(split))
-    finish_import(result, output, codebook, codebook_out, str(path))
+    result = doccano(
+        path,
+        dimension=dimension,
+        separator=separator,
+        split=_value(split),
+        codebook=_book(codebook),
+    )
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 @import_app.command("prodigy")
@@ -298,8 +313,8 @@ def import_prodigy_cmd(
     """
     from framing.importers.prodigy import prodigy
 
-    result = prodigy(path, dimension=dimension, split=_value(split))
-    finish_import(result, output, codebook, codebook_out, str(path))
+    result = prodigy(path, dimension=dimension, split=_value(split), codebook=_book(codebook))
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 def _label_columns(specs: list[str]) -> dict[str, str]:
@@ -359,8 +374,9 @@ def import_datasets_cmd(
         splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
         split=_value(split),
         config=config,
+        codebook=_book(codebook),
     )
-    finish_import(result, output, codebook, codebook_out, source)
+    finish_import(result, output, codebook is not None, codebook_out)
 
 
 # --------------------------------------------------------------------------- export

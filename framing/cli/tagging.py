@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -48,7 +51,9 @@ def tag_cli(
         dir_okay=False,
     ),
     trust: list[str] = typer.Option(
-        [], "--trust", help="Trust this type in model.skops (repeatable; only for sources you trust)."
+        [],
+        "--trust",
+        help="Trust this type in model.skops (repeatable; only for sources you trust).",
     ),
     batch_size: int = typer.Option(512, "--batch-size", help="Sentences scored per model call."),
 ) -> None:
@@ -102,16 +107,9 @@ def tag_cli(
             yield item
 
     try:
-        if output is not None and format is TagFormat.jsonl:
-            from framing.annotations import write_jsonl
-
-            write_jsonl(output, (r.to_dict() for r in results()))
-        elif output is not None:
-            from framing.annotations import write_text_atomic
-
-            buffer = io.StringIO()
-            _write(buffer, format, results(), loaded)
-            write_text_atomic(output, buffer.getvalue())
+        if output is not None:
+            with _atomic(output) as out:
+                _write(out, format, results(), loaded)
         else:
             _write(sys.stdout, format, results(), loaded)
             sys.stdout.flush()
@@ -129,21 +127,33 @@ def tag_cli(
         raise typer.Exit(1)
 
 
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[str]]:
+    """A text file that replaces ``path`` only once it is completely written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
     from framing.tagger import HtmlWriter, render_table
 
-    dumps = json.dumps
     if format is TagFormat.jsonl:
         write = out.write
         for r in results:
-            write(dumps(r.to_dict(), ensure_ascii=False))
-            write("\n")
+            write(r.to_json() + "\n")
     elif format is TagFormat.json:
         out.write("[")
         for i, r in enumerate(results):
             out.write(",\n" if i else "\n")
-            out.write(dumps(r.to_dict(), ensure_ascii=False, indent=2))
+            out.write(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
         out.write("\n]\n")
     elif format is TagFormat.table:
         for i, r in enumerate(results):

@@ -166,6 +166,7 @@ def finish(
     description: str = "",
     split: str | None = None,
     document_dimensions: Sequence[str] | None = None,
+    codebook: Codebook | None = None,
 ) -> Codebook | None:
     """Fill every record's label lists, set the split and build the codebook.
 
@@ -175,7 +176,14 @@ def finish(
     dimension (the format requires one on ``done`` sentences); document records get
     one for each of ``document_dimensions`` (default: only the lists they already
     have), so that a document's other labels stay the union of its sentences' labels.
+    With ``codebook``, the labels are checked against it instead (see :func:`conform`).
     """
+    if codebook is not None:
+        for record in records:
+            if split is not None:
+                record.split = split
+        conform(records, codebook, name)
+        return codebook
     found = labels_found(records, dimensions)
     for dim, labels in (taxonomy or {}).items():
         found.setdefault(dim, [])
@@ -219,7 +227,7 @@ def conform(records: list[Record], codebook: Codebook, source: str) -> None:
                     hint = (
                         f"did you mean '{match}'?"
                         if match
-                        else (f"the codebook has: {', '.join(known)}")
+                        else f"the codebook has: {', '.join(known)}"
                     )
                     problems.add(
                         where[0], where[1], f"dimension '{dim}' is not in the codebook", hint
@@ -239,11 +247,6 @@ def conform(records: list[Record], codebook: Codebook, source: str) -> None:
     for record in records:
         if isinstance(record, Sentence):
             record.labels = {dim: tuple(record.labels.get(dim, ())) for dim in known}
-
-
-def safe_id(value: str) -> str:
-    """A record id from a file name or tool id: spaces and odd characters become '-'."""
-    return re.sub(r"[^\w.:-]+", "-", value).strip("-") or "doc"
 
 
 def label_counts(codebook: Codebook | None) -> dict[str, int]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.annotations import STATUSES, Document, Sentence
+from framing.codebook import Codebook
 from framing.errors import UsageError
 from framing.importers import ImportResult
 from framing.importers._common import (
@@ -43,6 +44,7 @@ def doccano(
     dimension: str = "label",
     separator: str | None = None,
     split: str | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportResult:
     """Import a doccano text-classification JSONL export.
 
@@ -56,6 +58,10 @@ def doccano(
         When given (e.g. ``":"``), every label is ``<dimension><separator><label>``.
     split
         ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -159,7 +165,9 @@ def doccano(
     problems.raise_if_any(f"the doccano export {path}")
     dims = [dimension] if separator is None else []
     dims += [d for r in records for d in r.labels if d not in dims]
-    codebook = finish(records, name=f"doccano-{path.stem}", dimensions=dims, split=split)
+    codebook = finish(
+        records, name=f"doccano-{path.stem}", dimensions=dims, split=split, codebook=codebook
+    )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {
         "records": len(records),

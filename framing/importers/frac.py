@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 
 from framing.annotations import Document, Sentence
+from framing.codebook import Codebook
 from framing.importers import ImportResult
 from framing.importers._common import (
     RowProblems,
@@ -47,7 +48,9 @@ FRAMES = {
 }
 
 
-def frac(path: str | Path, *, split: str | None = None) -> ImportResult:
+def frac(
+    path: str | Path, *, split: str | None = None, codebook: Codebook | None = None
+) -> ImportResult:
     """Import the FrAC gold CSV as single-label sentence records.
 
     Parameters
@@ -57,6 +60,10 @@ def frac(path: str | Path, *, split: str | None = None) -> ImportResult:
     split
         ``train``, ``dev`` or ``test``, set on every record (default: none, for
         cross-validation).
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -138,6 +145,7 @@ def frac(path: str | Path, *, split: str | None = None) -> ImportResult:
         dimensions=["frames"],
         description="Media Frames Corpus frames as used by FrAC (Guida et al. 2025).",
         split=split,
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {"sentences": result.sentences, **label_counts(codebook)}

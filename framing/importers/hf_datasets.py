@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framing.annotations import Document, Sentence
-from framing.codebook import did_you_mean
+from framing.codebook import Codebook, did_you_mean
 from framing.errors import InputNotFoundError, UsageError
 from framing.importers import ImportResult
 from framing.importers._common import (
@@ -182,6 +182,7 @@ def hf_datasets(
     split_column: str | None = None,
     splits: Sequence[str] | None = None,
     split: str | None = None,
+    codebook: Codebook | None = None,
     config: str | None = None,
 ) -> ImportResult:
     """Import a Hugging Face dataset as sentence records.
@@ -210,6 +211,10 @@ def hf_datasets(
         Our split for every record, overriding the dataset's.
     config
         The configuration name of a hub dataset.
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -351,6 +356,7 @@ def hf_datasets(
         name=f"hf-{dimension_id(Path(str(source)).name or 'dataset')}",
         dimensions=list(columns.values()),
         taxonomy=_class_names(parts, columns),
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.annotations import Document, Sentence
+from framing.codebook import Codebook
 from framing.importers import ImportResult
 from framing.importers._common import (
     RowProblems,
@@ -44,7 +45,11 @@ def _annotator(annotation: Mapping[str, Any]) -> str | None:
 
 
 def labelstudio(
-    path: str | Path, *, text_field: str = "text", split: str | None = None
+    path: str | Path,
+    *,
+    text_field: str = "text",
+    split: str | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportResult:
     """Import a Label Studio JSON export of choice annotations.
 
@@ -56,6 +61,10 @@ def labelstudio(
         The key of ``data`` that holds the text.
     split
         ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -161,7 +170,9 @@ def labelstudio(
         records.append(record)
     problems.raise_if_any(f"the Label Studio export {path}")
     dims = list(dict.fromkeys(d for r in records for d in r.labels))
-    codebook = finish(records, name=f"labelstudio-{path.stem}", dimensions=dims, split=split)
+    codebook = finish(
+        records, name=f"labelstudio-{path.stem}", dimensions=dims, split=split, codebook=codebook
+    )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {
         "records": len(records),

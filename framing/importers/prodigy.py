@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.annotations import Document, Sentence
+from framing.codebook import Codebook
 from framing.importers import ImportResult
 from framing.importers._common import (
     RowProblems,
@@ -61,7 +62,11 @@ def _options(
 
 
 def prodigy(
-    path: str | Path, *, dimension: str = "label", split: str | None = None
+    path: str | Path,
+    *,
+    dimension: str = "label",
+    split: str | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportResult:
     """Import Prodigy choice annotations (``prodigy db-out`` output).
 
@@ -73,6 +78,10 @@ def prodigy(
         The dimension of options that do not name one themselves.
     split
         ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -182,6 +191,7 @@ def prodigy(
         dimensions=list(offered),
         taxonomy={dim: list(labels) for dim, labels in offered.items()},
         split=split,
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {

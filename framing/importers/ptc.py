@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from framing.annotations import Document, Sentence, collect_files
-from framing.codebook import did_you_mean
+from framing.codebook import Codebook, did_you_mean
 from framing.errors import UsageError
 from framing.importers import ImportResult
 from framing.importers._common import (
@@ -40,6 +40,7 @@ def ptc(
     labels: Sequence[str | Path] | None = None,
     *,
     split: str | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportResult:
     """Import PTC articles as sentence records labelled with propaganda techniques.
 
@@ -53,6 +54,10 @@ def ptc(
         span: no technique); without them every sentence is ``todo``.
     split
         ``train``, ``dev`` or ``test``, set on every record.
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -187,6 +192,7 @@ def ptc(
         description="Propaganda techniques of the PTC corpus (SemEval-2020 Task 11).",
         split=split,
         document_dimensions=[],
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {

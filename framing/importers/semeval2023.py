@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from framing.annotations import Document, Sentence, collect_files
-from framing.codebook import did_you_mean
+from framing.codebook import Codebook, did_you_mean
 from framing.errors import UsageError
 from framing.importers import ImportResult
 from framing.importers._common import (
@@ -47,6 +47,7 @@ def semeval2023(
     techniques: str | Path | None = None,
     *,
     split: str | None = None,
+    codebook: Codebook | None = None,
     unlisted: Literal["todo", "negative"] = "todo",
 ) -> ImportResult:
     """Import SemEval-2023 Task 3 articles with subtask 2 frames and/or subtask 3 techniques.
@@ -65,6 +66,10 @@ def semeval2023(
         What a non-empty line of an article that has subtask 3 labels, but that the label
         file does not list, becomes: ``todo`` (not annotated; the default) or ``negative``
         (``done`` with no technique).
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -248,6 +253,7 @@ def semeval2023(
         description="SemEval-2023 Task 3: frames (subtask 2), persuasion techniques (subtask 3).",
         split=split,
         document_dimensions=["frames"],
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {

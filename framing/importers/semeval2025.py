@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from framing.annotations import Document, Sentence, collect_files
-from framing.codebook import did_you_mean
+from framing.codebook import Codebook, did_you_mean
 from framing.errors import UsageError
 from framing.importers import ImportResult
 from framing.importers._common import (
@@ -61,6 +61,7 @@ def semeval2025(
     *,
     taxonomy: Mapping[str, str | Path] | None = None,
     split: str | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportResult:
     """Import SemEval-2025 Task 10 subtask 2 articles and their narrative labels.
 
@@ -75,6 +76,10 @@ def semeval2025(
         a line: the codebook then lists every taxonomy label, and labels outside it are errors.
     split
         ``train``, ``dev`` or ``test``, set on every record.
+    codebook
+        When given, the labels are checked against it (each unknown label is an error,
+        with the closest match) and it is the result's codebook; otherwise a codebook
+        is built from the labels found.
 
     Returns
     -------
@@ -201,6 +206,7 @@ def semeval2025(
         taxonomy=allowed,
         description="Narratives and subnarratives of SemEval-2025 Task 10 subtask 2.",
         split=split,
+        codebook=codebook,
     )
     result = ImportResult(records=records, codebook=codebook)
     annotated = sum(1 for r in records if isinstance(r, Document) and r.status == "done")

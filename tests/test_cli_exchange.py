@@ -1,0 +1,431 @@
+"""``framing import <format>`` and ``framing export <format>`` (framing/cli/exchange.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from framing.annotations import Document, Sentence, iter_records, read_corpus, validate
+from framing.cli import app
+from framing.codebook import load_codebook
+
+runner = CliRunner()
+
+FORMATS = Path(__file__).resolve().parent / "data" / "formats"
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "data" / "tiny_corpus.jsonl"
+TINY_CODEBOOK = REPO / "tests" / "data" / "tiny_codebook.toml"
+S25 = FORMATS / "semeval2025"
+S23 = FORMATS / "semeval2023"
+
+IMPORTS = {
+    "semeval2025": [
+        "semeval2025",
+        str(S25 / "raw-documents"),
+        "-a",
+        str(S25 / "subtask-2-annotations.txt"),
+        "--narratives-taxonomy",
+        str(S25 / "narratives.txt"),
+    ],
+    "semeval2023": [
+        "semeval2023",
+        str(S23 / "articles"),
+        "--frames",
+        str(S23 / "labels-subtask-2.txt"),
+        "--techniques",
+        str(S23 / "labels-subtask-3.txt"),
+        "--unlisted",
+        "negative",
+    ],
+    "ptc": ["ptc", str(FORMATS / "ptc" / "articles"), "-l", str(FORMATS / "ptc" / "labels")],
+    "frac": ["frac", str(FORMATS / "frac" / "frac_sample.csv"), "--split", "train"],
+    "labelstudio": ["labelstudio", str(FORMATS / "labelstudio" / "export.json")],
+    "doccano": ["doccano", str(FORMATS / "doccano" / "export.jsonl"), "-d", "frames"],
+    "prodigy": ["prodigy", str(FORMATS / "prodigy" / "db.jsonl"), "-d", "frames"],
+}
+
+
+def invoke(args: list[str]) -> Result:
+    result = runner.invoke(app, args)
+    # A user error is an exit code and a message, never a traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTS))
+def test_cli_exchange_import_writes_records_and_codebook(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["import", *IMPORTS[name], "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    codebook = tmp_path / "out.codebook.toml"
+    assert "wrote codebook '" in result.output and str(codebook) in result.output
+    report = validate([out], load_codebook(codebook))
+    assert report.ok and not report.warnings, [str(p) for p in report.problems]
+    assert report.sentences + report.documents > 0
+
+
+def test_cli_exchange_import_counts_and_split(tmp_path: Path) -> None:
+    out = tmp_path / "frac.jsonl"
+    result = invoke(
+        ["import", *IMPORTS["frac"], "-o", str(out), "--codebook-out", str(tmp_path / "cb.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 records" in result.output and "frames labels 10" in result.output
+    corpus = read_corpus([out], load_codebook(tmp_path / "cb.toml"))
+    assert {s.split for s in corpus.sentences} == {"train"}
+
+
+def test_cli_exchange_import_with_existing_codebook(tmp_path: Path) -> None:
+    first = tmp_path / "a.jsonl"
+    assert invoke(["import", *IMPORTS["doccano"], "-o", str(first)]).exit_code == 0
+    book = tmp_path / "a.codebook.toml"
+    again = tmp_path / "b.jsonl"
+    result = invoke(["import", *IMPORTS["prodigy"], "-o", str(again), "--codebook", str(book)])
+    # Prodigy's options hold 'health', which the doccano export never used: accepted
+    # labels are checked, not the options offered.
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "b.codebook.toml").exists()
+    assert validate([again], load_codebook(book)).ok
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "label": ["economy"]}\n', encoding="utf-8")
+    result = invoke(
+        [
+            "import",
+            "doccano",
+            str(bad),
+            "-d",
+            "frames",
+            "-o",
+            str(tmp_path / "c.jsonl"),
+            "-c",
+            str(book),
+        ]
+    )
+    assert result.exit_code == 1
+    assert (
+        f"{bad}:1: label 'economy' is not in the codebook's 'frames' (did you mean 'economic'?)"
+        in result.output
+    )
+
+
+def test_cli_exchange_import_bad_rows_exit_one_with_locations(tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+    result = invoke(
+        [
+            "import",
+            "ptc",
+            str(FORMATS / "ptc" / "articles"),
+            "-l",
+            str(FORMATS / "ptc" / "bad.labels"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 1
+    assert "error: 5 problem(s) in the PTC labels" in result.output
+    assert "bad.labels:3: article '999' has no file article999.txt" in result.output
+    assert not out.exists()
+
+
+def test_cli_exchange_import_missing_input_exit_two(tmp_path: Path) -> None:
+    result = invoke(["import", "frac", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.jsonl")])
+    assert result.exit_code == 2
+    assert "FrAC CSV file not found" in result.output
+
+
+def test_cli_exchange_import_datasets_column_mapping(tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"sentence": s, "frame": f, "art": a}) + "\n"
+            for s, f, a in [("Prices rose.", "economic", "a1"), ("Troops came.", "security", "a2")]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = invoke(
+        [
+            "import",
+            "datasets",
+            str(data),
+            "--text",
+            "sentence",
+            "--labels",
+            "frame=frames",
+            "--doc-id-column",
+            "art",
+            "--split",
+            "train",
+            "-o",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    records = list(iter_records([out], load_codebook(tmp_path / "out.codebook.toml")))
+    assert [(r.doc_id, r.labels, r.split) for r in records] == [
+        ("a1", {"frames": ("economic",)}, "train"),
+        ("a2", {"frames": ("security",)}, "train"),
+    ]
+    result = invoke(["import", "datasets", str(data), "--labels", "=x", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "give COLUMN or COLUMN=DIMENSION" in result.output
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_cli_exchange_export_labelstudio_round_trip(tmp_path: Path) -> None:
+    tasks, config = tmp_path / "tasks.json", tmp_path / "config.xml"
+    result = invoke(
+        [
+            "export",
+            "labelstudio",
+            str(TINY),
+            "-c",
+            str(TINY_CODEBOOK),
+            "-o",
+            str(tasks),
+            "--config-out",
+            str(config),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert '<Choices name="rhetoric"' in config.read_text(encoding="utf-8")
+    back = tmp_path / "back.jsonl"
+    result = invoke(
+        ["import", "labelstudio", str(tasks), "-o", str(back), "-c", str(TINY_CODEBOOK)]
+    )
+    assert result.exit_code == 0, result.output
+    codebook = load_codebook(TINY_CODEBOOK)
+    original = [r.to_dict() for r in iter_records([TINY], codebook)]
+    assert [r.to_dict() for r in iter_records([back], codebook)] == original
+
+
+def test_cli_exchange_export_doccano_and_prodigy(tmp_path: Path) -> None:
+    for fmt, extra in (("doccano", ["-d", "frames"]), ("prodigy", [])):
+        out = tmp_path / f"{fmt}.jsonl"
+        result = invoke(
+            ["export", fmt, str(TINY), "-c", str(TINY_CODEBOOK), "-o", str(out), *extra]
+        )
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert lines and all("text" in line for line in lines)
+    first = json.loads((tmp_path / "doccano.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    assert first["label"] == ["economic"]
+
+
+def test_cli_exchange_export_finds_the_imported_codebook(tmp_path: Path) -> None:
+    out = tmp_path / "ls.jsonl"
+    assert invoke(["import", *IMPORTS["labelstudio"], "-o", str(out)]).exit_code == 0
+    config = tmp_path / "config.xml"
+    result = invoke(
+        [
+            "export",
+            "labelstudio",
+            str(out),
+            "-o",
+            str(tmp_path / "t.json"),
+            "--config-out",
+            str(config),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "hint=\"Label 'loaded_language'" in config.read_text(encoding="utf-8")
+
+
+def test_cli_exchange_export_semeval2025(tmp_path: Path) -> None:
+    data = tmp_path / "s25.jsonl"
+    assert invoke(["import", *IMPORTS["semeval2025"], "-o", str(data)]).exit_code == 0
+    pred = tmp_path / "pred.txt"
+    gold = S25 / "subtask-2-annotations.txt"
+    result = invoke(["export", "semeval2025", str(data), "-g", str(gold), "-o", str(pred)])
+    assert result.exit_code == 0, result.output
+    assert pred.read_text(encoding="utf-8").splitlines()[1] == "EN_UA_002.txt\tOther\tOther"
+    longer = tmp_path / "gold.txt"
+    longer.write_text(gold.read_text(encoding="utf-8") + "EN_XX_404.txt\tOther\tOther\n")
+    result = invoke(["export", "semeval2025", str(data), "-g", str(longer), "-o", str(pred)])
+    assert result.exit_code == 1
+    assert f"{longer}:4: article 'EN_XX_404' has no record with narratives" in result.output
+    result = invoke(
+        [
+            "export",
+            "semeval2025",
+            str(data),
+            "-g",
+            str(longer),
+            "-o",
+            str(pred),
+            "--missing",
+            "other",
+        ]
+    )
+    assert result.exit_code == 0
+    assert pred.read_text(encoding="utf-8").splitlines()[-1] == "EN_XX_404.txt\tOther\tOther"
+
+
+def test_cli_exchange_export_datasets(tmp_path: Path) -> None:
+    import datasets
+
+    for fmt in ("disk", "parquet"):
+        folder = tmp_path / fmt
+        result = invoke(
+            [
+                "export",
+                "datasets",
+                str(TINY),
+                "-c",
+                str(TINY_CODEBOOK),
+                "-o",
+                str(folder),
+                "-f",
+                fmt,
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    loaded = datasets.load_from_disk(str(tmp_path / "disk"))
+    assert set(loaded) <= {"train", "validation", "test"}
+    back = tmp_path / "back.jsonl"
+    result = invoke(
+        [
+            "import",
+            "datasets",
+            str(tmp_path / "parquet"),
+            "--labels",
+            "frames",
+            "--labels",
+            "rhetoric",
+            "--id-column",
+            "id",
+            "-o",
+            str(back),
+            "-c",
+            str(TINY_CODEBOOK),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    codebook = load_codebook(TINY_CODEBOOK)
+    done = {
+        r.id: r.labels
+        for r in iter_records([TINY], codebook)
+        if isinstance(r, Sentence) and r.status == "done"
+    }
+    got = {r.id: r.labels for r in iter_records([back], codebook) if isinstance(r, Sentence)}
+    assert got == done
+
+
+def test_cli_exchange_every_command_has_help_with_an_example() -> None:
+    for group, names in (
+        ("import", [*IMPORTS, "datasets"]),
+        ("export", ["labelstudio", "doccano", "prodigy", "semeval2025", "datasets"]),
+    ):
+        for name in names:
+            result = runner.invoke(app, [group, name, "--help"])
+            assert result.exit_code == 0, (group, name)
+            assert "Example: framing" in result.output, (group, name)
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _semeval_folder(root: Path, articles: list[tuple[str, str, str]]) -> Path:
+    docs = root / "raw-documents"
+    docs.mkdir(parents=True)
+    rows = []
+    for name, narrative, body in articles:
+        (docs / f"{name}.txt").write_text(f"Headline of {name}\n\n{body}\n", encoding="utf-8")
+        sub = f"{narrative}: Other" if narrative != "Other" else "Other"
+        rows.append(f"{name}.txt\t{narrative}\t{sub}\n")
+    (root / "annotations.txt").write_text("".join(rows), encoding="utf-8")
+    return root
+
+
+def test_cli_exchange_semeval2025_import_trains_and_evaluates(tmp_path: Path) -> None:
+    """Imported SemEval data trains at document level and ``framing eval`` reports samples F1."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine."
+    green = "Climate activists and global elites push a green scam on ordinary people."
+
+    def articles(prefix: str, n: int) -> list[tuple[str, str, str]]:
+        out = []
+        for i in range(n):
+            narrative, text = (blame, west) if i % 2 == 0 else (climate, green)
+            out.append((f"EN_{prefix}_{i:03d}", narrative, f"{text} Report number {i} said so."))
+        return out
+
+    train = _semeval_folder(tmp_path / "train", articles("TR", 12))
+    test = _semeval_folder(tmp_path / "test", articles("TE", 4))
+    train_out, test_out = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    book = tmp_path / "train.codebook.toml"
+    result = invoke(
+        [
+            "import",
+            "semeval2025",
+            str(train / "raw-documents"),
+            "-a",
+            str(train / "annotations.txt"),
+            "--split",
+            "train",
+            "-o",
+            str(train_out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = invoke(
+        [
+            "import",
+            "semeval2025",
+            str(test / "raw-documents"),
+            "-a",
+            str(test / "annotations.txt"),
+            "--split",
+            "test",
+            "-c",
+            str(book),
+            "-o",
+            str(test_out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "s25.toml"
+    config.write_text(
+        f"""name = "s25"
+dimensions = ["narratives"]
+
+[data]
+paths = [{json.dumps(str(train_out))}, {json.dumps(str(test_out))}]
+codebook = {json.dumps(str(book))}
+level = "document"
+train = ["train"]
+dev = []
+test = ["test"]
+
+[cv]
+folds = 2
+""",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    result = invoke(["train", str(config), "--output", str(model), "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = invoke(["eval", str(model), str(test_out), "--level", "document", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    found = _find_key(report, "samples_f1")
+    assert found and all(0.0 <= value <= 1.0 for value in found)
+    docs = [r for r in read_corpus([test_out], load_codebook(book)).documents.values()]
+    assert all(isinstance(d, Document) and d.split == "test" for d in docs)
+
+
+def _find_key(data: object, key: str) -> list[float]:
+    if isinstance(data, dict):
+        found = [v for k, v in data.items() if k == key and isinstance(v, int | float)]
+        for value in data.values():
+            found += _find_key(value, key)
+        return found
+    if isinstance(data, list):
+        return [v for item in data for v in _find_key(item, key)]
+    return []
