@@ -10,7 +10,8 @@ mean and standard deviation over folds.  Systems:
   written to a temporary JSONL file with a one-dimension codebook; the dimension is
   detected as single-label, so the model is a multinomial logistic regression;
 * fastText supervised, ``wordNgrams=2``, otherwise its defaults (``thread=1`` and a
-  fixed seed for repeatability), and for reference the same with 50 epochs;
+  fixed seed for repeatability), and for reference the same with 50 epochs and
+  learning rate 1.0 (the defaults do not fit 420 sentences);
 * a plain ``TfidfVectorizer()`` + ``LogisticRegression()`` with scikit-learn defaults.
 
 Part 2, the bundled corpus (``data/annotations``): every shipped config is trained on
@@ -219,9 +220,10 @@ def render(frac: list[dict[str, object]], corpus: list[dict[str, object]]) -> st
             )
         lines += [
             "",
-            "fastText with its default 5 epochs barely moves from the majority class on "
-            "420 training sentences; the 50-epoch row is there to show that the gap is "
-            "not only undertraining.",
+            "With its defaults (5 epochs, learning rate 0.1) fastText does not leave the "
+            "majority class on 420 training sentences (it does not even fit its training "
+            "data); the reference row, tuned by hand to fit them (50 epochs, learning rate "
+            "1.0), shows how much of the gap is undertraining. It is not part of the bar.",
             "",
         ]
     if corpus:
@@ -264,9 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"framing `{p.stem}` config": framing_system(p) for p in configs
             }
             systems["fastText supervised, wordNgrams=2"] = fasttext_system()
-            systems["fastText supervised, wordNgrams=2, epoch=50 (reference)"] = fasttext_system(
-                epoch=50
-            )
+            reference = "fastText supervised, wordNgrams=2, epoch=50, lr=1.0 (reference)"
+            systems[reference] = fasttext_system(epoch=50, lr=1.0)
             systems["TfidfVectorizer() + LogisticRegression()"] = plain_system()
             frac_rows = run_frac(systems)
     corpus_rows: list[dict[str, object]] = []
