@@ -198,7 +198,9 @@ def render(frac: list[dict[str, object]], corpus: list[dict[str, object]]) -> st
         "Rerun: `python benchmarks/frac.py --write` (from the repository root; needs "
         "`../shared/benchmarks/frac/` and the `bench` extra for fastText).",
         "",
-        f"Machine: {machine()}; everything pinned to one core.",
+        f"Machine: {machine()}; everything pinned to one core; load average at start "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine "
+        "slows the timings, not the scores).",
         "",
     ]
     if frac:

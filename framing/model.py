@@ -389,6 +389,7 @@ def save_model(
     full_meta.setdefault("versions", library_versions())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
     try:
         # skops writes vocabularies into an uncompressed JSON schema: deflate cuts it ~10x.
         sio.dump(dict(pipelines), tmp / "model.skops", compression=zipfile.ZIP_DEFLATED)

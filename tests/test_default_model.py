@@ -14,10 +14,6 @@ EXAMPLE = REPO / "examples" / "sahel-summit.txt"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 MAX_BYTES = 20 * 1024 * 1024
 
-pytestmark = pytest.mark.skipif(
-    not (DEFAULT / "meta.json").is_file(),
-    reason="models/default/ does not exist yet (train it with the command in README.md)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +75,31 @@ def test_default_model_loads_compiled(default_model) -> None:
     assert isinstance(default_model.scorer, CompiledModel), (
         "models/default/ has no compiled.npz: tagging would import scikit-learn and be slow"
     )
+
+
+def _close(a, b, path: str = "") -> None:  # type: ignore[no-untyped-def]
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for key in a:
+            _close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, abs=1e-9), path
+    else:
+        assert a == b, path
+
+
+def test_default_model_retrains_to_the_recorded_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The committed model is what its config and the committed data produce."""
+    from training.config import load_config
+    from training.train import fit_model
+
+    monkeypatch.chdir(REPO)  # the config's data paths are relative to the repository
+    meta = json.loads((DEFAULT / "meta.json").read_text(encoding="utf-8"))
+    metrics = json.loads((DEFAULT / "metrics.json").read_text(encoding="utf-8"))
+    fitted = fit_model(load_config(REPO / "training" / "configs" / "default.toml"))
+    _close(fitted.meta["thresholds"], meta["thresholds"], "thresholds")
+    _close(fitted.metrics, metrics, "metrics")
