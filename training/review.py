@@ -35,11 +35,16 @@ import numpy as np
 from framing.annotations import Sentence, read_corpus
 from framing.errors import UsageError
 from training.config import TrainConfig
-from training.pipelines import build_pipeline
-from training.thresholds import grouped_folds, stratification_key
 
 # The trainer's own steps, so that review sees the data exactly as training does.
-from training.train import _as_indicator, _fit, _load_codebook, _plan, _proba, build_examples
+from training.train import (
+    build_examples,
+    cross_validation_plan,
+    load_training_codebook,
+)
+from training.train import (
+    out_of_fold as oof_scores,
+)
 
 __all__ = ["ReviewResult", "out_of_fold", "review"]
 
@@ -114,13 +119,12 @@ def out_of_fold(
     if config.data.level != "sentence":
         raise UsageError('review works on sentences; set data.level = "sentence" in the config')
     paths = list(config.data.paths)
-    codebook = _load_codebook(config, paths)
+    codebook = load_training_codebook(config, paths)
     corpus = read_corpus(paths, codebook if config.data.codebook is not None else None)
     dimensions = list(config.dimensions) or list(codebook.dimension_ids)
     examples = build_examples(corpus, dimensions, level="sentence")
     by_id = {s.id: s for s in corpus.done()}
     sentences = [by_id[i] for i in examples.ids]
-    groups = np.array(examples.doc_ids)
     if len(set(examples.doc_ids)) < 2:
         raise UsageError(
             f"review needs done sentences from at least two documents (found "
@@ -130,22 +134,10 @@ def out_of_fold(
     params = {**config.pipeline.params, **{k: v[0] for k, v in config.search.items()}}
     result: dict[str, OutOfFold] = {}
     for dim in dimensions:
-        plan, target = _plan(dim, codebook, examples, config)
-        Y = _as_indicator(target, plan)
-        strata = stratification_key(Y) if plan.multi_label else target
-        folds = grouped_folds(strata, groups, config.cv.folds, config.seed)
-        scores = np.zeros(Y.shape)
-        for k, (tr, te) in enumerate(folds, start=1):
-            say(f"{dim}: fold {k}/{len(folds)}")
-            estimator = build_pipeline(
-                config.pipeline.name,
-                params,
-                multi_label=plan.multi_label,
-                n_labels=len(plan.labels),
-                seed=config.seed,
-            )
-            _fit(estimator, [examples.texts[i] for i in tr], target[tr])
-            scores[te] = _proba(estimator, [examples.texts[i] for i in te], plan)
+        cv = cross_validation_plan(dim, codebook, examples, config)
+        plan, Y, folds = cv.plan, cv.indicator, cv.folds
+        oof = oof_scores(examples, cv, config, params, progress=say)
+        scores = np.zeros(Y.shape) if oof is None else oof
         result[dim] = OutOfFold(
             labels=list(plan.labels),
             multi_label=plan.multi_label,

@@ -17,7 +17,6 @@ Everything is deterministic given the config's seed.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import itertools
 import json
 import time
@@ -440,7 +439,8 @@ def _scores_dict(scores: DimensionScores, thresholds: Mapping[str, float] | None
     return data
 
 
-def _load_codebook(config: TrainConfig, corpus_paths: Sequence[str]) -> Codebook:
+def load_training_codebook(config: TrainConfig, corpus_paths: Sequence[str]) -> Codebook:
+    """The config's codebook, or one inferred from the labels found in the data."""
     if config.data.codebook is not None:
         return load_codebook(config.data.codebook)
     # No codebook: infer the dimensions and labels from the data itself.
@@ -455,6 +455,63 @@ def _load_codebook(config: TrainConfig, corpus_paths: Sequence[str]) -> Codebook
     return Codebook.from_labels(
         {d: sorted(v) for d, v in labels.items() if v}, name="inferred", version="0.0.0"
     )
+
+
+@dataclass
+class CrossValidationPlan:
+    """One dimension's learning plan, targets and document-grouped folds."""
+
+    plan: DimensionPlan
+    target: np.ndarray
+    indicator: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]
+
+
+def cross_validation_plan(
+    dim: str, codebook: Codebook, examples: Examples, config: TrainConfig
+) -> CrossValidationPlan:
+    """Plan a dimension and split ``examples`` into folds grouped by document.
+
+    Folds are stratified over label combinations (multi-label) or classes, and no
+    document is on both sides of a fold.
+    """
+    plan, target = _plan(dim, codebook, examples, config)
+    indicator = _as_indicator(target, plan)
+    strata = stratification_key(indicator) if plan.multi_label else target
+    folds = grouped_folds(strata, np.array(examples.doc_ids), config.cv.folds, config.seed)
+    return CrossValidationPlan(plan, target, indicator, list(folds))
+
+
+def out_of_fold(
+    examples: Examples,
+    cv: CrossValidationPlan,
+    config: TrainConfig,
+    params: Mapping[str, Any],
+    *,
+    progress: Progress | None = None,
+    where: str = "",
+) -> np.ndarray | None:
+    """Scores of every example from a pipeline that never saw its document.
+
+    Returns None when there are too few documents for folds.
+    """
+    if not cv.folds:
+        return None
+    say = progress or (lambda _message: None)
+    plan = cv.plan
+    oof = np.zeros(cv.indicator.shape)
+    for k, (tr, te) in enumerate(cv.folds, start=1):
+        say(f"{plan.id}: {where}fold {k}/{len(cv.folds)}")
+        estimator = build_pipeline(
+            config.pipeline.name,
+            dict(params),
+            multi_label=plan.multi_label,
+            n_labels=len(plan.labels),
+            seed=config.seed,
+        )
+        _fit(estimator, [examples.texts[i] for i in tr], cv.target[tr])
+        oof[te] = _proba(estimator, [examples.texts[i] for i in te], plan)
+    return oof
 
 
 def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> FittedModel:
@@ -479,7 +536,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     say = progress or (lambda _message: None)
     paths = list(config.data.paths)
     files = [_relative(p) for p in collect_files(paths)]
-    codebook = _load_codebook(config, paths)
+    codebook = load_training_codebook(config, paths)
     dimensions = list(config.dimensions) or list(codebook.dimension_ids)
     for dim in dimensions:
         try:
@@ -507,7 +564,6 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             f"{', '.join(paths)}, none in split(s) {list(config.data.train)} "
             f"(splits found: {', '.join(found) or 'none'}); fix data.train in the config"
         )
-    groups = np.array(train_ex.doc_ids)
     grid = _grid(config)
     pipelines: dict[str, Any] = {}
     meta_labels: dict[str, list[str]] = {}
@@ -518,28 +574,13 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     chosen: dict[str, dict[str, Any]] = {}
     metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, "search": {}}
     for dim in dimensions:
-        plan, target = _plan(dim, codebook, train_ex, config)
-        Y = _as_indicator(target, plan)
-        strata = stratification_key(Y) if plan.multi_label else target
-        folds = grouped_folds(strata, groups, config.cv.folds, config.seed)
+        cv = cross_validation_plan(dim, codebook, train_ex, config)
+        plan, target, Y, folds = cv.plan, cv.target, cv.indicator, cv.folds
         results = []
         for g, point in enumerate(grid, start=1):
             params = {**config.pipeline.params, **point}
-            oof = None
-            if folds:
-                oof = np.zeros(Y.shape)
-                for k, (tr, te) in enumerate(folds, start=1):
-                    where = f"grid point {g}/{len(grid)} {point}, " if len(grid) > 1 else ""
-                    say(f"{dim}: {where}fold {k}/{len(folds)}")
-                    estimator = build_pipeline(
-                        config.pipeline.name,
-                        params,
-                        multi_label=plan.multi_label,
-                        n_labels=len(plan.labels),
-                        seed=config.seed,
-                    )
-                    _fit(estimator, [train_ex.texts[i] for i in tr], target[tr])
-                    oof[te] = _proba(estimator, [train_ex.texts[i] for i in te], plan)
+            where = f"grid point {g}/{len(grid)} {point}, " if len(grid) > 1 else ""
+            oof = out_of_fold(train_ex, cv, config, params, progress=say, where=where)
             tuned = tune_thresholds(
                 Y,
                 oof if plan.multi_label else None,
@@ -679,9 +720,6 @@ def train(
         "config.toml": to_toml(fitted.meta["config"]),
         "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
     }
-    can_compile = importlib.util.find_spec("framing.compiled") is not None
-    save_model(
-        path, fitted.pipelines, fitted.meta, fitted.codebook, files=files, compile=can_compile
-    )
+    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     return TrainResult(path=path, meta=meta, metrics=fitted.metrics)
