@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from framing.codebook import RESERVED_FIELDS, Codebook, did_you_mean
+from framing.codebook import Codebook, did_you_mean
 from framing.errors import AnnotationError, InputNotFoundError, Problem
 
 __all__ = [
@@ -72,6 +72,8 @@ DOCUMENT_FIELDS = (
     "split",
     "review",
 )
+#: Every field of the format; a codebook dimension may not use one of these names.
+RESERVED_FIELDS = frozenset(SENTENCE_FIELDS + DOCUMENT_FIELDS)
 
 Status = Literal["todo", "done", "skip"]
 Labels = dict[str, tuple[str, ...]]

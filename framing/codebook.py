@@ -43,26 +43,6 @@ from framing.errors import CodebookError, InputNotFoundError
 
 __all__ = ["Codebook", "Dimension", "Label", "load_codebook", "did_you_mean"]
 
-#: Record fields of the annotation format; a dimension may not use one of these names.
-RESERVED_FIELDS = frozenset(
-    {
-        "type",
-        "id",
-        "doc_id",
-        "text",
-        "title",
-        "sent_index",
-        "start",
-        "end",
-        "annotator",
-        "note",
-        "meta",
-        "status",
-        "split",
-        "suggested",
-        "review",
-    }
-)
 _DIMENSION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}([-+.][0-9A-Za-z.-]+)?$")
 _TOP_KEYS = ("version", "name", "description", "guidelines", "dimensions")
@@ -77,6 +57,13 @@ _LABEL_KEYS = (
     "near_misses",
     "parent",
 )
+
+
+def _reserved_fields() -> frozenset[str]:
+    # The record fields live with the format; imported here to avoid an import cycle.
+    from framing.annotations import RESERVED_FIELDS
+
+    return RESERVED_FIELDS
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -323,7 +310,7 @@ class Codebook:
                 where = f"dimensions[{i}] ('{dim_id}')"
                 if not _DIMENSION_ID.match(dim_id):
                     problem(where, "id must be lower_snake_case (letters, digits, '_')")
-                if dim_id in RESERVED_FIELDS:
+                if dim_id in _reserved_fields():
                     problem(where, f"id '{dim_id}' is a reserved record field; choose another")
                 if dim_id in seen_dims:
                     problem(where, f"duplicate dimension id '{dim_id}'")

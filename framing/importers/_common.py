@@ -128,7 +128,7 @@ def dimension_id(name: str) -> str:
 
 def check_dimension(name: str) -> str:
     """Return ``name`` when it is a valid dimension id; raise UsageError otherwise."""
-    from framing.codebook import RESERVED_FIELDS
+    from framing.annotations import RESERVED_FIELDS
 
     if not _DIMENSION_ID.match(name):
         raise UsageError(
