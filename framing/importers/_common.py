@@ -52,6 +52,24 @@ class RowProblems:
         )
 
 
+def keep_unique(
+    record: Record,
+    records: list[Record],
+    seen: dict[str, int],
+    where: tuple[Path, int],
+    problems: RowProblems,
+    hint: str,
+) -> None:
+    """Append ``record`` unless its id was seen already (then report both lines)."""
+    key = record.id if isinstance(record, Sentence) else f"document:{record.doc_id}"
+    path, line = where
+    if key in seen:
+        problems.add(path, line, f"id '{key}' used twice (first at line {seen[key]})", hint)
+        return
+    seen[key] = line
+    records.append(record)
+
+
 def read_text(path: Path, problems: RowProblems) -> str | None:
     """The UTF-8 text of ``path`` without a byte order mark, or None (problem added)."""
     try:

@@ -28,6 +28,7 @@ from framing.importers._common import (
     check_split,
     finish,
     iter_jsonl,
+    keep_unique,
     label_counts,
     require_file,
 )
@@ -151,17 +152,9 @@ def doccano(
                     f"dimension '{dim}' is not lower_snake_case",
                     "prefix labels with a dimension id such as 'frames'",
                 )
-        key = record.id if isinstance(record, Sentence) else f"document:{record.doc_id}"
-        if key in seen:
-            problems.add(
-                path,
-                line,
-                f"id '{key}' used twice (first at line {seen[key]})",
-                "give each line a unique record_id",
-            )
-            continue
-        seen[key] = line
-        records.append(record)
+        keep_unique(
+            record, records, seen, (path, line), problems, "give each line a unique record_id"
+        )
     problems.raise_if_any(f"the doccano export {path}")
     dims = [dimension] if separator is None else []
     dims += [d for r in records for d in r.labels if d not in dims]

@@ -30,6 +30,7 @@ from framing.importers._common import (
     dimension_id,
     finish,
     iter_json_items,
+    keep_unique,
     label_counts,
     require_file,
 )
@@ -157,17 +158,9 @@ def labelstudio(
         )
         if record is None:
             continue
-        key = record.id if isinstance(record, Sentence) else f"document:{record.doc_id}"
-        if key in seen:
-            problems.add(
-                path,
-                line,
-                f"id '{key}' used twice (first at line {seen[key]})",
-                "give each task a unique data.record_id",
-            )
-            continue
-        seen[key] = line
-        records.append(record)
+        keep_unique(
+            record, records, seen, (path, line), problems, "give each task a unique data.record_id"
+        )
     problems.raise_if_any(f"the Label Studio export {path}")
     dims = list(dict.fromkeys(d for r in records for d in r.labels))
     codebook = finish(
