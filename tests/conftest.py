@@ -57,47 +57,64 @@ def seed_article() -> Path:
     return SEED_ARTICLE
 
 
-LOOP_DATA = REPO / "tests" / "data"
+DATA = REPO / "tests" / "data"
 
 
-@pytest.fixture(scope="session")
-def loop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny sentence model (TF-IDF + logistic regression) trained on loop_corpus.jsonl."""
+def _save_tiny_model(
+    directory: Path, name: str, codebook_file: str, corpus_file: str, fit, **meta_extra
+) -> Path:
+    """Fit ``fit(texts, {dim: (label ids, indicator rows)})`` on a fixture and save it."""
+    from framing.annotations import read_corpus
+    from framing.codebook import load_codebook
+    from framing.model import save_model
+
+    codebook = load_codebook(DATA / codebook_file)
+    sentences = read_corpus([DATA / corpus_file], codebook).done()
+    texts = [s.text for s in sentences]
+    per_dim = {}
+    for dim in codebook.dimensions:
+        ids = list(dim.label_ids)
+        Y = [[int(label in s.labels.get(dim.id, ())) for label in ids] for s in sentences]
+        per_dim[dim.id] = (ids, Y)
+    labels = {dim: ids for dim, (ids, _Y) in per_dim.items()}
+    meta = {
+        "name": name,
+        **meta_extra,
+        "level": "sentence",
+        "labels": labels,
+        "thresholds": {dim: dict.fromkeys(ids, 0.5) for dim, ids in labels.items()},
+        "multi_label": dict.fromkeys(labels, True),
+    }
+    return save_model(directory / name, fit(texts, per_dim), meta, codebook)
+
+
+def _fit_plain_tfidf(texts, labels_per_dim):
+    """Word TF-IDF into logistic regression per label (not the compilable structure)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.multioutput import ClassifierChain
     from sklearn.pipeline import Pipeline
 
-    from framing.annotations import read_corpus
-    from framing.codebook import load_codebook
-    from framing.model import save_model
-
-    codebook = load_codebook(LOOP_DATA / "loop_codebook.toml")
-    sentences = read_corpus([LOOP_DATA / "loop_corpus.jsonl"], codebook).done()
-    texts = [s.text for s in sentences]
-    pipelines, labels, thresholds = {}, {}, {}
-    for dim in codebook.dimensions:
-        ids = list(dim.label_ids)
-        Y = [[int(label in s.labels.get(dim.id, ())) for label in ids] for s in sentences]
+    pipelines = {}
+    for dim, (ids, Y) in labels_per_dim.items():
         binary = LogisticRegression(C=10.0, solver="liblinear")
         clf = OneVsRestClassifier(binary) if len(ids) > 1 else ClassifierChain(binary)
         pipe = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 2))), ("clf", clf)])
-        pipelines[dim.id] = pipe.fit(texts, Y)
-        labels[dim.id] = ids
-        thresholds[dim.id] = dict.fromkeys(ids, 0.5)
-    meta = {
-        "name": "loop-tiny",
-        "level": "sentence",
-        "labels": labels,
-        "thresholds": thresholds,
-        "multi_label": dict.fromkeys(labels, True),
-    }
-    path = tmp_path_factory.mktemp("models") / "loop-tiny"
-    return save_model(path, pipelines, meta, codebook)
+        pipelines[dim] = pipe.fit(texts, Y)
+    return pipelines
 
 
-TINY_DATA = Path(__file__).resolve().parent / "data"
+@pytest.fixture(scope="session")
+def loop_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny sentence model (TF-IDF + logistic regression) trained on loop_corpus.jsonl."""
+    return _save_tiny_model(
+        tmp_path_factory.mktemp("models"),
+        "loop-tiny",
+        "loop_codebook.toml",
+        "loop_corpus.jsonl",
+        _fit_plain_tfidf,
+    )
 
 
 def fit_tagging_pipelines(texts, labels_per_dim, *, min_df=1, C=10.0):
@@ -139,31 +156,14 @@ def fit_tagging_pipelines(texts, labels_per_dim, *, min_df=1, C=10.0):
 @pytest.fixture(scope="session")
 def tag_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small tagging model (default pipeline structure) fitted on tests/data/tiny_corpus.jsonl."""
-    from framing.annotations import read_corpus
-    from framing.codebook import load_codebook
-    from framing.model import save_model
-
-    codebook = load_codebook(TINY_DATA / "tiny_codebook.toml")
-    sentences = read_corpus([TINY_DATA / "tiny_corpus.jsonl"], codebook).done()
-    texts = [s.text for s in sentences]
-    per_dim, labels, thresholds = {}, {}, {}
-    for dim in codebook.dimensions:
-        ids = list(dim.label_ids)
-        Y = [[int(label in s.labels.get(dim.id, ())) for label in ids] for s in sentences]
-        per_dim[dim.id] = (ids, Y)
-        labels[dim.id] = ids
-        thresholds[dim.id] = dict.fromkeys(ids, 0.5)
-    pipelines = fit_tagging_pipelines(texts, per_dim)
-    meta = {
-        "name": "tag-tiny",
-        "version": "0.0.1",
-        "level": "sentence",
-        "labels": labels,
-        "thresholds": thresholds,
-        "multi_label": dict.fromkeys(labels, True),
-    }
-    path = tmp_path_factory.mktemp("models") / "tag-tiny"
-    return save_model(path, pipelines, meta, codebook)
+    return _save_tiny_model(
+        tmp_path_factory.mktemp("models"),
+        "tag-tiny",
+        "tiny_codebook.toml",
+        "tiny_corpus.jsonl",
+        fit_tagging_pipelines,
+        version="0.0.1",
+    )
 
 
 @pytest.fixture(scope="session")
