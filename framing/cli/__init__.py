@@ -62,14 +62,7 @@ def _root(
 
 
 # Command modules register themselves on ``app``; imported here for that side effect.
-from framing.cli import annotate  # noqa: E402,F401
-
-for _optional in ("training_cmds", "tagging", "loop", "exchange"):
-    try:
-        __import__(f"framing.cli.{_optional}")
-    except ModuleNotFoundError as _exc:  # a command module not written yet
-        if _exc.name != f"framing.cli.{_optional}":
-            raise
+from framing.cli import annotate, exchange, loop, tagging, training_cmds  # noqa: E402,F401
 
 
 def main() -> None:
