@@ -31,15 +31,25 @@ The work is then arranged around two facts:
   repeats are found for a whole batch at once by sorting ``(sentence, feature)``
   keys, and corrected.
 
-Word n-grams are looked up in the vocabulary per batch with C-level ``map`` calls.
-The union of vectorizers is concatenation with separate l2 norms, so each
-vectorizer contributes ``(X_v . coef_v) / ||X_v||``; identical vectorizers shared by
-several dimensions are analysed once.
+Word n-grams are looked up as integer keys (token ids) in a hash table of the
+vocabulary's n-grams.  The union of vectorizers is concatenation with separate l2
+norms, so each vectorizer contributes ``(X_v . coef_v) / ||X_v||``; identical
+vectorizers shared by several dimensions are analysed once.
+
+Two backends
+------------
+The per-sentence sums run in ``framing._speedups`` (``_speedups.c``, compiled at
+install time when a C compiler is there), which counts each sentence's features in
+one pass instead of sorting; without it, numpy does the same arithmetic in batches.
+Both give the scikit-learn scores to rounding, and the tests run both.  Set the
+environment variable ``FRAMING_NO_SPEEDUPS=1`` to use numpy even when the module is
+built.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +61,13 @@ from typing import Any
 import numpy as np
 
 from framing.errors import ModelError
+
+try:  # compiled loops, built at install time when a C compiler is available
+    from framing import _speedups as _native
+except ImportError:  # pragma: no cover - depends on the build
+    _native = None
+if os.environ.get("FRAMING_NO_SPEEDUPS"):
+    _native = None
 
 __all__ = ["CompiledModel", "CompileError", "compile_pipelines", "COMPILED_VERSION"]
 
@@ -402,17 +419,18 @@ class _Growing:
 
 
 class _Ragged:
-    """Append-only lists of int64 per unit, stored flat (CSR-like)."""
+    """Append-only lists of integers per unit, stored flat (CSR-like)."""
 
-    def __init__(self) -> None:
-        self._flat = _Growing(dtype=np.int64)
+    def __init__(self, dtype: Any = np.int64) -> None:
+        self._flat = _Growing(dtype=dtype)
         self._start = _Growing(dtype=np.int64)
         self._length = _Growing(dtype=np.int64)
-        self.flat = self.start = self.length = np.zeros(0, dtype=np.int64)
+        self.flat = self._flat.view
+        self.start = self.length = np.zeros(0, dtype=np.int64)
 
     def extend(self, lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lens = np.fromiter(map(len, lists), np.int64, len(lists))
-        flat = np.fromiter(chain.from_iterable(lists), np.int64, int(lens.sum()))
+        flat = np.fromiter(chain.from_iterable(lists), self._flat.data.dtype, int(lens.sum()))
         starts = np.cumsum(lens) - lens
         self._start.extend(starts + self._flat.size)
         self._length.extend(lens)
@@ -520,6 +538,19 @@ class _IntTable:
         return at[order], np.concatenate(found_val)[order]
 
 
+@dataclass
+class _Batch:
+    """Documents as unit (word) ids: ``uids[doc_ptr[d]:doc_ptr[d + 1]]`` is document d."""
+
+    uids: np.ndarray  # int32
+    udoc: np.ndarray  # int64, the document of each entry of uids
+    doc_ptr: np.ndarray  # int64, n + 1
+
+    @property
+    def n(self) -> int:
+        return len(self.doc_ptr) - 1
+
+
 class _Scorer:
     """Scores documents with one vectorizer against stacked coefficient columns.
 
@@ -543,6 +574,9 @@ class _Scorer:
         self.min_n, self.max_n = spec.ngram_range
         # Repeated features need a correction unless tf is the count and the norm linear.
         self.correct = spec.binary or spec.sublinear_tf or spec.norm == "l2"
+        # How the compiled loops weigh terms (see _speedups.c).
+        self.tf_mode = 1 if spec.binary else 2 if spec.sublinear_tf else 0
+        self.norm_mode = {None: 0, "l1": 1, "l2": 2}[spec.norm]
 
     def reset(self) -> None:
         """Forget per-unit data (the unit table started afresh)."""
@@ -569,6 +603,35 @@ class _Scorer:
                 if sq is not None and nw is not None:
                     sq += np.bincount(d, weights=np.take(nw, f), minlength=n)
         return out, sq
+
+    def _occurrences(
+        self, feats: list[np.ndarray], docs: list[np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of feature occurrences, given as lists sorted by document each."""
+        if _native is None or not self.n_features:
+            out, sq = self._feature_sums(feats, docs, n)
+            if feats:
+                self._repeats(np.concatenate(feats), np.concatenate(docs), out, sq)
+            return self._finish(out, sq, n)
+        doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        feat = np.concatenate(feats).astype(np.int64) if feats else doc
+        if len(docs) > 1:
+            order = np.argsort(doc, kind="stable")
+            doc, feat = doc[order], feat[order]
+        doc_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=n), out=doc_ptr[1:])
+        return self._run_native(_native.feature_scores, n, doc_ptr, feat)
+
+    def _run_native(
+        self, loop: Callable[..., None], n: int, *args: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Call a ``_speedups`` loop: ``loop(*args, rows, normw, tf, norm, out, sq)``."""
+        nw = self._norm_weights()
+        out, sq = np.zeros((n, self.width)), np.zeros(n)
+        loop(
+            *args, self.rows, self.idf if nw is None else nw, self.tf_mode, self.norm_mode, out, sq
+        )
+        return self._finish(out, None if nw is None else sq, n)
 
     def _finish(
         self, out: np.ndarray, sq: np.ndarray | None, n: int
@@ -651,14 +714,10 @@ class _Scorer:
         ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
         doc = np.repeat(np.arange(n), counts)
         keep = ids >= 0
-        ids, doc = ids[keep], doc[keep]
-        out, sq = self._feature_sums([ids], [doc], n)
-        self._repeats(ids, doc, out, sq)
-        return self._finish(out, sq, n)
+        return self._occurrences([ids[keep]], [doc[keep]], n)
 
-    def score_units(
-        self, uids: np.ndarray, udoc: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def score_units(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Score documents given as units (only scorers with ``uses_units``)."""
         raise NotImplementedError  # pragma: no cover
 
 
@@ -672,7 +731,7 @@ class _CharWBScorer(_Scorer):
         self.reset()
 
     def reset(self) -> None:
-        self.feats = _Ragged()
+        self.feats = _Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
         self._rows = _Growing((self.width,))
         self._norm = _Growing()
         self.unit_rows = self._rows.view
@@ -696,9 +755,16 @@ class _CharWBScorer(_Scorer):
         self._norm.extend(norm)
         self.unit_rows, self.unit_norm = self._rows.view, self._norm.view
 
-    def score_units(
-        self, uids: np.ndarray, udoc: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def score_units(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+        n, uids, udoc = batch.n, batch.uids, batch.udoc
+        if _native is not None and self.n_features:
+            f = self.feats
+            return self._run_native(
+                _native.unit_scores,
+                n,
+                *(batch.doc_ptr, uids, f.start, f.length, f.flat),
+                *(self.unit_rows, self.unit_norm),
+            )
         out = np.zeros((n, self.width))
         sq = None
         if self.spec.norm is not None:
@@ -770,10 +836,11 @@ class _WordScorer(_Scorer):
         get, tokenize = self.tokens.get, self.tokenize
         self.unit_tokens.extend([[get(t, -1) for t in tokenize(w)] for w in words])
 
-    def score_units(
-        self, uids: np.ndarray, udoc: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        tid, doc = self.unit_tokens.gather(uids, udoc)
+    def score_units(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+        n = batch.n
+        if _native is not None and self.n_features and self.max_n <= 2:
+            return self._score_native(batch)
+        tid, doc = self.unit_tokens.gather(batch.uids, batch.udoc)
         total = len(tid)
         feats, fdocs = [], []
         if self.min_n <= 1 and total:
@@ -798,10 +865,21 @@ class _WordScorer(_Scorer):
             at, found = self.ngram_tables[k].get(key[where])
             feats.append(found)
             fdocs.append(doc[where[at]])
-        out, sq = self._feature_sums(feats, fdocs, n)
-        if feats:
-            self._repeats(np.concatenate(feats), np.concatenate(fdocs), out, sq)
-        return self._finish(out, sq, n)
+        return self._occurrences(feats, fdocs, n)
+
+    def _score_native(self, batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+        assert _native is not None
+        table = self.ngram_tables.get(2)
+        if table is None:
+            table = _IntTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        t = self.unit_tokens
+        return self._run_native(
+            _native.word_scores,
+            batch.n,
+            *(batch.doc_ptr, batch.uids, t.start, t.length, t.flat, self.unigram),
+            *(table.keys, table.values, table.probes, int(table.shift), self.token_count),
+            *(self.min_n, self.max_n),
+        )
 
 
 def _make_scorer(spec: VectorizerSpec, weights: np.ndarray) -> _Scorer:
@@ -891,16 +969,18 @@ class CompiledModel:
                 per_doc = list(map(str.split, docs))
                 counts = np.fromiter(map(len, per_doc), np.int64, n)
                 words = chain.from_iterable(per_doc)
-                uids = np.fromiter(map(units.__getitem__, words), np.int64, int(counts.sum()))
+                uids = np.fromiter(map(units.__getitem__, words), np.int32, int(counts.sum()))
                 if units.pending:
                     for _, sc in users:
                         if sc.uses_units:
                             sc.add_units(units.pending)
                     units.pending = []
-                udoc = np.repeat(np.arange(n), counts)
+                doc_ptr = np.zeros(n + 1, dtype=np.int64)
+                np.cumsum(counts, out=doc_ptr[1:])
+                batch = _Batch(uids, np.repeat(np.arange(n), counts), doc_ptr)
             for i, sc in users:
                 if sc.uses_units:
-                    raw, norm = sc.score_units(uids, udoc, n)
+                    raw, norm = sc.score_units(batch)
                 else:
                     raw, norm = sc.score_docs(docs)
                 safe = np.where(norm == 0.0, 1.0, norm)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,23 @@ TEXTS = [r["text"] for r in TRAIN] + [
 ]
 WORDS = sorted({w for t in TEXTS for w in t.split()})
 FRAMES = ["economic", "security", "solidarity"]
+
+
+NATIVE = compiled._native
+
+
+@pytest.fixture(autouse=True, params=["native", "numpy"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the compiled loops (``framing._speedups``) and without."""
+    if request.param == "native":
+        if NATIVE is None:
+            if os.environ.get("FRAMING_REQUIRE_SPEEDUPS"):
+                pytest.fail("framing._speedups is not built (FRAMING_REQUIRE_SPEEDUPS is set)")
+            pytest.skip("framing._speedups is not built (no C compiler at install time)")
+        monkeypatch.setattr(compiled, "_native", NATIVE)
+    else:
+        monkeypatch.setattr(compiled, "_native", None)
+    return str(request.param)
 
 
 def _multilabel(dim: str = "frames") -> np.ndarray:
@@ -288,3 +306,51 @@ def test_compiled_scoring_imports_neither_sklearn_nor_scipy(tag_model_path: Path
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_native_loops_refuse_out_of_range_ids(backend: str) -> None:
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    i64, f64 = np.int64, np.float64
+    rows, normw = np.zeros((3, 2)), np.ones(3)
+    out, sq = np.zeros((1, 2)), np.zeros(1)
+    ptr = np.array([0, 2], dtype=i64)
+    with pytest.raises(ValueError, match="feature id out of range"):
+        NATIVE.feature_scores(ptr, np.array([0, 3], dtype=i64), rows, normw, 2, 2, out, sq)
+    with pytest.raises(ValueError, match="unit id out of range"):
+        NATIVE.unit_scores(
+            ptr,
+            np.array([0, 5], dtype=np.int32),
+            np.zeros(1, i64),
+            np.ones(1, i64),
+            np.zeros(1, np.int32),
+            np.zeros((1, 2)),
+            np.zeros(1),
+            rows,
+            normw,
+            2,
+            2,
+            out,
+            sq,
+        )
+    with pytest.raises(ValueError, match="unit features out of range"):
+        NATIVE.unit_scores(
+            ptr,
+            np.array([0, 0], dtype=np.int32),
+            np.zeros(1, i64),
+            np.ones(1, i64),
+            np.array([7], np.int32),
+            np.zeros((1, 2)),
+            np.zeros(1),
+            rows,
+            normw,
+            2,
+            2,
+            out,
+            sq,
+        )
+    with pytest.raises(ValueError, match="items of 4 bytes, expected 8"):
+        NATIVE.feature_scores(ptr, np.array([0, 1], dtype=np.int32), rows, normw, 2, 2, out, sq)
+    with pytest.raises(ValueError, match="inconsistent"):
+        NATIVE.feature_scores(ptr, np.array([0, 1], dtype=i64), rows, normw, 2, 2, out[:0], sq)
+    assert out.dtype == f64 and not out.any()

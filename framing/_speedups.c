@@ -1,0 +1,458 @@
+/*
+ * Optional compiled loops for framing.compiled: the per-sentence sums of TF-IDF
+ * scoring that numpy can only do with a sort.
+ *
+ * framing works without this module (framing.compiled falls back to numpy and
+ * gives the same scores); it is built when a C compiler is available at install
+ * time.  Arrays come in through the buffer protocol, so building needs no numpy
+ * headers.  The Python side (framing/compiled.py) checks dtypes, shapes and
+ * contiguity; this side checks every index it follows, so bad arrays raise
+ * ValueError instead of reading out of bounds.
+ *
+ * Term frequency modes: 0 raw count, 1 binary, 2 sublinear (1 + log(count)).
+ * Norm modes: 0 none, 1 l1, 2 l2 (sq receives the sum of squares).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TF_RAW = 0, TF_BINARY = 1, TF_SUBLINEAR = 2 };
+enum { NORM_NONE = 0, NORM_L1 = 1, NORM_L2 = 2 };
+
+/* 1 + log(c) for small counts, filled at import (log is the costly step of a correction). */
+#define LOG_TABLE 256
+static double sublinear[LOG_TABLE];
+
+static double
+term_frequency(int mode, int32_t count)
+{
+    if (mode == TF_BINARY)
+        return 1.0;
+    if (mode == TF_SUBLINEAR)
+        return count < LOG_TABLE ? sublinear[count] : 1.0 + log((double)count);
+    return (double)count;
+}
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+static int
+get_buf(PyObject *obj, Buf *b, int writable, Py_ssize_t itemsize, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0)
+        return -1;
+    b->held = 1;
+    if (b->view.itemsize != itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: items of %zd bytes, expected %zd", name,
+                     b->view.itemsize, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release(Buf *bufs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (bufs[i].held)
+            PyBuffer_Release(&bufs[i].view);
+}
+
+#define LEN(b) ((b).view.len / (b).view.itemsize)
+
+/*
+ * The shared core.  For each document, `counts` holds how often each feature
+ * occurred (touched features are listed in `touched` and reset afterwards).
+ * With `naive` set, out/sq already hold the sums that treat every occurrence
+ * as tf 1, and only features seen more than once are corrected; otherwise
+ * every feature is added with its tf.
+ */
+static void
+finish_document(const int32_t *touched, Py_ssize_t n_touched, int32_t *counts,
+                const double *rows, const double *normw, Py_ssize_t width, int tf_mode,
+                int norm_mode, int naive, double *out, double *sq)
+{
+    for (Py_ssize_t t = 0; t < n_touched; t++) {
+        int32_t f = touched[t];
+        int32_t count = counts[f];
+        counts[f] = 0;
+        if (naive && count == 1)
+            continue;
+        double c = (double)count;
+        double tf = term_frequency(tf_mode, count);
+        double w = naive ? tf - c : tf;
+        if (w != 0.0) {
+            const double *row = rows + (Py_ssize_t)f * width;
+            for (Py_ssize_t j = 0; j < width; j++)
+                out[j] += w * row[j];
+        }
+        if (norm_mode == NORM_L2)
+            *sq += (naive ? tf * tf - c : tf * tf) * normw[f];
+        else if (norm_mode == NORM_L1)
+            *sq += w * normw[f];
+    }
+}
+
+PyDoc_STRVAR(unit_scores_doc,
+"unit_scores(doc_ptr, uids, unit_start, unit_length, unit_feats, unit_rows, unit_norm,\n"
+"            rows, normw, tf_mode, norm_mode, out, sq)\n"
+"\n"
+"Scores documents given as units (words) whose features are cached.\n"
+"\n"
+"doc_ptr (int64, n+1) delimits each document's entries of uids (int32).  A unit u\n"
+"has features unit_feats[unit_start[u]:unit_start[u] + unit_length[u]] (int64),\n"
+"naive score row unit_rows[u] (float64, width) and naive norm term unit_norm[u].\n"
+"rows (float64, n_features x width) and normw (float64, n_features) are per\n"
+"feature.  Adds into out (float64, n x width) and sq (float64, n).");
+
+static PyObject *
+unit_scores(PyObject *self, PyObject *args)
+{
+    PyObject *o[11];
+    int tf_mode, norm_mode;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                          &o[6], &o[7], &o[8], &tf_mode, &norm_mode, &o[9], &o[10]))
+        return NULL;
+    Buf b[11] = {{0}};
+    static const char *names[11] = {"doc_ptr", "uids", "unit_start", "unit_length",
+                                    "unit_feats", "unit_rows", "unit_norm", "rows",
+                                    "normw", "out", "sq"};
+    static const Py_ssize_t sizes[11] = {8, 4, 8, 8, 4, 8, 8, 8, 8, 8, 8};
+    PyObject *result = NULL;
+    int32_t *counts = NULL, *repeated = NULL;
+    for (int i = 0; i < 11; i++)
+        if (get_buf(o[i], &b[i], i >= 9, sizes[i], names[i]) < 0)
+            goto done;
+
+    const int64_t *doc_ptr = b[0].view.buf;
+    const int32_t *uids = b[1].view.buf;
+    const int64_t *ustart = b[2].view.buf, *ulen = b[3].view.buf;
+    const int32_t *ufeats = b[4].view.buf;
+    const double *urows = b[5].view.buf, *unorm = b[6].view.buf;
+    const double *rows = b[7].view.buf, *normw = b[8].view.buf;
+    double *out = b[9].view.buf, *sq = b[10].view.buf;
+    Py_ssize_t n_docs = LEN(b[0]) - 1, n_uids = LEN(b[1]), n_units = LEN(b[2]);
+    Py_ssize_t n_flat = LEN(b[4]), n_features = LEN(b[8]);
+    Py_ssize_t width = n_features ? LEN(b[7]) / n_features : 0;
+    if (n_docs < 0 || LEN(b[3]) != n_units || LEN(b[6]) != n_units ||
+        LEN(b[5]) != n_units * width || LEN(b[7]) != n_features * width ||
+        LEN(b[9]) != n_docs * width || LEN(b[10]) != n_docs) {
+        PyErr_SetString(PyExc_ValueError, "unit_scores: inconsistent array sizes");
+        goto done;
+    }
+    int correct = tf_mode != TF_RAW || norm_mode == NORM_L2;
+    /* Validate every index before the loop that trusts them. */
+    if (doc_ptr[0] != 0 || (n_docs >= 0 && doc_ptr[n_docs] != n_uids)) {
+        PyErr_SetString(PyExc_ValueError, "unit_scores: doc_ptr does not cover uids");
+        goto done;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++)
+        if (doc_ptr[d + 1] < doc_ptr[d]) {
+            PyErr_SetString(PyExc_ValueError, "unit_scores: doc_ptr decreases");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < n_uids; k++)
+        if (uids[k] < 0 || uids[k] >= n_units) {
+            PyErr_SetString(PyExc_ValueError, "unit_scores: unit id out of range");
+            goto done;
+        }
+    if (correct) {
+        counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
+        repeated = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+        if (!counts || !repeated) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+
+    /* Unit features are checked as they are used (the cache is far larger than a batch). */
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        double *o_row = out + d * width;
+        Py_ssize_t n_repeated = 0;
+        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
+            int32_t u = uids[k];
+            const double *r = urows + (Py_ssize_t)u * width;
+            for (Py_ssize_t j = 0; j < width; j++)
+                o_row[j] += r[j];
+            sq[d] += unorm[u];
+            if (!correct)
+                continue;
+            if (ustart[u] < 0 || ulen[u] < 0 || ustart[u] + ulen[u] > n_flat) {
+                bad = 1;
+                break;
+            }
+            /* Branch-free counting: a feature is listed when its count reaches 2. */
+            const int32_t *f = ufeats + ustart[u], *end = f + ulen[u];
+            for (; f < end; f++) {
+                int32_t id = *f;
+                if (id < 0 || id >= n_features) {
+                    bad = 1;
+                    break;
+                }
+                repeated[n_repeated] = (int32_t)id;
+                n_repeated += ++counts[id] == 2;
+            }
+            if (bad)
+                break;
+        }
+        if (bad)
+            break;
+        if (correct) {
+            finish_document(repeated, n_repeated, counts, rows, normw, width, tf_mode,
+                            norm_mode, 1, o_row, sq + d);
+            for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
+                int32_t u = uids[k];
+                const int32_t *f = ufeats + ustart[u], *end = f + ulen[u];
+                for (; f < end; f++)
+                    counts[*f] = 0;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "unit_scores: unit features out of range");
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(counts);
+    free(repeated);
+    release(b, 11);
+    return result;
+}
+
+PyDoc_STRVAR(feature_scores_doc,
+"feature_scores(doc_ptr, feats, rows, normw, tf_mode, norm_mode, out, sq)\n"
+"\n"
+"Scores documents given as feature occurrences: doc_ptr (int64, n+1) delimits\n"
+"each document's entries of feats (int64, any order, repeats allowed).  Adds\n"
+"into out (float64, n x width) and sq (float64, n).");
+
+static PyObject *
+feature_scores(PyObject *self, PyObject *args)
+{
+    PyObject *o[6];
+    int tf_mode, norm_mode;
+    if (!PyArg_ParseTuple(args, "OOOOiiOO", &o[0], &o[1], &o[2], &o[3], &tf_mode, &norm_mode,
+                          &o[4], &o[5]))
+        return NULL;
+    Buf b[6] = {{0}};
+    static const char *names[6] = {"doc_ptr", "feats", "rows", "normw", "out", "sq"};
+    PyObject *result = NULL;
+    int32_t *counts = NULL, *touched = NULL;
+    for (int i = 0; i < 6; i++)
+        if (get_buf(o[i], &b[i], i >= 4, 8, names[i]) < 0)
+            goto done;
+    const int64_t *doc_ptr = b[0].view.buf, *feats = b[1].view.buf;
+    const double *rows = b[2].view.buf, *normw = b[3].view.buf;
+    double *out = b[4].view.buf, *sq = b[5].view.buf;
+    Py_ssize_t n_docs = LEN(b[0]) - 1, n_occ = LEN(b[1]), n_features = LEN(b[3]);
+    Py_ssize_t width = n_features ? LEN(b[2]) / n_features : 0;
+    if (n_docs < 0 || LEN(b[2]) != n_features * width || LEN(b[4]) != n_docs * width ||
+        LEN(b[5]) != n_docs || doc_ptr[0] != 0 || doc_ptr[n_docs] != n_occ) {
+        PyErr_SetString(PyExc_ValueError, "feature_scores: inconsistent array sizes");
+        goto done;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++)
+        if (doc_ptr[d + 1] < doc_ptr[d]) {
+            PyErr_SetString(PyExc_ValueError, "feature_scores: doc_ptr decreases");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < n_occ; k++)
+        if (feats[k] < 0 || feats[k] >= n_features) {
+            PyErr_SetString(PyExc_ValueError, "feature_scores: feature id out of range");
+            goto done;
+        }
+    counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
+    touched = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+    if (!counts || !touched) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        Py_ssize_t n_touched = 0;
+        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++)
+            if (counts[feats[k]]++ == 0)
+                touched[n_touched++] = (int32_t)feats[k];
+        finish_document(touched, n_touched, counts, rows, normw, width, tf_mode, norm_mode, 0,
+                        out + d * width, sq + d);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(counts);
+    free(touched);
+    release(b, 6);
+    return result;
+}
+
+PyDoc_STRVAR(word_scores_doc,
+"word_scores(doc_ptr, uids, unit_start, unit_length, unit_tokens, unigram,\n"
+"            table_keys, table_values, probes, shift, size, min_n, max_n,\n"
+"            rows, normw, tf_mode, norm_mode, out, sq)\n"
+"\n"
+"Scores documents by word unigrams and bigrams.  A unit u has token ids\n"
+"unit_tokens[unit_start[u]:unit_start[u] + unit_length[u]] (int64, -1 for a token\n"
+"outside the vocabulary); tokens follow each other across the units of a\n"
+"document.  unigram[t] is the feature of token t or -1; a bigram (a, b) is the\n"
+"key a * size + b of the open-addressing table (table_keys/table_values, -1 for\n"
+"an empty slot), hashed as in framing.compiled._IntTable.  Adds into out and sq.");
+
+static PyObject *
+word_scores(PyObject *self, PyObject *args)
+{
+    PyObject *o[12];
+    int probes, shift, min_n, max_n, tf_mode, norm_mode;
+    long long size;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiiLiiOOiiOO", &o[0], &o[1], &o[2], &o[3], &o[4],
+                          &o[5], &o[6], &o[7], &probes, &shift, &size, &min_n, &max_n, &o[8],
+                          &o[9], &tf_mode, &norm_mode, &o[10], &o[11]))
+        return NULL;
+    Buf b[12] = {{0}};
+    static const char *names[12] = {"doc_ptr", "uids", "unit_start", "unit_length",
+                                    "unit_tokens", "unigram", "table_keys", "table_values",
+                                    "rows", "normw", "out", "sq"};
+    static const Py_ssize_t sizes[12] = {8, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
+    PyObject *result = NULL;
+    int32_t *counts = NULL, *touched = NULL;
+    int64_t *occ = NULL;
+    for (int i = 0; i < 12; i++)
+        if (get_buf(o[i], &b[i], i >= 10, sizes[i], names[i]) < 0)
+            goto done;
+    const int64_t *doc_ptr = b[0].view.buf;
+    const int32_t *uids = b[1].view.buf;
+    const int64_t *ustart = b[2].view.buf, *ulen = b[3].view.buf, *utok = b[4].view.buf;
+    const int64_t *unigram = b[5].view.buf, *tkeys = b[6].view.buf, *tvals = b[7].view.buf;
+    const double *rows = b[8].view.buf, *normw = b[9].view.buf;
+    double *out = b[10].view.buf, *sq = b[11].view.buf;
+    Py_ssize_t n_docs = LEN(b[0]) - 1, n_uids = LEN(b[1]), n_units = LEN(b[2]);
+    Py_ssize_t n_flat = LEN(b[4]), n_tokens = LEN(b[5]), n_slots = LEN(b[6]);
+    Py_ssize_t n_features = LEN(b[9]);
+    Py_ssize_t width = n_features ? LEN(b[8]) / n_features : 0;
+    int unigrams = min_n <= 1, bigrams = min_n <= 2 && max_n >= 2 && n_slots > 0;
+    if (n_docs < 0 || LEN(b[3]) != n_units || LEN(b[7]) != n_slots ||
+        (n_slots & (n_slots - 1)) != 0 || shift < 1 || shift > 63 || probes < 0 ||
+        LEN(b[8]) != n_features * width || LEN(b[10]) != n_docs * width ||
+        LEN(b[11]) != n_docs || doc_ptr[0] != 0 || doc_ptr[n_docs] != n_uids || max_n > 2) {
+        PyErr_SetString(PyExc_ValueError, "word_scores: inconsistent arguments");
+        goto done;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++)
+        if (doc_ptr[d + 1] < doc_ptr[d]) {
+            PyErr_SetString(PyExc_ValueError, "word_scores: doc_ptr decreases");
+            goto done;
+        }
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t k = 0; k < n_uids; k++) {
+        int32_t u = uids[k];
+        if (u < 0 || u >= n_units || ustart[u] < 0 || ulen[u] < 0 ||
+            ustart[u] + ulen[u] > n_flat) {
+            PyErr_SetString(PyExc_ValueError, "word_scores: unit id out of range");
+            goto done;
+        }
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        Py_ssize_t tokens = 0;
+        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++)
+            tokens += ulen[uids[k]];
+        if (tokens > longest)
+            longest = tokens;
+    }
+    counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
+    touched = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+    occ = malloc((2 * longest + 1) * sizeof(int64_t));
+    if (!counts || !touched || !occ) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint64_t mult = 0x9E3779B97F4A7C15ULL;
+    const uint64_t mask = (uint64_t)n_slots - 1;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs && !bad; d++) {
+        Py_ssize_t n_occ = 0;
+        int64_t prev = -1;
+        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1] && !bad; k++) {
+            int32_t u = uids[k];
+            for (int64_t j = ustart[u]; j < ustart[u] + ulen[u]; j++) {
+                int64_t t = utok[j];
+                if (t < -1 || t >= n_tokens) {
+                    bad = 1;
+                    break;
+                }
+                if (t >= 0 && unigrams && unigram[t] >= 0)
+                    occ[n_occ++] = unigram[t];
+                if (t >= 0 && prev >= 0 && bigrams) {
+                    int64_t key = prev * size + t;
+                    uint64_t home = ((uint64_t)key * mult) >> shift;
+                    for (int p = 0; p < probes; p++) {
+                        uint64_t pos = (home + (uint64_t)p) & mask;
+                        if (tkeys[pos] == key) {
+                            occ[n_occ++] = tvals[pos];
+                            break;
+                        }
+                        if (tkeys[pos] == -1)
+                            break;
+                    }
+                }
+                prev = t;
+            }
+        }
+        Py_ssize_t n_touched = 0;
+        for (Py_ssize_t k = 0; k < n_occ; k++) {
+            int64_t f = occ[k];
+            if (f < 0 || f >= n_features) {
+                bad = 1;
+                break;
+            }
+            if (counts[f]++ == 0)
+                touched[n_touched++] = (int32_t)f;
+        }
+        finish_document(touched, n_touched, counts, rows, normw, width, tf_mode, norm_mode, 0,
+                        out + d * width, sq + d);
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "word_scores: token or feature id out of range");
+        goto done;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(counts);
+    free(touched);
+    free(occ);
+    release(b, 12);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
+    {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
+    {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "framing._speedups",
+    "Compiled scoring loops for framing.compiled (optional; see _speedups.c).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    for (int c = 1; c < LOG_TABLE; c++)
+        sublinear[c] = 1.0 + log((double)c);
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,21 @@
+"""Build the optional compiled scoring loops (``framing._speedups``).
+
+Everything else about the package is in ``pyproject.toml``.  The extension is
+``optional``: without a C compiler the build says so and installs framing without
+it; scoring then uses numpy instead (the same scores, slower).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "framing._speedups",
+            sources=["framing/_speedups.c"],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
+            optional=True,
+        )
+    ]
+)
