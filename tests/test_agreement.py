@@ -126,11 +126,21 @@ def test_agreement_set_alpha_of_singletons_is_nominal_alpha() -> None:
 def test_agreement_set_alpha_hand_computed() -> None:
     # Two coders, three units: {a} vs {a, b} (MASI 2/3), {b} vs {b}, {} vs {}.
     # Values {a}, {a,b}, {b}, {} -> o has 1 per cross pair, 2 on the diagonal for agreements.
-    data = [[frozenset("a"), frozenset("b"), frozenset()], [frozenset("ab"), frozenset("b"), frozenset()]]
+    data = [
+        [frozenset("a"), frozenset("b"), frozenset()],
+        [frozenset("ab"), frozenset("b"), frozenset()],
+    ]
     d = 1 - 1 / 2 * 2 / 3
     observed = 2 * d  # o({a},{a,b}) + o({a,b},{a}), each 1, times the distance
     # n_c: {a} 1, {a,b} 1, {b} 2, {} 2; n = 6; expected sums n_c n_k d_ck over ordered pairs.
-    pairs = {("a", "ab"): d, ("a", "b"): 1, ("a", ""): 1, ("ab", "b"): 1 - 1 / 2 * 2 / 3, ("ab", ""): 1, ("b", ""): 1}
+    pairs = {
+        ("a", "ab"): d,
+        ("a", "b"): 1,
+        ("a", ""): 1,
+        ("ab", "b"): 1 - 1 / 2 * 2 / 3,
+        ("ab", ""): 1,
+        ("b", ""): 1,
+    }
     counts = {"a": 1, "ab": 1, "b": 2, "": 2}
     expected = 2 * sum(counts[x] * counts[y] * dist for (x, y), dist in pairs.items())
     assert krippendorff_alpha(data, masi_distance) == pytest.approx(1 - 5 * observed / expected)
@@ -147,7 +157,9 @@ def _write_reliability_files(tmp_path: Path, table: list[list[object]]) -> list[
     for c, row in enumerate(table):
         path = tmp_path / f"coder{c}.jsonl"
         lines = [
-            json.dumps({"id": f"u{u + 1}", "doc_id": "d", "text": f"unit {u + 1}", "value": [f"v{v}"]})
+            json.dumps(
+                {"id": f"u{u + 1}", "doc_id": "d", "text": f"unit {u + 1}", "value": [f"v{v}"]}
+            )
             for u, v in enumerate(row)
             if v is not None
         ]
@@ -220,7 +232,9 @@ def test_agreement_lists_disagreements_with_each_annotators_labels() -> None:
 def test_agreement_unused_label_is_undefined(tmp_path: Path) -> None:
     codebook = load_codebook(CODEBOOK)
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    line = '{{"id": "s{0}", "doc_id": "d", "text": "t{0}", "frames": ["economic"], "rhetoric": []}}\n'
+    line = (
+        '{{"id": "s{0}", "doc_id": "d", "text": "t{0}", "frames": ["economic"], "rhetoric": []}}\n'
+    )
     for path in (a, b):
         path.write_text(line.format(1) + line.format(2))
     report = agree([a, b], codebook).to_dict()
@@ -242,9 +256,13 @@ def test_agreement_text_report_is_a_table() -> None:
 def test_agreement_refuses_a_different_text_under_the_same_id(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_text('{"id": "s1", "doc_id": "d", "text": "One.", "frames": []}\n')
-    b.write_text('{"id": "s0", "doc_id": "d", "text": "Zero.", "frames": []}\n'
-                 '{"id": "s1", "doc_id": "d", "text": "Another.", "frames": []}\n')
-    with pytest.raises(AnnotationError, match=r"b\.jsonl:2: id 's1' has another text than in .*a\.jsonl:1"):
+    b.write_text(
+        '{"id": "s0", "doc_id": "d", "text": "Zero.", "frames": []}\n'
+        '{"id": "s1", "doc_id": "d", "text": "Another.", "frames": []}\n'
+    )
+    with pytest.raises(
+        AnnotationError, match=r"b\.jsonl:2: id 's1' has another text than in .*a\.jsonl:1"
+    ):
         agree([a, b])
 
 
@@ -258,5 +276,7 @@ def test_agreement_needs_two_annotator_files(tmp_path: Path) -> None:
 def test_agreement_reports_invalid_input_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "s1", "doc_id": "d", "text": "x", "frames": ["econ"], "rhetoric": []}\n')
-    with pytest.raises(AnnotationError, match=r"bad\.jsonl:1: label 'econ'.*did you mean 'economic'"):
+    with pytest.raises(
+        AnnotationError, match=r"bad\.jsonl:1: label 'econ'.*did you mean 'economic'"
+    ):
         agree([ANN[0], bad], load_codebook(CODEBOOK))

@@ -34,7 +34,11 @@ def test_cli_loop_agree_json_names_the_figures() -> None:
     data = json.loads(result.output)
     economic = data["dimensions"]["frames"]["labels"]["economic"]
     assert set(economic) == {
-        "krippendorff_alpha", "cohen_kappa", "observed_agreement", "n_units", "positives",
+        "krippendorff_alpha",
+        "cohen_kappa",
+        "observed_agreement",
+        "n_units",
+        "positives",
     }
     assert economic["krippendorff_alpha"] == pytest.approx(0.7273, abs=1e-4)
     assert "set_alpha_masi" in data["dimensions"]["frames"]
@@ -99,7 +103,8 @@ def test_cli_loop_preannotate_and_suggest(loop_model: Path, tmp_path: Path) -> N
 
     nxt = tmp_path / "next.jsonl"
     result = runner.invoke(
-        app, ["suggest", str(loop_model), str(POOL), "-n", "4", "--strategy", "diverse", "-o", str(nxt)]
+        app,
+        ["suggest", str(loop_model), str(POOL), "-n", "4", "--strategy", "diverse", "-o", str(nxt)],
     )
     assert result.exit_code == 0, result.output
     assert "picked 4 of 18 candidate sentences" in result.output
@@ -136,12 +141,16 @@ def test_cli_loop_review_writes_a_ranked_queue(tmp_path: Path) -> None:
 def test_cli_loop_review_bad_config_key_is_a_usage_error(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('nmae = "x"\n')
-    result = runner.invoke(app, ["review", str(config), str(CORPUS), "-o", str(tmp_path / "q.jsonl")])
+    result = runner.invoke(
+        app, ["review", str(config), str(CORPUS), "-o", str(tmp_path / "q.jsonl")]
+    )
     assert result.exit_code == 2
     assert "unknown key 'nmae' (did you mean 'name'?)" in result.output
 
 
-def test_cli_loop_suggest_without_todo_sentences_writes_nothing(loop_model: Path, tmp_path: Path) -> None:
+def test_cli_loop_suggest_without_todo_sentences_writes_nothing(
+    loop_model: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "next.jsonl"
     result = runner.invoke(app, ["suggest", str(loop_model), str(CORPUS), "-o", str(out)])
     assert result.exit_code == 1

@@ -15,7 +15,6 @@ SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 MAX_BYTES = 20 * 1024 * 1024
 
 
-
 @pytest.fixture(scope="module")
 def default_model():
     from framing.model import load_model

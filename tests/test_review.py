@@ -58,7 +58,10 @@ def test_review_evidence_and_fields_are_kept(queue: ReviewResult, tmp_path: Path
     swapped = next(r for r in queue.records if r.id == "ld04-s06")
     before = original["ld04-s06"]
     assert (swapped.text, swapped.doc_id, swapped.split, swapped.sent_index) == (
-        before.text, before.doc_id, before.split, before.sent_index,
+        before.text,
+        before.doc_id,
+        before.split,
+        before.sent_index,
     )
     assert swapped.labels == before.labels and swapped.status == "done"
     evidence = swapped.review
@@ -68,7 +71,9 @@ def test_review_evidence_and_fields_are_kept(queue: ReviewResult, tmp_path: Path
     # The model gives security, not economic: both sides of the swap are flagged.
     assert kinds["doubtful"]["label"] == "economic" and kinds["missing"]["label"] == "security"
     assert kinds["doubtful"]["score"] == evidence["scores"]["frames"]["economic"]
-    assert kinds["doubtful"]["margin"] == pytest.approx(1 - 2 * kinds["doubtful"]["score"], abs=1e-3)
+    assert kinds["doubtful"]["margin"] == pytest.approx(
+        1 - 2 * kinds["doubtful"]["score"], abs=1e-3
+    )
     out = tmp_path / "queue.jsonl"
     write_jsonl(out, queue.records)
     report = validate([out], load_codebook(CODEBOOK))
@@ -100,8 +105,15 @@ def test_review_limit_keeps_the_top_of_the_queue(queue: ReviewResult) -> None:
 def test_review_single_label_flags_confused_classes() -> None:
     # Three classes; example 3 is given "a" but scores like a typical "b".
     scores = np.array(
-        [[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1],
-         [0.1, 0.1, 0.8], [0.1, 0.2, 0.7], [0.15, 0.8, 0.05]]
+        [
+            [0.8, 0.1, 0.1],
+            [0.7, 0.2, 0.1],
+            [0.1, 0.8, 0.1],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.1, 0.8],
+            [0.1, 0.2, 0.7],
+            [0.15, 0.8, 0.05],
+        ]
     )
     given_class = [0, 0, 1, 1, 2, 2, 0]
     given = np.eye(3, dtype=bool)[given_class]
@@ -125,7 +137,9 @@ def test_review_reports_labels_it_cannot_judge() -> None:
 
 def test_review_refuses_document_level_configs() -> None:
     with pytest.raises(UsageError, match="review works on sentences"):
-        review(_config(data={"paths": [str(CORPUS)], "codebook": str(CODEBOOK), "level": "document"}))
+        review(
+            _config(data={"paths": [str(CORPUS)], "codebook": str(CODEBOOK), "level": "document"})
+        )
 
 
 def test_review_min_margin_drops_weaker_flags(queue: ReviewResult) -> None:

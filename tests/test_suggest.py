@@ -31,8 +31,13 @@ class _Scores:
         return {d: np.array([self.table[t][d] for t in texts], dtype=float) for d in dims}
 
 
-def _stub(table: dict[str, dict[str, list[float]]], *, thresholds: dict | None = None,
-          multi_label: dict | None = None, level: str = "sentence") -> Model:
+def _stub(
+    table: dict[str, dict[str, list[float]]],
+    *,
+    thresholds: dict | None = None,
+    multi_label: dict | None = None,
+    level: str = "sentence",
+) -> Model:
     meta = {
         "name": "stub",
         "level": level,
@@ -116,7 +121,9 @@ def test_suggest_diverse_passes_over_near_duplicates(tmp_path: Path) -> None:
         "Wheat prices and tariffs rose for a third month.",
     ]
     closeness = [0.50, 0.51, 0.52, 0.30, 0.20]  # the duplicates are the most uncertain
-    table = {t: {"frames": [s, 0.0], "rhetoric": [0.0]} for t, s in zip(texts, closeness, strict=True)}
+    table = {
+        t: {"frames": [s, 0.0], "rhetoric": [0.0]} for t, s in zip(texts, closeness, strict=True)
+    }
     pool = _pool(tmp_path, texts)
     plain = suggest(_stub(table), [pool], 3, strategy="uncertainty")
     assert [r.text for r in plain.records] == texts[:3]  # all three near-duplicates
@@ -163,7 +170,9 @@ def test_suggest_rejects_bad_arguments(tmp_path: Path) -> None:
         suggest(_stub(TABLE, level="document"), [pool], 2)
 
 
-def test_preannotate_puts_scores_in_suggested_never_in_labels(loop_model: Path, tmp_path: Path) -> None:
+def test_preannotate_puts_scores_in_suggested_never_in_labels(
+    loop_model: Path, tmp_path: Path
+) -> None:
     records = list(preannotate(load_model(loop_model), [POOL]))
     original = read_corpus([POOL], CODEBOOK)
     sentences = [r for r in records if isinstance(r, Sentence)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import framing
@@ -28,6 +28,7 @@ from framing.tagger import (
     predict_sentences,
     render_table,
     tag,
+    tag_json_lines,
     tag_many,
     tag_text,
 )
@@ -316,6 +317,43 @@ def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -
     assert bad_text.source.endswith("c.jsonl:3") and "'text'" in bad_text.message
     assert no_id.doc_id == "c:4"
     assert all(isinstance(f, InputFailure) for f in (bad_b, bad_json, bad_text))
+
+
+def _write_articles(folder: Path, texts: list[str]) -> Path:
+    path = folder / "articles.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i, text in enumerate(texts):
+            title = None if i % 3 else f"Title “{i}”"
+            out.write(json.dumps({"id": f"a{i}", "title": title, "text": text}) + "\n")
+        out.write("not json\n")
+    return path
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.text(max_size=150), max_size=6), st.integers(1, 8))
+def test_tagger_json_lines_equal_the_objects_json(tag_model, tmp_path, texts, batch_size) -> None:
+    articles = _articles()[:4] + texts + ["", "   \n "]
+    path = _write_articles(tmp_path, articles)
+    fast = list(tag_json_lines([path], tag_model, batch_size=batch_size))
+    objects = list(tag([path], tag_model, batch_size=batch_size))
+    assert len(fast) == len(objects) == len(articles) + 1
+    for got, want in zip(fast, objects, strict=True):
+        if isinstance(want, InputFailure):
+            assert got == want
+        else:
+            assert isinstance(got, tuple) and isinstance(want, TaggedArticle)
+            assert got == (want.to_json(), len(want.sentences))
+
+
+def test_tagger_json_lines_carry_labels_and_profiles(tag_model, tmp_path: Path) -> None:
+    path = _write_articles(tmp_path, _articles())
+    lines = [item for item in tag_json_lines([path], tag_model) if isinstance(item, tuple)]
+    data = [json.loads(line) for line, _ in lines]
+    assert [len(d["sentences"]) for d in data] == [n for _, n in lines]
+    assert any(d["sentences"][0]["labels"]["frames"] for d in data)
+    assert any(d["profile"]["frames"] for d in data)
 
 
 def test_tagger_tag_files_one_per_line(tag_model, tmp_path: Path) -> None:

@@ -62,7 +62,14 @@ def tag_cli(
     Example: framing tag examples/sahel-summit.txt --format table
     """
     from framing.model import load_model
-    from framing.tagger import InputFailure, collect_inputs, tag
+    from framing.tagger import (
+        InputFailure,
+        TaggedArticle,
+        TaggedSentence,
+        collect_inputs,
+        tag,
+        tag_json_lines,
+    )
 
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
@@ -86,16 +93,24 @@ def tag_cli(
             bar.update(1)
         opened.append(1)
 
+    # Plain JSONL of articles is written straight from the scores (the common, fast case).
+    as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores
+
     def results() -> Any:
         nonlocal failures, articles, sentences
-        for item in tag(
-            files,
-            loaded,
-            one_per_line=one_per_line,
-            all_scores=all_scores,
-            batch_size=batch_size,
-            on_file=on_file,
-        ):
+        items: Iterator[tuple[str, int] | TaggedArticle | TaggedSentence | InputFailure]
+        if as_lines:
+            items = tag_json_lines(files, loaded, batch_size=batch_size, on_file=on_file)
+        else:
+            items = tag(
+                files,
+                loaded,
+                one_per_line=one_per_line,
+                all_scores=all_scores,
+                batch_size=batch_size,
+                on_file=on_file,
+            )
+        for item in items:
             if isinstance(item, InputFailure):
                 failures += 1
                 if bar is not None:
@@ -103,8 +118,13 @@ def tag_cli(
                 typer.echo(f"error: {item} (skipped)", err=True)
                 continue
             articles += 1
-            sentences += 1 if one_per_line else len(item.sentences)  # type: ignore[union-attr]
-            yield item
+            if isinstance(item, tuple):  # a JSON line and its number of sentences
+                line, count = item
+                sentences += count
+                yield line
+            else:
+                sentences += len(item.sentences) if isinstance(item, TaggedArticle) else 1
+                yield item
 
     try:
         if output is not None:
@@ -148,7 +168,7 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     if format is TagFormat.jsonl:
         write = out.write
         for r in results:
-            write(r.to_json() + "\n")
+            write((r if isinstance(r, str) else r.to_json()) + "\n")
     elif format is TagFormat.json:
         out.write("[")
         for i, r in enumerate(results):
