@@ -484,10 +484,110 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(unit_ids_doc,
+"unit_ids(docs, units) -> (bytes, bytes)\n"
+"\n"
+"The ids of the whitespace-separated words of each document: what\n"
+"``[units[w] for d in docs for w in d.split()]`` gives (as int32) and the number\n"
+"of words per document (as int64), without building the word lists.  ``units``\n"
+"is a dict (subclass): a missing word goes through ``units[word]``, so its\n"
+"``__missing__`` may add it.");
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, capacity;
+} Growing;
+
+static int
+grow_append(Growing *g, const void *item, Py_ssize_t itemsize)
+{
+    if (g->size + itemsize > g->capacity) {
+        Py_ssize_t capacity = g->capacity ? 2 * g->capacity : 4096;
+        while (capacity < g->size + itemsize)
+            capacity *= 2;
+        char *data = PyMem_Realloc(g->data, capacity);
+        if (!data) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        g->data = data;
+        g->capacity = capacity;
+    }
+    memcpy(g->data + g->size, item, itemsize);
+    g->size += itemsize;
+    return 0;
+}
+
+static PyObject *
+unit_ids(PyObject *self, PyObject *args)
+{
+    PyObject *docs, *units;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &docs, &PyDict_Type, &units))
+        return NULL;
+    Growing ids = {0}, counts = {0};
+    PyObject *result = NULL;
+    Py_ssize_t n_docs = PyList_GET_SIZE(docs);
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        PyObject *doc = PyList_GET_ITEM(docs, d);
+        if (!PyUnicode_Check(doc)) {
+            PyErr_Format(PyExc_TypeError, "unit_ids: document %zd is not a str", d);
+            goto done;
+        }
+        int kind = PyUnicode_KIND(doc);
+        const void *data = PyUnicode_DATA(doc);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), i = 0;
+        int64_t n_words = 0;
+        while (1) {
+            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+                i++;
+            if (i >= length)
+                break;
+            Py_ssize_t j = i + 1;
+            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
+                j++;
+            PyObject *word = PyUnicode_Substring(doc, i, j);
+            if (!word)
+                goto done;
+            PyObject *value = PyDict_GetItemWithError(units, word); /* borrowed */
+            if (value) {
+                Py_INCREF(value);
+            }
+            else if (!PyErr_Occurred()) {
+                value = PyObject_GetItem(units, word); /* calls __missing__ */
+            }
+            Py_DECREF(word);
+            if (!value)
+                goto done;
+            long id = PyLong_AsLong(value);
+            Py_DECREF(value);
+            if (id == -1 && PyErr_Occurred())
+                goto done;
+            if (id < 0 || id > INT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "unit_ids: unit id out of int32 range");
+                goto done;
+            }
+            int32_t id32 = (int32_t)id;
+            if (grow_append(&ids, &id32, sizeof id32) < 0)
+                goto done;
+            n_words++;
+            i = j;
+        }
+        if (grow_append(&counts, &n_words, sizeof n_words) < 0)
+            goto done;
+    }
+    result = Py_BuildValue("(y#y#)", ids.data ? ids.data : "", ids.size,
+                           counts.data ? counts.data : "", counts.size);
+done:
+    PyMem_Free(ids.data);
+    PyMem_Free(counts.data);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
     {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
+    {"unit_ids", unit_ids, METH_VARARGS, unit_ids_doc},
     {NULL, NULL, 0, NULL},
 };
 

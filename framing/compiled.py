@@ -81,7 +81,7 @@ HEAD_KINDS = ("ovr", "ovr_normalized", "binary", "softmax")
 _WHITE_SPACES = re.compile(r"\s\s+")
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 #: Documents per scoring chunk: bounds the memory of a call, whatever its size.
-CHUNK = 512
+CHUNK = 4096
 #: Distinct words cached per char_wb vectorizer before the cache starts afresh.
 MAX_CACHED_WORDS = 200_000
 
@@ -966,10 +966,15 @@ class CompiledModel:
                     units = self._units[prep] = _Units()
                     for _, sc in users:
                         sc.reset()
-                per_doc = list(map(str.split, docs))
-                counts = np.fromiter(map(len, per_doc), np.int64, n)
-                words = chain.from_iterable(per_doc)
-                uids = np.fromiter(map(units.__getitem__, words), np.int32, int(counts.sum()))
+                if _native is not None:
+                    raw_uids, raw_counts = _native.unit_ids(docs, units)
+                    uids = np.frombuffer(raw_uids, dtype=np.int32)
+                    counts = np.frombuffer(raw_counts, dtype=np.int64)
+                else:
+                    per_doc = list(map(str.split, docs))
+                    counts = np.fromiter(map(len, per_doc), np.int64, n)
+                    words = chain.from_iterable(per_doc)
+                    uids = np.fromiter(map(units.__getitem__, words), np.int32, int(counts.sum()))
                 if units.pending:
                     for _, sc in users:
                         if sc.uses_units:

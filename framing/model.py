@@ -161,7 +161,7 @@ class Model:
         self,
         items: Iterable[Any],
         *,
-        batch_size: int = 512,
+        batch_size: int = 4096,
         n_jobs: int = 1,
         all_scores: bool = False,
     ) -> Iterator[TaggedArticle]:

@@ -55,7 +55,9 @@ def tag_cli(
         "--trust",
         help="Trust this type in model.skops (repeatable; only for sources you trust).",
     ),
-    batch_size: int = typer.Option(512, "--batch-size", help="Sentences scored per model call."),
+    batch_size: int = typer.Option(
+        4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
