@@ -583,11 +583,301 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ JSON lines */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size, capacity;
+} Text;
+
+static int
+text_reserve(Text *t, Py_ssize_t more)
+{
+    if (t->size + more <= t->capacity)
+        return 0;
+    Py_ssize_t capacity = t->capacity ? 2 * t->capacity : 1 << 16;
+    while (capacity < t->size + more)
+        capacity *= 2;
+    char *data = PyMem_Realloc(t->data, capacity);
+    if (!data) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->data = data;
+    t->capacity = capacity;
+    return 0;
+}
+
+static int
+text_add(Text *t, const char *s, Py_ssize_t n)
+{
+    if (text_reserve(t, n) < 0)
+        return -1;
+    memcpy(t->data + t->size, s, n);
+    t->size += n;
+    return 0;
+}
+
+/* ("" lit "") only compiles for a string literal, whose sizeof is its length + 1. */
+#define TEXT_LIT(t, lit) text_add((t), ("" lit ""), (Py_ssize_t)(sizeof("" lit "") - 1))
+
+static int
+text_str(Text *t, PyObject *s)
+{
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(s, &n);
+    return utf8 ? text_add(t, utf8, n) : -1;
+}
+
+static int
+text_int(Text *t, long long v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", v);
+    return text_add(t, buf, n);
+}
+
+/* A float exactly as repr() writes it (the caller checked it is finite). */
+static int
+text_float(Text *t, double v)
+{
+    char *repr = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!repr)
+        return -1;
+    int rc = text_add(t, repr, (Py_ssize_t)strlen(repr));
+    PyMem_Free(repr);
+    return rc;
+}
+
+#define N_DIM_ARRAYS 11
+typedef struct {
+    PyObject *key;    /* the dimension id, JSON-encoded */
+    PyObject *labels; /* list of the label ids, JSON-encoded */
+    Py_ssize_t n_labels;
+    Buf b[N_DIM_ARRAYS];
+    const int64_t *hit_rows, *hit_cols, *counts, *ev_articles, *ev_cols, *ev_rows;
+    const double *hit_scores, *shares, *maxes, *means, *ev_scores;
+    Py_ssize_t n_hits, n_ev, hit, ev; /* sizes and cursors */
+} Dim;
+
+PyDoc_STRVAR(article_json_doc,
+"article_json(heads, bounds, indexes, starts, ends, texts, dims) -> list of str\n"
+"\n"
+"The JSON of tagged articles (framing.tagger's output format), one str each.\n"
+"heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
+"sentences are rows bounds[a]:bounds[a+1] (int64) of indexes, starts, ends\n"
+"(int64) and texts (JSON-encoded str).  Each item of dims is (key, labels,\n"
+"hit_rows, hit_cols, hit_scores, counts, shares, maxes, means, ev_articles,\n"
+"ev_cols, ev_rows, ev_scores): the JSON-encoded dimension and label ids, the\n"
+"predicted labels sorted by row then best score first, the profile arrays\n"
+"(n_articles x n_labels) and the evidence sorted by article, label, best first.\n"
+"Scores must be finite.");
+
+static PyObject *
+article_json(PyObject *self, PyObject *args)
+{
+    PyObject *heads, *texts, *dims_in, *o[4];
+    if (!PyArg_ParseTuple(args, "O!OOOOO!O!", &PyList_Type, &heads, &o[0], &o[1], &o[2], &o[3],
+                          &PyList_Type, &texts, &PyList_Type, &dims_in))
+        return NULL;
+    Buf b[4] = {{0}};
+    static const char *names[4] = {"bounds", "indexes", "starts", "ends"};
+    Py_ssize_t n_dims = PyList_GET_SIZE(dims_in);
+    Dim *dims = PyMem_Calloc(n_dims ? n_dims : 1, sizeof(Dim));
+    PyObject *result = NULL, *out = NULL;
+    Text t = {0};
+    if (!dims) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int i = 0; i < 4; i++)
+        if (get_buf(o[i], &b[i], 0, 8, names[i]) < 0)
+            goto done;
+    const int64_t *bounds = b[0].view.buf, *indexes = b[1].view.buf;
+    const int64_t *starts = b[2].view.buf, *ends = b[3].view.buf;
+    Py_ssize_t n_articles = PyList_GET_SIZE(heads), n = PyList_GET_SIZE(texts);
+    if (LEN(b[0]) != n_articles + 1 || LEN(b[1]) != n || LEN(b[2]) != n || LEN(b[3]) != n ||
+        bounds[0] != 0 || bounds[n_articles] != n) {
+        PyErr_SetString(PyExc_ValueError, "article_json: inconsistent sentence arrays");
+        goto done;
+    }
+    for (Py_ssize_t a = 0; a < n_articles; a++)
+        if (bounds[a + 1] < bounds[a]) {
+            PyErr_SetString(PyExc_ValueError, "article_json: bounds decrease");
+            goto done;
+        }
+    for (Py_ssize_t k = 0; k < n_dims; k++) {
+        Dim *d = &dims[k];
+        PyObject *item = PyList_GET_ITEM(dims_in, k);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 + N_DIM_ARRAYS) {
+            PyErr_SetString(PyExc_TypeError, "article_json: a dimension is a 13-tuple");
+            goto done;
+        }
+        d->key = PyTuple_GET_ITEM(item, 0);
+        d->labels = PyTuple_GET_ITEM(item, 1);
+        if (!PyUnicode_Check(d->key) || !PyList_Check(d->labels)) {
+            PyErr_SetString(PyExc_TypeError, "article_json: key str and labels list expected");
+            goto done;
+        }
+        d->n_labels = PyList_GET_SIZE(d->labels);
+        for (int i = 0; i < N_DIM_ARRAYS; i++)
+            if (get_buf(PyTuple_GET_ITEM(item, 2 + i), &d->b[i], 0, 8, "dimension array") < 0)
+                goto done;
+        d->hit_rows = d->b[0].view.buf;
+        d->hit_cols = d->b[1].view.buf;
+        d->hit_scores = d->b[2].view.buf;
+        d->counts = d->b[3].view.buf;
+        d->shares = d->b[4].view.buf;
+        d->maxes = d->b[5].view.buf;
+        d->means = d->b[6].view.buf;
+        d->ev_articles = d->b[7].view.buf;
+        d->ev_cols = d->b[8].view.buf;
+        d->ev_rows = d->b[9].view.buf;
+        d->ev_scores = d->b[10].view.buf;
+        d->n_hits = LEN(d->b[0]);
+        d->n_ev = LEN(d->b[7]);
+        Py_ssize_t cells = n_articles * d->n_labels;
+        if (LEN(d->b[1]) != d->n_hits || LEN(d->b[2]) != d->n_hits || LEN(d->b[3]) != cells ||
+            LEN(d->b[4]) != cells || LEN(d->b[5]) != cells || LEN(d->b[6]) != cells ||
+            LEN(d->b[8]) != d->n_ev || LEN(d->b[9]) != d->n_ev || LEN(d->b[10]) != d->n_ev) {
+            PyErr_SetString(PyExc_ValueError, "article_json: inconsistent dimension arrays");
+            goto done;
+        }
+        for (Py_ssize_t h = 0; h < d->n_hits; h++)
+            if (d->hit_rows[h] < 0 || d->hit_rows[h] >= n || d->hit_cols[h] < 0 ||
+                d->hit_cols[h] >= d->n_labels || (h && d->hit_rows[h] < d->hit_rows[h - 1])) {
+                PyErr_SetString(PyExc_ValueError, "article_json: bad or unsorted hits");
+                goto done;
+            }
+        for (Py_ssize_t e = 0; e < d->n_ev; e++)
+            if (d->ev_rows[e] < 0 || d->ev_rows[e] >= n || d->ev_cols[e] < 0 ||
+                d->ev_cols[e] >= d->n_labels || d->ev_articles[e] < 0 ||
+                d->ev_articles[e] >= n_articles) {
+                PyErr_SetString(PyExc_ValueError, "article_json: bad evidence");
+                goto done;
+            }
+    }
+    out = PyList_New(n_articles);
+    if (!out)
+        goto done;
+#define ADD(call)                                                                            \
+    do {                                                                                     \
+        if ((call) < 0)                                                                      \
+            goto done;                                                                       \
+    } while (0)
+    for (Py_ssize_t a = 0; a < n_articles; a++) {
+        t.size = 0;
+        ADD(text_str(&t, PyList_GET_ITEM(heads, a)));
+        ADD(TEXT_LIT(&t, "\"sentences\": ["));
+        for (int64_t r = bounds[a]; r < bounds[a + 1]; r++) {
+            if (r > bounds[a])
+                ADD(TEXT_LIT(&t, ", "));
+            ADD(TEXT_LIT(&t, "{\"index\": "));
+            ADD(text_int(&t, indexes[r]));
+            ADD(TEXT_LIT(&t, ", \"start\": "));
+            ADD(text_int(&t, starts[r]));
+            ADD(TEXT_LIT(&t, ", \"end\": "));
+            ADD(text_int(&t, ends[r]));
+            ADD(TEXT_LIT(&t, ", \"text\": "));
+            ADD(text_str(&t, PyList_GET_ITEM(texts, r)));
+            ADD(TEXT_LIT(&t, ", \"labels\": {"));
+            for (Py_ssize_t k = 0; k < n_dims; k++) {
+                Dim *d = &dims[k];
+                if (k)
+                    ADD(TEXT_LIT(&t, ", "));
+                ADD(text_str(&t, d->key));
+                ADD(TEXT_LIT(&t, ": ["));
+                for (int first = 1; d->hit < d->n_hits && d->hit_rows[d->hit] == r; d->hit++) {
+                    if (!first)
+                        ADD(TEXT_LIT(&t, ", "));
+                    ADD(TEXT_LIT(&t, "{\"label\": "));
+                    first = 0;
+                    ADD(text_str(&t, PyList_GET_ITEM(d->labels, d->hit_cols[d->hit])));
+                    ADD(TEXT_LIT(&t, ", \"score\": "));
+                    ADD(text_float(&t, d->hit_scores[d->hit]));
+                    ADD(TEXT_LIT(&t, "}"));
+                }
+                ADD(TEXT_LIT(&t, "]"));
+            }
+            ADD(TEXT_LIT(&t, "}}"));
+        }
+        ADD(TEXT_LIT(&t, "], \"profile\": {"));
+        for (Py_ssize_t k = 0; k < n_dims; k++) {
+            Dim *d = &dims[k];
+            if (k)
+                ADD(TEXT_LIT(&t, ", "));
+            ADD(text_str(&t, d->key));
+            ADD(TEXT_LIT(&t, ": {"));
+            int first = 1;
+            for (Py_ssize_t j = 0; j < d->n_labels; j++) {
+                Py_ssize_t cell = a * d->n_labels + j;
+                if (!d->counts[cell])
+                    continue;
+                if (!first)
+                    ADD(TEXT_LIT(&t, ", "));
+                first = 0;
+                ADD(text_str(&t, PyList_GET_ITEM(d->labels, j)));
+                ADD(TEXT_LIT(&t, ": {\"count\": "));
+                ADD(text_int(&t, d->counts[cell]));
+                ADD(TEXT_LIT(&t, ", \"share\": "));
+                ADD(text_float(&t, d->shares[cell]));
+                ADD(TEXT_LIT(&t, ", \"max_score\": "));
+                ADD(text_float(&t, d->maxes[cell]));
+                ADD(TEXT_LIT(&t, ", \"mean_score\": "));
+                ADD(text_float(&t, d->means[cell]));
+                ADD(TEXT_LIT(&t, ", \"evidence\": ["));
+                for (int e_first = 1; d->ev < d->n_ev && d->ev_articles[d->ev] == a &&
+                                      d->ev_cols[d->ev] == j;
+                     d->ev++) {
+                    int64_t er = d->ev_rows[d->ev];
+                    if (!e_first)
+                        ADD(TEXT_LIT(&t, ", "));
+                    ADD(TEXT_LIT(&t, "{\"index\": "));
+                    e_first = 0;
+                    ADD(text_int(&t, indexes[er]));
+                    ADD(TEXT_LIT(&t, ", \"text\": "));
+                    ADD(text_str(&t, PyList_GET_ITEM(texts, er)));
+                    ADD(TEXT_LIT(&t, ", \"score\": "));
+                    ADD(text_float(&t, d->ev_scores[d->ev]));
+                    ADD(TEXT_LIT(&t, "}"));
+                }
+                ADD(TEXT_LIT(&t, "]}"));
+            }
+            ADD(TEXT_LIT(&t, "}"));
+        }
+        ADD(TEXT_LIT(&t, "}}"));
+        PyObject *line = PyUnicode_DecodeUTF8(t.data, t.size, "strict");
+        if (!line)
+            goto done;
+        PyList_SET_ITEM(out, a, line);
+    }
+#undef ADD
+    for (Py_ssize_t k = 0; k < n_dims; k++)
+        if (dims[k].hit != dims[k].n_hits || dims[k].ev != dims[k].n_ev) {
+            PyErr_SetString(PyExc_ValueError,
+                            "article_json: hits or evidence do not match the articles");
+            goto done;
+        }
+    result = out;
+    out = NULL;
+done:
+    Py_XDECREF(out);
+    PyMem_Free(t.data);
+    release(b, 4);
+    if (dims) {
+        for (Py_ssize_t k = 0; k < n_dims; k++)
+            release(dims[k].b, N_DIM_ARRAYS);
+        PyMem_Free(dims);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
     {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
     {"unit_ids", unit_ids, METH_VARARGS, unit_ids_doc},
+    {"article_json", article_json, METH_VARARGS, article_json_doc},
     {NULL, NULL, 0, NULL},
 };
 

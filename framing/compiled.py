@@ -49,7 +49,6 @@ built.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -60,14 +59,8 @@ from typing import Any
 
 import numpy as np
 
+from framing._native import speedups as _native
 from framing.errors import ModelError
-
-try:  # compiled loops, built at install time when a C compiler is available
-    from framing import _speedups as _native
-except ImportError:  # pragma: no cover - depends on the build
-    _native = None
-if os.environ.get("FRAMING_NO_SPEEDUPS"):
-    _native = None
 
 __all__ = ["CompiledModel", "CompileError", "compile_pipelines", "COMPILED_VERSION"]
 
@@ -564,12 +557,18 @@ class _Scorer:
         self.spec = spec
         n = len(spec.vocabulary)
         self.n_features = n
-        self.vocab = dict(zip(spec.vocabulary, range(n), strict=True))
         idf = spec.idf if spec.idf is not None else np.ones(n)
+        # Features are renumbered from the most frequent (lowest idf) down, so the rows
+        # that most sentences touch sit together in memory and stay in the CPU caches.
+        order = np.argsort(idf, kind="stable")
+        self.feature_id = np.empty(n, dtype=np.int64)
+        self.feature_id[order] = np.arange(n)
+        self.vocab = dict(zip(spec.vocabulary, self.feature_id.tolist(), strict=True))
+        idf = idf[order]
         self.idf = idf
         self.idf2 = idf * idf
         # Feature rows already scaled by idf: a feature seen once contributes its row.
-        self.rows = np.ascontiguousarray(weights * idf[:, None])
+        self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
         self.width = weights.shape[1]
         self.min_n, self.max_n = spec.ngram_range
         # Repeated features need a correction unless tf is the count and the norm linear.
@@ -804,7 +803,7 @@ class _WordScorer(_Scorer):
             map(tokens.__getitem__, chain.from_iterable(parts)), np.int64, int(lengths.sum())
         )
         starts = np.cumsum(lengths) - lengths
-        features = np.arange(len(parts))
+        features = self.feature_id
         self.unigram = np.full(size, -1, dtype=np.int64)
         one = lengths == 1
         self.unigram[flat[starts[one]]] = features[one]

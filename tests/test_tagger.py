@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import framing
+import framing._native
 from framing.errors import InputNotFoundError, ModelError, UsageError
 from framing.model import ModelVersionWarning, load_model
 from framing.tagger import (
@@ -329,11 +330,23 @@ def _write_articles(folder: Path, texts: list[str]) -> Path:
     return path
 
 
+@pytest.fixture(params=["native", "python"])
+def json_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """tag_json_lines with the compiled JSON writer and with the Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(framing._native, "speedups", None)
+    elif framing._native.speedups is None:
+        pytest.skip("framing._speedups is not built")
+    return str(request.param)
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(st.text(max_size=150), max_size=6), st.integers(1, 8))
-def test_tagger_json_lines_equal_the_objects_json(tag_model, tmp_path, texts, batch_size) -> None:
+def test_tagger_json_lines_equal_the_objects_json(
+    tag_model, tmp_path, json_writer, texts, batch_size
+) -> None:
     articles = _articles()[:4] + texts + ["", "   \n "]
     path = _write_articles(tmp_path, articles)
     fast = list(tag_json_lines([path], tag_model, batch_size=batch_size))
@@ -347,7 +360,9 @@ def test_tagger_json_lines_equal_the_objects_json(tag_model, tmp_path, texts, ba
             assert got == (want.to_json(), len(want.sentences))
 
 
-def test_tagger_json_lines_carry_labels_and_profiles(tag_model, tmp_path: Path) -> None:
+def test_tagger_json_lines_carry_labels_and_profiles(
+    tag_model, tmp_path: Path, json_writer: str
+) -> None:
     path = _write_articles(tmp_path, _articles())
     lines = [item for item in tag_json_lines([path], tag_model) if isinstance(item, tuple)]
     data = [json.loads(line) for line, _ in lines]

@@ -1,0 +1,22 @@
+"""The optional compiled loops (``framing/_speedups.c``), or None when they are absent.
+
+The extension is built at install time when a C compiler is available.  Without it,
+or with the environment variable ``FRAMING_NO_SPEEDUPS`` set to anything but an
+empty string, framing uses its numpy and Python code paths, which give the same
+results, only slower.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+speedups: ModuleType | None
+try:
+    from framing import _speedups as speedups
+except ImportError:  # pragma: no cover - depends on the build
+    speedups = None
+if os.environ.get("FRAMING_NO_SPEEDUPS"):
+    speedups = None
+
+__all__ = ["speedups"]
