@@ -11,12 +11,17 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-speedups: ModuleType | None
-try:
-    from framing import _speedups as speedups
-except ImportError:  # pragma: no cover - depends on the build
-    speedups = None
-if os.environ.get("FRAMING_NO_SPEEDUPS"):
-    speedups = None
+
+def _load() -> ModuleType | None:
+    if os.environ.get("FRAMING_NO_SPEEDUPS"):
+        return None
+    try:
+        from framing import _speedups
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+    return _speedups
+
+
+speedups = _load()
 
 __all__ = ["speedups"]
