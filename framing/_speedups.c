@@ -632,9 +632,77 @@ text_str(Text *t, PyObject *s)
 static int
 text_int(Text *t, long long v)
 {
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%lld", v);
-    return text_add(t, buf, n);
+    char buf[24], *end = buf + sizeof buf, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return text_add(t, p, end - p);
+}
+
+/* A str as JSON, as json.dumps(s, ensure_ascii=False) writes it, in UTF-8. */
+static int
+text_json_str(Text *t, PyObject *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    /* At most 6 bytes per character (\u00XX), plus the quotes. */
+    if (text_reserve(t, 6 * n + 2) < 0)
+        return -1;
+    char *out = t->data + t->size;
+    *out++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            if (c < 0x80)
+                *out++ = (char)c;
+            else if (c < 0x800) {
+                *out++ = (char)(0xC0 | (c >> 6));
+                *out++ = (char)(0x80 | (c & 0x3F));
+            }
+            else if (c < 0x10000) {
+                if (c >= 0xD800 && c <= 0xDFFF) {
+                    PyErr_SetString(PyExc_ValueError,
+                                    "a text holds a lone surrogate, which UTF-8 cannot encode");
+                    return -1;
+                }
+                *out++ = (char)(0xE0 | (c >> 12));
+                *out++ = (char)(0x80 | ((c >> 6) & 0x3F));
+                *out++ = (char)(0x80 | (c & 0x3F));
+            }
+            else {
+                *out++ = (char)(0xF0 | (c >> 18));
+                *out++ = (char)(0x80 | ((c >> 12) & 0x3F));
+                *out++ = (char)(0x80 | ((c >> 6) & 0x3F));
+                *out++ = (char)(0x80 | (c & 0x3F));
+            }
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = hex[(c >> 4) & 0xF];
+            *out++ = hex[c & 0xF];
+        }
+    }
+    *out++ = '"';
+    t->size = out - t->data;
+    return 0;
 }
 
 /* A float exactly as repr() writes it (the caller checked it is finite). */
@@ -666,7 +734,7 @@ PyDoc_STRVAR(article_json_doc,
 "The JSON of tagged articles (framing.tagger's output format), one str each.\n"
 "heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
 "sentences are rows bounds[a]:bounds[a+1] (int64) of indexes, starts, ends\n"
-"(int64) and texts (JSON-encoded str).  Each item of dims is (key, labels,\n"
+"(int64) and texts (str).  Each item of dims is (key, labels,\n"
 "hit_rows, hit_cols, hit_scores, counts, shares, maxes, means, ev_articles,\n"
 "ev_cols, ev_rows, ev_scores): the JSON-encoded dimension and label ids, the\n"
 "predicted labels sorted by row then best score first, the profile arrays\n"
@@ -701,6 +769,11 @@ article_json(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "article_json: inconsistent sentence arrays");
         goto done;
     }
+    for (Py_ssize_t r = 0; r < n; r++)
+        if (!PyUnicode_Check(PyList_GET_ITEM(texts, r))) {
+            PyErr_SetString(PyExc_TypeError, "article_json: texts must be str");
+            goto done;
+        }
     for (Py_ssize_t a = 0; a < n_articles; a++)
         if (bounds[a + 1] < bounds[a]) {
             PyErr_SetString(PyExc_ValueError, "article_json: bounds decrease");
@@ -779,7 +852,7 @@ article_json(PyObject *self, PyObject *args)
             ADD(TEXT_LIT(&t, ", \"end\": "));
             ADD(text_int(&t, ends[r]));
             ADD(TEXT_LIT(&t, ", \"text\": "));
-            ADD(text_str(&t, PyList_GET_ITEM(texts, r)));
+            ADD(text_json_str(&t, PyList_GET_ITEM(texts, r)));
             ADD(TEXT_LIT(&t, ", \"labels\": {"));
             for (Py_ssize_t k = 0; k < n_dims; k++) {
                 Dim *d = &dims[k];
@@ -836,7 +909,7 @@ article_json(PyObject *self, PyObject *args)
                     e_first = 0;
                     ADD(text_int(&t, indexes[er]));
                     ADD(TEXT_LIT(&t, ", \"text\": "));
-                    ADD(text_str(&t, PyList_GET_ITEM(texts, er)));
+                    ADD(text_json_str(&t, PyList_GET_ITEM(texts, er)));
                     ADD(TEXT_LIT(&t, ", \"score\": "));
                     ADD(text_float(&t, d->ev_scores[d->ev]));
                     ADD(TEXT_LIT(&t, "}"));

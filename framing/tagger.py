@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ INPUT_SUFFIXES = (".txt", ".jsonl")
 
 
 _KEYS: dict[str, str] = {}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _num(value: float) -> str:
@@ -586,7 +588,6 @@ def _tag_batch_json(
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         return [(a.to_json(), len(a.sentences)) for a in _tag_batch(plan, model, articles, False)]
     n, n_articles = len(texts), len(articles)
-    encoded = list(map(_enc, texts))
     masks = {dim: plan.hits(dim, scores[dim]) for dim in plan.dims}
     stats = _profile_stats(plan, scores, masks, bounds)
     heads = [
@@ -616,10 +617,11 @@ def _tag_batch_json(
         lines = _native.speedups.article_json(
             heads,
             *map(as_array, (bounds, indexes, starts, ends)),
-            encoded,
+            texts,
             dims,
         )
         return list(zip(lines, sizes, strict=True))
+    encoded = list(map(_enc, texts))
     per_dim = []
     profiles: list[list[str]] = [[] for _ in range(n_articles)]
     for dim in plan.dims:
@@ -977,12 +979,32 @@ def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
             continue
         doc_id = data.get("id", data.get("doc_id"))
         title = data.get("title")
-        yield (
+        unit = (
             f"{stem}:{number}" if doc_id is None else str(doc_id),
             None if title is None else str(title),
             text,
             number,
         )
+        # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
+        if b"\\ud" in raw.lower():
+            bad = _lone_surrogate(unit[:3])
+            if bad is not None:
+                yield InputFailure(
+                    where,
+                    f"a {bad} escape stands alone: it is half of a UTF-16 pair, not a "
+                    "character (write the character itself, or both halves of the pair)",
+                )
+                continue
+        yield unit
+
+
+def _lone_surrogate(values: Iterable[str | None]) -> str | None:
+    """The first lone surrogate in ``values`` as ``\\udXXX``, or None."""
+    for value in values:
+        found = _SURROGATE.search(value or "")
+        if found is not None:
+            return f"\\u{ord(found.group()):04x}"
+    return None
 
 
 def _file_units(

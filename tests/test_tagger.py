@@ -371,6 +371,22 @@ def test_tagger_json_lines_carry_labels_and_profiles(
     assert any(d["profile"]["frames"] for d in data)
 
 
+def test_tagger_lone_surrogate_escapes_are_input_failures(tag_model, tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text(
+        '{"text": "Half a pair \\ud83d here."}\n'
+        '{"text": "A whole pair \\ud83d\\ude00 is fine.", "title": "\\uDC00"}\n'
+        '{"text": "Fine."}\n',
+        encoding="utf-8",
+    )
+    for results in (list(tag([path], tag_model)), list(tag_json_lines([path], tag_model))):
+        first, second, third = results
+        assert isinstance(first, InputFailure) and first.source.endswith("s.jsonl:1")
+        assert "\\ud83d escape stands alone" in first.message
+        assert isinstance(second, InputFailure) and "\\udc00" in second.message
+        assert not isinstance(third, InputFailure)
+
+
 def test_tagger_tag_files_one_per_line(tag_model, tmp_path: Path) -> None:
     path = tmp_path / "lines.txt"
     path.write_text(
