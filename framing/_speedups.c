@@ -643,11 +643,34 @@ text_int(Text *t, long long v)
     return text_add(t, p, end - p);
 }
 
+/* The JSON escape of a quote, backslash or control character. */
+static char *
+escape_char(char *out, Py_UCS4 c)
+{
+    static const char hex[] = "0123456789abcdef";
+    *out++ = '\\';
+    switch (c) {
+    case '"': *out++ = '"'; break;
+    case '\\': *out++ = '\\'; break;
+    case '\b': *out++ = 'b'; break;
+    case '\f': *out++ = 'f'; break;
+    case '\n': *out++ = 'n'; break;
+    case '\r': *out++ = 'r'; break;
+    case '\t': *out++ = 't'; break;
+    default:
+        *out++ = 'u';
+        *out++ = '0';
+        *out++ = '0';
+        *out++ = hex[(c >> 4) & 0xF];
+        *out++ = hex[c & 0xF];
+    }
+    return out;
+}
+
 /* A str as JSON, as json.dumps(s, ensure_ascii=False) writes it, in UTF-8. */
 static int
 text_json_str(Text *t, PyObject *s)
 {
-    static const char hex[] = "0123456789abcdef";
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
@@ -656,6 +679,23 @@ text_json_str(Text *t, PyObject *s)
         return -1;
     char *out = t->data + t->size;
     *out++ = '"';
+    if (PyUnicode_IS_ASCII(s)) {
+        /* Copy runs that need no escape in one go. */
+        const unsigned char *p = data, *end = p + n;
+        while (p < end) {
+            const unsigned char *run = p;
+            while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+                p++;
+            memcpy(out, run, p - run);
+            out += p - run;
+            if (p == end)
+                break;
+            out = escape_char(out, *p++);
+        }
+        *out++ = '"';
+        t->size = out - t->data;
+        return 0;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c >= 0x20 && c != '"' && c != '\\') {
@@ -683,22 +723,7 @@ text_json_str(Text *t, PyObject *s)
             }
             continue;
         }
-        *out++ = '\\';
-        switch (c) {
-        case '"': *out++ = '"'; break;
-        case '\\': *out++ = '\\'; break;
-        case '\b': *out++ = 'b'; break;
-        case '\f': *out++ = 'f'; break;
-        case '\n': *out++ = 'n'; break;
-        case '\r': *out++ = 'r'; break;
-        case '\t': *out++ = 't'; break;
-        default:
-            *out++ = 'u';
-            *out++ = '0';
-            *out++ = '0';
-            *out++ = hex[(c >> 4) & 0xF];
-            *out++ = hex[c & 0xF];
-        }
+        out = escape_char(out, c);
     }
     *out++ = '"';
     t->size = out - t->data;

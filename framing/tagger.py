@@ -986,7 +986,7 @@ def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
             number,
         )
         # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
-        if b"\\ud" in raw or b"\\uD" in raw:
+        if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
             bad = _lone_surrogate(unit[:3])
             if bad is not None:
                 yield InputFailure(
