@@ -484,15 +484,6 @@ done:
     return result;
 }
 
-PyDoc_STRVAR(unit_ids_doc,
-"unit_ids(docs, units) -> (bytes, bytes)\n"
-"\n"
-"The ids of the whitespace-separated words of each document: what\n"
-"``[units[w] for d in docs for w in d.split()]`` gives (as int32) and the number\n"
-"of words per document (as int64), without building the word lists.  ``units``\n"
-"is a dict (subclass): a missing word goes through ``units[word]``, so its\n"
-"``__missing__`` may add it.");
-
 typedef struct {
     char *data;
     Py_ssize_t size, capacity;
@@ -516,71 +507,6 @@ grow_append(Growing *g, const void *item, Py_ssize_t itemsize)
     memcpy(g->data + g->size, item, itemsize);
     g->size += itemsize;
     return 0;
-}
-
-static PyObject *
-unit_ids(PyObject *self, PyObject *args)
-{
-    PyObject *docs, *units;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &docs, &PyDict_Type, &units))
-        return NULL;
-    Growing ids = {0}, counts = {0};
-    PyObject *result = NULL;
-    Py_ssize_t n_docs = PyList_GET_SIZE(docs);
-    for (Py_ssize_t d = 0; d < n_docs; d++) {
-        PyObject *doc = PyList_GET_ITEM(docs, d);
-        if (!PyUnicode_Check(doc)) {
-            PyErr_Format(PyExc_TypeError, "unit_ids: document %zd is not a str", d);
-            goto done;
-        }
-        int kind = PyUnicode_KIND(doc);
-        const void *data = PyUnicode_DATA(doc);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), i = 0;
-        int64_t n_words = 0;
-        while (1) {
-            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
-                i++;
-            if (i >= length)
-                break;
-            Py_ssize_t j = i + 1;
-            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
-                j++;
-            PyObject *word = PyUnicode_Substring(doc, i, j);
-            if (!word)
-                goto done;
-            PyObject *value = PyDict_GetItemWithError(units, word); /* borrowed */
-            if (value) {
-                Py_INCREF(value);
-            }
-            else if (!PyErr_Occurred()) {
-                value = PyObject_GetItem(units, word); /* calls __missing__ */
-            }
-            Py_DECREF(word);
-            if (!value)
-                goto done;
-            long id = PyLong_AsLong(value);
-            Py_DECREF(value);
-            if (id == -1 && PyErr_Occurred())
-                goto done;
-            if (id < 0 || id > INT32_MAX) {
-                PyErr_SetString(PyExc_ValueError, "unit_ids: unit id out of int32 range");
-                goto done;
-            }
-            int32_t id32 = (int32_t)id;
-            if (grow_append(&ids, &id32, sizeof id32) < 0)
-                goto done;
-            n_words++;
-            i = j;
-        }
-        if (grow_append(&counts, &n_words, sizeof n_words) < 0)
-            goto done;
-    }
-    result = Py_BuildValue("(y#y#)", ids.data ? ids.data : "", ids.size,
-                           counts.data ? counts.data : "", counts.size);
-done:
-    PyMem_Free(ids.data);
-    PyMem_Free(counts.data);
-    return result;
 }
 
 /* ------------------------------------------------------------------ JSON lines */
@@ -970,11 +896,269 @@ done:
     return result;
 }
 
+/* ------------------------------------------------------------------ word table */
+
+/* Whitespace-separated words -> ids in order of first appearance: the word cache of
+ * framing.compiled without a Python str and a dict look-up per word.  Words are kept
+ * as code points in one arena; the hash is seeded per table. */
+typedef struct {
+    PyObject_HEAD
+    uint64_t seed;
+    Py_ssize_t n_words, word_cap, n_slots, arena_size, arena_cap;
+    int64_t *start;  /* word -> first code point in arena; start[n_words] = arena_size */
+    uint64_t *hash;  /* word -> hash */
+    int32_t *slots;  /* -1 or a word id */
+    Py_UCS4 *arena;
+} WordTable;
+
+static void
+wordtable_free_arrays(WordTable *w)
+{
+    PyMem_Free(w->start);
+    PyMem_Free(w->hash);
+    PyMem_Free(w->slots);
+    PyMem_Free(w->arena);
+    w->start = NULL;
+    w->hash = NULL;
+    w->slots = NULL;
+    w->arena = NULL;
+    w->n_words = w->word_cap = w->n_slots = w->arena_size = w->arena_cap = 0;
+}
+
+static int
+wordtable_init_arrays(WordTable *w)
+{
+    w->word_cap = 1024;
+    w->n_slots = 4096;
+    w->arena_cap = 8192;
+    w->start = PyMem_Malloc((w->word_cap + 1) * sizeof(int64_t));
+    w->hash = PyMem_Malloc(w->word_cap * sizeof(uint64_t));
+    w->slots = PyMem_Malloc(w->n_slots * sizeof(int32_t));
+    w->arena = PyMem_Malloc(w->arena_cap * sizeof(Py_UCS4));
+    if (!w->start || !w->hash || !w->slots || !w->arena) {
+        wordtable_free_arrays(w);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(w->slots, 0xff, w->n_slots * sizeof(int32_t));
+    w->start[0] = 0;
+    return 0;
+}
+
+static int
+wordtable_new_word(WordTable *w, int kind, const void *data, Py_ssize_t i, Py_ssize_t j,
+                   uint64_t h)
+{
+    Py_ssize_t len = j - i;
+    if (w->n_words >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "WordTable: too many words");
+        return -1;
+    }
+    if (w->n_words + 1 > w->word_cap) {
+        Py_ssize_t cap = 2 * w->word_cap;
+        int64_t *start = PyMem_Realloc(w->start, (cap + 1) * sizeof(int64_t));
+        if (!start)
+            goto nomem;
+        w->start = start;
+        uint64_t *hash = PyMem_Realloc(w->hash, cap * sizeof(uint64_t));
+        if (!hash)
+            goto nomem;
+        w->hash = hash;
+        w->word_cap = cap;
+    }
+    if (w->arena_size + len > w->arena_cap) {
+        Py_ssize_t cap = 2 * w->arena_cap;
+        while (cap < w->arena_size + len)
+            cap *= 2;
+        Py_UCS4 *arena = PyMem_Realloc(w->arena, cap * sizeof(Py_UCS4));
+        if (!arena)
+            goto nomem;
+        w->arena = arena;
+        w->arena_cap = cap;
+    }
+    for (Py_ssize_t k = 0; k < len; k++)
+        w->arena[w->arena_size + k] = PyUnicode_READ(kind, data, i + k);
+    w->arena_size += len;
+    w->hash[w->n_words] = h;
+    w->n_words++;
+    w->start[w->n_words] = w->arena_size;
+    if (2 * w->n_words > w->n_slots) { /* keep the load under 1/2 */
+        Py_ssize_t n_slots = 2 * w->n_slots;
+        int32_t *slots = PyMem_Malloc(n_slots * sizeof(int32_t));
+        if (!slots)
+            goto nomem;
+        memset(slots, 0xff, n_slots * sizeof(int32_t));
+        for (Py_ssize_t e = 0; e < w->n_words; e++) {
+            uint64_t pos = w->hash[e] & (uint64_t)(n_slots - 1);
+            while (slots[pos] >= 0)
+                pos = (pos + 1) & (uint64_t)(n_slots - 1);
+            slots[pos] = (int32_t)e;
+        }
+        PyMem_Free(w->slots);
+        w->slots = slots;
+        w->n_slots = n_slots;
+    }
+    else {
+        uint64_t pos = h & (uint64_t)(w->n_slots - 1);
+        while (w->slots[pos] >= 0)
+            pos = (pos + 1) & (uint64_t)(w->n_slots - 1);
+        w->slots[pos] = (int32_t)(w->n_words - 1);
+    }
+    return 0;
+nomem:
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* The id of text[i:j], adding it (and appending it to `added`) when new. */
+static int32_t
+wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_t i,
+             Py_ssize_t j, PyObject *added)
+{
+    uint64_t h = w->seed;
+    for (Py_ssize_t k = i; k < j; k++) {
+        h ^= PyUnicode_READ(kind, data, k);
+        h *= 0x100000001b3ULL;
+    }
+    h ^= h >> 33; /* finalise (murmur3 fmix64) so every bit feeds the slot */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    Py_ssize_t len = j - i;
+    uint64_t mask = (uint64_t)(w->n_slots - 1);
+    for (uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
+        int32_t e = w->slots[pos];
+        if (e < 0)
+            break;
+        if (w->hash[e] != h || w->start[e + 1] - w->start[e] != len)
+            continue;
+        const Py_UCS4 *word = w->arena + w->start[e];
+        Py_ssize_t k = 0;
+        while (k < len && word[k] == PyUnicode_READ(kind, data, i + k))
+            k++;
+        if (k == len)
+            return e;
+    }
+    PyObject *word = PyUnicode_Substring(text, i, j);
+    if (!word)
+        return -1;
+    int rc = PyList_Append(added, word);
+    Py_DECREF(word);
+    if (rc < 0 || wordtable_new_word(w, kind, data, i, j, h) < 0)
+        return -1;
+    return (int32_t)(w->n_words - 1);
+}
+
+static PyObject *
+wordtable_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    unsigned long long seed = 0;
+    static char *kwlist[] = {"seed", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|K", kwlist, &seed))
+        return NULL;
+    WordTable *w = (WordTable *)type->tp_alloc(type, 0);
+    if (!w)
+        return NULL;
+    w->seed = seed ^ 0xcbf29ce484222325ULL;
+    if (wordtable_init_arrays(w) < 0) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    return (PyObject *)w;
+}
+
+static void
+wordtable_dealloc(WordTable *w)
+{
+    wordtable_free_arrays(w);
+    Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static Py_ssize_t
+wordtable_len(WordTable *w)
+{
+    return w->n_words;
+}
+
+PyDoc_STRVAR(wordtable_lookup_doc,
+"lookup(docs) -> (bytes, bytes, list)\n"
+"\n"
+"The ids of the whitespace-separated words (as str.split() splits) of each\n"
+"document (int32), the number of words per document (int64), and the words\n"
+"seen for the first time, in id order.");
+
+static PyObject *
+wordtable_lookup(WordTable *w, PyObject *docs)
+{
+    if (!PyList_Check(docs)) {
+        PyErr_SetString(PyExc_TypeError, "lookup: docs must be a list of str");
+        return NULL;
+    }
+    Growing ids = {0}, counts = {0};
+    PyObject *added = PyList_New(0), *result = NULL;
+    if (!added)
+        return NULL;
+    for (Py_ssize_t d = 0; d < PyList_GET_SIZE(docs); d++) {
+        PyObject *doc = PyList_GET_ITEM(docs, d);
+        if (!PyUnicode_Check(doc)) {
+            PyErr_Format(PyExc_TypeError, "lookup: document %zd is not a str", d);
+            goto done;
+        }
+        int kind = PyUnicode_KIND(doc);
+        const void *data = PyUnicode_DATA(doc);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), i = 0;
+        int64_t n_words = 0;
+        while (1) {
+            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+                i++;
+            if (i >= length)
+                break;
+            Py_ssize_t j = i + 1;
+            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
+                j++;
+            int32_t id = wordtable_id(w, doc, kind, data, i, j, added);
+            if (id < 0 || grow_append(&ids, &id, sizeof id) < 0)
+                goto done;
+            n_words++;
+            i = j;
+        }
+        if (grow_append(&counts, &n_words, sizeof n_words) < 0)
+            goto done;
+    }
+    result = Py_BuildValue("(y#y#O)", ids.data ? ids.data : "", ids.size,
+                           counts.data ? counts.data : "", counts.size, added);
+done:
+    Py_DECREF(added);
+    PyMem_Free(ids.data);
+    PyMem_Free(counts.data);
+    return result;
+}
+
+static PyMethodDef wordtable_methods[] = {
+    {"lookup", (PyCFunction)wordtable_lookup, METH_O, wordtable_lookup_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods wordtable_as_sequence = {
+    .sq_length = (lenfunc)wordtable_len,
+};
+
+static PyTypeObject WordTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "framing._speedups.WordTable",
+    .tp_basicsize = sizeof(WordTable),
+    .tp_dealloc = (destructor)wordtable_dealloc,
+    .tp_as_sequence = &wordtable_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("WordTable(seed=0): words -> ids in order of first appearance."),
+    .tp_methods = wordtable_methods,
+    .tp_new = wordtable_new,
+};
+
 static PyMethodDef methods[] = {
     {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
     {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
-    {"unit_ids", unit_ids, METH_VARARGS, unit_ids_doc},
     {"article_json", article_json, METH_VARARGS, article_json_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -989,5 +1173,16 @@ PyInit__speedups(void)
 {
     for (int c = 1; c < LOG_TABLE; c++)
         sublinear[c] = 1.0 + log((double)c);
-    return PyModule_Create(&module);
+    if (PyType_Ready(&WordTableType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&WordTableType);
+    if (PyModule_AddObject(m, "WordTable", (PyObject *)&WordTableType) < 0) {
+        Py_DECREF(&WordTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

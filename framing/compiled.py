@@ -49,6 +49,7 @@ built.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -386,6 +387,13 @@ class _Units(dict[str, int]):
         self[word] = uid
         self.pending.append(word)
         return uid
+
+
+def _new_units() -> Any:
+    """An empty word cache: the compiled ``WordTable`` when there is one, else ``_Units``."""
+    if _native is None:
+        return _Units()
+    return _native.WordTable(seed=int.from_bytes(os.urandom(8), "little"))
 
 
 class _Growing:
@@ -928,7 +936,7 @@ class CompiledModel:
         ]
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
-        self._units = {prep: _Units() for prep in self._preps}
+        self._units = {prep: _new_units() for prep in self._preps}
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -961,24 +969,25 @@ class CompiledModel:
             ]
             if any(sc.uses_units for _, sc in users):
                 units = self._units[prep]
-                if len(units) > MAX_CACHED_WORDS:
-                    units = self._units[prep] = _Units()
+                fresh = _Units if _native is None else _native.WordTable
+                if len(units) > MAX_CACHED_WORDS or not isinstance(units, fresh):
+                    units = self._units[prep] = _new_units()
                     for _, sc in users:
                         sc.reset()
-                if _native is not None:
-                    raw_uids, raw_counts = _native.unit_ids(docs, units)
-                    uids = np.frombuffer(raw_uids, dtype=np.int32)
-                    counts = np.frombuffer(raw_counts, dtype=np.int64)
-                else:
+                if isinstance(units, _Units):
                     per_doc = list(map(str.split, docs))
                     counts = np.fromiter(map(len, per_doc), np.int64, n)
                     words = chain.from_iterable(per_doc)
                     uids = np.fromiter(map(units.__getitem__, words), np.int32, int(counts.sum()))
-                if units.pending:
+                    new_words, units.pending = units.pending, []
+                else:
+                    raw_uids, raw_counts, new_words = units.lookup(docs)
+                    uids = np.frombuffer(raw_uids, dtype=np.int32)
+                    counts = np.frombuffer(raw_counts, dtype=np.int64)
+                if new_words:
                     for _, sc in users:
                         if sc.uses_units:
-                            sc.add_units(units.pending)
-                    units.pending = []
+                            sc.add_units(new_words)
                 doc_ptr = np.zeros(n + 1, dtype=np.int64)
                 np.cumsum(counts, out=doc_ptr[1:])
                 batch = _Batch(uids, np.repeat(np.arange(n), counts), doc_ptr)
