@@ -354,3 +354,26 @@ def test_native_loops_refuse_out_of_range_ids(backend: str) -> None:
     with pytest.raises(ValueError, match="inconsistent"):
         NATIVE.feature_scores(ptr, np.array([0, 1], dtype=i64), rows, normw, 2, 2, out[:0], sq)
     assert out.dtype == f64 and not out.any()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(st.text(max_size=40), max_size=4), max_size=3))
+def test_native_word_table_splits_and_numbers_like_str_split(
+    backend: str, calls: list[list[str]]
+) -> None:
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    table = NATIVE.WordTable(seed=7)
+    ids: dict[str, int] = {}
+    for docs in calls:
+        raw_ids, raw_counts, added = table.lookup(docs)
+        words = [w for d in docs for w in d.split()]
+        new = [w for w in dict.fromkeys(words) if w not in ids]
+        for w in new:
+            ids[w] = len(ids)
+        assert added == new
+        assert np.frombuffer(raw_ids, np.int32).tolist() == [ids[w] for w in words]
+        assert np.frombuffer(raw_counts, np.int64).tolist() == [len(d.split()) for d in docs]
+        assert len(table) == len(ids)

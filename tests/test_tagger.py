@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from functools import partial
 from itertools import count, islice
 from pathlib import Path
 
@@ -451,3 +452,33 @@ def test_tagger_public_api_is_lazy_and_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_native_article_json_refuses_inconsistent_arrays() -> None:
+    native = framing._native.speedups
+    if native is None:
+        pytest.skip("framing._speedups is not built")
+    i64 = partial(np.array, dtype=np.int64)
+    f64 = partial(np.array, dtype=np.float64)
+    one = (i64([0, 1]), i64([1]), i64([0]), i64([3]))
+
+    def dim(hit_rows: list[int], ev_rows: list[int]) -> tuple:
+        return (
+            '"frames"',
+            ['"a"'],
+            *(i64(hit_rows), i64([0] * len(hit_rows)), f64([0.9] * len(hit_rows))),
+            *(i64([[1]]), f64([[1.0]]), f64([[0.9]]), f64([[0.9]])),
+            *(i64([0] * len(ev_rows)), i64([0] * len(ev_rows)), i64(ev_rows)),
+            f64([0.9] * len(ev_rows)),
+        )
+
+    line = native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [0])])
+    assert json.loads(line[0])["profile"]["frames"]["a"]["evidence"][0]["text"] == "Hi."
+    with pytest.raises(ValueError, match="bad or unsorted hits"):
+        native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([5], [0])])
+    with pytest.raises(ValueError, match="bad evidence"):
+        native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [2])])
+    with pytest.raises(ValueError, match="inconsistent sentence arrays"):
+        native.article_json(['{"n": 1, '], *one, ["Hi.", "Extra."], [dim([0], [0])])
+    with pytest.raises(TypeError, match="texts must be str"):
+        native.article_json(['{"n": 1, '], *one, [b"Hi."], [dim([0], [0])])
