@@ -1,0 +1,56 @@
+# Types of the optional compiled module built from _speedups.c (see framing/_native.py).
+from typing import Any
+
+def unit_scores(
+    doc_ptr: Any,
+    uids: Any,
+    unit_start: Any,
+    unit_length: Any,
+    unit_feats: Any,
+    unit_rows: Any,
+    unit_norm: Any,
+    rows: Any,
+    normw: Any,
+    tf_mode: int,
+    norm_mode: int,
+    out: Any,
+    sq: Any,
+) -> None: ...
+def feature_scores(
+    doc_ptr: Any, feats: Any, rows: Any, normw: Any, tf_mode: int, norm_mode: int, out: Any, sq: Any
+) -> None: ...
+def word_scores(
+    doc_ptr: Any,
+    uids: Any,
+    unit_start: Any,
+    unit_length: Any,
+    unit_tokens: Any,
+    unigram: Any,
+    table_keys: Any,
+    table_values: Any,
+    probes: int,
+    shift: int,
+    size: int,
+    min_n: int,
+    max_n: int,
+    rows: Any,
+    normw: Any,
+    tf_mode: int,
+    norm_mode: int,
+    out: Any,
+    sq: Any,
+) -> None: ...
+def article_json(
+    heads: list[str],
+    bounds: Any,
+    indexes: Any,
+    starts: Any,
+    ends: Any,
+    texts: list[str],
+    dims: list[tuple[Any, ...]],
+) -> list[str]: ...
+
+class WordTable:
+    def __init__(self, seed: int = ...) -> None: ...
+    def __len__(self) -> int: ...
+    def lookup(self, docs: list[str]) -> tuple[bytes, bytes, list[str]]: ...
