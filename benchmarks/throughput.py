@@ -380,9 +380,11 @@ is shared; the two runs alternate, best of {args.repeats} each; wall-time rates 
 |---|---:|---:|
 {table}
 
-Target: at least 1.0x fastText, floor 0.5x; {verdict} The ratio of each round (fastText
-and `framing tag` back to back) was {", ".join(f"{r:.2f}" for r in ratios)}: on this shared
-machine fastText's rate moves more between runs than ours, so single ratios vary.
+Target: at least 1.0x fastText, floor 0.5x; {verdict}
+
+The ratio of each round (fastText and `framing tag` back to back) was
+{", ".join(f"{r:.2f}" for r in ratios)}. On this shared machine fastText's rate moves more
+between runs than ours, so the ratio of a single run varies too.
 
 Where the time goes: tagging imports neither scikit-learn nor scipy. The model's
 TF-IDF + logistic-regression pipelines are compiled into arrays (`framing/compiled.py`,
