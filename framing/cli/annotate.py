@@ -7,8 +7,6 @@ from typing import Any
 
 import typer
 
-from framing.annotations import validate as validate_files
-from framing.annotations import write_jsonl
 from framing.cli import FramingGroup, app
 from framing.cli.common import (
     ReportFormat,
@@ -17,7 +15,6 @@ from framing.cli.common import (
     echo_json,
     resolve_codebook,
 )
-from framing.stats import stats as corpus_stats
 
 
 @app.command()
@@ -30,6 +27,8 @@ def validate(
 
     Example: framing validate data/annotations --codebook data/annotations/codebook.toml
     """
+    from framing.annotations import validate as validate_files
+
     report = validate_files(paths, resolve_codebook(codebook))
     if format is ReportFormat.json:
         echo_json(report.to_dict())
@@ -53,6 +52,8 @@ def stats(
 
     Example: framing stats data/annotations --plot labels.png
     """
+    from framing.stats import stats as corpus_stats
+
     result = corpus_stats(paths, resolve_codebook(codebook))
     if plot is not None:
         from training.plots import plot_label_distribution, save_figure
@@ -88,6 +89,8 @@ app.add_typer(import_app, name="import")
 
 def report_import(result: Any, output: Path) -> None:
     """Write an import's records atomically and print its counts."""
+    from framing.annotations import write_jsonl
+
     written = write_jsonl(output, result.records)
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     typer.echo(f"wrote {written} records to {output} ({counts})")

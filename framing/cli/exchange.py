@@ -16,7 +16,6 @@ from typing import Any
 
 import typer
 
-from framing.annotations import write_text_atomic
 from framing.cli import FramingGroup, app
 from framing.cli.annotate import import_app, report_import
 from framing.codebook import Codebook, load_codebook
@@ -98,6 +97,8 @@ def finish_import(
         return
     target = codebook_out or default_codebook_path(output)
     if result.codebook is not None:
+        from framing.annotations import write_text_atomic
+
         write_text_atomic(target, result.codebook.to_toml())
     report_import(result, output)
     if result.codebook is not None:
@@ -443,6 +444,8 @@ def export_labelstudio_cmd(
     records, book = _read(paths, codebook)
     result = labelstudio(records, book)
     if config_out is not None:
+        from framing.annotations import write_text_atomic
+
         write_text_atomic(config_out, config_for(records, book))
     _report(result.write_json(output), "tasks", output, result.counts)
     if config_out is not None:

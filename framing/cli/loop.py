@@ -6,13 +6,23 @@ import sys
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from framing.annotations import Record, write_jsonl
 from framing.cli import app
 from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
 from framing.errors import AnnotationError, UsageError
+
+if TYPE_CHECKING:
+    from framing.annotations import Record
+
+
+def write_jsonl(path: Path, records: Iterable[Record]) -> int:
+    """:func:`framing.annotations.write_jsonl`, imported when a command writes."""
+    from framing.annotations import write_jsonl as write
+
+    return write(path, records)
 
 
 class DisagreementPolicy(StrEnum):
