@@ -278,7 +278,9 @@ def load_model(
         Extra types to trust in ``model.skops`` beyond scikit-learn's and framing's.
     use_compiled
         Score with ``compiled.npz`` when the folder has it (fast, no scikit-learn import);
-        False always uses the scikit-learn pipelines.
+        False always uses the scikit-learn pipelines.  Only the pipelines depend on the
+        installed scikit-learn and numpy: loading them warns
+        (:class:`ModelVersionWarning`) when the model was saved with other versions.
 
     Returns
     -------
@@ -322,13 +324,15 @@ def load_model(
                 f"'{given.name}' version {given.version} (content differs); "
                 "retrain the model or use its codebook"
             )
-    _check_versions(meta, path)
     scorer: Scorer
     if use_compiled and (path / "compiled.npz").is_file():
+        # Plain arrays: their scores depend on neither library's version (the compiled
+        # layout has its own version check).
         from framing.compiled import CompiledModel
 
         scorer = CompiledModel.load(path)
     else:
+        _check_versions(meta, path)
         scorer = _SkopsScorer(load_pipelines(path, trusted), meta["labels"])
     return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer)
 
