@@ -1,13 +1,18 @@
 /*
- * Optional compiled loops for framing.compiled: the per-sentence sums of TF-IDF
- * scoring that numpy can only do with a sort.
+ * Optional compiled parts of framing, for speed; framing works without them
+ * (framing/_native.py decides, FRAMING_NO_SPEEDUPS turns them off) and gives the
+ * same results:
  *
- * framing works without this module (framing.compiled falls back to numpy and
- * gives the same scores); it is built when a C compiler is available at install
- * time.  Arrays come in through the buffer protocol, so building needs no numpy
- * headers.  The Python side (framing/compiled.py) checks dtypes, shapes and
- * contiguity; this side checks every index it follows, so bad arrays raise
- * ValueError instead of reading out of bounds.
+ * - unit_scores, word_scores, feature_scores: the per-sentence sums of TF-IDF +
+ *   linear scoring for framing.compiled (numpy needs a sort for what one counting
+ *   pass per sentence does here);
+ * - WordTable: the word cache, words -> ids in order of first appearance;
+ * - article_json: the JSON of tagged articles for framing.tagger.tag_json_lines.
+ *
+ * It is built when a C compiler is available at install time.  Arrays come in
+ * through the buffer protocol, so building needs no numpy headers.  The Python side
+ * checks dtypes and shapes; this side checks every index it follows, so bad
+ * arrays raise ValueError instead of reading out of bounds.
  *
  * Term frequency modes: 0 raw count, 1 binary, 2 sublinear (1 + log(count)).
  * Norm modes: 0 none, 1 l1, 2 l2 (sq receives the sum of squares).
@@ -482,31 +487,6 @@ done:
     free(homes);
     release(b, 12);
     return result;
-}
-
-typedef struct {
-    char *data;
-    Py_ssize_t size, capacity;
-} Growing;
-
-static int
-grow_append(Growing *g, const void *item, Py_ssize_t itemsize)
-{
-    if (g->size + itemsize > g->capacity) {
-        Py_ssize_t capacity = g->capacity ? 2 * g->capacity : 4096;
-        while (capacity < g->size + itemsize)
-            capacity *= 2;
-        char *data = PyMem_Realloc(g->data, capacity);
-        if (!data) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        g->data = data;
-        g->capacity = capacity;
-    }
-    memcpy(g->data + g->size, item, itemsize);
-    g->size += itemsize;
-    return 0;
 }
 
 /* ------------------------------------------------------------------ JSON lines */
@@ -1095,7 +1075,7 @@ wordtable_lookup(WordTable *w, PyObject *docs)
         PyErr_SetString(PyExc_TypeError, "lookup: docs must be a list of str");
         return NULL;
     }
-    Growing ids = {0}, counts = {0};
+    Text ids = {0}, counts = {0};
     PyObject *added = PyList_New(0), *result = NULL;
     if (!added)
         return NULL;
@@ -1118,12 +1098,12 @@ wordtable_lookup(WordTable *w, PyObject *docs)
             while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
                 j++;
             int32_t id = wordtable_id(w, doc, kind, data, i, j, added);
-            if (id < 0 || grow_append(&ids, &id, sizeof id) < 0)
+            if (id < 0 || text_add(&ids, (const char *)&id, sizeof id) < 0)
                 goto done;
             n_words++;
             i = j;
         }
-        if (grow_append(&counts, &n_words, sizeof n_words) < 0)
+        if (text_add(&counts, (const char *)&n_words, sizeof n_words) < 0)
             goto done;
     }
     result = Py_BuildValue("(y#y#O)", ids.data ? ids.data : "", ids.size,
