@@ -144,7 +144,8 @@ unit_scores(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOOOOOOOiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
                           &o[6], &o[7], &o[8], &tf_mode, &norm_mode, &o[9], &o[10]))
         return NULL;
-    Buf b[11] = {{0}};
+    Buf b[11];
+    memset(b, 0, sizeof b);
     static const char *names[11] = {"doc_ptr", "uids", "unit_start", "unit_length",
                                     "unit_feats", "unit_rows", "unit_norm", "rows",
                                     "normw", "out", "sq"};
@@ -276,7 +277,8 @@ feature_scores(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOOiiOO", &o[0], &o[1], &o[2], &o[3], &tf_mode, &norm_mode,
                           &o[4], &o[5]))
         return NULL;
-    Buf b[6] = {{0}};
+    Buf b[6];
+    memset(b, 0, sizeof b);
     static const char *names[6] = {"doc_ptr", "feats", "rows", "normw", "out", "sq"};
     PyObject *result = NULL;
     int32_t *counts = NULL, *touched = NULL;
@@ -350,7 +352,8 @@ word_scores(PyObject *self, PyObject *args)
                           &o[5], &o[6], &o[7], &probes, &shift, &size, &min_n, &max_n, &o[8],
                           &o[9], &tf_mode, &norm_mode, &o[10], &o[11]))
         return NULL;
-    Buf b[12] = {{0}};
+    Buf b[12];
+    memset(b, 0, sizeof b);
     static const char *names[12] = {"doc_ptr", "uids", "unit_start", "unit_length",
                                     "unit_tokens", "unigram", "table_keys", "table_values",
                                     "rows", "normw", "out", "sq"};
@@ -679,7 +682,8 @@ article_json(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!OOOOO!O!", &PyList_Type, &heads, &o[0], &o[1], &o[2], &o[3],
                           &PyList_Type, &texts, &PyList_Type, &dims_in))
         return NULL;
-    Buf b[4] = {{0}};
+    Buf b[4];
+    memset(b, 0, sizeof b);
     static const char *names[4] = {"bounds", "indexes", "starts", "ends"};
     Py_ssize_t n_dims = PyList_GET_SIZE(dims_in);
     Dim *dims = PyMem_Calloc(n_dims ? n_dims : 1, sizeof(Dim));
@@ -1144,8 +1148,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "framing._speedups",
-    "Compiled scoring loops for framing.compiled (optional; see _speedups.c).", -1, methods,
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "framing._speedups",
+    .m_doc = "Optional compiled parts of framing: scoring loops, word table, JSON writer.",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC
