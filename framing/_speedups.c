@@ -1139,11 +1139,197 @@ static PyTypeObject WordTableType = {
     .tp_new = wordtable_new,
 };
 
+/* ------------------------------------------------------------------ sentences */
+
+/* The character classes of framing.segment, set once by configure_segmenter. */
+enum { SEG_TERMINALS, SEG_CLOSERS, SEG_NL, SEG_BULLETS, SEG_NO_START, SEG_LIST_MARKS,
+       SEG_OPENERS, SEG_N };
+static Py_UCS4 *seg_chars[SEG_N];
+static Py_ssize_t seg_len[SEG_N];
+static int seg_ready = 0;
+
+static int
+seg_in(int set, Py_UCS4 c)
+{
+    for (Py_ssize_t k = 0; k < seg_len[set]; k++)
+        if (seg_chars[set][k] == c)
+            return 1;
+    return 0;
+}
+
+PyDoc_STRVAR(configure_segmenter_doc,
+"configure_segmenter(terminals, closers, line_breaks, bullets, no_start, list_marks,\n"
+"                    openers)\n"
+"\n"
+"The character classes of framing.segment (each a str), for sentence_spans.");
+
+static PyObject *
+configure_segmenter(PyObject *self, PyObject *args)
+{
+    PyObject *sets[SEG_N];
+    if (!PyArg_ParseTuple(args, "UUUUUUU", &sets[0], &sets[1], &sets[2], &sets[3], &sets[4],
+                          &sets[5], &sets[6]))
+        return NULL;
+    for (int k = 0; k < SEG_N; k++) {
+        Py_UCS4 *chars = PyUnicode_AsUCS4Copy(sets[k]);
+        if (!chars)
+            return NULL;
+        PyMem_Free(seg_chars[k]);
+        seg_chars[k] = chars;
+        seg_len[k] = PyUnicode_GET_LENGTH(sets[k]);
+    }
+    seg_ready = 1;
+    Py_RETURN_NONE;
+}
+
+enum { SEG_SPLIT, SEG_SKIP, SEG_ASK };
+
+/* The common cases of framing.segment.iter_sentences for a candidate boundary of
+ * terminal punctuation: text[p:cs] terminals, text[cs:ws] closers, text[ws:q]
+ * whitespace.  Anything less than certain is left to the Python rules (SEG_ASK). */
+static int
+seg_decide(PyObject *text, int kind, const void *data, Py_ssize_t n, Py_ssize_t s,
+           Py_ssize_t p, Py_ssize_t cs, Py_ssize_t ws, Py_ssize_t q, PyObject *abbrev)
+{
+#define AT(i) PyUnicode_READ(kind, data, (i))
+    if (q >= n || q - ws != 1 || cs < ws)
+        return SEG_ASK; /* the end, several spaces or a line break run, closing quotes */
+    Py_UCS4 c = AT(q);
+    if (seg_in(SEG_NL, AT(ws)) &&
+        (seg_in(SEG_LIST_MARKS, c) || (c >= 'a' && c <= 'z') || Py_UNICODE_ISDECIMAL(c)))
+        return SEG_ASK;
+    if (Py_UNICODE_ISLOWER(c) || seg_in(SEG_NO_START, c))
+        return SEG_SKIP;
+    if (cs - p == 1 && AT(p) == '.') {
+        if (p > s && !Py_UNICODE_ISSPACE(AT(p - 1))) {
+            /* The word before the period, as the Python rules cut it. */
+            Py_ssize_t lo = p - 24 > s ? p - 24 : s, k = p;
+            while (k > lo && !Py_UNICODE_ISSPACE(AT(k - 1)))
+                k--;
+            while (k < p && seg_in(SEG_OPENERS, AT(k)))
+                k++;
+            Py_ssize_t len = p - k, letters = 0, lower = 0, digits = 0;
+            for (Py_ssize_t i = k; i < p; i++) {
+                Py_UCS4 ch = AT(i);
+                if (ch >= 'a' && ch <= 'z')
+                    letters++, lower++;
+                else if (ch >= 'A' && ch <= 'Z')
+                    letters++;
+                else if (ch >= '0' && ch <= '9')
+                    digits++;
+            }
+            int word = len >= 2 && letters == len && lower > 0; /* not an initial or acronym */
+            int number = len >= 1 && digits == len;
+            if (len && !word && !number)
+                return SEG_ASK;
+            if (len) {
+                PyObject *tok = PyUnicode_Substring(text, k, p);
+                if (!tok)
+                    return -1;
+                int known = PyDict_Contains(abbrev, tok);
+                Py_DECREF(tok);
+                if (known < 0)
+                    return -1;
+                if (known)
+                    return SEG_ASK;
+                if (number && len <= 3 && p - len == s)
+                    return SEG_SKIP; /* a list number: "1. First item" */
+            }
+        }
+    }
+    else if (p > s && Py_UNICODE_ISSPACE(AT(p - 1))) {
+        for (Py_ssize_t i = p; i < cs; i++)
+            if (AT(i) == 0x2026 || (AT(i) == '.' && i + 1 < cs && AT(i + 1) == '.'))
+                return SEG_SKIP; /* a detached ellipsis */
+    }
+    if (p - s <= 80 && s + 1 < n && Py_UNICODE_ISUPPER(AT(s + 1)) && Py_UNICODE_ISUPPER(AT(s)))
+        return SEG_ASK; /* maybe a dateline */
+    return SEG_SPLIT;
+#undef AT
+}
+
+PyDoc_STRVAR(sentence_spans_doc,
+"sentence_spans(text, pos, start, abbreviations) -> (spans, start, pos)\n"
+"\n"
+"Scans text from pos for the candidate boundaries of framing.segment._SCAN, with\n"
+"the current sentence starting at start, and settles the common ones: the spans\n"
+"of the sentences they end, the new start, and the position of the first\n"
+"candidate the Python rules must settle (len(text) when there is none).");
+
+static PyObject *
+sentence_spans(PyObject *self, PyObject *args)
+{
+    PyObject *text, *abbrev;
+    Py_ssize_t pos, s;
+    if (!PyArg_ParseTuple(args, "UnnO!", &text, &pos, &s, &PyDict_Type, &abbrev))
+        return NULL;
+    if (!seg_ready) {
+        PyErr_SetString(PyExc_RuntimeError, "sentence_spans: call configure_segmenter first");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (pos < 0 || pos > n || s < 0 || s > n) {
+        PyErr_SetString(PyExc_ValueError, "sentence_spans: position out of range");
+        return NULL;
+    }
+    PyObject *spans = PyList_New(0);
+    if (!spans)
+        return NULL;
+    Py_ssize_t i = pos;
+    while (i < n) {
+        Py_UCS4 x = PyUnicode_READ(kind, data, i);
+        if (seg_in(SEG_TERMINALS, x)) {
+            Py_ssize_t j = i + 1;
+            while (j < n && seg_in(SEG_TERMINALS, PyUnicode_READ(kind, data, j)))
+                j++;
+            Py_ssize_t cs = j;
+            while (j < n && seg_in(SEG_CLOSERS, PyUnicode_READ(kind, data, j)))
+                j++;
+            Py_ssize_t ws = j;
+            while (j < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
+                j++;
+            if (j == ws) { /* no whitespace: not a candidate here */
+                i++;
+                continue;
+            }
+            int decision = seg_decide(text, kind, data, n, s, i, cs, ws, j, abbrev);
+            if (decision < 0)
+                goto fail;
+            if (decision == SEG_ASK)
+                break;
+            if (decision == SEG_SPLIT) {
+                PyObject *span = Py_BuildValue("(nn)", s, ws);
+                if (!span || PyList_Append(spans, span) < 0) {
+                    Py_XDECREF(span);
+                    goto fail;
+                }
+                Py_DECREF(span);
+                s = j;
+            }
+            i = j;
+        }
+        else if (seg_in(SEG_NL, x) ||
+                 (seg_in(SEG_BULLETS, x) && i > 0 &&
+                  Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i - 1))))
+            break; /* line breaks and bullets: the Python rules */
+        else
+            i++;
+    }
+    return Py_BuildValue("(Nnn)", spans, s, i);
+fail:
+    Py_DECREF(spans);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
     {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
     {"article_json", article_json, METH_VARARGS, article_json_doc},
+    {"configure_segmenter", configure_segmenter, METH_VARARGS, configure_segmenter_doc},
+    {"sentence_spans", sentence_spans, METH_VARARGS, sentence_spans_doc},
     {NULL, NULL, 0, NULL},
 };
 
