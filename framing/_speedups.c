@@ -1147,10 +1147,17 @@ enum { SEG_TERMINALS, SEG_CLOSERS, SEG_NL, SEG_BULLETS, SEG_NO_START, SEG_LIST_M
 static Py_UCS4 *seg_chars[SEG_N];
 static Py_ssize_t seg_len[SEG_N];
 static int seg_ready = 0;
+/* The match methods of framing.segment's _DATELINE and _SPEECH_TAG patterns. */
+static PyObject *seg_dateline = NULL, *seg_speech = NULL;
+
+/* Bit k of seg_ascii[c] says whether the ASCII character c is in set k. */
+static unsigned char seg_ascii[128];
 
 static int
 seg_in(int set, Py_UCS4 c)
 {
+    if (c < 128)
+        return (seg_ascii[c] >> set) & 1;
     for (Py_ssize_t k = 0; k < seg_len[set]; k++)
         if (seg_chars[set][k] == c)
             return 1;
@@ -1159,17 +1166,26 @@ seg_in(int set, Py_UCS4 c)
 
 PyDoc_STRVAR(configure_segmenter_doc,
 "configure_segmenter(terminals, closers, line_breaks, bullets, no_start, list_marks,\n"
-"                    openers)\n"
+"                    openers, dateline_match, speech_tag_match)\n"
 "\n"
-"The character classes of framing.segment (each a str), for sentence_spans.");
+"The character classes of framing.segment (each a str) and the match methods of\n"
+"its dateline and speech-tag patterns, for sentence_spans.");
 
 static PyObject *
 configure_segmenter(PyObject *self, PyObject *args)
 {
-    PyObject *sets[SEG_N];
-    if (!PyArg_ParseTuple(args, "UUUUUUU", &sets[0], &sets[1], &sets[2], &sets[3], &sets[4],
-                          &sets[5], &sets[6]))
+    PyObject *sets[SEG_N], *dateline, *speech;
+    if (!PyArg_ParseTuple(args, "UUUUUUUOO", &sets[0], &sets[1], &sets[2], &sets[3], &sets[4],
+                          &sets[5], &sets[6], &dateline, &speech))
         return NULL;
+    if (!PyCallable_Check(dateline) || !PyCallable_Check(speech)) {
+        PyErr_SetString(PyExc_TypeError, "configure_segmenter: the matchers must be callable");
+        return NULL;
+    }
+    Py_INCREF(dateline);
+    Py_XSETREF(seg_dateline, dateline);
+    Py_INCREF(speech);
+    Py_XSETREF(seg_speech, speech);
     for (int k = 0; k < SEG_N; k++) {
         Py_UCS4 *chars = PyUnicode_AsUCS4Copy(sets[k]);
         if (!chars)
@@ -1178,11 +1194,40 @@ configure_segmenter(PyObject *self, PyObject *args)
         seg_chars[k] = chars;
         seg_len[k] = PyUnicode_GET_LENGTH(sets[k]);
     }
+    memset(seg_ascii, 0, sizeof seg_ascii);
+    for (int k = 0; k < SEG_N; k++)
+        for (Py_ssize_t i = 0; i < seg_len[k]; i++)
+            if (seg_chars[k][i] < 128)
+                seg_ascii[seg_chars[k][i]] |= (unsigned char)(1 << k);
     seg_ready = 1;
     Py_RETURN_NONE;
 }
 
 enum { SEG_SPLIT, SEG_SKIP, SEG_ASK };
+
+/* *end = match(text, pos).end(), or -1 when it does not match; -1 on error. */
+static int
+seg_match_end(PyObject *match, PyObject *text, Py_ssize_t pos, Py_ssize_t *end)
+{
+    PyObject *m = PyObject_CallFunction(match, "On", text, pos);
+    if (!m)
+        return -1;
+    if (m != Py_None) {
+        PyObject *e = PyObject_CallMethod(m, "end", NULL);
+        if (!e) {
+            Py_DECREF(m);
+            return -1;
+        }
+        *end = PyLong_AsSsize_t(e);
+        Py_DECREF(e);
+        if (*end == -1 && PyErr_Occurred()) {
+            Py_DECREF(m);
+            return -1;
+        }
+    }
+    Py_DECREF(m);
+    return 0;
+}
 
 /* The common cases of framing.segment.iter_sentences for a candidate boundary of
  * terminal punctuation: text[p:cs] terminals, text[cs:ws] closers, text[ws:q]
@@ -1192,8 +1237,8 @@ seg_decide(PyObject *text, int kind, const void *data, Py_ssize_t n, Py_ssize_t 
            Py_ssize_t p, Py_ssize_t cs, Py_ssize_t ws, Py_ssize_t q, PyObject *abbrev)
 {
 #define AT(i) PyUnicode_READ(kind, data, (i))
-    if (q >= n || q - ws != 1 || cs < ws)
-        return SEG_ASK; /* the end, several spaces or a line break run, closing quotes */
+    if (q >= n || q - ws != 1)
+        return SEG_ASK; /* the end, or several spaces or line breaks */
     Py_UCS4 c = AT(q);
     if (seg_in(SEG_NL, AT(ws)) &&
         (seg_in(SEG_LIST_MARKS, c) || (c >= 'a' && c <= 'z') || Py_UNICODE_ISDECIMAL(c)))
@@ -1242,8 +1287,25 @@ seg_decide(PyObject *text, int kind, const void *data, Py_ssize_t n, Py_ssize_t 
             if (AT(i) == 0x2026 || (AT(i) == '.' && i + 1 < cs && AT(i + 1) == '.'))
                 return SEG_SKIP; /* a detached ellipsis */
     }
-    if (p - s <= 80 && s + 1 < n && Py_UNICODE_ISUPPER(AT(s + 1)) && Py_UNICODE_ISUPPER(AT(s)))
-        return SEG_ASK; /* maybe a dateline */
+    if (p - s <= 80 && s + 1 < n && Py_UNICODE_ISUPPER(AT(s + 1)) && Py_UNICODE_ISUPPER(AT(s))) {
+        /* A period inside a dateline (MINSK, June 20. /TASS/.) ends no sentence. */
+        Py_ssize_t end = -1;
+        if (seg_match_end(seg_dateline, text, s, &end) < 0)
+            return -1;
+        if (ws <= end)
+            return SEG_SKIP;
+    }
+    if (cs < ws && Py_UNICODE_ISUPPER(c)) {
+        int quote = 0;
+        for (Py_ssize_t i = cs; i < ws; i++)
+            if (AT(i) != ')' && AT(i) != ']')
+                quote = 1;
+        Py_ssize_t end = -1;
+        if (quote && seg_match_end(seg_speech, text, q, &end) < 0)
+            return -1;
+        if (end >= 0)
+            return SEG_SKIP; /* "Why?" Lavrov asked. */
+    }
     return SEG_SPLIT;
 #undef AT
 }

@@ -51,12 +51,24 @@ Candidates and the rules applied to them:
 
 Spans never include leading or trailing whitespace and never overlap; together they cover
 every non-whitespace character of the input, and the gaps between them are whitespace only.
+
+Speed
+-----
+With the compiled module (``framing._speedups``), ``sentence_spans`` scans for the same
+candidates in C and settles the common ones itself: terminal punctuation and one space or
+line break before a capital, after an ordinary word that is not in the abbreviation
+list, outside datelines and speech tags (it calls the two patterns below for those).
+Every other candidate is handed to the rules here.  A test checks on random text that
+both ways give the same spans; the character classes are passed to C from this module,
+so they are defined once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from framing import _native
 
 __all__ = ["iter_sentences", "split_sentences"]
 
@@ -70,6 +82,8 @@ _HSPACE = r"[^\S" + _NL_CHARS + r"]"
 _TERMINALS = ".!?…"
 _CLOSERS = "\"'”’»)\\]"
 _BULLETS = "•▪"
+#: Opening quotes and brackets, stripped from the word before a period.
+_OPENING_MARKS = "(\"'“‘«["
 
 # Characters a new sentence cannot start with.
 _NO_START = frozenset(",;:%)]}.…")
@@ -182,6 +196,20 @@ _CONTINUE_WORDS = frozenset(
 )
 
 
+if _native.speedups is not None:
+    _native.speedups.configure_segmenter(
+        _TERMINALS,
+        _CLOSERS.replace("\\", ""),
+        _NL_CHARS,
+        _BULLETS,
+        "".join(sorted(_NO_START)),
+        _LIST_MARKS,
+        _OPENING_MARKS,
+        _DATELINE.match,
+        _SPEECH_TAG.match,
+    )
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -267,7 +295,21 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
         return
     dl_start = -1  # sentence start for which the dateline was computed
     dl_end = -1
-    for m in _SCAN.finditer(text, s):
+    # With the compiled module, it settles the common candidates (a period after an
+    # ordinary word, then one space and a capital...) and hands the others over.
+    fast = _native.speedups
+    scan: Iterator[re.Match[str]] = _SCAN.finditer(text, s) if fast is None else iter(())
+    pos = s
+    while True:
+        if fast is None:
+            m = next(scan, None)
+        else:
+            spans, s, pos = fast.sentence_spans(text, pos, s, _ABBREV)
+            yield from spans
+            m = _SCAN.match(text, pos) if pos < n else None
+        if m is None:
+            break
+        pos = m.end()
         p = m.start()
         ws_start = m.start(_G_WS)
         if ws_start >= 0:
@@ -307,7 +349,7 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                     tok = ""
                 else:
                     window = text[p - 24 if p - 24 > s else s : p]
-                    tok = window.rsplit(None, 1)[-1].lstrip("(\"'“‘«[")
+                    tok = window.rsplit(None, 1)[-1].lstrip(_OPENING_MARKS)
                     kind = _ABBREV.get(tok, -1)
                     if kind < 0:  # only unusual tokens need the slower checks
                         slow = len(tok) == 1 or tok.isupper() or not tok.isalpha()

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing import segment
+from framing import _native, segment
 from framing.segment import iter_sentences, split_sentences
 
 CASES_PATH = Path(__file__).parent / "data" / "segmentation_cases.jsonl"
@@ -302,3 +302,40 @@ def test_segment_seed_article_dateline_and_quotes(seed_text: str) -> None:
         assert quoted[0].startswith('"') and quoted[0].count('"') == 2
     assert "© Sergey Bobylev/TASS" in sentences
     assert "Russian Foreign Minister Sergey Lavrov Sergey Bobylev/TASS" in sentences
+
+
+# ---------------------------------------------------------------- the compiled fast path
+
+_WORDS = (
+    "abc xyz The He In But NATO U.S. Mr. Dr. Jan. No. Inc. etc. a.m. p.m. GMT J. Smith "
+    "e.g. vs. Gen. Art. Sept. St. Kyiv's pro-Western 1 12 123 2024 5,000 Ltd. Co. "
+    "said asked told Lavrov. Why? Stop! No... Wait… so… Ünïcödé ΣΟΦΟΣ straße ١٢ Ⅻ ǅ"
+)
+_PIECES = [
+    *_WORDS.split(),
+    *[".", "!", "?", "...", "…", "?!", '"', "”", "’", "'", ")", "(", "“", "«", "»", "[", "]"],
+    *[",", ";", ":", "%", "-", "–", "—", "/", "&", "•", "▪", "- ", "* ", "1. ", "2) ", "b) "],
+    *[" ", " ", " ", "  ", "\n", "\n", "\n\n", "\r\n", "\t", "\u2028", "\xa0", "\x1c", "\x0b"],
+    *["MOSCOW, June 20 (Reuters) - ", "MINSK, June 20. /TASS/. ", "ST. PETERSBURG — "],
+]
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="framing._speedups is not built")
+@settings(
+    max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.one_of(
+        st.lists(st.sampled_from(_PIECES), max_size=60).map("".join),
+        st.lists(st.sampled_from(_PIECES), max_size=40).map(" ".join),
+        st.text(max_size=200),
+    )
+)
+def test_segment_compiled_fast_path_equals_the_python_rules(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = split_sentences(text)
+    with monkeypatch.context() as m:
+        m.setattr(_native, "speedups", None)
+        plain = split_sentences(text)
+    assert fast == plain
