@@ -1,4 +1,5 @@
 # Types of the optional compiled module built from _speedups.c (see framing/_native.py).
+from collections.abc import Callable
 from typing import Any
 
 def unit_scores(
@@ -49,6 +50,21 @@ def article_json(
     texts: list[str],
     dims: list[tuple[Any, ...]],
 ) -> list[str]: ...
+
+def configure_segmenter(
+    terminals: str,
+    closers: str,
+    line_breaks: str,
+    bullets: str,
+    no_start: str,
+    list_marks: str,
+    openers: str,
+    dateline_match: Callable[[str, int], Any],
+    speech_tag_match: Callable[[str, int], Any],
+) -> None: ...
+def sentence_spans(
+    text: str, pos: int, start: int, abbreviations: dict[str, int]
+) -> tuple[list[tuple[int, int]], int, int]: ...
 
 class WordTable:
     def __init__(self, seed: int = ...) -> None: ...
