@@ -50,7 +50,6 @@ def article_json(
     texts: list[str],
     dims: list[tuple[Any, ...]],
 ) -> list[str]: ...
-
 def configure_segmenter(
     terminals: str,
     closers: str,
