@@ -394,10 +394,11 @@ their coefficient rows), one counting pass per sentence to correct the n-grams i
 (sublinear tf), word unigrams and bigrams looked up by token ids in a hash table, and the
 JSON of each article written from the score arrays. Features are numbered by frequency
 so the coefficient rows most sentences touch stay in the CPU caches, and sentences are
-scored in batches of 4,096. What is left in Python is sentence segmentation (the
-in-process rate above), reading the input, and start-up (imports and model loading: the
-cold start below, paid once per process). fastText tokenises, hashes and averages in C++
-and is given the sentences already split.
+scored in batches of 4,096. The segmenter's common boundaries are settled in C as well
+(the rarer rules stay in Python). What is left in Python is the glue per batch, reading
+the input, and start-up (imports and model loading: the cold start below, paid once per
+process). fastText tokenises, hashes and averages in C++ and is given the sentences
+already split.
 
 | cold start (best of 5, wall) | seconds |
 |---|---:|
