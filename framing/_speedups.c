@@ -663,7 +663,7 @@ typedef struct {
 } Dim;
 
 PyDoc_STRVAR(article_json_doc,
-"article_json(heads, bounds, indexes, starts, ends, texts, dims) -> list of str\n"
+"article_json(heads, bounds, indexes, starts, ends, texts, dims, as_bytes=False)\n"
 "\n"
 "The JSON of tagged articles (framing.tagger's output format), one str each.\n"
 "heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
@@ -673,14 +673,16 @@ PyDoc_STRVAR(article_json_doc,
 "ev_cols, ev_rows, ev_scores): the JSON-encoded dimension and label ids, the\n"
 "predicted labels sorted by row then best score first, the profile arrays\n"
 "(n_articles x n_labels) and the evidence sorted by article, label, best first.\n"
-"Scores must be finite.");
+"Scores must be finite.  Each article is a str, or with as_bytes its UTF-8 bytes\n"
+"followed by a newline (a JSONL line, ready for a binary file).");
 
 static PyObject *
 article_json(PyObject *self, PyObject *args)
 {
     PyObject *heads, *texts, *dims_in, *o[4];
-    if (!PyArg_ParseTuple(args, "O!OOOOO!O!", &PyList_Type, &heads, &o[0], &o[1], &o[2], &o[3],
-                          &PyList_Type, &texts, &PyList_Type, &dims_in))
+    int as_bytes = 0;
+    if (!PyArg_ParseTuple(args, "O!OOOOO!O!|p", &PyList_Type, &heads, &o[0], &o[1], &o[2],
+                          &o[3], &PyList_Type, &texts, &PyList_Type, &dims_in, &as_bytes))
         return NULL;
     Buf b[4];
     memset(b, 0, sizeof b);
@@ -854,7 +856,10 @@ article_json(PyObject *self, PyObject *args)
             ADD(TEXT_LIT(&t, "}"));
         }
         ADD(TEXT_LIT(&t, "}}"));
-        PyObject *line = PyUnicode_DecodeUTF8(t.data, t.size, "strict");
+        if (as_bytes)
+            ADD(TEXT_LIT(&t, "\n"));
+        PyObject *line = as_bytes ? PyBytes_FromStringAndSize(t.data, t.size)
+                                  : PyUnicode_DecodeUTF8(t.data, t.size, "strict");
         if (!line)
             goto done;
         PyList_SET_ITEM(out, a, line);

@@ -49,7 +49,8 @@ def article_json(
     ends: Any,
     texts: list[str],
     dims: list[tuple[Any, ...]],
-) -> list[str]: ...
+    as_bytes: bool = ...,
+) -> list[Any]: ...
 def configure_segmenter(
     terminals: str,
     closers: str,

@@ -581,7 +581,8 @@ def _tag_batch_json(
     plan: _Plan,
     model: Model,
     articles: Sequence[tuple[str | None, str | None, str]],
-) -> list[tuple[str, int]]:
+    as_bytes: bool = False,
+) -> list[tuple[Any, int]]:
     """``[(a.to_json(), len(a.sentences)) for a in _tag_batch(...)]``, without the objects.
 
     The JSON is written straight from the score arrays, a batch at a time, by the
@@ -593,7 +594,9 @@ def _tag_batch_json(
     texts, starts, ends, indexes, bounds = _split_articles(articles)
     scores = _score(model, texts)
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
-        return [(a.to_json(), len(a.sentences)) for a in _tag_batch(plan, model, articles, False)]
+        lines = [a.to_json() for a in _tag_batch(plan, model, articles, False)]
+        sizes = [bounds[a + 1] - bounds[a] for a in range(len(articles))]
+        return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
     n, n_articles = len(texts), len(articles)
     masks = {dim: plan.hits(dim, scores[dim]) for dim in plan.dims}
     hits = {dim: _hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
@@ -624,6 +627,7 @@ def _tag_batch_json(
             *map(as_array, (bounds, indexes, starts, ends)),
             texts,
             dims,
+            as_bytes,
         )
         return list(zip(lines, sizes, strict=True))
     encoded = list(map(_enc, texts))
@@ -674,14 +678,17 @@ def _tag_batch_json(
         f'{{"index": {i}, "start": {s}, "end": {e}, "text": {t}, "labels": {{{lab}}}}}'
         for i, s, e, t, lab in zip(indexes, starts, ends, encoded, labels, strict=True)
     ]
-    return [
-        (
-            f'{heads[a]}"sentences": [{", ".join(sentences[bounds[a] : bounds[a + 1]])}], '
-            f'"profile": {{{", ".join(profiles[a])}}}}}',
-            sizes[a],
-        )
+    lines = [
+        f'{heads[a]}"sentences": [{", ".join(sentences[bounds[a] : bounds[a + 1]])}], '
+        f'"profile": {{{", ".join(profiles[a])}}}}}'
         for a in range(n_articles)
     ]
+    return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
+
+
+def _as_lines(lines: list[str], as_bytes: bool) -> list[Any]:
+    """JSON strings as they are, or as UTF-8 JSONL lines (bytes ending in a newline)."""
+    return [(line + "\n").encode("utf-8") for line in lines] if as_bytes else lines
 
 
 # --------------------------------------------------------------------------- public API
@@ -1130,17 +1137,20 @@ def tag_json_lines(
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
-) -> Iterator[tuple[str, int] | InputFailure]:
+    as_bytes: bool = False,
+) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`tag` as JSON lines: ``(article.to_json(), n_sentences)`` per article.
 
     The same text as ``to_json()`` of :func:`tag`'s articles, written straight from
     the scores without building the result objects (what ``framing tag`` does for
-    JSONL output).  Failures come out as :class:`InputFailure` in their place.
+    JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
+    newline, ready for a binary file.  Failures come out as :class:`InputFailure`
+    in their place.
     """
     plan = _Plan(model)
     for batch in _unit_batches(paths, False, batch_size, stdin, on_file):
         good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
-        results = iter(_tag_batch_json(plan, model, good))
+        results = iter(_tag_batch_json(plan, model, good, as_bytes))
         for unit in batch:
             yield unit if isinstance(unit, InputFailure) else next(results)
 

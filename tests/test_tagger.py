@@ -355,7 +355,11 @@ def test_tagger_json_lines_equal_the_objects_json(
     articles = _articles()[:4] + texts + ["", "   \n "]
     path = _write_articles(tmp_path, articles)
     fast = list(tag_json_lines([path], tag_model, batch_size=batch_size))
+    raw = list(tag_json_lines([path], tag_model, batch_size=batch_size, as_bytes=True))
     objects = list(tag([path], tag_model, batch_size=batch_size))
+    for text_line, byte_line in zip(fast, raw, strict=True):
+        if isinstance(text_line, tuple):
+            assert byte_line == ((text_line[0] + "\n").encode("utf-8"), text_line[1])
     assert len(fast) == len(objects) == len(articles) + 1
     for got, want in zip(fast, objects, strict=True):
         if isinstance(want, InputFailure):

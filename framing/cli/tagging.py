@@ -104,9 +104,11 @@ def tag_cli(
 
     def results() -> Any:
         nonlocal failures, articles, sentences
-        items: Iterator[tuple[str, int] | TaggedArticle | TaggedSentence | InputFailure]
+        items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
         if as_lines:
-            items = tag_json_lines(files, loaded, batch_size=batch_size, on_file=on_file)
+            items = tag_json_lines(
+                files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True
+            )
         else:
             items = tag(
                 files,
@@ -124,7 +126,7 @@ def tag_cli(
                 typer.echo(f"error: {item} (skipped)", err=True)
                 continue
             articles += 1
-            if isinstance(item, tuple):  # a JSON line and its number of sentences
+            if isinstance(item, tuple):  # a JSONL line (UTF-8) and its number of sentences
                 line, count = item
                 sentences += count
                 yield line
@@ -172,9 +174,18 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     from framing.tagger import HtmlWriter, render_table
 
     if format is TagFormat.jsonl:
-        write = out.write
+        # Ready-made lines are UTF-8 bytes: straight to the binary layer when there is one.
+        binary = getattr(out, "buffer", None)
+        out.flush()
         for r in results:
-            write((r if isinstance(r, str) else r.to_json()) + "\n")
+            if isinstance(r, bytes):
+                if binary is not None:
+                    binary.write(r)
+                else:
+                    out.write(r.decode("utf-8"))
+            else:
+                out.write(r.to_json() + "\n")
+        out.flush()
     elif format is TagFormat.json:
         out.write("[")
         for i, r in enumerate(results):
