@@ -639,14 +639,35 @@ text_json_str(Text *t, PyObject *s)
     return 0;
 }
 
+/* Shortest round-trip digits are costly, and the same scores come back (a
+ * sentence's label score again as evidence and maximum, shares like 0.25), so
+ * the writer remembers recent ones: a direct-mapped cache on the value's bits. */
+#define FLOAT_CACHE 1024
+typedef struct {
+    uint64_t bits[FLOAT_CACHE];
+    char text[FLOAT_CACHE][32];
+    unsigned char len[FLOAT_CACHE]; /* 0: empty */
+} FloatCache;
+
 /* A float exactly as repr() writes it (the caller checked it is finite). */
 static int
-text_float(Text *t, double v)
+text_float(Text *t, double v, FloatCache *cache)
 {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    size_t slot = (size_t)((bits * 0x9E3779B97F4A7C15ULL) >> 54); /* top 10 bits */
+    if (cache->len[slot] && cache->bits[slot] == bits)
+        return text_add(t, cache->text[slot], cache->len[slot]);
     char *repr = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (!repr)
         return -1;
-    int rc = text_add(t, repr, (Py_ssize_t)strlen(repr));
+    size_t len = strlen(repr);
+    int rc = text_add(t, repr, (Py_ssize_t)len);
+    if (len < sizeof cache->text[0]) {
+        memcpy(cache->text[slot], repr, len);
+        cache->len[slot] = (unsigned char)len;
+        cache->bits[slot] = bits;
+    }
     PyMem_Free(repr);
     return rc;
 }
@@ -689,9 +710,10 @@ article_json(PyObject *self, PyObject *args)
     static const char *names[4] = {"bounds", "indexes", "starts", "ends"};
     Py_ssize_t n_dims = PyList_GET_SIZE(dims_in);
     Dim *dims = PyMem_Calloc(n_dims ? n_dims : 1, sizeof(Dim));
+    FloatCache *cache = PyMem_Calloc(1, sizeof(FloatCache));
     PyObject *result = NULL, *out = NULL;
     Text t = {0};
-    if (!dims) {
+    if (!dims || !cache) {
         PyErr_NoMemory();
         goto done;
     }
@@ -804,7 +826,7 @@ article_json(PyObject *self, PyObject *args)
                     first = 0;
                     ADD(text_str(&t, PyList_GET_ITEM(d->labels, d->hit_cols[d->hit])));
                     ADD(TEXT_LIT(&t, ", \"score\": "));
-                    ADD(text_float(&t, d->hit_scores[d->hit]));
+                    ADD(text_float(&t, d->hit_scores[d->hit], cache));
                     ADD(TEXT_LIT(&t, "}"));
                 }
                 ADD(TEXT_LIT(&t, "]"));
@@ -830,11 +852,11 @@ article_json(PyObject *self, PyObject *args)
                 ADD(TEXT_LIT(&t, ": {\"count\": "));
                 ADD(text_int(&t, d->counts[cell]));
                 ADD(TEXT_LIT(&t, ", \"share\": "));
-                ADD(text_float(&t, d->shares[cell]));
+                ADD(text_float(&t, d->shares[cell], cache));
                 ADD(TEXT_LIT(&t, ", \"max_score\": "));
-                ADD(text_float(&t, d->maxes[cell]));
+                ADD(text_float(&t, d->maxes[cell], cache));
                 ADD(TEXT_LIT(&t, ", \"mean_score\": "));
-                ADD(text_float(&t, d->means[cell]));
+                ADD(text_float(&t, d->means[cell], cache));
                 ADD(TEXT_LIT(&t, ", \"evidence\": ["));
                 for (int e_first = 1; d->ev < d->n_ev && d->ev_articles[d->ev] == a &&
                                       d->ev_cols[d->ev] == j;
@@ -848,7 +870,7 @@ article_json(PyObject *self, PyObject *args)
                     ADD(TEXT_LIT(&t, ", \"text\": "));
                     ADD(text_json_str(&t, PyList_GET_ITEM(texts, er)));
                     ADD(TEXT_LIT(&t, ", \"score\": "));
-                    ADD(text_float(&t, d->ev_scores[d->ev]));
+                    ADD(text_float(&t, d->ev_scores[d->ev], cache));
                     ADD(TEXT_LIT(&t, "}"));
                 }
                 ADD(TEXT_LIT(&t, "]}"));
@@ -876,6 +898,7 @@ article_json(PyObject *self, PyObject *args)
 done:
     Py_XDECREF(out);
     PyMem_Free(t.data);
+    PyMem_Free(cache);
     release(b, 4);
     if (dims) {
         for (Py_ssize_t k = 0; k < n_dims; k++)
