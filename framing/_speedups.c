@@ -1265,10 +1265,21 @@ seg_decide(PyObject *text, int kind, const void *data, Py_ssize_t n, Py_ssize_t 
            Py_ssize_t p, Py_ssize_t cs, Py_ssize_t ws, Py_ssize_t q, PyObject *abbrev)
 {
 #define AT(i) PyUnicode_READ(kind, data, (i))
-    if (q >= n || q - ws != 1)
-        return SEG_ASK; /* the end, or several spaces or line breaks */
+    if (q >= n)
+        return SEG_ASK; /* the end of the text */
     Py_UCS4 c = AT(q);
-    if (seg_in(SEG_NL, AT(ws)) &&
+    /* Line breaks in the whitespace ("\r\n" is one): two make a blank line, which
+     * always ends the sentence; after one, a list item may start. */
+    int breaks = 0;
+    for (Py_ssize_t i = ws; i < q; i++) {
+        Py_UCS4 x = AT(i);
+        if (x == '\r' && i + 1 < q && AT(i + 1) == '\n')
+            i++;
+        breaks += seg_in(SEG_NL, x);
+    }
+    if (breaks >= 2)
+        return SEG_SPLIT;
+    if (breaks &&
         (seg_in(SEG_LIST_MARKS, c) || (c >= 'a' && c <= 'z') || Py_UNICODE_ISDECIMAL(c)))
         return SEG_ASK;
     if (Py_UNICODE_ISLOWER(c) || seg_in(SEG_NO_START, c))

@@ -320,6 +320,28 @@ _PIECES = [
 ]
 
 
+_EDGES = [
+    "He met Mr.\r\nSmith today. Then he left.",
+    "He met Mr.\n\nSmith today.",
+    "It ended.\r\n\r\nThe next one began.\r\nAnd so on.",
+    "It ended.\r\rThe next one.\u2028\u2029Another.",
+    "Items:\n1. First.\n2. Second.\na) third.",
+    "In the U.S.\r\nThe talks went on. In the U.S. Senate, no.",
+    'He asked: "Why?"\nLavrov asked. "Fine." He said so.',
+    "MINSK, June 20. /TASS/. The West agrees. MOSCOW, June 21 (Reuters) - Talks.",
+    "Prices rose 5.\n\n5 more fell. No. 5 won. It was 12. Then 123.  Then 2024. End",
+    "Wait …  next. Wait... Next. Wait ... next. So…\nThe end.",
+]
+
+
+@pytest.mark.skipif(_native.speedups is None, reason="framing._speedups is not built")
+@pytest.mark.parametrize("text", _EDGES)
+def test_segment_compiled_fast_path_edges(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = split_sentences(text)
+    monkeypatch.setattr(_native, "speedups", None)
+    assert fast == split_sentences(text)
+
+
 @pytest.mark.skipif(_native.speedups is None, reason="framing._speedups is not built")
 @settings(
     max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
