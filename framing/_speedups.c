@@ -89,6 +89,31 @@ release(Buf *bufs, int n)
 
 #define LEN(b) ((b).view.len / (b).view.itemsize)
 
+/* doc_ptr (n_docs + 1 entries) must run from 0 to n_items without decreasing. */
+static int
+check_doc_ptr(const int64_t *doc_ptr, Py_ssize_t n_docs, Py_ssize_t n_items, const char *fn)
+{
+    int ok = n_docs >= 0 && doc_ptr[0] == 0 && doc_ptr[n_docs] == n_items;
+    for (Py_ssize_t d = 0; ok && d < n_docs; d++)
+        ok = doc_ptr[d + 1] >= doc_ptr[d];
+    if (!ok)
+        PyErr_Format(PyExc_ValueError, "%s: doc_ptr must run from 0 to %zd without decreasing",
+                     fn, n_items);
+    return ok ? 0 : -1;
+}
+
+/* A zeroed count per feature and a list of feature ids, for one document at a time. */
+static int
+alloc_counts(Py_ssize_t n_features, int32_t **counts, int32_t **list)
+{
+    *counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
+    *list = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+    if (*counts && *list)
+        return 0;
+    PyErr_NoMemory();
+    return -1;
+}
+
 /*
  * The shared core.  For each document, `counts` holds how often each feature
  * occurred (touched features are listed in `touched` and reset afterwards).
@@ -174,28 +199,15 @@ unit_scores(PyObject *self, PyObject *args)
     }
     int correct = tf_mode != TF_RAW || norm_mode == NORM_L2;
     /* Validate every index before the loop that trusts them. */
-    if (doc_ptr[0] != 0 || (n_docs >= 0 && doc_ptr[n_docs] != n_uids)) {
-        PyErr_SetString(PyExc_ValueError, "unit_scores: doc_ptr does not cover uids");
+    if (check_doc_ptr(doc_ptr, n_docs, n_uids, "unit_scores") < 0)
         goto done;
-    }
-    for (Py_ssize_t d = 0; d < n_docs; d++)
-        if (doc_ptr[d + 1] < doc_ptr[d]) {
-            PyErr_SetString(PyExc_ValueError, "unit_scores: doc_ptr decreases");
-            goto done;
-        }
     for (Py_ssize_t k = 0; k < n_uids; k++)
         if (uids[k] < 0 || uids[k] >= n_units) {
             PyErr_SetString(PyExc_ValueError, "unit_scores: unit id out of range");
             goto done;
         }
-    if (correct) {
-        counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
-        repeated = malloc((n_features ? n_features : 1) * sizeof(int32_t));
-        if (!counts || !repeated) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    }
+    if (correct && alloc_counts(n_features, &counts, &repeated) < 0)
+        goto done;
 
     /* Unit features are checked as they are used (the cache is far larger than a batch). */
     int bad = 0;
@@ -291,26 +303,19 @@ feature_scores(PyObject *self, PyObject *args)
     Py_ssize_t n_docs = LEN(b[0]) - 1, n_occ = LEN(b[1]), n_features = LEN(b[3]);
     Py_ssize_t width = n_features ? LEN(b[2]) / n_features : 0;
     if (n_docs < 0 || LEN(b[2]) != n_features * width || LEN(b[4]) != n_docs * width ||
-        LEN(b[5]) != n_docs || doc_ptr[0] != 0 || doc_ptr[n_docs] != n_occ) {
+        LEN(b[5]) != n_docs) {
         PyErr_SetString(PyExc_ValueError, "feature_scores: inconsistent array sizes");
         goto done;
     }
-    for (Py_ssize_t d = 0; d < n_docs; d++)
-        if (doc_ptr[d + 1] < doc_ptr[d]) {
-            PyErr_SetString(PyExc_ValueError, "feature_scores: doc_ptr decreases");
-            goto done;
-        }
+    if (check_doc_ptr(doc_ptr, n_docs, n_occ, "feature_scores") < 0)
+        goto done;
     for (Py_ssize_t k = 0; k < n_occ; k++)
         if (feats[k] < 0 || feats[k] >= n_features) {
             PyErr_SetString(PyExc_ValueError, "feature_scores: feature id out of range");
             goto done;
         }
-    counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
-    touched = malloc((n_features ? n_features : 1) * sizeof(int32_t));
-    if (!counts || !touched) {
-        PyErr_NoMemory();
+    if (alloc_counts(n_features, &counts, &touched) < 0)
         goto done;
-    }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         Py_ssize_t n_touched = 0;
@@ -379,15 +384,12 @@ word_scores(PyObject *self, PyObject *args)
     if (n_docs < 0 || LEN(b[3]) != n_units || LEN(b[7]) != n_slots ||
         (n_slots & (n_slots - 1)) != 0 || shift < 1 || shift > 63 || probes < 0 ||
         LEN(b[8]) != n_features * width || LEN(b[10]) != n_docs * width ||
-        LEN(b[11]) != n_docs || doc_ptr[0] != 0 || doc_ptr[n_docs] != n_uids || max_n > 2) {
+        LEN(b[11]) != n_docs || max_n > 2) {
         PyErr_SetString(PyExc_ValueError, "word_scores: inconsistent arguments");
         goto done;
     }
-    for (Py_ssize_t d = 0; d < n_docs; d++)
-        if (doc_ptr[d + 1] < doc_ptr[d]) {
-            PyErr_SetString(PyExc_ValueError, "word_scores: doc_ptr decreases");
-            goto done;
-        }
+    if (check_doc_ptr(doc_ptr, n_docs, n_uids, "word_scores") < 0)
+        goto done;
     Py_ssize_t longest = 0;
     for (Py_ssize_t k = 0; k < n_uids; k++) {
         int32_t u = uids[k];
@@ -404,13 +406,13 @@ word_scores(PyObject *self, PyObject *args)
         if (tokens > longest)
             longest = tokens;
     }
-    counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
-    touched = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+    if (alloc_counts(n_features, &counts, &touched) < 0)
+        goto done;
     occ = malloc((2 * longest + 1) * sizeof(int64_t));
     tok = malloc((longest + 1) * sizeof(int64_t));
     keys = malloc((longest + 1) * sizeof(int64_t));
     homes = malloc((longest + 1) * sizeof(uint64_t));
-    if (!counts || !touched || !occ || !tok || !keys || !homes) {
+    if (!occ || !tok || !keys || !homes) {
         PyErr_NoMemory();
         goto done;
     }

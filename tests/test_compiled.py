@@ -317,38 +317,22 @@ def test_native_loops_refuse_out_of_range_ids(backend: str) -> None:
     ptr = np.array([0, 2], dtype=i64)
     with pytest.raises(ValueError, match="feature id out of range"):
         NATIVE.feature_scores(ptr, np.array([0, 3], dtype=i64), rows, normw, 2, 2, out, sq)
+
+    def unit_scores(uids: list[int], feats: list[int]) -> None:
+        # One unit (start 0, length 1) whose features are ``feats``.
+        unit = (np.zeros(1, i64), np.ones(1, i64), np.array(feats, np.int32))
+        cached = (np.zeros((1, 2)), np.zeros(1))
+        uid = np.array(uids, dtype=np.int32)
+        NATIVE.unit_scores(ptr, uid, *unit, *cached, rows, normw, 2, 2, out, sq)
+
     with pytest.raises(ValueError, match="unit id out of range"):
-        NATIVE.unit_scores(
-            ptr,
-            np.array([0, 5], dtype=np.int32),
-            np.zeros(1, i64),
-            np.ones(1, i64),
-            np.zeros(1, np.int32),
-            np.zeros((1, 2)),
-            np.zeros(1),
-            rows,
-            normw,
-            2,
-            2,
-            out,
-            sq,
-        )
+        unit_scores([0, 5], [0])
     with pytest.raises(ValueError, match="unit features out of range"):
-        NATIVE.unit_scores(
-            ptr,
-            np.array([0, 0], dtype=np.int32),
-            np.zeros(1, i64),
-            np.ones(1, i64),
-            np.array([7], np.int32),
-            np.zeros((1, 2)),
-            np.zeros(1),
-            rows,
-            normw,
-            2,
-            2,
-            out,
-            sq,
-        )
+        unit_scores([0, 0], [7])
+    with pytest.raises(ValueError, match="doc_ptr must run from 0 to 2"):
+        bad_ptr = np.array([0, 3, 2], dtype=i64)  # two documents, the first past the end
+        feats, two_out, two_sq = np.array([0, 1], i64), np.zeros((2, 2)), np.zeros(2)
+        NATIVE.feature_scores(bad_ptr, feats, rows, normw, 2, 2, two_out, two_sq)
     with pytest.raises(ValueError, match="items of 4 bytes, expected 8"):
         NATIVE.feature_scores(ptr, np.array([0, 1], dtype=np.int32), rows, normw, 2, 2, out, sq)
     with pytest.raises(ValueError, match="inconsistent"):
