@@ -592,22 +592,21 @@ def _tag_batch_json(
     import numpy as np
 
     texts, starts, ends, indexes, bounds = _split_articles(articles)
+    n, n_articles = len(texts), len(articles)
+    sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
     scores = _score(model, texts)
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [a.to_json() for a in _tag_batch(plan, model, articles, False)]
-        sizes = [bounds[a + 1] - bounds[a] for a in range(len(articles))]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
-    n, n_articles = len(texts), len(articles)
     masks = {dim: plan.hits(dim, scores[dim]) for dim in plan.dims}
     hits = {dim: _hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = _profile_stats(plan, scores, masks, bounds)
     heads = [
         f'{{"version": {_enc(OUTPUT_VERSION)}, "doc_id": {_opt(doc_id)}, '
         f'"title": {_opt(title)}, "model": {plan.model_json}, '
-        f'"n_sentences": {bounds[a + 1] - bounds[a]}, '
+        f'"n_sentences": {sizes[a]}, '
         for a, (doc_id, title, _) in enumerate(articles)
     ]
-    sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
     if _native.speedups is not None:
         dims = []
         for dim in plan.dims:
