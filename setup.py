@@ -1,4 +1,4 @@
-"""Build the optional compiled scoring loops (``framing._speedups``).
+"""Build the optional compiled scoring loops (``framing.runtime._speedups``).
 
 Everything else about the package is in ``pyproject.toml``.  The extension is
 ``optional``: without a C compiler the build says so and installs framing without
@@ -12,8 +12,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "framing._speedups",
-            sources=["framing/_speedups.c"],
+            "framing.runtime._speedups",
+            sources=["framing/runtime/_speedups.c"],
             extra_compile_args=[] if sys.platform == "win32" else ["-O3"],
             optional=True,
         )

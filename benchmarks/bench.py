@@ -8,7 +8,7 @@ its input, or annotation JSONL), the protocol (k-fold cross-validation grouped b
 document and stratified over labels, or a fixed train/test split) and the task's metric.
 In one run, on the same folds, the harness trains and scores:
 
-* every shipped config in ``training/configs/`` (``training.train.fit_model``: its own
+* every shipped config in ``training/configs/`` (``framing.training.train.fit_model``: its own
   thresholds are tuned by cross-validation on the training part only);
 * ``plain``: ``TfidfVectorizer()`` + one-vs-rest ``LogisticRegression`` with default
   parameters, a label predicted at probability >= 0.5;
@@ -105,15 +105,15 @@ def _repo_path(value: str) -> Path:
 
 def load_records(spec: CorpusSpec) -> tuple[list[Any], Any]:
     """The corpus's records and codebook, read or imported with a framing importer."""
-    from framing.annotations import iter_records
-    from framing.codebook import load_codebook
+    from framing.format.annotations import iter_records
+    from framing.format.codebook import load_codebook
 
     source = spec.source
     if source["importer"] == "jsonl":
         codebook = load_codebook(_repo_path(source["codebook"]))
         paths = [_repo_path(p) for p in source["paths"]]
         return list(iter_records(paths, codebook)), codebook
-    module = importlib.import_module(f"framing.importers.{source['importer']}")
+    module = importlib.import_module(f"framing.exchange.importers.{source['importer']}")
     path = _repo_path(source["path"])
     if not path.exists():
         raise SystemExit(f"{path}: corpus not found (third-party data lives in ../shared/)")
@@ -123,9 +123,10 @@ def load_records(spec: CorpusSpec) -> tuple[list[Any], Any]:
 
 def prepare(spec: CorpusSpec, work: Path) -> dict[str, Any]:
     """Write the corpus once per fold (splits: train/test) and the examples; return the plan."""
-    from framing.annotations import read_corpus, write_jsonl, write_text_atomic
-    from training.thresholds import grouped_folds, stratification_key
-    from training.train import build_examples
+    from framing.training.thresholds import grouped_folds, stratification_key
+    from framing.training.train import build_examples
+
+    from framing.format.annotations import read_corpus, write_jsonl, write_text_atomic
 
     records, codebook = load_records(spec)
     write_text_atomic(work / "codebook.toml", codebook.to_toml())
@@ -201,9 +202,10 @@ def _throughput_texts(plan: dict[str, Any]) -> list[str]:
 def run_ours(plan: dict[str, Any], config_path: Path, work: Path) -> dict[str, Any]:
     """Train a shipped config with ``fit_model`` on each fold, then tag the held-out part
     with the saved model through the path ``framing tag`` uses (``Model.predict``)."""
-    from framing.model import load_model, save_model
-    from training.config import config_from_dict
-    from training.train import fit_model
+    from framing.training.config import config_from_dict
+    from framing.training.train import fit_model
+
+    from framing.runtime.model import load_model, save_model
 
     raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     folds_out = []
@@ -380,8 +382,7 @@ def spawn(system: str, plan_path: Path, out: Path) -> dict[str, Any]:
 def score(plan: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     """Per dimension and metric: the mean and standard deviation over folds."""
     import numpy as np
-
-    from training.evaluate import score_dimension
+    from framing.training.evaluate import score_dimension
 
     per: dict[str, dict[str, list[float]]] = {
         dim: {m: [] for m in METRICS} for dim in plan["dimensions"]

@@ -6,7 +6,7 @@ with the same folds for every system; macro-F1 (and accuracy) on each held-out f
 mean and standard deviation over folds.  Systems:
 
 * ``framing train`` with each shipped config (``training/configs/*.toml``): the whole
-  training path (``training.train.fit_model``) on the fold's training sentences,
+  training path (``framing.training.train.fit_model``) on the fold's training sentences,
   written to a temporary JSONL file with a one-dimension codebook; the dimension is
   detected as single-label, so the model is a multinomial logistic regression;
 * fastText supervised, ``wordNgrams=2``, otherwise its defaults (``thread=1`` and a
@@ -59,10 +59,11 @@ def read_frac(path: Path = FRAC) -> tuple[list[str], list[str]]:
 
 
 def framing_system(config_path: Path) -> Fitter:
-    """Train with ``training.train.fit_model`` exactly as ``framing train`` would."""
-    from framing.codebook import Codebook
-    from training.config import load_config
-    from training.train import fit_model
+    """Train with ``framing.training.train.fit_model`` exactly as ``framing train`` would."""
+    from framing.training.config import load_config
+    from framing.training.train import fit_model
+
+    from framing.format.codebook import Codebook
 
     def fit_predict(texts: list[str], labels: list[str], test: list[str]) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -164,8 +165,8 @@ def run_frac(systems: dict[str, Fitter]) -> list[dict[str, object]]:
 
 
 def run_corpus(configs: Sequence[Path]) -> list[dict[str, object]]:
-    from training.config import load_config
-    from training.train import fit_model
+    from framing.training.config import load_config
+    from framing.training.train import fit_model
 
     rows = []
     for path in configs:

@@ -2,7 +2,7 @@
 
 Generates a JSONL file of ``--size-mb`` megabytes (default 1024) in a temporary folder,
 then measures, each in a fresh process: ``framing validate`` on it and a streaming
-pass of ``framing.annotations.iter_records``. Peak memory is the child process's
+pass of ``framing.format.annotations.iter_records``. Peak memory is the child process's
 maximum resident set size.
 
     python benchmarks/io_memory.py            # print the table
@@ -80,15 +80,15 @@ def main() -> None:
         size_mb = path.stat().st_size / 1024 / 1024
         # The streaming pass first: a child's peak RSS only shows if it beats earlier ones.
         stream = measure(
-            "from framing.annotations import iter_records\n"
-            "from framing.codebook import load_codebook\n"
+            "from framing.format.annotations import iter_records\n"
+            "from framing.format.codebook import load_codebook\n"
             f"cb = load_codebook({str(CODEBOOK)!r})\n"
             f"n = sum(1 for _ in iter_records([{str(path)!r}], cb))\n"
             f"assert n == {records}, n\n"
         )
         check = measure(
-            "from framing.annotations import validate\n"
-            "from framing.codebook import load_codebook\n"
+            "from framing.format.annotations import validate\n"
+            "from framing.format.codebook import load_codebook\n"
             f"cb = load_codebook({str(CODEBOOK)!r})\n"
             f"r = validate([{str(path)!r}], cb)\n"
             f"assert r.ok and r.sentences == {records}, r.summary()\n"

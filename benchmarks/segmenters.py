@@ -1,6 +1,6 @@
 """Compare sentence segmenters on the tricky news set and on speed.
 
-Candidates: ``framing.segment`` (ours), pysbd, blingfire and syntok.  Third-party
+Candidates: ``framing.runtime.segment`` (ours), pysbd, blingfire and syntok.  Third-party
 segmenters are optional imports; a missing one is reported and skipped.
 
 Accuracy is measured on ``tests/data/segmentation_cases.jsonl``:
@@ -108,7 +108,7 @@ def spans_from_strings(text: str, sentences: Sequence[str]) -> list[Span]:
 def _load_ours() -> ModuleType:
     sys.path.insert(0, str(ROOT))
     try:
-        import framing.segment as module
+        import framing.runtime.segment as module
 
         return module
     except Exception:  # a sibling module may be half-written: load the file by path
@@ -133,7 +133,7 @@ def candidates() -> list[Candidate]:
     ours = _load_ours()
     found.append(
         Candidate(
-            "framing.segment (ours)",
+            "framing.runtime.segment (ours)",
             _version("framing"),
             ours.split_sentences,
             ours.split_sentences,
@@ -333,8 +333,9 @@ INTRO = (
 )
 SECTION_HEAD = (
     "## Sentence segmentation\n\n"
-    "`benchmarks/segmenters.py` compares `framing.segment` with pysbd, blingfire and syntok "
-    "on the hand-checked tricky news set (accuracy) and on a synthetic news corpus (speed).\n"
+    "`benchmarks/segmenters.py` compares `framing.runtime.segment` with pysbd, blingfire and "
+    "syntok on the hand-checked tricky news set (accuracy) and on a synthetic news corpus "
+    "(speed).\n"
 )
 
 

@@ -56,8 +56,8 @@ def pin() -> None:
 
 
 def training_sentences() -> tuple[list[Any], str]:
-    from framing.annotations import read_corpus
-    from framing.codebook import load_codebook
+    from framing.format.annotations import read_corpus
+    from framing.format.codebook import load_codebook
 
     if (DATA / "train.jsonl").is_file():
         codebook = load_codebook(DATA / "codebook.toml")
@@ -74,8 +74,8 @@ def get_model(workdir: Path) -> tuple[Path, str]:
     if (REPO / "models" / "default" / "meta.json").is_file():
         return REPO / "models" / "default", "models/default"
     try:
-        from training.config import load_config
-        from training.train import train
+        from framing.training.config import load_config
+        from framing.training.train import train
     except ImportError:
         train = None  # type: ignore[assignment]
     if train is not None and (DATA / "train.jsonl").is_file():
@@ -89,8 +89,8 @@ def get_model(workdir: Path) -> tuple[Path, str]:
     sys.path.insert(0, str(REPO / "tests"))
     from conftest import fit_tagging_pipelines  # type: ignore[import-not-found]
 
-    from framing.codebook import load_codebook
-    from framing.model import save_model
+    from framing.format.codebook import load_codebook
+    from framing.runtime.model import save_model
 
     sentences, _ = training_sentences()
     codebook = load_codebook(TINY / "tiny_codebook.toml")
@@ -198,8 +198,8 @@ def fasttext_run(ft: Any, lines: list[str]) -> tuple[float, float]:
 
 def stage_rates(model: Any, corpus: list[str], split: list[str]) -> dict[str, float]:
     """Sentences per CPU second of each stage, in this process (best of 3)."""
-    from framing.segment import split_sentences
-    from framing.tagger import tag_many
+    from framing.runtime.segment import split_sentences
+    from framing.runtime.tagger import tag_many
 
     def best(run: Any) -> float:
         times = []
@@ -233,8 +233,8 @@ def main() -> None:
     args = parser.parse_args()
     pin()
 
-    from framing.model import load_model
-    from framing.segment import split_sentences
+    from framing.runtime.model import load_model
+    from framing.runtime.segment import split_sentences
 
     with tempfile.TemporaryDirectory(prefix="framing-bench-") as tmp:
         workdir = Path(tmp)
@@ -280,7 +280,7 @@ def main() -> None:
             f"framing tag: {rate:,.0f} sentences/s per CPU second "
             f"({len(split) / ours_wall:,.0f} wall, {ours_wall:.2f} s, whole process)\n"
             f"  ratio per round: {', '.join(f'{r:.2f}' for r in ratios)}\n"
-            f"framing tag without framing._speedups: {plain_rate:,.0f} sentences/s",
+            f"framing tag without framing.runtime._speedups: {plain_rate:,.0f} sentences/s",
             flush=True,
         )
         stages = stage_rates(model, corpus, split)
@@ -387,8 +387,8 @@ The ratio of each round (fastText and `framing tag` back to back) was
 between runs than ours, so the ratio of a single run varies too.
 
 Where the time goes: tagging imports neither scikit-learn nor scipy. The model's
-TF-IDF + logistic-regression pipelines are compiled into arrays (`framing/compiled.py`,
-exact to ~1e-15), and the per-sentence work runs in `framing/_speedups.c`: a word table
+TF-IDF + logistic-regression pipelines are compiled into arrays (`framing/runtime/compiled.py`,
+exact to ~1e-15), and the per-sentence work runs in `framing/runtime/_speedups.c`: a word table
 (each distinct word is analysed once and cached with its character n-grams and the sum of
 their coefficient rows), one counting pass per sentence to correct the n-grams it repeats
 (sublinear tf), word unigrams and bigrams looked up by token ids in a hash table, and the

@@ -37,28 +37,28 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_model": "framing.model",
-    "Model": "framing.model",
-    "TaggedArticle": "framing.tagger",
-    "TaggedSentence": "framing.tagger",
-    "LabelScore": "framing.tagger",
-    "LabelProfile": "framing.tagger",
-    "Evidence": "framing.tagger",
-    "tag_many": "framing.tagger",
-    "OUTPUT_VERSION": "framing.tagger",
-    "Codebook": "framing.codebook",
-    "load_codebook": "framing.codebook",
-    "split_sentences": "framing.segment",
+    "load_model": "framing.runtime.model",
+    "Model": "framing.runtime.model",
+    "TaggedArticle": "framing.runtime.tagger",
+    "TaggedSentence": "framing.runtime.tagger",
+    "LabelScore": "framing.runtime.tagger",
+    "LabelProfile": "framing.runtime.tagger",
+    "Evidence": "framing.runtime.tagger",
+    "tag_many": "framing.runtime.tagger",
+    "OUTPUT_VERSION": "framing.runtime.tagger",
+    "Codebook": "framing.format.codebook",
+    "load_codebook": "framing.format.codebook",
+    "split_sentences": "framing.runtime.segment",
     "FramingError": "framing.errors",
     "ModelError": "framing.errors",
 }
 
 if TYPE_CHECKING:
-    from framing.codebook import Codebook, load_codebook
     from framing.errors import FramingError, ModelError
-    from framing.model import Model, load_model
-    from framing.segment import split_sentences
-    from framing.tagger import (
+    from framing.format.codebook import Codebook, load_codebook
+    from framing.runtime.model import Model, load_model
+    from framing.runtime.segment import split_sentences
+    from framing.runtime.tagger import (
         OUTPUT_VERSION,
         Evidence,
         LabelProfile,

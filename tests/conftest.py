@@ -64,9 +64,9 @@ def _save_tiny_model(
     directory: Path, name: str, codebook_file: str, corpus_file: str, fit, **meta_extra
 ) -> Path:
     """Fit ``fit(texts, {dim: (label ids, indicator rows)})`` on a fixture and save it."""
-    from framing.annotations import read_corpus
-    from framing.codebook import load_codebook
-    from framing.model import save_model
+    from framing.format.annotations import read_corpus
+    from framing.format.codebook import load_codebook
+    from framing.runtime.model import save_model
 
     codebook = load_codebook(DATA / codebook_file)
     sentences = read_corpus([DATA / corpus_file], codebook).done()
@@ -169,6 +169,6 @@ def tag_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tag_model(tag_model_path: Path):
     """The small tagging model, loaded (compiled scorer)."""
-    from framing.model import load_model
+    from framing.runtime.model import load_model
 
     return load_model(tag_model_path)

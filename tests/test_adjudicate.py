@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from framing.adjudicate import adjudicate
-from framing.annotations import Document, Sentence, read_corpus, validate, write_jsonl
-from framing.codebook import load_codebook
 from framing.errors import UsageError
+from framing.format.annotations import Document, Sentence, read_corpus, validate, write_jsonl
+from framing.format.codebook import load_codebook
+from framing.loop.adjudicate import adjudicate
 
 DATA = Path(__file__).resolve().parent / "data"
 CODEBOOK = load_codebook(DATA / "loop_codebook.toml")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from framing.agreement import (
+from framing.errors import AnnotationError, UsageError
+from framing.format.codebook import load_codebook
+from framing.loop.agreement import (
     agree,
     cohen_kappa,
     jaccard_distance,
@@ -16,8 +18,6 @@ from framing.agreement import (
     masi_distance,
     observed_agreement,
 )
-from framing.codebook import load_codebook
-from framing.errors import AnnotationError, UsageError
 
 DATA = Path(__file__).resolve().parent / "data"
 CODEBOOK = DATA / "loop_codebook.toml"

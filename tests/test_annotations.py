@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framing.annotations import (
+from framing.errors import AnnotationError, InputNotFoundError
+from framing.format.annotations import (
     Document,
     Sentence,
     iter_records,
@@ -15,8 +16,7 @@ from framing.annotations import (
     validate,
     write_jsonl,
 )
-from framing.codebook import load_codebook
-from framing.errors import AnnotationError, InputNotFoundError
+from framing.format.codebook import load_codebook
 
 
 def _write(path: Path, *records: object) -> Path:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from framing.annotations import read_corpus, validate
 from framing.cli import app
-from framing.importers.text import read_article, split_title
+from framing.exchange.importers.text import read_article, split_title
+from framing.format.annotations import read_corpus, validate
 
 runner = CliRunner()
 
@@ -106,7 +106,7 @@ def test_cli_stats_counts_labels_per_split(tmp_path: Path, mini_codebook_path: P
 
 
 def test_cli_stats_plot_writes_png(tmp_path: Path, mini_codebook_path: Path) -> None:
-    pytest.importorskip("training.plots")
+    pytest.importorskip("framing.training.plots")
     path = tmp_path / "a.jsonl"
     path.write_text(_sentence(1) + "\n", encoding="utf-8")
     png = tmp_path / "labels.png"
@@ -159,7 +159,7 @@ def test_cli_import_text_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_import_text_seed_article_offsets(seed_article: Path) -> None:
-    from framing.importers.text import article_records
+    from framing.exchange.importers.text import article_records
 
     article = read_article(seed_article)
     records = article_records(article)

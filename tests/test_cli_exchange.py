@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from framing.annotations import Document, Sentence, iter_records, read_corpus, validate
 from framing.cli import app
-from framing.codebook import load_codebook
+from framing.format.annotations import Document, Sentence, iter_records, read_corpus, validate
+from framing.format.codebook import load_codebook
 
 runner = CliRunner()
 

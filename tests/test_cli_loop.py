@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from framing.annotations import read_corpus, validate
 from framing.cli import app
-from framing.codebook import load_codebook
+from framing.format.annotations import read_corpus, validate
+from framing.format.codebook import load_codebook
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parent / "data"

@@ -12,8 +12,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from typer.testing import CliRunner
 
 from framing.cli import app
-from framing.model import load_model, save_model
-from framing.tagger import OUTPUT_VERSION
+from framing.runtime.model import load_model, save_model
+from framing.runtime.tagger import OUTPUT_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "sahel-summit.txt"
@@ -192,7 +192,7 @@ def test_cli_tag_untrusted_types_need_trust(tmp_path: Path) -> None:
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import Pipeline
 
-    from framing.codebook import Codebook
+    from framing.format.codebook import Codebook
 
     texts = ["prices rise", "troops guard", "prices fall", "troops march"] * 3
     y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]] * 3)

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
-from framing.model import load_model
+from framing.runtime.model import load_model
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parent / "data"

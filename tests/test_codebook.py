@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framing.codebook import Codebook, load_codebook
 from framing.errors import CodebookError, InputNotFoundError
+from framing.format.codebook import Codebook, load_codebook
 
 from .conftest import DEFAULT_CODEBOOK, MINI_CODEBOOK
 

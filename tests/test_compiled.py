@@ -1,4 +1,4 @@
-"""framing.compiled: arrays that score exactly like the scikit-learn pipelines."""
+"""framing.runtime.compiled: arrays that score exactly like the scikit-learn pipelines."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-import framing.compiled as compiled
-from framing.compiled import CompiledModel, CompileError, char_wb_ngrams, compile_pipelines
+import framing.runtime.compiled as compiled
 from framing.errors import ModelError
+from framing.runtime.compiled import CompiledModel, CompileError, char_wb_ngrams, compile_pipelines
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -43,12 +43,14 @@ NATIVE = compiled._native
 
 @pytest.fixture(autouse=True, params=["native", "numpy"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs with the compiled loops (``framing._speedups``) and without."""
+    """Every test runs with the compiled loops (``framing.runtime._speedups``) and without."""
     if request.param == "native":
         if NATIVE is None:
             if os.environ.get("FRAMING_REQUIRE_SPEEDUPS"):
-                pytest.fail("framing._speedups is not built (FRAMING_REQUIRE_SPEEDUPS is set)")
-            pytest.skip("framing._speedups is not built (no C compiler at install time)")
+                pytest.fail(
+                    "framing.runtime._speedups is not built (FRAMING_REQUIRE_SPEEDUPS is set)"
+                )
+            pytest.skip("framing.runtime._speedups is not built (no C compiler at install time)")
         monkeypatch.setattr(compiled, "_native", NATIVE)
     else:
         monkeypatch.setattr(compiled, "_native", None)
@@ -297,7 +299,7 @@ def test_compiled_rejects_non_string_texts(default_compiled: CompiledModel) -> N
 def test_compiled_scoring_imports_neither_sklearn_nor_scipy(tag_model_path: Path) -> None:
     code = (
         "import sys\n"
-        "from framing.model import load_model\n"
+        "from framing.runtime.model import load_model\n"
         f"m = load_model({str(tag_model_path)!r})\n"
         "a = m.tag('The port strike pushed grain prices up. Ministers met.')\n"
         "assert len(a.sentences) == 2\n"

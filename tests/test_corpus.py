@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from framing.annotations import read_corpus, validate
-from framing.codebook import load_codebook
-from framing.segment import split_sentences
-from framing.stats import stats
+from framing.format.annotations import read_corpus, validate
+from framing.format.codebook import load_codebook
+from framing.loop.stats import stats
+from framing.runtime.segment import split_sentences
 
 from .conftest import DEFAULT_CODEBOOK, REPO
 

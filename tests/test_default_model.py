@@ -17,13 +17,13 @@ MAX_BYTES = 20 * 1024 * 1024
 
 @pytest.fixture(scope="module")
 def default_model():
-    from framing.model import load_model
+    from framing.runtime.model import load_model
 
     return load_model(DEFAULT)
 
 
 def test_default_model_data_hash_matches_the_annotations() -> None:
-    from training.train import data_hash
+    from framing.training.train import data_hash
 
     meta = json.loads((DEFAULT / "meta.json").read_text(encoding="utf-8"))
     recorded = meta.get("data_hash") or meta.get("data", {}).get("hash")
@@ -33,14 +33,14 @@ def test_default_model_data_hash_matches_the_annotations() -> None:
 
 
 def test_default_model_codebook_hash_matches_the_codebook() -> None:
-    from framing.codebook import load_codebook
+    from framing.format.codebook import load_codebook
 
     meta = json.loads((DEFAULT / "meta.json").read_text(encoding="utf-8"))
     assert meta["codebook"]["hash"] == load_codebook(DATA / "codebook.toml").hash
 
 
 def test_default_model_tags_the_example_article(default_model) -> None:
-    from framing.importers.text import read_article
+    from framing.exchange.importers.text import read_article
 
     article = read_article(EXAMPLE)
     tagged = default_model.tag(article.text, title=article.title, doc_id=article.doc_id)
@@ -53,7 +53,7 @@ def test_default_model_finds_west_as_threat_in_the_seed_article(default_model) -
     seed = SEEDS / "tass-csto-lavrov.txt"
     if not seed.is_file():
         pytest.skip("../shared/seeds/tass-csto-lavrov.txt is absent (third-party data)")
-    from framing.importers.text import read_article
+    from framing.exchange.importers.text import read_article
 
     article = read_article(seed)
     tagged = default_model.tag(article.text, title=article.title)
@@ -69,7 +69,7 @@ def test_default_model_folder_is_small() -> None:
 
 
 def test_default_model_loads_compiled(default_model) -> None:
-    from framing.compiled import CompiledModel
+    from framing.runtime.compiled import CompiledModel
 
     assert isinstance(default_model.scorer, CompiledModel), (
         "models/default/ has no compiled.npz: tagging would import scikit-learn and be slow"
@@ -93,8 +93,8 @@ def _close(a, b, path: str = "") -> None:  # type: ignore[no-untyped-def]
 
 def test_default_model_retrains_to_the_recorded_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """The committed model is what its config and the committed data produce."""
-    from training.config import load_config
-    from training.train import fit_model
+    from framing.training.config import load_config
+    from framing.training.train import fit_model
 
     monkeypatch.chdir(REPO)  # the config's data paths are relative to the repository
     meta = json.loads((DEFAULT / "meta.json").read_text(encoding="utf-8"))

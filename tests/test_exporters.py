@@ -1,4 +1,4 @@
-"""Exporters (framing.exporters.*) and round trips through the importers."""
+"""Exporters (framing.exchange.exporters.*) and round trips through the importers."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing.annotations import Document, Sentence, iter_records
-from framing.codebook import Codebook, load_codebook
 from framing.errors import AnnotationError, UsageError
-from framing.exporters import read_records
-from framing.exporters.doccano import doccano as export_doccano
-from framing.exporters.labelstudio import labelstudio as export_labelstudio
-from framing.exporters.labelstudio import labelstudio_config
-from framing.exporters.prodigy import prodigy as export_prodigy
-from framing.exporters.semeval2025 import document_labels
-from framing.exporters.semeval2025 import semeval2025 as export_semeval2025
-from framing.importers.doccano import doccano
-from framing.importers.labelstudio import labelstudio
-from framing.importers.prodigy import prodigy
-from framing.importers.semeval2025 import semeval2025
+from framing.exchange.exporters import read_records
+from framing.exchange.exporters.doccano import doccano as export_doccano
+from framing.exchange.exporters.labelstudio import labelstudio as export_labelstudio
+from framing.exchange.exporters.labelstudio import labelstudio_config
+from framing.exchange.exporters.prodigy import prodigy as export_prodigy
+from framing.exchange.exporters.semeval2025 import document_labels
+from framing.exchange.exporters.semeval2025 import semeval2025 as export_semeval2025
+from framing.exchange.importers.doccano import doccano
+from framing.exchange.importers.labelstudio import labelstudio
+from framing.exchange.importers.prodigy import prodigy
+from framing.exchange.importers.semeval2025 import semeval2025
+from framing.format.annotations import Document, Sentence, iter_records
+from framing.format.codebook import Codebook, load_codebook
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "annotations"
@@ -245,8 +245,8 @@ def test_exporters_semeval2025_needs_its_dimensions() -> None:
 def test_exporters_hf_dataset_dict_with_classlabels(tmp_path: Path) -> None:
     import datasets
 
-    from framing.exporters.hf_datasets import hf_datasets as export_hf
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.exporters.hf_datasets import hf_datasets as export_hf
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     codebook = load_codebook(REPO / "tests" / "data" / "tiny_codebook.toml")
     records = list(iter_records([REPO / "tests" / "data" / "tiny_corpus.jsonl"], codebook))
@@ -273,7 +273,7 @@ def test_exporters_hf_dataset_dict_with_classlabels(tmp_path: Path) -> None:
 
 
 def test_exporters_hf_refuses_to_clobber_other_folders(tmp_path: Path) -> None:
-    from framing.exporters.hf_datasets import hf_datasets as export_hf
+    from framing.exchange.exporters.hf_datasets import hf_datasets as export_hf
 
     (tmp_path / "notes.txt").write_text("keep me")
     result = export_hf([Sentence("s1", "d1", "x", {"frames": ("a",)})])
@@ -283,7 +283,7 @@ def test_exporters_hf_refuses_to_clobber_other_folders(tmp_path: Path) -> None:
 
 
 def test_exporters_hf_mixed_splits_is_an_error() -> None:
-    from framing.exporters.hf_datasets import hf_datasets as export_hf
+    from framing.exchange.exporters.hf_datasets import hf_datasets as export_hf
 
     records = [
         Sentence("s1", "d1", "x", {"frames": ("a",)}, split="train"),
@@ -294,7 +294,7 @@ def test_exporters_hf_mixed_splits_is_an_error() -> None:
 
 
 def test_exporters_hf_document_level(tmp_path: Path) -> None:
-    from framing.exporters.hf_datasets import hf_datasets as export_hf
+    from framing.exchange.exporters.hf_datasets import hf_datasets as export_hf
 
     records: list[Record] = [
         Document("d1", text="Whole article.", labels={"narratives": ("N1",)}),

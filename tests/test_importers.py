@@ -1,4 +1,4 @@
-"""Importers of public corpora and annotation tools (framing.importers.*)."""
+"""Importers of public corpora and annotation tools (framing.exchange.importers.*)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from framing.annotations import Document, Sentence, validate, write_jsonl
-from framing.codebook import Codebook, load_codebook
 from framing.errors import AnnotationError, InputNotFoundError, UsageError
-from framing.importers import ImportResult
-from framing.importers._common import conform, dimension_id
-from framing.importers.doccano import doccano
-from framing.importers.frac import FRAMES, frac
-from framing.importers.labelstudio import labelstudio
-from framing.importers.prodigy import prodigy
-from framing.importers.ptc import ptc
-from framing.importers.semeval2023 import semeval2023
-from framing.importers.semeval2025 import read_taxonomy, semeval2025
+from framing.exchange.importers import ImportResult
+from framing.exchange.importers._common import conform, dimension_id
+from framing.exchange.importers.doccano import doccano
+from framing.exchange.importers.frac import FRAMES, frac
+from framing.exchange.importers.labelstudio import labelstudio
+from framing.exchange.importers.prodigy import prodigy
+from framing.exchange.importers.ptc import ptc
+from framing.exchange.importers.semeval2023 import semeval2023
+from framing.exchange.importers.semeval2025 import read_taxonomy, semeval2025
+from framing.format.annotations import Document, Sentence, validate, write_jsonl
+from framing.format.codebook import Codebook, load_codebook
 
 FORMATS = Path(__file__).resolve().parent / "data" / "formats"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -397,8 +397,8 @@ def test_importers_dimension_id() -> None:
 
 def test_importers_do_not_import_datasets() -> None:
     code = (
-        "import sys, framing.cli.exchange, framing.importers.hf_datasets, "
-        "framing.exporters.hf_datasets\n"
+        "import sys, framing.cli.exchange, framing.exchange.importers.hf_datasets, "
+        "framing.exchange.exporters.hf_datasets\n"
         "print('datasets' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -454,7 +454,7 @@ def hf_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_importers_hf_save_to_disk_splits_and_classlabels(hf_folder: Path, tmp_path: Path) -> None:
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     result = hf_datasets(
         hf_folder,
@@ -478,7 +478,7 @@ def test_importers_hf_save_to_disk_splits_and_classlabels(hf_folder: Path, tmp_p
 
 
 def test_importers_hf_parquet_file_and_split_selection(hf_folder: Path) -> None:
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     result = hf_datasets(hf_folder.parent / "train.parquet", text="sentence", labels=["frame"])
     assert [r.labels for r in result.records] == [
@@ -491,7 +491,7 @@ def test_importers_hf_parquet_file_and_split_selection(hf_folder: Path) -> None:
 
 
 def test_importers_hf_string_labels_from_csv(tmp_path: Path) -> None:
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     path = tmp_path / "data.csv"
     path.write_text("id,text,label\nx1,Prices rose.,economic\nx2,Border clash.,security\n")
@@ -503,14 +503,14 @@ def test_importers_hf_string_labels_from_csv(tmp_path: Path) -> None:
 
 
 def test_importers_hf_missing_column_names_the_columns(hf_folder: Path) -> None:
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     with pytest.raises(UsageError, match=r"no column 'sentense' \(did you mean 'sentence'\?\)"):
         hf_datasets(hf_folder, text="sentense", labels=["frame"])
 
 
 def test_importers_hf_bad_rows_are_listed(tmp_path: Path) -> None:
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     path = tmp_path / "rows.jsonl"
     rows = [{"text": "Fine.", "label": "a"}, {"text": "", "label": "a"}, {"text": "x", "label": ""}]
@@ -525,7 +525,7 @@ def test_importers_hf_bad_rows_are_listed(tmp_path: Path) -> None:
 def test_importers_hf_unknown_split_needs_a_choice(tmp_path: Path) -> None:
     import datasets
 
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     folder = tmp_path / "odd"
     datasets.disable_progress_bars()

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import framing.annotations as fa
+import framing.format.annotations as fa
 
 SCHEMA = Path(fa.__file__).parent / "schemas" / "annotation.schema.json"
 
@@ -20,7 +20,7 @@ def test_package_python_m_framing_runs() -> None:
 
 def test_package_import_is_light() -> None:
     code = (
-        "import sys, framing, framing.annotations, framing.codebook, framing.segment; "
+        "import sys, framing, framing.format.annotations, framing.format.codebook, framing.runtime.segment; "
         "heavy = [m for m in ('matplotlib', 'datasets', 'training', 'sklearn', 'scipy') "
         "if m in sys.modules]; print(heavy)"
     )

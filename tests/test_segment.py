@@ -1,4 +1,4 @@
-"""Tests for :mod:`framing.segment`."""
+"""Tests for :mod:`framing.runtime.segment`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framing import _native, segment
-from framing.segment import iter_sentences, split_sentences
+from framing.runtime import _native, segment
+from framing.runtime.segment import iter_sentences, split_sentences
 
 CASES_PATH = Path(__file__).parent / "data" / "segmentation_cases.jsonl"
 SEED_PATH = Path(__file__).parents[2] / "shared" / "seeds" / "tass-csto-lavrov.txt"
@@ -334,7 +334,7 @@ _EDGES = [
 ]
 
 
-@pytest.mark.skipif(_native.speedups is None, reason="framing._speedups is not built")
+@pytest.mark.skipif(_native.speedups is None, reason="framing.runtime._speedups is not built")
 @pytest.mark.parametrize("text", _EDGES)
 def test_segment_compiled_fast_path_edges(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = split_sentences(text)
@@ -342,7 +342,7 @@ def test_segment_compiled_fast_path_edges(text: str, monkeypatch: pytest.MonkeyP
     assert fast == split_sentences(text)
 
 
-@pytest.mark.skipif(_native.speedups is None, reason="framing._speedups is not built")
+@pytest.mark.skipif(_native.speedups is None, reason="framing.runtime._speedups is not built")
 @settings(
     max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from framing.annotations import Document, Sentence, read_corpus, validate, write_jsonl
-from framing.codebook import load_codebook
 from framing.errors import UsageError
-from framing.model import Model, load_model
-from framing.suggest import preannotate, suggest
+from framing.format.annotations import Document, Sentence, read_corpus, validate, write_jsonl
+from framing.format.codebook import load_codebook
+from framing.loop.suggest import preannotate, suggest
+from framing.runtime.model import Model, load_model
 
 DATA = Path(__file__).resolve().parent / "data"
 CODEBOOK = load_codebook(DATA / "loop_codebook.toml")

@@ -1,4 +1,4 @@
-"""framing.tagger and the public API: tagging articles, batches, profiles, output form."""
+"""framing.runtime.tagger and the public API: tagging articles, batches, profiles, output form."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import framing
-import framing._native
+import framing.runtime._native
 from framing.errors import InputNotFoundError, ModelError, UsageError
-from framing.model import ModelVersionWarning, load_model
-from framing.tagger import (
+from framing.runtime.model import ModelVersionWarning, load_model
+from framing.runtime.tagger import (
     MAX_EVIDENCE,
     OUTPUT_VERSION,
     HtmlWriter,
@@ -339,9 +339,9 @@ def _write_articles(folder: Path, texts: list[str]) -> Path:
 def json_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """tag_json_lines with the compiled JSON writer and with the Python one."""
     if request.param == "python":
-        monkeypatch.setattr(framing._native, "speedups", None)
-    elif framing._native.speedups is None:
-        pytest.skip("framing._speedups is not built")
+        monkeypatch.setattr(framing.runtime._native, "speedups", None)
+    elif framing.runtime._native.speedups is None:
+        pytest.skip("framing.runtime._speedups is not built")
     return str(request.param)
 
 
@@ -437,7 +437,7 @@ def test_tagger_renderers(tag_model) -> None:
 
 
 def test_tagger_example_article_tags(tag_model) -> None:
-    from framing.importers.text import read_article
+    from framing.exchange.importers.text import read_article
 
     article = read_article(EXAMPLE)
     assert article.title and 15 <= len(framing.split_sentences(article.text)) <= 25
@@ -463,9 +463,9 @@ def test_tagger_public_api_is_lazy_and_light() -> None:
 
 
 def test_native_article_json_refuses_inconsistent_arrays() -> None:
-    native = framing._native.speedups
+    native = framing.runtime._native.speedups
     if native is None:
-        pytest.skip("framing._speedups is not built")
+        pytest.skip("framing.runtime._speedups is not built")
     i64 = partial(np.array, dtype=np.int64)
     f64 = partial(np.array, dtype=np.float64)
     one = (i64([0, 1]), i64([1]), i64([0]), i64([3]))

@@ -4,15 +4,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from framing.errors import ConfigError, InputNotFoundError
-from training.config import (
+from framing.training.config import (
     CONFIGS_DIR,
     apply_overrides,
     config_from_dict,
     load_config,
     to_toml,
 )
+
+from framing.errors import ConfigError, InputNotFoundError
 
 
 def test_config_shipped_configs_load_and_validate() -> None:

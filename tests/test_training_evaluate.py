@@ -5,12 +5,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from framing.training.config import load_config
+from framing.training.evaluate import (
+    compare,
+    evaluate,
+    paired_bootstrap,
+    save_report,
+    score_dimension,
+)
+from framing.training.train import train
 from sklearn.metrics import f1_score
 
 from framing.errors import AnnotationError, UsageError
-from training.config import load_config
-from training.evaluate import compare, evaluate, paired_bootstrap, save_report, score_dimension
-from training.train import train
 
 DATA = Path(__file__).resolve().parent / "data"
 TINY = DATA / "tiny_corpus.jsonl"

@@ -5,11 +5,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
-
-from framing.stats import stats
-from training.evaluate import DimensionEval, score_dimension
-from training.plots import (
+from framing.training.evaluate import DimensionEval, score_dimension
+from framing.training.plots import (
     confusion_counts,
     plot_confusion,
     plot_label_distribution,
@@ -17,6 +14,9 @@ from training.plots import (
     reliability_bins,
     save_figure,
 )
+from matplotlib.figure import Figure
+
+from framing.loop.stats import stats
 
 DATA = Path(__file__).resolve().parent / "data"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -53,7 +53,7 @@ def test_plots_label_distribution_is_a_figure_saved_atomically(tmp_path: Path) -
 
 
 def test_plots_never_use_pyplot() -> None:
-    code = "import sys, training.plots; print('matplotlib.pyplot' in sys.modules)"
+    code = "import sys, framing.training.plots; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from training.thresholds import (
+from framing.training.thresholds import (
     best_f1_threshold,
     grouped_folds,
     stratification_key,
     tune_thresholds,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:

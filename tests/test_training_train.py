@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from framing.training.config import load_config
+from framing.training.train import build_examples, data_hash, fit_model, train
 
-from framing.annotations import read_corpus
 from framing.errors import AnnotationError, ConfigError
-from training.config import load_config
-from training.train import build_examples, data_hash, fit_model, train
+from framing.format.annotations import read_corpus
 
 DATA = Path(__file__).resolve().parent / "data"
 TINY = DATA / "tiny_corpus.jsonl"
@@ -115,7 +115,7 @@ def test_train_only_done_sentences_are_training_data() -> None:
 
 
 def test_train_writes_a_loadable_model_folder(tmp_path: Path, fitted) -> None:
-    from framing.model import load_model
+    from framing.runtime.model import load_model
 
     result = train(tiny_config(), output=tmp_path / "tiny")
     for name in (

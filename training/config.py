@@ -50,8 +50,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from framing.codebook import did_you_mean
 from framing.errors import ConfigError, InputNotFoundError
+from framing.format.codebook import did_you_mean
 
 __all__ = [
     "TrainConfig",
@@ -135,13 +135,14 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """A versioned pipeline name from :data:`training.pipelines.PIPELINES` and its parameters."""
+    """A versioned pipeline name from :data:`framing.training.pipelines.PIPELINES` and its
+    parameters."""
 
     name: str = "tfidf-logreg.v1"
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from training.pipelines import PIPELINES
+        from framing.training.pipelines import PIPELINES
 
         if self.name not in PIPELINES:
             raise ConfigError(
@@ -161,7 +162,7 @@ class PipelineConfig:
 
 def pipeline_parameters(name: str) -> dict[str, Any]:
     """The tunable parameters of pipeline ``name`` and their defaults."""
-    from training.pipelines import PIPELINES
+    from framing.training.pipelines import PIPELINES
 
     signature = inspect.signature(PIPELINES[name])
     return {

@@ -28,9 +28,10 @@ import numpy as np
 from framing.errors import AnnotationError, UsageError
 
 if TYPE_CHECKING:
-    from framing.annotations import Corpus
-    from framing.model import Model
-    from training.train import Examples
+    from framing.training.train import Examples
+
+    from framing.format.annotations import Corpus
+    from framing.runtime.model import Model
 
 __all__ = [
     "LabelScores",
@@ -334,7 +335,7 @@ def check_labels(corpus: Corpus, model: Model, dimensions: Iterable[str]) -> Non
 
 
 def _load(model: Model | str | Path, trusted: Iterable[str]) -> Model:
-    from framing.model import Model, load_model
+    from framing.runtime.model import Model, load_model
 
     if isinstance(model, Model):
         return model
@@ -428,7 +429,7 @@ def evaluate(
         ``"sentence"`` or ``"document"``; default: the level the model was trained on.
         A sentence-level model scores documents by "any sentence has the label".
     trusted
-        Extra types to trust when loading the model (see :func:`framing.model.load_model`).
+        Extra types to trust when loading the model (see :func:`framing.runtime.model.load_model`).
     worst
         How many of the worst false positives and negatives to list per dimension.
 
@@ -445,8 +446,9 @@ def evaluate(
     >>> report = evaluate("default", ["data/annotations/test.jsonl"])    # doctest: +SKIP
     >>> report.to_dict()["frames"]["micro_f1"]                           # doctest: +SKIP
     """
-    from framing.annotations import read_corpus
-    from training.train import _relative, build_examples
+    from framing.training.train import _relative, build_examples
+
+    from framing.format.annotations import read_corpus
 
     loaded = _load(model, trusted)
     if level is None:
@@ -520,7 +522,7 @@ def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -
 
     Returns the paths written.
     """
-    from framing.annotations import write_text_atomic
+    from framing.format.annotations import write_text_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -528,7 +530,7 @@ def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -
     write_text_atomic(written[0], json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     write_text_atomic(written[1], report.to_markdown())
     if plots:
-        from training.plots import write_plots
+        from framing.training.plots import write_plots
 
         written.extend(write_plots(report, folder))
     return written

@@ -6,7 +6,7 @@ The fitted estimator's ``predict_proba(list_of_str)`` returns an ``(n, n_labels)
 array of scores in ``[0, 1]``: one-vs-rest probabilities for a multi-label dimension,
 class probabilities (columns in ``estimator.classes_`` order) for a single-label one.
 
-``tfidf-logreg.v1`` keeps exactly the structure that :mod:`framing.compiled` turns
+``tfidf-logreg.v1`` keeps exactly the structure that :mod:`framing.runtime.compiled` turns
 into plain arrays (steps ``features`` -> ``word``/``char`` TF-IDF, ``clf`` ->
 one-vs-rest logistic regression), so models built with it tag without scikit-learn.
 """

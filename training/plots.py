@@ -17,8 +17,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from framing.stats import CorpusStats
-    from training.evaluate import DimensionEval, EvalReport
+    from framing.training.evaluate import DimensionEval, EvalReport
+
+    from framing.loop.stats import CorpusStats
 
 __all__ = [
     "plot_label_distribution",
@@ -57,7 +58,7 @@ def plot_label_distribution(stats: CorpusStats) -> Figure:
 
     Examples
     --------
-    >>> from framing.stats import stats
+    >>> from framing.loop.stats import stats
     >>> fig = plot_label_distribution(stats(["tests/data/tiny_corpus.jsonl"]))  # doctest: +SKIP
     """
     dims = list(stats.dimensions.items())

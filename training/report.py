@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from framing.codebook import Codebook
+from framing.format.codebook import Codebook
 
 __all__ = ["model_card", "metrics_table"]
 

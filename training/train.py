@@ -8,7 +8,7 @@ without writing anything.  Per dimension, the trainer
 2. runs cross-validation grouped by document (no document on both sides of a fold)
    and stratified over labels, once per grid point of ``[search]``, and keeps the
    parameters with the best out-of-fold macro-F1;
-3. tunes one threshold per label on the out-of-fold scores (:mod:`training.thresholds`);
+3. tunes one threshold per label on the out-of-fold scores (:mod:`framing.training.thresholds`);
 4. fits the pipeline on all training examples and scores the dev and test splits.
 
 Everything is deterministic given the config's seed.
@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from framing.training.config import TrainConfig
+from framing.training.evaluate import DimensionScores, score_dimension
+from framing.training.pipelines import build_pipeline
+from framing.training.thresholds import grouped_folds, stratification_key, tune_thresholds
 
-from framing.annotations import Corpus, Sentence, collect_files, read_corpus
-from framing.codebook import Codebook, load_codebook
 from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
-from training.config import TrainConfig
-from training.evaluate import DimensionScores, score_dimension
-from training.pipelines import build_pipeline
-from training.thresholds import grouped_folds, stratification_key, tune_thresholds
+from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
+from framing.format.codebook import Codebook, load_codebook
 
 __all__ = [
     "Examples",
@@ -146,7 +146,7 @@ def build_examples(
     Parameters
     ----------
     corpus
-        Annotations read with :func:`framing.annotations.read_corpus`.
+        Annotations read with :func:`framing.format.annotations.read_corpus`.
     dimensions
         The label dimensions to keep; a record without a dimension's field has no labels in it.
     level
@@ -520,7 +520,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     Parameters
     ----------
     config
-        The training run (see :mod:`training.config`).
+        The training run (see :mod:`framing.training.config`).
     progress
         Called with a short message at each fold and grid point (for a progress display).
 
@@ -693,7 +693,7 @@ def train(
     """Train a model and write its folder (``models/NAME`` unless ``output`` is given).
 
     The folder holds ``model.skops``, ``meta.json``, ``codebook.toml``, ``metrics.json``,
-    ``config.toml`` and a model card ``README.md`` (see :mod:`framing.model`).
+    ``config.toml`` and a model card ``README.md`` (see :mod:`framing.runtime.model`).
 
     Raises
     ------
@@ -701,13 +701,14 @@ def train(
 
     Examples
     --------
-    >>> from training.config import load_config
+    >>> from framing.training.config import load_config
     >>> result = train(load_config("default"), output="models/mine")   # doctest: +SKIP
     >>> result.metrics["cv"]["frames"]["micro_f1"]                      # doctest: +SKIP
     """
-    from framing.model import save_model
-    from training.config import to_toml
-    from training.report import model_card
+    from framing.training.config import to_toml
+    from framing.training.report import model_card
+
+    from framing.runtime.model import save_model
 
     fitted = fit_model(config, progress=progress)
     path = Path(output) if output is not None else Path("models") / config.name

@@ -27,7 +27,7 @@ def validate(
 
     Example: framing validate data/annotations --codebook data/annotations/codebook.toml
     """
-    from framing.annotations import validate as validate_files
+    from framing.format.annotations import validate as validate_files
 
     report = validate_files(paths, resolve_codebook(codebook))
     if format is ReportFormat.json:
@@ -52,11 +52,11 @@ def stats(
 
     Example: framing stats data/annotations --plot labels.png
     """
-    from framing.stats import stats as corpus_stats
+    from framing.loop.stats import stats as corpus_stats
 
     result = corpus_stats(paths, resolve_codebook(codebook))
     if plot is not None:
-        from training.plots import plot_label_distribution, save_figure
+        from framing.training.plots import plot_label_distribution, save_figure
 
         save_figure(plot_label_distribution(result), plot)
     if format is StatsFormat.json:
@@ -89,7 +89,7 @@ app.add_typer(import_app, name="import")
 
 def report_import(result: Any, output: Path) -> None:
     """Write an import's records atomically and print its counts."""
-    from framing.annotations import write_jsonl
+    from framing.format.annotations import write_jsonl
 
     written = write_jsonl(output, result.records)
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
@@ -106,7 +106,7 @@ def import_text_cmd(
 
     Example: framing import examples/ -o to-annotate.jsonl
     """
-    from framing.importers.text import import_text
+    from framing.exchange.importers.text import import_text
 
     report_import(import_text(paths, resolve_codebook(codebook)), output)
 

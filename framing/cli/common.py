@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from framing.codebook import Codebook, load_codebook
+from framing.format.codebook import Codebook, load_codebook
 
 DEFAULT_CODEBOOK = Path("data") / "annotations" / "codebook.toml"
 

@@ -18,8 +18,8 @@ import typer
 
 from framing.cli import FramingGroup, app
 from framing.cli.annotate import import_app, report_import
-from framing.codebook import Codebook, load_codebook
 from framing.errors import UsageError
+from framing.format.codebook import Codebook, load_codebook
 
 export_app = typer.Typer(
     cls=FramingGroup,
@@ -97,7 +97,7 @@ def finish_import(
         return
     target = codebook_out or default_codebook_path(output)
     if result.codebook is not None:
-        from framing.annotations import write_text_atomic
+        from framing.format.annotations import write_text_atomic
 
         write_text_atomic(target, result.codebook.to_toml())
     report_import(result, output)
@@ -141,7 +141,7 @@ def import_semeval2025_cmd(
 
     Example: framing import semeval2025 EN/raw-documents -a EN/subtask-2-annotations.txt -o en.jsonl
     """
-    from framing.importers.semeval2025 import semeval2025
+    from framing.exchange.importers.semeval2025 import semeval2025
 
     taxonomy = {
         dim: path
@@ -185,7 +185,7 @@ def import_semeval2023_cmd(
 
     Example: framing import semeval2023 en/articles --frames en/labels-subtask-2.txt -o en.jsonl
     """
-    from framing.importers.semeval2023 import semeval2023
+    from framing.exchange.importers.semeval2023 import semeval2023
 
     result = semeval2023(
         articles,
@@ -215,7 +215,7 @@ def import_ptc_cmd(
 
     Example: framing import ptc train-articles -l train-labels-task2-TC -o ptc.jsonl
     """
-    from framing.importers.ptc import ptc
+    from framing.exchange.importers.ptc import ptc
 
     result = ptc(articles, labels or None, split=_value(split), codebook=_book(codebook))
     finish_import(result, output, codebook is not None, codebook_out)
@@ -233,7 +233,7 @@ def import_frac_cmd(
 
     Example: framing import frac ../shared/benchmarks/frac/frac_gold_sentences.csv -o frac.jsonl
     """
-    from framing.importers.frac import frac
+    from framing.exchange.importers.frac import frac
 
     finish_import(
         frac(path, split=_value(split), codebook=_book(codebook)),
@@ -256,7 +256,7 @@ def import_labelstudio_cmd(
 
     Example: framing import labelstudio project-1-export.json -o annotated.jsonl
     """
-    from framing.importers.labelstudio import labelstudio
+    from framing.exchange.importers.labelstudio import labelstudio
 
     result = labelstudio(path, text_field=text_field, split=_value(split), codebook=_book(codebook))
     finish_import(result, output, codebook is not None, codebook_out)
@@ -285,7 +285,7 @@ def import_doccano_cmd(
 
     Example: framing import doccano all.jsonl --dimension frames -o annotated.jsonl
     """
-    from framing.importers.doccano import doccano
+    from framing.exchange.importers.doccano import doccano
 
     result = doccano(
         path,
@@ -312,14 +312,14 @@ def import_prodigy_cmd(
 
     Example: framing import prodigy round1.jsonl --dimension frames -o annotated.jsonl
     """
-    from framing.importers.prodigy import prodigy
+    from framing.exchange.importers.prodigy import prodigy
 
     result = prodigy(path, dimension=dimension, split=_value(split), codebook=_book(codebook))
     finish_import(result, output, codebook is not None, codebook_out)
 
 
 def _label_columns(specs: list[str]) -> dict[str, str]:
-    from framing.importers._common import dimension_id
+    from framing.exchange.importers._common import dimension_id
 
     columns: dict[str, str] = {}
     for spec in specs:
@@ -363,7 +363,7 @@ def import_datasets_cmd(
 
     Example: framing import datasets my-dataset/ --text sentence --labels label=frames -o data.jsonl
     """
-    from framing.importers.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import hf_datasets
 
     result = hf_datasets(
         source,
@@ -415,7 +415,7 @@ def codebook_for(paths: list[Path], explicit: Path | None) -> Codebook | None:
 
 
 def _read(paths: list[Path], codebook: Path | None) -> tuple[list[Any], Codebook | None]:
-    from framing.exporters import read_records
+    from framing.exchange.exporters import read_records
 
     book = codebook_for(paths, codebook)
     return read_records(paths, book), book
@@ -439,12 +439,12 @@ def export_labelstudio_cmd(
 
     Example: framing export labelstudio data/annotations/dev.jsonl -o tasks.json --config-out ls.xml
     """
-    from framing.exporters.labelstudio import config_for, labelstudio
+    from framing.exchange.exporters.labelstudio import config_for, labelstudio
 
     records, book = _read(paths, codebook)
     result = labelstudio(records, book)
     if config_out is not None:
-        from framing.annotations import write_text_atomic
+        from framing.format.annotations import write_text_atomic
 
         write_text_atomic(config_out, config_for(records, book))
     _report(result.write_json(output), "tasks", output, result.counts)
@@ -468,7 +468,7 @@ def export_doccano_cmd(
 
     Example: framing export doccano data/annotations/dev.jsonl -d frames -o doccano.jsonl
     """
-    from framing.exporters.doccano import doccano
+    from framing.exchange.exporters.doccano import doccano
 
     records, book = _read(paths, codebook)
     result = doccano(records, book, dimensions=dimension or None, separator=separator)
@@ -485,7 +485,7 @@ def export_prodigy_cmd(
 
     Example: framing export prodigy data/annotations/dev.jsonl -o tasks.jsonl
     """
-    from framing.exporters.prodigy import prodigy
+    from framing.exchange.exporters.prodigy import prodigy
 
     records, book = _read(paths, codebook)
     result = prodigy(records, book)
@@ -512,7 +512,7 @@ def export_semeval2025_cmd(
 
     Example: framing export semeval2025 predicted.jsonl -g EN/subtask-2-annotations.txt -o pred.txt
     """
-    from framing.exporters.semeval2025 import semeval2025
+    from framing.exchange.exporters.semeval2025 import semeval2025
 
     records, book = _read(paths, codebook)
     result = semeval2025(records, gold, book, missing=missing.value)
@@ -533,7 +533,7 @@ def export_datasets_cmd(
 
     Example: framing export datasets data/annotations -o hf-corpus --format parquet
     """
-    from framing.exporters.hf_datasets import hf_datasets
+    from framing.exchange.exporters.hf_datasets import hf_datasets
 
     records, book = _read(paths, codebook)
     result = hf_datasets(records, book, level=level.value)

@@ -15,12 +15,12 @@ from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve
 from framing.errors import AnnotationError, UsageError
 
 if TYPE_CHECKING:
-    from framing.annotations import Record
+    from framing.format.annotations import Record
 
 
 def write_jsonl(path: Path, records: Iterable[Record]) -> int:
-    """:func:`framing.annotations.write_jsonl`, imported when a command writes."""
-    from framing.annotations import write_jsonl as write
+    """:func:`framing.format.annotations.write_jsonl`, imported when a command writes."""
+    from framing.format.annotations import write_jsonl as write
 
     return write(path, records)
 
@@ -70,7 +70,7 @@ def agree(
 
     Example: framing agree ann_a.jsonl ann_b.jsonl --format json
     """
-    from framing.agreement import agree as agree_files
+    from framing.loop.agreement import agree as agree_files
 
     report = agree_files(paths, resolve_codebook(codebook))
     if format is ReportFormat.json:
@@ -94,7 +94,7 @@ def adjudicate(
 
     Example: framing adjudicate ann_a.jsonl ann_b.jsonl -o merged.jsonl
     """
-    from framing.adjudicate import adjudicate as adjudicate_files
+    from framing.loop.adjudicate import adjudicate as adjudicate_files
 
     _not_an_input(output, paths)
     result = adjudicate_files(paths, resolve_codebook(codebook), policy=disagreement.value)
@@ -119,8 +119,8 @@ def preannotate(
 
     Example: framing preannotate models/default todo.jsonl -o todo-suggested.jsonl
     """
-    from framing.model import load_model
-    from framing.suggest import preannotate as preannotate_records
+    from framing.loop.suggest import preannotate as preannotate_records
+    from framing.runtime.model import load_model
 
     loaded = load_model(model, trusted=trust)
     records = _Counted(
@@ -168,8 +168,8 @@ def suggest(
 
     Example: framing suggest models/default pool.jsonl -n 50 --strategy diverse -o next.jsonl
     """
-    from framing.model import load_model
-    from framing.suggest import suggest as suggest_records
+    from framing.loop.suggest import suggest as suggest_records
+    from framing.runtime.model import load_model
 
     result = suggest_records(
         load_model(model, trusted=trust),
@@ -212,8 +212,8 @@ def review(
 
     Example: framing review training/configs/default.toml data/annotations -o queue.jsonl
     """
-    from training.config import load_config
-    from training.review import review as review_labels
+    from framing.loop.review import review as review_labels
+    from framing.training.config import load_config
 
     loaded = load_config(config, overrides=set_, data=data or ())
     result = review_labels(

@@ -64,8 +64,8 @@ def tag_cli(
 
     Example: framing tag examples/sahel-summit.txt --format table
     """
-    from framing.model import load_model
-    from framing.tagger import (
+    from framing.runtime.model import load_model
+    from framing.runtime.tagger import (
         InputFailure,
         TaggedArticle,
         TaggedSentence,
@@ -171,7 +171,7 @@ def _atomic(path: Path) -> Iterator[IO[str]]:
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
-    from framing.tagger import HtmlWriter, render_table
+    from framing.runtime.tagger import HtmlWriter, render_table
 
     if format is TagFormat.jsonl:
         # Ready-made lines are UTF-8 bytes: straight to the binary layer when there is one.

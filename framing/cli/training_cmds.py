@@ -64,8 +64,8 @@ def train(
 
     Example: framing train training/configs/default.toml --output models/mine --set seed=7
     """
-    from training.config import load_config
-    from training.train import train as train_model
+    from framing.training.config import load_config
+    from framing.training.train import train as train_model
 
     resolved = load_config(config, overrides=overrides or [], data=data or [])
     result = train_model(resolved, output=output, progress=_progress(quiet))
@@ -103,13 +103,13 @@ def evaluate(
 
     Example: framing eval models/default data/annotations/test.jsonl --output eval/ --format json
     """
-    from training.evaluate import compare, evaluate, save_report
+    from framing.training.evaluate import compare, evaluate, save_report
 
     lvl = level.value if level is not None else None
     if compare_with is not None:
         comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
         if output is not None:
-            from framing.annotations import write_text_atomic
+            from framing.format.annotations import write_text_atomic
 
             output.mkdir(parents=True, exist_ok=True)
             write_text_atomic(output / "compare.md", comparison.to_markdown())

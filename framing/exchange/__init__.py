@@ -1,0 +1,1 @@
+"""Exchange with annotation tools and public corpora: importers and exporters."""

@@ -1,0 +1,77 @@
+"""Exporters: the annotation format into other tools' formats.
+
+Each exporter is a module with a function named after the format that takes our
+records and returns an :class:`ExportResult` (the items to write and counts);
+``framing export <format> ...`` is a thin wrapper that writes them atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framing.format.annotations import (
+    Document,
+    Sentence,
+    iter_records,
+    write_jsonl,
+    write_text_atomic,
+)
+from framing.format.codebook import Codebook
+
+__all__ = ["ExportResult", "read_records", "write_json", "write_lines"]
+
+Record = Sentence | Document
+
+
+@dataclass
+class ExportResult:
+    """Items of the target format (JSON objects or text lines) and counts."""
+
+    items: list[Any]
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    def write_json(self, path: str | Path) -> int:
+        """Write the items as one JSON array (Label Studio); return how many."""
+        return write_json(path, self.items)
+
+    def write_jsonl(self, path: str | Path) -> int:
+        """Write the items as JSON lines (doccano, Prodigy); return how many."""
+        return write_jsonl(path, self.items)
+
+    def write_lines(self, path: str | Path) -> int:
+        """Write the items as text lines (SemEval predictions); return how many."""
+        return write_lines(path, self.items)
+
+
+def read_records(paths: Sequence[str | Path], codebook: Codebook | None = None) -> list[Record]:
+    """Read annotation files in file order (raises AnnotationError on bad records)."""
+    return list(iter_records(paths, codebook))
+
+
+def write_json(path: str | Path, items: Iterable[Any]) -> int:
+    items = list(items)
+    write_text_atomic(path, json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+    return len(items)
+
+
+def write_lines(path: str | Path, lines: Iterable[str]) -> int:
+    lines = list(lines)
+    write_text_atomic(path, "".join(f"{line}\n" for line in lines))
+    return len(lines)
+
+
+def dimensions_of(records: Iterable[Record], codebook: Codebook | None) -> dict[str, list[str]]:
+    """Label ids per dimension: the codebook's, or else those found in the records."""
+    if codebook is not None:
+        return {dim.id: list(dim.label_ids) for dim in codebook.dimensions}
+    found: dict[str, dict[str, None]] = {}
+    for record in records:
+        for dim, labels in record.labels.items():
+            bucket = found.setdefault(dim, {})
+            for label in labels:
+                bucket.setdefault(label, None)
+    return {dim: list(labels) for dim, labels in found.items()}

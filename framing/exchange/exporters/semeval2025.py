@@ -1,0 +1,128 @@
+"""Narrative predictions in the SemEval-2025 Task 10 subtask 2 format.
+
+One tab-separated line per article, in the order of a given gold (or template) file::
+
+    EN_UA_001.txt<TAB>URW: Discrediting the West, Diplomacy<TAB>URW: Discrediting ...: Other
+
+Labels of a dimension are joined with ``;``; an article without any label gets
+``Other``, as the task prescribes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from framing.errors import AnnotationError, Problem, UsageError
+from framing.exchange.exporters import ExportResult
+from framing.exchange.importers.semeval2025 import DIMENSIONS, gold_order
+from framing.format.annotations import Document, Sentence
+from framing.format.codebook import Codebook
+
+__all__ = ["semeval2025", "document_labels"]
+
+
+def document_labels(
+    records: Iterable[Sentence | Document], dimensions: Iterable[str] = DIMENSIONS
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Labels per document: its document record's lists, else the union of its sentences'.
+
+    Only ``done`` sentences count; a document with neither is left out.
+    """
+    dims = tuple(dimensions)
+    own: dict[str, dict[str, tuple[str, ...]]] = {}
+    union: dict[str, dict[str, dict[str, None]]] = {}
+    for record in records:
+        if isinstance(record, Document):
+            lists = {d: record.labels[d] for d in dims if d in record.labels}
+            if lists:
+                own[record.doc_id] = lists
+        elif record.status == "done":
+            bucket = union.setdefault(record.doc_id, {d: {} for d in dims})
+            for dim in dims:
+                for label in record.labels.get(dim, ()):
+                    bucket[dim].setdefault(label, None)
+    return {
+        doc_id: {
+            dim: own.get(doc_id, {}).get(dim, tuple(union.get(doc_id, {}).get(dim, {})))
+            for dim in dims
+        }
+        for doc_id in {*own, *union}
+    }
+
+
+def semeval2025(
+    records: Iterable[Sentence | Document],
+    gold: str | Path,
+    codebook: Codebook | None = None,
+    *,
+    missing: Literal["error", "other"] = "error",
+) -> ExportResult:
+    """Write predictions (or annotations) as SemEval-2025 subtask 2 lines.
+
+    Parameters
+    ----------
+    records
+        Records with ``narratives`` and ``subnarratives`` labels on document records
+        (or on ``done`` sentences, whose union is the article's labels).
+    gold
+        The gold (or any) annotation file of the task: its first column gives the
+        articles and their order.
+    codebook
+        When given, it must have the two dimensions.
+    missing
+        An article of the gold file without any record: ``error`` (the default) or
+        ``other`` (written as ``Other``).
+
+    Returns
+    -------
+    ExportResult
+        ``items`` are the lines; write them with :meth:`ExportResult.write_lines`.
+
+    Raises
+    ------
+    AnnotationError
+        Naming the articles of the gold file that have no record (``missing="error"``).
+    """
+    if missing not in ("error", "other"):
+        raise UsageError(f"missing must be 'error' or 'other', got '{missing}'")
+    if codebook is not None:
+        for dim in DIMENSIONS:
+            codebook.dimension(dim)
+    labels = document_labels(records)
+    gold = Path(gold)
+    lines: list[str] = []
+    problems: list[Problem] = []
+    others = 0
+    for number, name, doc_id in gold_order(gold):
+        found = labels.get(doc_id)
+        if found is None:
+            if missing == "error":
+                problems.append(
+                    Problem(
+                        str(gold),
+                        number,
+                        f"article '{doc_id}' has no record with narratives",
+                        "tag or annotate it, or pass --missing other",
+                    )
+                )
+                continue
+            found = {}
+        fields = []
+        for dim in DIMENSIONS:
+            values = found.get(dim, ())
+            if not values:
+                others += 1
+            fields.append(";".join(values) if values else "Other")
+        lines.append("\t".join([name, *fields]))
+    if problems:
+        shown = "\n".join(p.located() for p in problems[:100])
+        more = f"\n... and {len(problems) - 100} more" if len(problems) > 100 else ""
+        raise AnnotationError(
+            f"{len(problems)} article(s) of {gold} have no prediction:\n{shown}{more}", problems
+        )
+    return ExportResult(
+        items=lines,
+        counts={"articles": len(lines), "empty lists written as Other": others},
+    )

@@ -1,0 +1,1 @@
+"""The data contract: annotation records, the codebook, validation and JSONL I/O."""

@@ -1,0 +1,1 @@
+"""The annotation loop: agreement, adjudication, corpus statistics, suggestion and review."""

@@ -1,0 +1,435 @@
+"""Model help for annotators: pre-annotation and picking the next batch to annotate.
+
+:func:`preannotate` adds a model's suggestions to records, in the ``suggested``
+field (``{dimension: {label: score}}``), never in the label lists: annotators
+accept or correct them, and gold labels stay human.
+
+:func:`suggest` picks the ``n`` sentences of an unlabelled pool (``todo``
+records) that a model would learn most from (active learning), each with the
+reason it was picked in ``review``.  Strategies:
+
+``uncertainty``
+    A label's score is close to its decision threshold (least confidence).  The
+    closeness is ``1 - |score - threshold| / max(threshold, 1 - threshold)``:
+    1 at the threshold, 0 at a certain 0 or 1; a sentence's is its highest.
+``margin``
+    The model hesitates between two labels of a dimension: the smallest gap
+    between its two best labels, sentences with a tie first.  Single-label
+    dimensions compare class probabilities.  Multi-label dimensions compare
+    scores rescaled so that every threshold sits at 0.5, and add how far the best
+    label stays below 0.5 (two labels that both clearly do not apply are no dilemma).
+``cardinality``
+    The scores promise more (or fewer) labels than the thresholds give: the
+    expected label count (sum of scores) minus the predicted count, in absolute
+    value, summed over dimensions.  Finds sentences with several candidate labels.
+``diverse``
+    Uncertainty, but the batch avoids near-duplicates: candidates are taken in
+    order of uncertainty, skipping any whose TF-IDF cosine similarity (word and
+    character n-grams) with one already picked reaches ``max_similarity``.
+
+Ties are broken by pool order, so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from framing.errors import UsageError
+from framing.format.annotations import Document, Record, Sentence, iter_records
+
+if TYPE_CHECKING:
+    from framing.runtime.model import Model
+
+__all__ = ["STRATEGIES", "SuggestResult", "preannotate", "suggest"]
+
+Strategy = Literal["uncertainty", "margin", "cardinality", "diverse"]
+STRATEGIES: tuple[str, ...] = ("uncertainty", "margin", "cardinality", "diverse")
+BATCH = 512
+
+
+def _check_model(model: Model) -> None:
+    if model.level != "sentence":
+        raise UsageError(
+            f"model '{model.name}' was trained on {model.level}s; pre-annotation and "
+            "suggestions need a sentence-level model"
+        )
+
+
+def _multi_label(model: Model, dim: str) -> bool:
+    return bool(model.meta.get("multi_label", {}).get(dim, True))
+
+
+def _predicted(model: Model, dim: str, scores: np.ndarray) -> np.ndarray:
+    """Boolean ``(n, n_labels)``: the labels the model gives."""
+    labels = model.labels[dim]
+    if not _multi_label(model, dim):
+        out = np.zeros(scores.shape, dtype=bool)
+        if scores.shape[0]:
+            out[np.arange(scores.shape[0]), scores.argmax(axis=1)] = True
+        return out
+    thresholds = model.thresholds.get(dim, {})
+    cut = np.array([thresholds.get(label, 0.5) for label in labels])
+    return scores >= cut
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def preannotate(
+    model: Model,
+    paths: Sequence[str | Path],
+    *,
+    all_scores: bool = False,
+    min_score: float = 0.0,
+) -> Iterator[Record]:
+    """Yield the records of ``paths`` with the model's suggestions in ``suggested``.
+
+    Sentences are scored in batches, so files of any size stream through.  Label
+    lists, status and every other field are left as they are; document records
+    pass through unchanged.
+
+    Parameters
+    ----------
+    model
+        A sentence-level model (see :func:`framing.runtime.model.load_model`).
+    paths
+        Annotation files or folders, validated against the model's codebook.
+    all_scores
+        Suggest every label with its score, not only the labels the model predicts.
+    min_score
+        With ``all_scores``, leave out labels scoring below this.
+
+    Yields
+    ------
+    Sentence or Document
+
+    Raises
+    ------
+    UsageError
+        A document-level model.
+    AnnotationError
+        At the first invalid record (file and line).
+
+    Examples
+    --------
+    >>> records = list(preannotate(load_model("default"), ["todo.jsonl"]))  # doctest: +SKIP
+    >>> records[0].suggested                                                # doctest: +SKIP
+    {'frames': {'west_as_threat': 0.81}, 'rhetoric': {}}
+    """
+    _check_model(model)
+    labels = model.labels
+    for batch in _batches(iter_records(paths, model.codebook), BATCH):
+        sentences = [r for r in batch if isinstance(r, Sentence)]
+        scores = model.predict_proba([s.text for s in sentences]) if sentences else {}
+        predicted = {dim: _predicted(model, dim, s) for dim, s in scores.items()}
+        for i, sentence in enumerate(sentences):
+            suggested: dict[str, dict[str, float]] = {}
+            for dim, ids in labels.items():
+                row = scores[dim][i]
+                keep = (row >= min_score) if all_scores else predicted[dim][i]
+                ranked = sorted((j for j in range(len(ids)) if keep[j]), key=lambda j: (-row[j], j))
+                suggested[dim] = {ids[j]: round(float(row[j]), 4) for j in ranked}
+            sentence.suggested = suggested
+        yield from batch
+
+
+# --------------------------------------------------------------------------- suggest
+
+
+@dataclass
+class SuggestResult:
+    """The picked sentences (with ``review`` saying why) and counts."""
+
+    records: list[Sentence]
+    strategy: str
+    pool: int
+    candidates: int
+    skipped_near_duplicates: int = 0
+
+    def summary(self) -> str:
+        text = (
+            f"picked {len(self.records)} of {self.candidates} candidate sentences "
+            f"({self.pool} in the pool; done and skip records are not candidates) "
+            f"by {self.strategy}"
+        )
+        if self.strategy == "diverse":
+            text += f"; {self.skipped_near_duplicates} near-duplicates passed over"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "pool": self.pool,
+            "candidates": self.candidates,
+            "picked": len(self.records),
+            "skipped_near_duplicates": self.skipped_near_duplicates,
+        }
+
+
+def _rescale(scores: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """Scores mapped piecewise linearly so that 0 -> 0, threshold -> 0.5, 1 -> 1."""
+    cut = np.clip(cut, 1e-6, 1 - 1e-6)
+    return np.where(scores < cut, 0.5 * scores / cut, 0.5 + 0.5 * (scores - cut) / (1 - cut))
+
+
+def _closeness(scores: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    span = np.maximum(cut, 1.0 - cut)
+    return 1.0 - np.abs(scores - cut) / span
+
+
+@dataclass
+class _Scored:
+    """Per candidate: the strategy's value (higher = pick first) and the reason."""
+
+    value: np.ndarray
+    #: The figure reported as ``score`` (for margin: the margin itself, lower first).
+    shown: np.ndarray
+    reasons: list[str]
+    details: list[dict[str, Any]]
+
+
+def _uncertainty(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+    best = np.full(n, -np.inf)
+    reasons = [""] * n
+    details: list[dict[str, Any]] = [{} for _ in range(n)]
+    rows = np.arange(n)
+    for dim, s in scores.items():
+        ids = model.labels[dim]
+        if _multi_label(model, dim):
+            th = model.thresholds.get(dim, {})
+            cut = np.array([th.get(label, 0.5) for label in ids])
+            close = _closeness(s, cut)
+            j = close.argmax(axis=1)
+            value = close[rows, j]
+        else:  # least confidence of the best class, 1 when all classes tie
+            k = max(s.shape[1], 2)
+            j = s.argmax(axis=1)
+            value = (1.0 - s[rows, j]) / (1.0 - 1.0 / k)
+        for i in np.flatnonzero(value > best):
+            label, score = ids[j[i]], float(s[i, j[i]])
+            if _multi_label(model, dim):
+                reasons[i] = (
+                    f"{dim}:{label} scores {score:.2f}, close to its threshold {cut[j[i]]:.2f}"
+                )
+            else:
+                reasons[i] = f"{dim}: the most likely label, {label}, scores only {score:.2f}"
+            details[i] = {"dimension": dim, "label": label, "label_score": round(score, 4)}
+        best = np.maximum(best, value)
+    return _Scored(best, best, reasons, details)
+
+
+def _margin(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+    smallest = np.full(n, np.inf)
+    where: list[tuple[str, int, int, float, float]] = [("", 0, 0, 0.0, 0.0)] * n
+    for dim, s in scores.items():
+        if s.shape[1] < 2:
+            continue
+        multi = _multi_label(model, dim)
+        if multi:
+            th = model.thresholds.get(dim, {})
+            cut = np.array([th.get(label, 0.5) for label in model.labels[dim]])
+            rel = _rescale(s, cut)  # labels compared on one scale: each threshold at 0.5
+        else:
+            rel = s
+        order = np.argsort(-rel, axis=1, kind="stable")
+        top, second = order[:, 0], order[:, 1]
+        best = rel[np.arange(n), top]
+        gap = best - rel[np.arange(n), second]
+        if multi:
+            # Two labels tied far below their thresholds are no dilemma: the model
+            # thinks neither applies.  Count how far the best one stays below.
+            gap = gap + np.maximum(0.0, 0.5 - best)
+        better = gap < smallest
+        for i in np.flatnonzero(better):
+            where[i] = (
+                dim,
+                int(top[i]),
+                int(second[i]),
+                float(s[i, top[i]]),
+                float(s[i, second[i]]),
+            )
+        smallest = np.where(better, gap, smallest)
+    if not np.isfinite(smallest).any():
+        raise UsageError("the margin strategy needs a dimension with two labels or more")
+    reasons, details = [], []
+    for row, (dim, a, b, sa, sb) in enumerate(where):
+        ids = model.labels[dim] if dim else ()
+        la, lb = (ids[a], ids[b]) if dim else ("", "")
+        reasons.append(f"{dim}: {la} ({sa:.2f}) or {lb} ({sb:.2f})? margin {smallest[row]:.2f}")
+        details.append({"dimension": dim, "labels": [la, lb]})
+    return _Scored(-smallest, smallest, reasons, details)
+
+
+def _cardinality(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+    total = np.zeros(n)
+    parts: list[list[str]] = [[] for _ in range(n)]
+    for dim, s in scores.items():
+        if not _multi_label(model, dim):
+            continue
+        expected = s.sum(axis=1)
+        predicted = _predicted(model, dim, s).sum(axis=1)
+        gap = np.abs(expected - predicted)
+        total += gap
+        for i in range(n):
+            parts[i].append(f"{dim}: expects {expected[i]:.1f} labels, predicts {predicted[i]}")
+    if not any(parts):
+        raise UsageError("the cardinality strategy needs a multi-label dimension")
+    reasons = [f"label count unsure ({'; '.join(p)})" for p in parts]
+    return _Scored(total, total, reasons, [{} for _ in range(n)])
+
+
+def _tfidf(texts: list[str]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    features = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(lowercase=True, ngram_range=(1, 2), sublinear_tf=True)),
+            (
+                "char",
+                TfidfVectorizer(
+                    lowercase=True, analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
+                ),
+            ),
+        ]
+    )
+    X = features.fit_transform(texts)
+    # Each vectorizer's rows have unit norm; halve the squared norm so cosine = dot.
+    return X * np.sqrt(0.5)
+
+
+def _pick_diverse(
+    texts: list[str], order: np.ndarray, n: int, max_similarity: float
+) -> tuple[list[int], dict[int, float], int]:
+    """Greedy: best first, skipping near-duplicates of picked ones; returns picks, sims, skips."""
+    # Only the most promising part of a large pool is considered, to keep this fast.
+    head = order[: max(20 * n, 2000)]
+    X = _tfidf([texts[i] for i in head])
+    picked: list[int] = []
+    similarity: dict[int, float] = {}
+    nearest = np.zeros(len(head))
+    skipped = 0
+    for pos in range(len(head)):
+        if len(picked) >= n:
+            break
+        if nearest[pos] >= max_similarity:
+            skipped += 1
+            continue
+        picked.append(int(head[pos]))
+        similarity[int(head[pos])] = float(nearest[pos])
+        sims = (X @ X[pos].T).toarray().ravel()
+        nearest = np.maximum(nearest, sims)
+    return picked, similarity, skipped
+
+
+def suggest(
+    model: Model,
+    paths: Sequence[str | Path],
+    n: int = 50,
+    *,
+    strategy: Strategy = "uncertainty",
+    max_similarity: float = 0.8,
+) -> SuggestResult:
+    """Pick the next ``n`` sentences to annotate from a pool of ``todo`` records.
+
+    Parameters
+    ----------
+    model
+        A sentence-level model.
+    paths
+        The pool: annotation files or folders.  Only ``todo`` sentences are
+        candidates; ``done`` and ``skip`` ones are not picked again.
+    n
+        How many to pick (fewer when the pool is smaller).
+    strategy
+        ``uncertainty``, ``margin``, ``cardinality`` or ``diverse`` (see the module docs).
+    max_similarity
+        For ``diverse``: the TF-IDF cosine similarity from which a candidate counts as a
+        near-duplicate of one already picked.
+
+    Returns
+    -------
+    SuggestResult
+        The picked sentences in rank order; each has ``review`` = ``{"queue": "suggest",
+        "strategy": ..., "rank": ..., "score": ..., "reason": ...}`` and its label
+        lists unchanged.  ``score`` is the strategy's figure: closeness to a threshold
+        (uncertainty, diverse), the margin (margin) or the label-count gap (cardinality).
+
+    Raises
+    ------
+    UsageError
+        Unknown strategy, ``n < 1``, or a document-level model.
+    AnnotationError
+        An invalid pool record.
+
+    Examples
+    --------
+    >>> model = load_model("default")                                    # doctest: +SKIP
+    >>> result = suggest(model, ["pool.jsonl"], 10, strategy="diverse")  # doctest: +SKIP
+    >>> result.records[0].review["reason"]                               # doctest: +SKIP
+    'frames:multipolarity scores 0.41, close to its threshold 0.40'
+    """
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    if n < 1:
+        raise UsageError(f"-n must be at least 1, got {n}")
+    if not 0 < max_similarity <= 1:
+        raise UsageError(f"max_similarity must be in (0, 1], got {max_similarity}")
+    _check_model(model)
+    pool = 0
+    candidates: list[Sentence] = []
+    for record in iter_records(paths, model.codebook):
+        if isinstance(record, Document):
+            continue
+        pool += 1
+        if record.status == "todo":
+            candidates.append(record)
+    result = SuggestResult(records=[], strategy=strategy, pool=pool, candidates=len(candidates))
+    if not candidates:
+        return result
+    texts = [s.text for s in candidates]
+    parts = [model.predict_proba(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+    scores = {dim: np.vstack([p[dim] for p in parts]) for dim in model.labels}
+    count = len(candidates)
+    if strategy == "margin":
+        scored = _margin(model, scores, count)
+    elif strategy == "cardinality":
+        scored = _cardinality(model, scores, count)
+    else:
+        scored = _uncertainty(model, scores, count)
+    order = np.lexsort((np.arange(count), -scored.value))
+    similarity: dict[int, float] = {}
+    if strategy == "diverse":
+        picks, similarity, result.skipped_near_duplicates = _pick_diverse(
+            texts, order, n, max_similarity
+        )
+    else:
+        picks = [int(i) for i in order[:n]]
+    for rank, i in enumerate(picks, start=1):
+        sentence = candidates[i]
+        review: dict[str, Any] = {
+            "queue": "suggest",
+            "strategy": strategy,
+            "rank": rank,
+            "score": round(float(scored.shown[i]), 4),
+            "reason": scored.reasons[i],
+            **scored.details[i],
+        }
+        if strategy == "diverse":
+            review["max_similarity_to_picked"] = round(similarity[i], 4)
+        sentence.review = review
+        result.records.append(sentence)
+    return result

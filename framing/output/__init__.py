@@ -1,0 +1,1 @@
+"""Rendering tagged articles: JSON lines, tables and HTML."""
