@@ -17,6 +17,7 @@ cross-validation and the seed::
     train = ["train"]
     dev = ["dev"]
     test = ["test"]
+    shifted = ["dev-shifted"]       # style-shifted held-out articles: scored, never trained on
 
     [pipeline]
     name = "tfidf-logreg.v1"
@@ -42,6 +43,7 @@ pipeline's parameters are checked against its builder's signature.
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import math
 import tomllib
@@ -71,6 +73,9 @@ CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 LEVELS = ("sentence", "document")
 DOCUMENT_TEXTS = ("auto", "text", "sentences")
 STRATEGIES = ("cv-f1", "fixed")
+#: The split of style-shifted held-out articles (registers and outlet styles absent from
+#: training): scored after training to choose modelling changes, never trained on.
+SHIFTED_SPLIT = "dev-shifted"
 
 
 def _suggest(key: str, valid: Sequence[str]) -> str:
@@ -95,7 +100,12 @@ def _strings(value: Any, name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Where the annotations are and which split values train, tune and test."""
+    """Where the annotations are and which split values train, tune, test and probe.
+
+    ``shifted`` names the split(s) of style-shifted held-out articles, scored after
+    training like ``dev`` and ``test`` (as ``dev-shifted`` in the metrics) and never
+    trained on.
+    """
 
     paths: tuple[str, ...] = ("data/annotations",)
     codebook: str | None = "data/annotations/codebook.toml"
@@ -104,9 +114,10 @@ class DataConfig:
     train: tuple[str, ...] = ("train",)
     dev: tuple[str, ...] = ("dev",)
     test: tuple[str, ...] = ("test",)
+    shifted: tuple[str, ...] = (SHIFTED_SPLIT,)
 
     def __post_init__(self) -> None:
-        for name in ("paths", "train", "dev", "test"):
+        for name in ("paths", "train", "dev", "test", "shifted"):
             object.__setattr__(self, name, _strings(getattr(self, name), f"data.{name}"))
         if not self.paths:
             raise ConfigError("data.paths is empty: name at least one JSONL file or folder")
@@ -124,7 +135,14 @@ class DataConfig:
             )
         if not self.train:
             raise ConfigError("data.train is empty: name the split value(s) to train on")
-        for a, b in (("train", "dev"), ("train", "test"), ("dev", "test")):
+        if SHIFTED_SPLIT in self.train:
+            raise ConfigError(
+                f"data.train names {SHIFTED_SPLIT!r}: that split holds the style-shifted "
+                "held-out articles used to choose modelling changes and is never trained on; "
+                f"remove it from data.train (it is scored through data.shifted)"
+            )
+        pairs = itertools.combinations(("train", "dev", "test", "shifted"), 2)
+        for a, b in pairs:
             both = sorted(set(getattr(self, a)) & set(getattr(self, b)))
             if both:
                 raise ConfigError(

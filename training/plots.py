@@ -31,7 +31,7 @@ __all__ = [
     "write_plots",
 ]
 
-_SPLIT_ORDER = ("train", "dev", "test")
+_SPLIT_ORDER = ("train", "dev", "test", "dev-shifted")
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:

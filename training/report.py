@@ -13,6 +13,7 @@ _PARTS = {
     "cv": "cross-validation (train split, out-of-fold)",
     "dev": "dev split",
     "test": "test split",
+    "dev-shifted": "dev-shifted split (style-shifted held-out articles)",
 }
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from framing.training.config import SHIFTED_SPLIT as SHIFTED
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
 from framing.training.pipelines import build_pipeline
@@ -298,11 +299,11 @@ class TrainResult:
             f"trained '{self.meta['name']}' in {self.meta['training_seconds']:.1f} s "
             f"on {self.meta['data']['examples']} {self.meta['level']}(s) -> {self.path}"
         ]
-        for part in ("cv", "dev", "test"):
+        for part in ("cv", "dev", "test", SHIFTED):
             scores = self.metrics.get(part) or {}
             for dim, s in scores.items():
                 lines.append(
-                    f"  {part:<4} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
+                    f"  {part:<11} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
                     f"{s['macro_f1']:.3f}  samples-F1 {s['samples_f1']:.3f}  (n={s['n']})"
                 )
         for dim, labels in self.meta.get("untrainable", {}).items():
@@ -318,16 +319,16 @@ def _split_indices(examples: Examples, config: TrainConfig) -> dict[str, np.ndar
     splits = examples.splits
     if all(s is None for s in splits):
         # A corpus without splits: train on everything, evaluate by cross-validation only.
-        return {
-            "train": np.arange(len(examples)),
-            "dev": np.array([], dtype=int),
-            "test": np.array([], dtype=int),
-        }
+        empty = np.array([], dtype=int)
+        return {"train": np.arange(len(examples)), "dev": empty, "test": empty, SHIFTED: empty}
     data = config.data
     train = [i for i, s in enumerate(splits) if s is None or s in data.train]
-    dev = [i for i, s in enumerate(splits) if s is not None and s in data.dev]
-    test = [i for i, s in enumerate(splits) if s is not None and s in data.test]
-    return {"train": np.array(train, int), "dev": np.array(dev, int), "test": np.array(test, int)}
+    parts = {"train": np.array(train, int)}
+    for part, names in (("dev", data.dev), ("test", data.test), (SHIFTED, data.shifted)):
+        parts[part] = np.array(
+            [i for i, s in enumerate(splits) if s is not None and s in names], int
+        )
+    return parts
 
 
 def _plan(
@@ -575,7 +576,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     untrainable: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     chosen: dict[str, dict[str, Any]] = {}
-    metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, "search": {}}
+    metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, SHIFTED: {}, "search": {}}
     for dim in dimensions:
         cv = cross_validation_plan(dim, codebook, train_ex, config)
         plan, target, Y, folds = cv.plan, cv.target, cv.indicator, cv.folds
@@ -637,7 +638,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         if cv_scores is not None:
             metrics["cv"][dim] = _scores_dict(cv_scores, thresholds)
             metrics["cv"][dim]["folds"] = len(folds)
-        for part in ("dev", "test"):
+        for part in ("dev", "test", SHIFTED):
             index = parts[part]
             if not len(index):
                 continue

@@ -34,6 +34,7 @@ class Split(StrEnum):
     train = "train"
     dev = "dev"
     test = "test"
+    dev_shifted = "dev-shifted"
 
 
 class Unlisted(StrEnum):

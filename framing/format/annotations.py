@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 STATUSES = ("todo", "done", "skip")
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "dev-shifted")
 RECORD_TYPES = ("sentence", "document")
 SENTENCE_FIELDS = (
     "type",
