@@ -62,6 +62,13 @@ import numpy as np
 
 from framing.errors import ModelError
 from framing.runtime._native import speedups as _native
+from framing.runtime.explain import (
+    ExplainRequest,
+    LabelExplanation,
+    LinearPart,
+    explain_by_head,
+    linear_explanations,
+)
 
 __all__ = ["CompiledModel", "CompileError", "compile_pipelines", "COMPILED_VERSION"]
 
@@ -144,6 +151,32 @@ def word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
     for n in range(start, min(max_n + 1, len(tokens) + 1)):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
+
+
+def preprocess(spec: VectorizerSpec, texts: Sequence[str]) -> list[str]:
+    """Lowercasing, then accent stripping, as the vectorizer does before analysis."""
+    docs = list(map(str.lower, texts)) if spec.lowercase else list(texts)
+    strip = _ACCENTS[spec.strip_accents]
+    return list(map(strip, docs)) if strip is not None else docs
+
+
+def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
+    """The n-grams of preprocessed documents, one list per document, as the vectorizer
+    makes them (the general path; scoring caches words where it can)."""
+    min_n, max_n = spec.ngram_range
+    if spec.analyzer == "word":
+        tokenize = re.compile(spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
+        stop = frozenset(spec.stop_words) if spec.stop_words is not None else None
+        grams_per_doc = []
+        for d in docs:
+            toks = tokenize(d)
+            if stop is not None:
+                toks = [t for t in toks if t not in stop]
+            grams_per_doc.append(word_ngrams(toks, min_n, max_n))
+        return grams_per_doc
+    if spec.analyzer == "char":
+        return [char_ngrams(d, min_n, max_n) for d in docs]
+    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -700,22 +733,7 @@ class _Scorer:
     def score_docs(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Score preprocessed documents by their n-gram strings (the general path)."""
         n = len(docs)
-        if self.spec.analyzer == "word":
-            tokenize = re.compile(self.spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
-            stop = frozenset(self.spec.stop_words) if self.spec.stop_words is not None else None
-            grams_per_doc = []
-            for d in docs:
-                toks = tokenize(d)
-                if stop is not None:
-                    toks = [t for t in toks if t not in stop]
-                grams_per_doc.append(word_ngrams(toks, self.min_n, self.max_n))
-        elif self.spec.analyzer == "char":
-            grams_per_doc = [char_ngrams(d, self.min_n, self.max_n) for d in docs]
-        else:
-            grams_per_doc = [
-                [g for w in d.split() for g in char_wb_ngrams(w, self.min_n, self.max_n)]
-                for d in docs
-            ]
+        grams_per_doc = analyze(self.spec, docs)
         counts = np.fromiter(map(len, grams_per_doc), np.int64, n)
         grams = chain.from_iterable(grams_per_doc)
         ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
@@ -937,6 +955,9 @@ class CompiledModel:
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._units = {prep: _new_units() for prep in self._preps}
+        # Term -> column per vectorizer, built on the first explanation.
+        self._columns_of: dict[int, dict[str, int]] = {}
+        self._word_columns: dict[int, dict[str, np.ndarray]] = {}
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -1037,6 +1058,93 @@ class CompiledModel:
             sums = p.sum(axis=1, keepdims=True)
             np.divide(p, sums, out=p, where=sums != 0)
         return p
+
+    # ----------------------------------------------------------- explanations
+    def features(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per vectorizer, the TF-IDF rows of ``texts`` in CSR form ``(indptr, indices,
+        data)``, normalised as the vectorizer does (the ``X`` of ``X . coef``)."""
+        return [self._features(v, spec, texts) for v, spec in enumerate(self.vectorizer_specs)]
+
+    def _features(
+        self, v: int, spec: VectorizerSpec, texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        columns = self._columns_of.get(v)
+        if columns is None:
+            columns = self._columns_of[v] = {t: i for i, t in enumerate(spec.vocabulary)}
+        n, nf = len(texts), len(spec.vocabulary)
+        docs = preprocess(spec, texts)
+        if spec.analyzer == "char_wb":
+            # A word's n-grams never cross it: each distinct word is analysed once.
+            cache = self._word_columns.setdefault(v, {})
+            if len(cache) > MAX_CACHED_WORDS:
+                cache.clear()
+            min_n, max_n = spec.ngram_range
+            per_word: list[np.ndarray] = []
+            sizes: list[int] = []
+            for doc in docs:
+                size = 0
+                for w in doc.split():
+                    found = cache.get(w)
+                    if found is None:
+                        grams = char_wb_ngrams(w, min_n, max_n)
+                        ids = [c for c in map(columns.get, grams) if c is not None]
+                        found = cache[w] = np.array(ids, dtype=np.int64)
+                    per_word.append(found)
+                    size += len(found)
+                sizes.append(size)
+            counts = np.array(sizes, dtype=np.int64)
+            flat = np.concatenate(per_word) if per_word else np.zeros(0, dtype=np.int64)
+        else:
+            grams_per_doc = analyze(spec, docs)
+            ids_per_doc = [[c for c in map(columns.get, g) if c is not None] for g in grams_per_doc]
+            counts = np.fromiter(map(len, ids_per_doc), np.int64, n)
+            flat = np.fromiter(chain.from_iterable(ids_per_doc), np.int64, int(counts.sum()))
+        # Keys doc * n_features + column, sorted: runs are repeated n-grams. uint32 sorts
+        # about twice as fast when the keys fit.
+        dtype: type[np.integer[Any]] = np.uint32 if n * nf < 2**32 else np.int64
+        keys = np.repeat(np.arange(n, dtype=dtype) * dtype(nf), counts)
+        keys += flat.astype(dtype)
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        tf = np.diff(starts, append=len(keys)).astype(np.float64)
+        row, indices = np.divmod(keys[starts].astype(np.int64), nf)
+        if spec.binary:
+            tf[:] = 1.0
+        elif spec.sublinear_tf:
+            tf = 1.0 + np.log(tf)
+        data = tf * spec.idf[indices] if spec.idf is not None else tf
+        if spec.norm is not None:
+            weights = data * data if spec.norm == "l2" else np.abs(data)
+            norm = np.bincount(row, weights=weights, minlength=n)
+            if spec.norm == "l2":
+                norm = np.sqrt(norm)
+            data = data / np.where(norm == 0.0, 1.0, norm)[row]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+        return indptr, indices, data
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        wanted = sorted({r.row for r in requests})
+        position = {row: i for i, row in enumerate(wanted)}
+        feats = self.features([texts[row] for row in wanted])
+        heads = {h.dimension: h for h in self.heads}
+        specs = self.vectorizer_specs
+
+        def explain_head(dim: str, reqs: list[ExplainRequest]) -> list[LabelExplanation | None]:
+            head = heads[dim]
+            parts = [
+                LinearPart(specs[v].analyzer, specs[v].vocabulary, *feats[v], coef)
+                for v, coef in head.parts
+            ]
+            local = [ExplainRequest(position[r.row], r.dimension, r.column, r.label) for r in reqs]
+            return linear_explanations(local, head.kind, head.intercept, head.constants, parts, top)
+
+        return explain_by_head(requests, explain_head)
 
     # ----------------------------------------------------------- files
     def save(self, folder: str | Path) -> None:

@@ -40,6 +40,7 @@ from framing.format.codebook import Codebook, load_codebook
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.explain import ExplainRequest, LabelExplanation, SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
@@ -145,12 +146,28 @@ class Model:
         return self.scorer.predict_proba(texts)
 
     def predict(
-        self, sentences: Iterable[str], *, all_scores: bool = False
+        self, sentences: Iterable[str], *, all_scores: bool = False, explain: bool = False
     ) -> list[TaggedSentence]:
         """Label sentences that are already split, one result per sentence."""
         from framing.runtime.tagger import predict_sentences
 
-        return predict_sentences(self, list(sentences), all_scores=all_scores)
+        return predict_sentences(self, list(sentences), all_scores=all_scores, explain=explain)
+
+    def explain(
+        self, sentence: str, *, labels: Sequence[str] | None = None, top: int = 5
+    ) -> SentenceExplanation:
+        """Why the model labels a sentence as it does: per label, the n-grams that
+        contributed most to its score (exact for linear models).
+
+        See :func:`framing.runtime.explain.explain_sentence`.
+
+        Examples
+        --------
+        >>> model.explain("NATO is a threat to us all.").to_dict()   # doctest: +SKIP
+        """
+        from framing.runtime.explain import explain_sentence
+
+        return explain_sentence(self, sentence, labels=labels, top=top)
 
     def tag(
         self,
@@ -159,11 +176,15 @@ class Model:
         title: str | None = None,
         doc_id: str | None = None,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> TaggedArticle:
-        """Split an article into sentences, label them and profile the article."""
+        """Split an article into sentences, label them and profile the article
+        (with ``explain``, say why each label was predicted)."""
         from framing.runtime.tagger import tag_text
 
-        return tag_text(self, text, title=title, doc_id=doc_id, all_scores=all_scores)
+        return tag_text(
+            self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
+        )
 
     def tag_many(
         self,
@@ -172,6 +193,7 @@ class Model:
         batch_size: int = 4096,
         n_jobs: int = 1,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> Iterator[TaggedArticle]:
         """Tag a stream of articles in order, in constant memory.
 
@@ -179,7 +201,14 @@ class Model:
         """
         from framing.runtime.tagger import tag_many
 
-        return tag_many(self, items, batch_size=batch_size, n_jobs=n_jobs, all_scores=all_scores)
+        return tag_many(
+            self,
+            items,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            all_scores=all_scores,
+            explain=explain,
+        )
 
 
 class _SkopsScorer:
@@ -188,6 +217,7 @@ class _SkopsScorer:
     def __init__(self, pipelines: Mapping[str, Any], labels: Mapping[str, Sequence[str]]):
         self.pipelines = dict(pipelines)
         self.labels = labels
+        self._views: dict[str, tuple[Any, ...]] = {}
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         import numpy as np
@@ -197,6 +227,59 @@ class _SkopsScorer:
             scores = np.asarray(pipe.predict_proba(list(texts)), dtype=float)
             out[dim] = scores
         return out
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations from the fitted pipelines (see :mod:`framing.runtime.explain`)."""
+        from framing.runtime.explain import LinearPart, explain_by_head, linear_explanations
+
+        def explain_head(dim: str, reqs: list[ExplainRequest]) -> list[LabelExplanation | None]:
+            kind, intercept, constants, members = self._linear_view(dim)
+            parts = []
+            for analyzer, vocabulary, vec, coef in members:
+                X = vec.transform(list(texts)).tocsr()
+                X.sort_indices()
+                parts.append(LinearPart(analyzer, vocabulary, X.indptr, X.indices, X.data, coef))
+            return linear_explanations(reqs, kind, intercept, constants, parts, top)
+
+        return explain_by_head(requests, explain_head)
+
+    def _linear_view(self, dimension: str) -> tuple[Any, ...]:
+        """Head kind, intercepts, constants and per vectorizer (analyzer, vocabulary,
+        vectorizer, coefficients times its union weight) of one dimension's pipeline."""
+        if dimension in self._views:
+            return self._views[dimension]
+        import numpy as np
+
+        from framing.runtime.compiled import CompileError, _features, _head
+        from framing.runtime.explain import NotExplainableError
+
+        pipe = self.pipelines[dimension]
+        where = f"pipeline '{dimension}'"
+        try:
+            steps = list(pipe.steps)
+            members = _features(steps[0][1], where)
+            for vec, _ in members:
+                if not hasattr(vec, "vocabulary_") or not hasattr(vec, "analyzer"):
+                    raise CompileError(f"{where}: {type(vec).__name__} is not a text vectorizer")
+            widths = [len(vec.vocabulary_) for vec, _ in members]
+            kind, coef, intercept, constants = _head(dimension, steps[-1][1], sum(widths), where)
+        except (CompileError, AttributeError, IndexError) as exc:
+            raise NotExplainableError(
+                f"cannot explain the scores of {where}: {exc}; explanations need TF-IDF "
+                "features into logistic regression"
+            ) from None
+        parts = []
+        offset = 0
+        for (vec, weight), n in zip(members, widths, strict=True):
+            # A FeatureUnion weight scales the vectorizer's output; fold it into the coefs.
+            block = np.ascontiguousarray(coef[:, offset : offset + n].T * weight)
+            vocabulary = vec.get_feature_names_out().tolist()
+            parts.append((vec.analyzer, vocabulary, vec, block))
+            offset += n
+        view = self._views[dimension] = (kind, intercept, constants, parts)
+        return view
 
 
 def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
