@@ -31,14 +31,33 @@ def test_corpus_validates_without_problems() -> None:
 def test_corpus_size_and_label_quotas(corpus) -> None:  # type: ignore[no-untyped-def]
     codebook = load_codebook(DEFAULT_CODEBOOK)
     done = corpus.done()
-    assert len(corpus.documents) >= 60
-    assert len(done) >= 1200
+    assert len(corpus.documents) >= 200
+    assert len(done) >= 6000
     for dim in codebook.dimensions:
         for label in dim.label_ids:
             n = sum(label in s.labels[dim.id] for s in done)
             assert n >= 40, f"{dim.id}/{label} has {n} positive sentences"
     no_frame = sum(not s.labels["frames"] for s in done) / len(done)
     assert no_frame >= 0.30
+
+
+def test_corpus_every_article_has_a_labelled_headline_record(corpus) -> None:  # type: ignore[no-untyped-def]
+    # Round-ups also mark the headlines of their items (later sentences) as headlines.
+    heads = {s.doc_id: s for s in corpus.sentences if s.sent_index == 0}
+    assert set(heads) == set(corpus.documents)
+    for doc_id, head in heads.items():
+        assert head.id == f"{doc_id}-s000" and (head.meta or {}).get("part") == "headline"
+        assert head.text == corpus.documents[doc_id].title
+        assert head.status == "done"
+
+
+def test_corpus_dev_shifted_holds_registers_absent_from_the_other_splits(corpus) -> None:  # type: ignore[no-untyped-def]
+    registers: dict[str, set[str]] = {}
+    for doc in corpus.documents.values():
+        registers.setdefault(str(doc.split), set()).add(str((doc.meta or {}).get("register")))
+    shifted = registers.pop("dev-shifted")
+    assert len([d for d in corpus.documents.values() if d.split == "dev-shifted"]) >= 20
+    assert not shifted & set().union(*registers.values())
 
 
 def test_corpus_splits_by_article_and_every_label_in_every_split(corpus) -> None:  # type: ignore[no-untyped-def]

@@ -63,6 +63,14 @@ def test_config_unknown_pipeline_name_lists_known() -> None:
             {"data": {"train": ["train"], "test": ["train"]}},
             "'train' is in both data.train and data.test",
         ),
+        (
+            {"data": {"train": ["train", "dev-shifted"]}},
+            "data.train names 'dev-shifted': .* never trained on",
+        ),
+        (
+            {"data": {"dev": ["dev", "dev-shifted"]}},
+            "'dev-shifted' is in both data.dev and data.shifted",
+        ),
         ({"seed": -1}, "seed must be a whole number >= 0"),
         ({"name": "a/b"}, "must not contain path separators"),
         ({"search": {"C": []}}, "search.C must be a non-empty list"),

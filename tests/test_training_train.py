@@ -284,3 +284,18 @@ def test_train_git_commit_is_the_code_checkout_not_the_working_directory(
         pytest.skip("the tests do not run from a git checkout")
     monkeypatch.chdir(tmp_path)  # a user's project folder, not a repository
     assert _git_commit() == head.stdout.strip()
+
+
+def test_train_scores_the_shifted_split_and_never_trains_on_it(tmp_path: Path) -> None:
+    records = _records()
+    shifted_doc = next(r["doc_id"] for r in records if r.get("split") == "test")
+    for r in records:
+        if r.get("doc_id") == shifted_doc:
+            r["split"] = "dev-shifted"
+    path = _write(tmp_path / "corpus.jsonl", records)
+    fitted = fit_model(tiny_config(data=[path]))
+    n_shifted = sum(1 for r in records if r.get("doc_id") == shifted_doc and "id" in r)
+    assert fitted.metrics["dev-shifted"]["frames"]["n"] == n_shifted
+    assert fitted.meta["data"]["splits"]["dev-shifted"] == n_shifted
+    # A test article moved to dev-shifted: the training examples are those of the tiny corpus.
+    assert fitted.meta["data"]["examples"] == fitted.metrics["cv"]["frames"]["n"] == 42

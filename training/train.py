@@ -671,7 +671,11 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             "examples": len(train_ex),
             "sentences": _count_sentences(corpus, train_ex, config.data.level),
             "documents": len(train_docs),
-            "splits": {part: int(len(index)) for part, index in parts.items()},
+            "splits": {
+                part: int(len(index))
+                for part, index in parts.items()
+                if part != SHIFTED or len(index)
+            },
         },
         "config": resolved,
         "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
