@@ -299,11 +299,13 @@ class TrainResult:
             f"trained '{self.meta['name']}' in {self.meta['training_seconds']:.1f} s "
             f"on {self.meta['data']['examples']} {self.meta['level']}(s) -> {self.path}"
         ]
-        for part in ("cv", "dev", "test", SHIFTED):
+        parts = [p for p in ("cv", "dev", "test", SHIFTED) if self.metrics.get(p)]
+        width = max((len(p) for p in parts), default=4)
+        for part in parts:
             scores = self.metrics.get(part) or {}
             for dim, s in scores.items():
                 lines.append(
-                    f"  {part:<11} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
+                    f"  {part:<{width}} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
                     f"{s['macro_f1']:.3f}  samples-F1 {s['samples_f1']:.3f}  (n={s['n']})"
                 )
         for dim, labels in self.meta.get("untrainable", {}).items():
