@@ -2,21 +2,23 @@
 
 A model folder (``models/NAME/``) describes itself::
 
-    meta.json        labels per dimension, thresholds, codebook and data hashes,
-                     the resolved training config, library versions, git commit
+    meta.json        labels per dimension, thresholds, codebook and data hashes, the
+                     scorer kinds the folder holds, the resolved training config,
+                     library versions, git commit (:class:`framing.runtime.meta.ModelMeta`)
     codebook.toml    the codebook the model was trained with
     config.toml      the resolved training config
     model.skops      the fitted scikit-learn pipelines, one per dimension, in the
-                     skops format (no pickle; loaded with an explicit trust list)
-    compiled.npz     optional: the same linear model as plain arrays (see
-    compiled.json    :mod:`framing.runtime.compiled`), which tags without importing
+                     skops format (scorer kind ``skops-pipelines.v1``)
+    compiled.npz     optional: the same linear model as plain arrays (scorer kind
+    compiled.json    ``tfidf-compiled.v1``), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
     README.md        the model card
 
-Every pipeline maps a list of strings to an ``(n, n_labels)`` array of scores in
-``[0, 1]`` whose columns follow ``meta["labels"][dimension]``.  A label is
-predicted when its score reaches the label's threshold.
+Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
+``[0, 1]`` per dimension whose columns follow ``meta.labels[dimension]``
+(:mod:`framing.runtime.scorers`); :mod:`framing.runtime.labels` turns scores into
+labels.
 """
 
 from __future__ import annotations
@@ -27,15 +29,16 @@ import platform
 import shutil
 import tempfile
 import warnings
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from framing import __version__
-from framing.errors import InputNotFoundError, ModelError, UntrustedModelError
+from framing.errors import InputNotFoundError, ModelError
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.meta import FORMAT_VERSION, CodebookRef, ModelMeta
+from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, scorer_kind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,20 +47,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
 
-#: Version of the model folder layout; bumped when a reader could misread a folder.
-FORMAT_VERSION = 1
 DEFAULT_MODEL = "default"
 REQUIRED_FILES = ("meta.json", "codebook.toml")
-#: Module prefixes whose types a model file may hold without an explicit trust option.
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "framing.", "numpy.", "scipy.sparse.", "builtins.")
 
 
 class ModelVersionWarning(UserWarning):
     """The model was saved with other library versions than the ones installed."""
-
-
-class Scorer(Protocol):
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]: ...
 
 
 def _models_roots() -> list[Path]:
@@ -111,29 +106,33 @@ class Model:
 
     path: Path
     codebook: Codebook
-    meta: dict[str, Any]
+    meta: ModelMeta
     scorer: Scorer = field(repr=False)
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("name") or self.path.name)
+        return self.meta.name or self.path.name
 
     @property
     def level(self) -> str:
         """``"sentence"`` or ``"document"``: the unit the model was trained on."""
-        return str(self.meta.get("level", "sentence"))
+        return self.meta.level
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        return tuple(self.meta["labels"])
+        return self.meta.dimensions
 
     @property
     def labels(self) -> dict[str, tuple[str, ...]]:
-        return {dim: tuple(ids) for dim, ids in self.meta["labels"].items()}
+        return dict(self.meta.labels)
 
     @property
     def thresholds(self) -> dict[str, dict[str, float]]:
-        return {dim: dict(th) for dim, th in self.meta["thresholds"].items()}
+        return {dim: dict(th) for dim, th in self.meta.thresholds.items()}
+
+    @property
+    def multi_label(self) -> dict[str, bool]:
+        return dict(self.meta.multi_label)
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Scores per dimension, an ``(len(texts), n_labels)`` array each."""
@@ -182,66 +181,10 @@ class Model:
         return tag_many(self, items, batch_size=batch_size, n_jobs=n_jobs, all_scores=all_scores)
 
 
-class _SkopsScorer:
-    """Scores with the fitted scikit-learn pipelines stored in ``model.skops``."""
-
-    def __init__(self, pipelines: Mapping[str, Any], labels: Mapping[str, Sequence[str]]):
-        self.pipelines = dict(pipelines)
-        self.labels = labels
-
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        import numpy as np
-
-        out = {}
-        for dim, pipe in self.pipelines.items():
-            scores = np.asarray(pipe.predict_proba(list(texts)), dtype=float)
-            out[dim] = scores
-        return out
-
-
-def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
-    """Load ``model.skops`` from a model folder, refusing types nobody trusted.
-
-    Types from scikit-learn, numpy, scipy.sparse and framing are trusted; anything
-    else must be named in ``trusted``.
-
-    Raises
-    ------
-    UntrustedModelError
-        Naming the untrusted types, sorted.
-    """
-    import skops.io as sio
-
-    file = Path(path) / "model.skops"
-    if not file.is_file():
-        raise ModelError(f"{Path(path)}: model.skops is missing; retrain or copy the whole folder")
-    try:
-        untrusted = sio.get_untrusted_types(file=file)
-    except Exception as exc:  # skops raises plain exceptions on corrupt files
-        raise ModelError(f"{file}: not a readable skops file ({exc})") from None
-    extra = set(trusted)
-    refused = sorted(
-        t for t in untrusted if t not in extra and not t.startswith(TRUSTED_MODULE_PREFIXES)
-    )
-    if refused:
-        raise UntrustedModelError(
-            f"{file}: untrusted types found in the file: {refused}; "
-            "load it only if you trust its source, with trusted=[...] (CLI: --trust TYPE)"
-        )
-    try:
-        pipelines = sio.load(file, trusted=list(untrusted))
-    except Exception as exc:
-        raise ModelError(f"{file}: cannot load the pipelines ({exc})") from None
-    if not isinstance(pipelines, dict):
-        raise ModelError(f"{file}: expected a dict of pipelines per dimension")
-    return pipelines
-
-
-def _check_versions(meta: Mapping[str, Any], path: Path) -> None:
-    saved = meta.get("versions", {})
+def _check_versions(meta: ModelMeta, path: Path) -> None:
     mismatched = []
     for lib in ("sklearn", "numpy"):
-        want = saved.get(lib)
+        want = meta.versions.get(lib)
         if not want:
             continue
         try:
@@ -310,39 +253,65 @@ def load_model(
             f"{path}: not a complete model folder: missing {', '.join(missing)} "
             "(retrain it with 'framing train' or copy the whole folder)"
         )
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path / 'meta.json'}: not valid JSON ({exc})") from None
-    for key in ("labels", "thresholds", "codebook"):
-        if key not in meta:
-            raise ModelError(f"{path / 'meta.json'}: missing '{key}'")
-    if meta.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise ModelError(
-            f"{path}: model format {meta['format_version']} is newer than this framing "
-            f"({__version__}) reads; upgrade framing"
-        )
+    meta = read_meta(path)
+    if meta.codebook is None:
+        raise ModelError(f"{path / 'meta.json'}: missing 'codebook'")
     model_codebook = load_codebook(path / "codebook.toml")
     if codebook is not None:
         given = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-        if given.hash != meta["codebook"]["hash"]:
+        if given.hash != meta.codebook.hash:
             raise ModelError(
-                f"{path}: model was trained with codebook '{meta['codebook']['name']}' "
-                f"version {meta['codebook']['version']}, but the given codebook is "
+                f"{path}: model was trained with codebook '{meta.codebook.name}' "
+                f"version {meta.codebook.version}, but the given codebook is "
                 f"'{given.name}' version {given.version} (content differs); "
                 "retrain the model or use its codebook"
             )
-    scorer: Scorer
-    if use_compiled and (path / "compiled.npz").is_file():
-        # Plain arrays: their scores depend on neither library's version (the compiled
-        # layout has its own version check).
-        from framing.runtime.compiled import CompiledModel
-
-        scorer = CompiledModel.load(path)
-    else:
+    kind = _choose_scorer(path, meta, use_compiled)
+    if kind.version_sensitive:
         _check_versions(meta, path)
-        scorer = _SkopsScorer(load_pipelines(path, trusted), meta["labels"])
-    return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer)
+    return Model(
+        path=path, codebook=model_codebook, meta=meta, scorer=kind.load(path, meta, trusted)
+    )
+
+
+def read_meta(path: str | Path) -> ModelMeta:
+    """The validated ``meta.json`` of a model folder.
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, not JSON, or breaks the contract of :class:`ModelMeta`
+        (including a model saved in a newer format than this framing reads).
+    """
+    file = Path(path) / "meta.json"
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{file} is missing; copy the whole model folder") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file}: not valid JSON ({exc})") from None
+    return ModelMeta.from_dict(data, str(file))
+
+
+def _choose_scorer(path: Path, meta: ModelMeta, use_compiled: bool) -> ScorerKind:
+    """The first scorer kind of ``meta.scorers`` whose files are in the folder."""
+    kinds = [scorer_kind(name, path / "meta.json") for name in meta.scorers]
+    if not use_compiled:
+        kinds = [kind for kind in kinds if kind.name != COMPILED]
+    for kind in kinds:
+        if kind.present(path):
+            return kind
+    if not kinds:
+        raise ModelError(
+            f"{path / 'meta.json'}: the model has no scorer to use"
+            + (
+                " without its compiled arrays (load it with use_compiled=True)"
+                if meta.scorers
+                else ""
+            )
+        )
+    wanted = ", ".join(name for kind in kinds for name in kind.files)
+    raise ModelError(f"{path}: the scorer files are missing ({wanted}); copy the whole folder")
 
 
 def library_versions() -> dict[str, str]:
@@ -351,7 +320,7 @@ def library_versions() -> dict[str, str]:
     for lib in ("sklearn", "numpy", "scipy", "skops", "joblib"):
         try:
             versions[lib] = _library_version(lib)
-        except Exception:
+        except ImportError:  # importlib.metadata.PackageNotFoundError: not installed
             continue
     return versions
 
@@ -359,7 +328,7 @@ def library_versions() -> dict[str, str]:
 def save_model(
     path: str | Path,
     pipelines: Mapping[str, Any],
-    meta: Mapping[str, Any],
+    meta: ModelMeta,
     codebook: Codebook,
     *,
     files: Mapping[str, str] | None = None,
@@ -372,56 +341,58 @@ def save_model(
     path
         The model folder to create or replace.
     pipelines
-        Fitted pipelines per dimension (see the module docstring for the contract).
+        Fitted scikit-learn pipelines per dimension (the ``skops-pipelines.v1`` scorer).
     meta
-        Must hold ``labels`` and ``thresholds``; ``codebook``, ``versions`` and
-        ``format_version`` are filled in here.
+        The model's metadata; ``codebook``, ``versions`` (unless given), ``scorers``
+        and ``format_version`` are filled in here.
     codebook
         The codebook the model was trained with; saved beside it.
     files
         Extra text files to write (name -> content), e.g. ``README.md``, ``metrics.json``,
         ``config.toml``.
     compile
-        Also write ``compiled.npz``/``compiled.json`` when the pipelines are linear
-        models that :mod:`framing.runtime.compiled` can turn into arrays.
+        Also write the ``tfidf-compiled.v1`` scorer when the pipelines are linear
+        models over TF-IDF features (see :mod:`framing.runtime.compile`); it is then
+        the one :func:`load_model` uses.
+
+    Returns
+    -------
+    Path
+        The model folder.
     """
-    import skops.io as sio
+    from framing.runtime.skops_pipelines import PipelineScorer
 
     path = Path(path)
-    for key in ("labels", "thresholds"):
-        if key not in meta:
-            raise ModelError(f"save_model: meta needs '{key}'")
-    full_meta = dict(meta)
-    full_meta["format_version"] = FORMAT_VERSION
-    full_meta["codebook"] = {
-        "name": codebook.name,
-        "version": codebook.version,
-        "hash": codebook.hash,
-    }
-    full_meta.setdefault("versions", library_versions())
+    scorers: dict[str, Any] = {}
+    reason = None
+    if compile:
+        from framing.runtime.compile import CompileError, compile_pipelines
+
+        try:
+            scorers[COMPILED] = compile_pipelines(pipelines, meta.labels)
+        except CompileError as exc:
+            # Not every pipeline is a linear model over TF-IDF: those load with skops.
+            reason = str(exc)
+    scorers[PIPELINES] = PipelineScorer(pipelines)
+    full_meta = replace(
+        meta,
+        format_version=FORMAT_VERSION,
+        codebook=CodebookRef(codebook.name, codebook.version, codebook.hash),
+        versions=meta.versions or library_versions(),
+        scorers=tuple(scorers),
+        compiled_reason=reason,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
     try:
-        # skops writes vocabularies into an uncompressed JSON schema: deflate cuts it ~10x.
-        sio.dump(dict(pipelines), tmp / "model.skops", compression=zipfile.ZIP_DEFLATED)
-        full_meta["compiled"] = False
-        if compile:
-            from framing.runtime.compiled import CompileError, compile_pipelines
-
-            try:
-                compiled = compile_pipelines(pipelines, meta["labels"])
-            except CompileError as exc:
-                # Not every pipeline is a linear model over TF-IDF: those load with skops.
-                full_meta["compiled_reason"] = str(exc)
-            else:
-                compiled.save(tmp)
-                full_meta["compiled"] = True
+        for name, scorer in scorers.items():
+            scorer_kind(name).save(scorer, tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
         (tmp / "meta.json").write_text(
-            json.dumps(full_meta, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+            json.dumps(full_meta.to_dict(), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
         old = None
