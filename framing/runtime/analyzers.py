@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from framing.runtime.compiled import VectorizerSpec
 
 __all__ = [
     "ANALYZERS",
+    "analyze",
+    "preprocess",
     "ACCENT_STRIPPERS",
     "DEFAULT_TOKEN_PATTERN",
     "char_ngrams",
@@ -86,3 +92,29 @@ def word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
     for n in range(start, min(max_n + 1, len(tokens) + 1)):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
+
+
+def preprocess(spec: VectorizerSpec, texts: Sequence[str]) -> list[str]:
+    """Lowercasing, then accent stripping, as the vectorizer does before analysis."""
+    docs = list(map(str.lower, texts)) if spec.lowercase else list(texts)
+    strip = ACCENT_STRIPPERS[spec.strip_accents]
+    return list(map(strip, docs)) if strip is not None else docs
+
+
+def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
+    """The n-grams of preprocessed documents, one list per document, as the vectorizer
+    makes them (the general path; scoring caches words where it can)."""
+    min_n, max_n = spec.ngram_range
+    if spec.analyzer == "word":
+        tokenize = re.compile(spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
+        stop = frozenset(spec.stop_words) if spec.stop_words is not None else None
+        grams_per_doc = []
+        for d in docs:
+            toks = tokenize(d)
+            if stop is not None:
+                toks = [t for t in toks if t not in stop]
+            grams_per_doc.append(word_ngrams(toks, min_n, max_n))
+        return grams_per_doc
+    if spec.analyzer == "char":
+        return [char_ngrams(d, min_n, max_n) for d in docs]
+    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]

@@ -20,7 +20,7 @@ from framing.errors import ModelError
 from framing.runtime.analyzers import ACCENT_STRIPPERS, ANALYZERS
 from framing.runtime.compiled import CompiledModel, HeadSpec, VectorizerSpec
 
-__all__ = ["CompileError", "compile_pipelines"]
+__all__ = ["CompileError", "compile_pipelines", "linear_head", "vectorizers_of"]
 
 #: What OneVsRestClassifier fits for a label seen in every or in no training example.
 _CONSTANT_PREDICTOR = "sklearn.multiclass._ConstantPredictor"
@@ -78,7 +78,7 @@ def _vectorizer_spec(vec: Any, where: str) -> VectorizerSpec:
     )
 
 
-def _features(step: Any, where: str) -> list[tuple[Any, float]]:
+def vectorizers_of(step: Any, where: str) -> list[tuple[Any, float]]:
     """(vectorizer, weight) pairs of a vectorizer or a FeatureUnion of vectorizers."""
     from sklearn.pipeline import FeatureUnion
 
@@ -105,8 +105,8 @@ def _linear(est: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(est.coef_, dtype=np.float64), np.asarray(est.intercept_, dtype=np.float64)
 
 
-def _head(
-    dimension: str, clf: Any, n_features: int, where: str
+def linear_head(
+    clf: Any, n_features: int, where: str
 ) -> tuple[str, np.ndarray, np.ndarray, list[float | None]]:
     """Kind, coef (n_decisions, n_features), intercept and constants of a classifier."""
     from sklearn.linear_model import LogisticRegression
@@ -172,7 +172,7 @@ def compile_pipelines(
         where = f"pipeline '{dim}'"
         if not isinstance(pipe, Pipeline) or len(pipe.steps) != 2:
             raise CompileError(f"{where}: expected a Pipeline of features then a classifier")
-        features = _features(pipe.steps[0][1], where)
+        features = vectorizers_of(pipe.steps[0][1], where)
         parts_v: list[tuple[int, float, int]] = []
         for vec, weight in features:
             spec = _vectorizer_spec(vec, where)
@@ -182,7 +182,7 @@ def compile_pipelines(
                 vectorizers.append(spec)
             parts_v.append((index[k], weight, len(spec.vocabulary)))
         n_features = sum(n for _, _, n in parts_v)
-        kind, coef, intercept, constants = _head(dim, pipe.steps[1][1], n_features, where)
+        kind, coef, intercept, constants = linear_head(pipe.steps[1][1], n_features, where)
         if coef.shape[1] != n_features:
             raise CompileError(
                 f"{where}: classifier expects {coef.shape[1]} features, got {n_features}"

@@ -59,8 +59,15 @@ import numpy as np
 
 from framing.errors import ModelError
 from framing.runtime import _native
-from framing.runtime.analyzers import ACCENT_STRIPPERS, ANALYZERS
+from framing.runtime.analyzers import ACCENT_STRIPPERS, ANALYZERS, analyze, preprocess
 from framing.runtime.arrays import Batch, WordIds, new_word_ids
+from framing.runtime.explain import (
+    ExplainRequest,
+    LabelExplanation,
+    LinearPart,
+    decision_column,
+    linear_explanation,
+)
 from framing.runtime.tfidf_scoring import make_vectorizer_scorer
 
 if TYPE_CHECKING:
@@ -175,6 +182,8 @@ class CompiledModel:
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._word_ids = {prep: new_word_ids() for prep in self._preps}
+        # Term -> column per vectorizer, built on the first explanation.
+        self._columns_of: dict[int, dict[str, int]] = {}
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -277,6 +286,69 @@ class CompiledModel:
             sums = p.sum(axis=1, keepdims=True)
             np.divide(p, sums, out=p, where=sums != 0)
         return p
+
+    # ----------------------------------------------------------- explanations
+    def features(self, texts: Sequence[str]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per vectorizer, per text: the non-zero feature columns and their TF-IDF values,
+        normalised as the vectorizer does (the rows of ``X`` in ``X . coef``)."""
+        out = []
+        for v, spec in enumerate(self.vectorizer_specs):
+            columns = self._columns_of.get(v)
+            if columns is None:
+                columns = self._columns_of[v] = {t: i for i, t in enumerate(spec.vocabulary)}
+            idf = spec.idf
+            rows = []
+            for grams in analyze(spec, preprocess(spec, texts)):
+                counts: dict[int, int] = {}
+                for g in grams:
+                    c = columns.get(g)
+                    if c is not None:
+                        counts[c] = counts.get(c, 0) + 1
+                cols = np.fromiter(counts, np.int64, len(counts))
+                tf = np.fromiter(counts.values(), np.float64, len(counts))
+                order = np.argsort(cols)  # column order, as in scipy's CSR rows
+                cols, tf = cols[order], tf[order]
+                if spec.binary:
+                    tf[:] = 1.0
+                elif spec.sublinear_tf:
+                    tf = 1.0 + np.log(tf)
+                values = tf * idf[cols] if idf is not None else tf
+                if spec.norm == "l2":
+                    norm = float(np.sqrt(np.dot(values, values)))
+                elif spec.norm == "l1":
+                    norm = float(np.abs(values).sum())
+                else:
+                    norm = 1.0
+                rows.append((cols, values / norm if norm else values))
+            out.append(rows)
+        return out
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        wanted = sorted({r.row for r in requests})
+        position = {row: i for i, row in enumerate(wanted)}
+        feats = self.features([texts[row] for row in wanted])
+        heads = {h.dimension: h for h in self.heads}
+        out: list[LabelExplanation | None] = []
+        for r in requests:
+            head = heads[r.dimension]
+            if head.constants[decision_column(head.kind, r.column)[0]] is not None:
+                out.append(None)
+                continue
+            i = position[r.row]
+            parts = [
+                LinearPart(
+                    self.vectorizer_specs[v].analyzer,
+                    self.vectorizer_specs[v].vocabulary,
+                    *feats[v][i],
+                    coef,
+                )
+                for v, coef in head.parts
+            ]
+            out.append(linear_explanation(r, head.kind, head.intercept, parts, top))
+        return out
 
     # ----------------------------------------------------------- files
     def save(self, folder: str | Path) -> None:

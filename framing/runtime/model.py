@@ -43,6 +43,7 @@ from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, sco
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.explain import SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
@@ -144,12 +145,28 @@ class Model:
         return self.scorer.predict_proba(texts)
 
     def predict(
-        self, sentences: Iterable[str], *, all_scores: bool = False
+        self, sentences: Iterable[str], *, all_scores: bool = False, explain: bool = False
     ) -> list[TaggedSentence]:
         """Label sentences that are already split, one result per sentence."""
         from framing.runtime.tagger import predict_sentences
 
-        return predict_sentences(self, list(sentences), all_scores=all_scores)
+        return predict_sentences(self, list(sentences), all_scores=all_scores, explain=explain)
+
+    def explain(
+        self, sentence: str, *, labels: Sequence[str] | None = None, top: int = 5
+    ) -> SentenceExplanation:
+        """Why the model labels a sentence as it does: per label, the n-grams that
+        contributed most to its score (exact for linear models).
+
+        See :func:`framing.runtime.explain.explain_sentence`.
+
+        Examples
+        --------
+        >>> model.explain("NATO is a threat to us all.").to_dict()   # doctest: +SKIP
+        """
+        from framing.runtime.explain import explain_sentence
+
+        return explain_sentence(self, sentence, labels=labels, top=top)
 
     def tag(
         self,
@@ -158,11 +175,15 @@ class Model:
         title: str | None = None,
         doc_id: str | None = None,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> TaggedArticle:
-        """Split an article into sentences, label them and profile the article."""
+        """Split an article into sentences, label them and profile the article
+        (with ``explain``, say why each label was predicted)."""
         from framing.runtime.tagger import tag_text
 
-        return tag_text(self, text, title=title, doc_id=doc_id, all_scores=all_scores)
+        return tag_text(
+            self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
+        )
 
     def tag_many(
         self,
@@ -171,6 +192,7 @@ class Model:
         batch_size: int = 4096,
         n_jobs: int = 1,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> Iterator[TaggedArticle]:
         """Tag a stream of articles in order, in constant memory.
 
@@ -178,7 +200,14 @@ class Model:
         """
         from framing.runtime.tagger import tag_many
 
-        return tag_many(self, items, batch_size=batch_size, n_jobs=n_jobs, all_scores=all_scores)
+        return tag_many(
+            self,
+            items,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            all_scores=all_scores,
+            explain=explain,
+        )
 
 
 def _check_versions(meta: ModelMeta, path: Path) -> None:

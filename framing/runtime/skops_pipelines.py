@@ -19,6 +19,7 @@ from framing.errors import ModelError, UntrustedModelError
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.explain import ExplainRequest, LabelExplanation
     from framing.runtime.meta import ModelMeta
 
 __all__ = ["PipelineScorer", "load_pipelines", "load_scorer", "save_scorer", "FILE_NAME"]
@@ -42,6 +43,60 @@ class PipelineScorer:
             dim: np.asarray(pipe.predict_proba(texts), dtype=float)
             for dim, pipe in self.pipelines.items()
         }
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations from the fitted pipelines (see :mod:`framing.runtime.explain`)."""
+        from framing.runtime.explain import LinearPart, decision_column, linear_explanation
+
+        out: list[LabelExplanation | None] = []
+        views: dict[str, Any] = {}
+        for r in requests:
+            if r.dimension not in views:
+                views[r.dimension] = self._linear_view(r.dimension, texts)
+            kind, intercept, constants, parts = views[r.dimension]
+            if constants[decision_column(kind, r.column)[0]] is not None:
+                out.append(None)
+                continue
+            row_parts = []
+            for analyzer, vocabulary, X, coef in parts:
+                row = X[r.row]
+                row_parts.append(LinearPart(analyzer, vocabulary, row.indices, row.data, coef))
+            out.append(linear_explanation(r, kind, intercept, row_parts, top))
+        return out
+
+    def _linear_view(self, dimension: str, texts: Sequence[str]) -> tuple[Any, ...]:
+        """Head kind, intercepts, constants and per vectorizer (analyzer, vocabulary,
+        TF-IDF rows of ``texts``, coefficients) of one dimension's pipeline."""
+        from framing.runtime.compile import CompileError, linear_head, vectorizers_of
+        from framing.runtime.explain import NotExplainableError
+
+        pipe = self.pipelines[dimension]
+        where = f"pipeline '{dimension}'"
+        try:
+            steps = list(pipe.steps)
+            members = vectorizers_of(steps[0][1], where)
+            for vec, _ in members:
+                if not hasattr(vec, "vocabulary_") or not hasattr(vec, "analyzer"):
+                    raise CompileError(f"{where}: {type(vec).__name__} is not a text vectorizer")
+            widths = [len(vec.vocabulary_) for vec, _ in members]
+            kind, coef, intercept, constants = linear_head(steps[-1][1], sum(widths), where)
+        except (CompileError, AttributeError, IndexError) as exc:
+            raise NotExplainableError(
+                f"cannot explain the scores of {where}: {exc}; explanations need TF-IDF "
+                "features into logistic regression"
+            ) from None
+        parts = []
+        offset = 0
+        for (vec, weight), n in zip(members, widths, strict=True):
+            X = vec.transform(list(texts)).tocsr()
+            if weight != 1.0:
+                X = X * weight
+            vocabulary = vec.get_feature_names_out().tolist()
+            parts.append((vec.analyzer, vocabulary, X, coef[:, offset : offset + n].T))
+            offset += n
+        return kind, intercept, constants, parts
 
 
 def load_scorer(folder: Path, meta: ModelMeta, trusted: Iterable[str] = ()) -> PipelineScorer:

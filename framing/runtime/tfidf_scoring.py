@@ -17,12 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from framing.runtime import _native
-from framing.runtime.analyzers import (
-    DEFAULT_TOKEN_PATTERN,
-    char_ngrams,
-    char_wb_ngrams,
-    word_ngrams,
-)
+from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, analyze, char_wb_ngrams
 from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_segments
 
 if TYPE_CHECKING:
@@ -179,22 +174,7 @@ class VectorizerScorer:
     def score_docs(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Score preprocessed documents by their n-gram strings (the general path)."""
         n = len(docs)
-        if self.spec.analyzer == "word":
-            tokenize = re.compile(self.spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
-            stop = frozenset(self.spec.stop_words) if self.spec.stop_words is not None else None
-            grams_per_doc = []
-            for d in docs:
-                toks = tokenize(d)
-                if stop is not None:
-                    toks = [t for t in toks if t not in stop]
-                grams_per_doc.append(word_ngrams(toks, self.min_n, self.max_n))
-        elif self.spec.analyzer == "char":
-            grams_per_doc = [char_ngrams(d, self.min_n, self.max_n) for d in docs]
-        else:
-            grams_per_doc = [
-                [g for w in d.split() for g in char_wb_ngrams(w, self.min_n, self.max_n)]
-                for d in docs
-            ]
+        grams_per_doc = analyze(self.spec, docs)
         counts = np.fromiter(map(len, grams_per_doc), np.int64, n)
         grams = chain.from_iterable(grams_per_doc)
         ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
