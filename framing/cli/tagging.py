@@ -56,6 +56,11 @@ def tag_cli(
         "--trust",
         help="Trust this type in model.skops (repeatable; only for sources you trust).",
     ),
+    allow_edited_codebook: bool = typer.Option(
+        False,
+        "--allow-edited-codebook",
+        help="Load a model whose codebook.toml differs from the one it was trained with.",
+    ),
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
     ),
@@ -78,7 +83,12 @@ def tag_cli(
     files = collect_inputs(inputs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = load_model(model, codebook=codebook, trusted=trust)
+        loaded = load_model(
+            model,
+            codebook=codebook,
+            trusted=trust,
+            verify_codebook=not allow_edited_codebook,
+        )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     # The model's objects live as long as the process: keep the cyclic garbage
