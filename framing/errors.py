@@ -90,3 +90,9 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+class MissingExtraError(FramingError, ImportError):
+    """A feature needs an optional dependency group (``pip install 'framing[EXTRA]'``)."""
+
+    exit_code = 2

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
-from framing.exchange.importers.text import read_article, split_title
 from framing.format.annotations import read_corpus, validate
+from framing.format.article import read_article, split_title
 
 runner = CliRunner()
 

@@ -136,6 +136,25 @@ def test_cli_exchange_import_missing_input_exit_two(tmp_path: Path) -> None:
     assert "FrAC CSV file not found" in result.output
 
 
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_cli_exchange_datasets_without_hf_extra_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # None in sys.modules makes `import datasets` raise ImportError, as when it is absent.
+    monkeypatch.setitem(__import__("sys").modules, "datasets", None)
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"text": "Prices rose.", "frames": []}) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = [command, "datasets", str(data), "-o", str(out)]
+    if command == "import":
+        args[-1] = str(tmp_path / "out.jsonl")
+    result = invoke(args)
+    assert result.exit_code == 2, result.output
+    assert "pip install 'framing[hf]'" in result.output
+    assert "Traceback" not in result.output
+    assert data.read_text(encoding="utf-8").startswith('{"text"')
+
+
 def test_cli_exchange_import_datasets_column_mapping(tmp_path: Path) -> None:
     data = tmp_path / "train.jsonl"
     data.write_text(

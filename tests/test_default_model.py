@@ -40,7 +40,7 @@ def test_default_model_codebook_hash_matches_the_codebook() -> None:
 
 
 def test_default_model_tags_the_example_article(default_model) -> None:
-    from framing.exchange.importers.text import read_article
+    from framing.format.article import read_article
 
     article = read_article(EXAMPLE)
     tagged = default_model.tag(article.text, title=article.title, doc_id=article.doc_id)
@@ -53,7 +53,7 @@ def test_default_model_finds_west_as_threat_in_the_seed_article(default_model) -
     seed = SEEDS / "tass-csto-lavrov.txt"
     if not seed.is_file():
         pytest.skip("../shared/seeds/tass-csto-lavrov.txt is absent (third-party data)")
-    from framing.exchange.importers.text import read_article
+    from framing.format.article import read_article
 
     article = read_article(seed)
     tagged = default_model.tag(article.text, title=article.title)

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from framing.training.config import config_from_dict
+from framing.training.review import OutOfFold, ReviewResult, _flags_single, out_of_fold, review
 
 from framing.errors import UsageError
 from framing.format.annotations import read_corpus, validate, write_jsonl
 from framing.format.codebook import load_codebook
-from framing.loop.review import OutOfFold, ReviewResult, _flags_single, out_of_fold, review
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = DATA / "loop_corpus.jsonl"

@@ -437,7 +437,7 @@ def test_tagger_renderers(tag_model) -> None:
 
 
 def test_tagger_example_article_tags(tag_model) -> None:
-    from framing.exchange.importers.text import read_article
+    from framing.format.article import read_article
 
     article = read_article(EXAMPLE)
     assert article.title and 15 <= len(framing.split_sentences(article.text)) <= 25

@@ -264,3 +264,23 @@ def test_train_invalid_annotations_name_file_and_line(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.jsonl", records)
     with pytest.raises(AnnotationError, match=r"bad.jsonl:4: .*'econ'.*did you mean 'economic'"):
         fit_model(tiny_config(data=[path]))
+
+
+def test_train_git_commit_is_the_code_checkout_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from framing.training.train import _git_commit
+
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+        )
+    except OSError:
+        pytest.skip("git is not installed")
+    if head.returncode != 0:
+        pytest.skip("the tests do not run from a git checkout")
+    monkeypatch.chdir(tmp_path)  # a user's project folder, not a repository
+    assert _git_commit() == head.stdout.strip()

@@ -220,8 +220,11 @@ def _relative(path: str | Path) -> str:
 
 
 def _git_commit() -> str | None:
-    """The commit checked out in the working directory, read from ``.git`` (no git needed)."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
+    """The commit of the framing checkout this code runs from, read from ``.git`` (no git
+    needed); None for an installed wheel.  Not the working directory's repository: a model
+    trained from a user's project folder records the code that trained it."""
+    here = Path(__file__).resolve().parent
+    for folder in (here, *here.parents):
         git = folder / ".git"
         if git.is_file():
             text = git.read_text(encoding="utf-8", errors="replace").strip()

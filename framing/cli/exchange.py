@@ -534,7 +534,9 @@ def export_datasets_cmd(
     Example: framing export datasets data/annotations -o hf-corpus --format parquet
     """
     from framing.exchange.exporters.hf_datasets import hf_datasets
+    from framing.exchange.importers.hf_datasets import require_datasets
 
+    require_datasets()  # before reading the data: a missing extra is known at once
     records, book = _read(paths, codebook)
     result = hf_datasets(records, book, level=level.value)
     files = result.save(output, format.value)

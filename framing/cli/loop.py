@@ -212,8 +212,8 @@ def review(
 
     Example: framing review training/configs/default.toml data/annotations -o queue.jsonl
     """
-    from framing.loop.review import review as review_labels
     from framing.training.config import load_config
+    from framing.training.review import review as review_labels
 
     loaded = load_config(config, overrides=set_, data=data or ())
     result = review_labels(

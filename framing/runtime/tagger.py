@@ -947,7 +947,7 @@ class _DecodeError(ValueError):
 
 
 def _decode(raw: bytes) -> str:
-    from framing.exchange.importers.text import normalise_text
+    from framing.format.article import normalise_text
 
     try:
         text = raw.decode("utf-8")
@@ -1019,7 +1019,7 @@ def _file_units(
     path: Path, stdin: IO[bytes] | None, one_per_line: bool, doc_id: str
 ) -> Iterator[Unit]:
     """The articles (or sentences, with ``one_per_line``) of one input."""
-    from framing.exchange.importers.text import split_title
+    from framing.format.article import split_title
 
     is_stdin = str(path) == "-"
     source = "<stdin>" if is_stdin else str(path)

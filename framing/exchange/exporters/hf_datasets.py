@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from framing.errors import UsageError
 from framing.exchange.exporters import dimensions_of
-from framing.exchange.importers.hf_datasets import quiet_datasets
+from framing.exchange.importers.hf_datasets import quiet_datasets, require_datasets
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -48,7 +48,7 @@ class HFExport:
         UsageError
             When ``path`` is a file, or a folder that holds something other than a dataset.
         """
-        import datasets
+        datasets = require_datasets()
 
         if format not in ("disk", "parquet"):
             raise UsageError(f"format must be 'disk' or 'parquet', got '{format}'")
@@ -144,7 +144,7 @@ def hf_datasets(
     >>> hf_datasets([s]).dataset[0]
     {'id': 's1', 'doc_id': 'd1', 'text': 'Prices soared.', 'frames': [0]}
     """
-    import datasets
+    datasets = require_datasets()
 
     if level not in ("sentence", "document"):
         raise UsageError(f"level must be 'sentence' or 'document', got '{level}'")

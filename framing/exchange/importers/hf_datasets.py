@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framing.errors import InputNotFoundError, UsageError
+from framing.errors import InputNotFoundError, MissingExtraError, UsageError
 from framing.exchange.importers import ImportResult
 from framing.exchange.importers._common import (
     RowProblems,
@@ -48,10 +48,22 @@ _DATA_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl
 _SHARD = re.compile(r"^(?P<split>[a-z]+)(?:[-_].*)?$")
 
 
+def require_datasets() -> Any:
+    """The ``datasets`` module, or a :class:`MissingExtraError` naming the extra to install."""
+    try:
+        import datasets
+    except ImportError as exc:
+        raise MissingExtraError(
+            "the Hugging Face import/export needs the 'datasets' package, which is not "
+            "installed (install it with: pip install 'framing[hf]')"
+        ) from exc
+    return datasets
+
+
 @contextlib.contextmanager
 def quiet_datasets() -> Iterator[None]:
     """Silence ``datasets`` progress bars for the duration (library code never prints)."""
-    import datasets
+    datasets = require_datasets()
 
     was_disabled = datasets.are_progress_bars_disabled()
     verbosity = datasets.logging.get_verbosity()
@@ -66,7 +78,7 @@ def quiet_datasets() -> Iterator[None]:
 
 
 def _from_files(files: Sequence[Path], cache: str) -> datasets.Dataset:
-    import datasets
+    datasets = require_datasets()
 
     kind = _DATA_SUFFIXES[files[0].suffix]
     paths = [str(f) for f in files]
@@ -87,7 +99,7 @@ def load_source(
     InputNotFoundError
         When a local path does not exist or a folder holds no dataset.
     """
-    import datasets
+    datasets = require_datasets()
 
     path = Path(source)
     with quiet_datasets(), tempfile.TemporaryDirectory(prefix="framing-hf-") as cache:
@@ -160,7 +172,7 @@ def _column_names(
 
 def _decoder(feature: Any) -> tuple[bool, Any]:
     """``(multi-label?, ClassLabel or None)`` for a label column's feature."""
-    import datasets
+    datasets = require_datasets()
 
     inner = feature
     multi = False

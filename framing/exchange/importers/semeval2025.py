@@ -28,8 +28,9 @@ from framing.exchange.importers._common import (
     split_labels,
     unique,
 )
-from framing.exchange.importers.text import article_records, read_article
+from framing.exchange.importers.text import article_records
 from framing.format.annotations import Document, Sentence, collect_files
+from framing.format.article import read_article
 from framing.format.codebook import Codebook, did_you_mean
 
 __all__ = ["semeval2025", "read_taxonomy", "DIMENSIONS"]

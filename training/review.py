@@ -31,9 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from framing.errors import UsageError
-from framing.format.annotations import Sentence, read_corpus
 from framing.training.config import TrainConfig
 
 # The trainer's own steps, so that review sees the data exactly as training does.
@@ -45,6 +42,9 @@ from framing.training.train import (
 from framing.training.train import (
     out_of_fold as oof_scores,
 )
+
+from framing.errors import UsageError
+from framing.format.annotations import Sentence, read_corpus
 
 __all__ = ["ReviewResult", "out_of_fold", "review"]
 

@@ -1,0 +1,78 @@
+"""A raw article: the title rule and the text normalisation that every reader applies.
+
+The title rule: when the first line of a text is followed by a blank line, that line is
+the title and the body starts after the blank line(s); otherwise there is no title and
+all of it is the body.  Line ends are normalised to ``\n``; a leading byte order mark is
+dropped.  Used by ``framing import`` (annotation files) and ``framing tag`` (tagging)
+alike, so both read an article the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from framing.errors import AnnotationError
+
+__all__ = ["Article", "normalise_text", "read_article", "split_title"]
+
+_TITLE = re.compile(r"\A[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n\s*")
+
+
+@dataclass(frozen=True)
+class Article:
+    """A raw article: an id, an optional title and the body text."""
+
+    doc_id: str
+    title: str | None
+    text: str
+    source: str | None = None
+
+
+def normalise_text(text: str) -> str:
+    """Drop a byte order mark and turn CRLF/CR line ends into LF."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_title(text: str) -> tuple[str | None, str]:
+    """Apply the title rule: ``(title, body)``.
+
+    Examples
+    --------
+    >>> split_title("Headline\\n\\nBody. More.")
+    ('Headline', 'Body. More.')
+    >>> split_title("No title here. Just text.")
+    (None, 'No title here. Just text.')
+    """
+    match = _TITLE.match(text)
+    if match is None:
+        return None, text
+    return match.group(1), text[match.end() :]
+
+
+def read_article(
+    path: str | Path, *, doc_id: str | None = None, title_rule: bool = True
+) -> Article:
+    """Read a UTF-8 text file as an :class:`Article`.
+
+    Raises
+    ------
+    AnnotationError
+        When the file is not valid UTF-8 (naming the byte offset).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise AnnotationError(
+            f"{path}:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x} "
+            "(re-encode the file as UTF-8)"
+        ) from None
+    text = normalise_text(text)
+    title, body = split_title(text) if title_rule else (None, text)
+    return Article(doc_id=doc_id or path.stem, title=title, text=body, source=str(path))
