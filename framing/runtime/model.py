@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -427,7 +425,8 @@ def save_model(
     files: Mapping[str, str] | None = None,
     compile: bool = True,
 ) -> Path:
-    """Write a model folder atomically: built in a temporary folder, then swapped in.
+    """Write a model folder atomically: built in a temporary folder, then swapped in
+    (:func:`framing.files.atomic_dir`).
 
     Parameters
     ----------
@@ -461,10 +460,9 @@ def save_model(
         "hash": codebook.hash,
     }
     full_meta.setdefault("versions", library_versions())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
-    try:
+    from framing.files import atomic_dir
+
+    with atomic_dir(path) as tmp:
         # skops writes vocabularies into an uncompressed JSON schema: deflate cuts it ~10x.
         sio.dump(dict(pipelines), tmp / "model.skops", compression=zipfile.ZIP_DEFLATED)
         full_meta["compiled"] = False
@@ -486,16 +484,4 @@ def save_model(
             json.dumps(full_meta, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
             encoding="utf-8",
         )
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
