@@ -110,8 +110,11 @@ class ModelMeta:
         return tuple(self.labels)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "meta.json") -> ModelMeta:
-        """Validate a parsed ``meta.json``; ``where`` names the file in error messages.
+    def from_dict(
+        cls, data: Mapping[str, Any], where: str = "meta.json", *, fix: str = ""
+    ) -> ModelMeta:
+        """Validate a parsed ``meta.json``; ``where`` names the file in error messages
+        and ``fix`` (when given) ends the message of a damaged file.
 
         Raises
         ------
@@ -129,6 +132,15 @@ class ModelMeta:
                 f"{where}: the model is in format {version}, newer than this framing "
                 f"({__version__}) reads (format {FORMAT_VERSION}); upgrade framing"
             )
+        try:
+            return cls._validated(data, where, version)
+        except ModelError as exc:
+            if not fix:
+                raise
+            raise ModelError(f"{exc}; {fix}") from None
+
+    @classmethod
+    def _validated(cls, data: Mapping[str, Any], where: str, version: int) -> ModelMeta:
         for key in ("labels", "thresholds"):
             if key not in data:
                 raise ModelError(f"{where}: missing '{key}'")

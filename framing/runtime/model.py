@@ -26,8 +26,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framing import __version__
-from framing.errors import InputNotFoundError, ModelError
+from framing.errors import CodebookError, InputNotFoundError, ModelError
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.meta import FORMAT_VERSION, CodebookRef, ModelMeta
 from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, scorer_kind
@@ -46,7 +44,14 @@ if TYPE_CHECKING:
     from framing.runtime.explain import SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
-__all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
+__all__ = [
+    "Model",
+    "load_model",
+    "save_model",
+    "ModelVersionWarning",
+    "ModelFallbackWarning",
+    "FORMAT_VERSION",
+]
 
 DEFAULT_MODEL = "default"
 REQUIRED_FILES = ("meta.json", "codebook.toml")
@@ -54,6 +59,10 @@ REQUIRED_FILES = ("meta.json", "codebook.toml")
 
 class ModelVersionWarning(UserWarning):
     """The model was saved with other library versions than the ones installed."""
+
+
+class ModelFallbackWarning(UserWarning):
+    """The compiled form of a model is missing: it is scored with ``model.skops``."""
 
 
 def _models_roots() -> list[Path]:
@@ -244,6 +253,7 @@ def load_model(
     codebook: Codebook | str | Path | None = None,
     trusted: Iterable[str] = (),
     use_compiled: bool = True,
+    verify_codebook: bool = True,
 ) -> Model:
     """Load a model folder.
 
@@ -255,12 +265,19 @@ def load_model(
         When given (a codebook or its file), the model must have been trained with
         the same codebook; otherwise a :class:`ModelError` says which versions differ.
     trusted
-        Extra types to trust in ``model.skops`` beyond scikit-learn's and framing's.
+        Exact type names (``module.Name``) to trust in ``model.skops`` beyond
+        :data:`framing.runtime.trust.ALLOWED_TYPES`; only for models from a source you
+        trust (see ``docs/threat-model.md``).
     use_compiled
         Score with ``compiled.npz`` when the folder has it (fast, no scikit-learn import);
         False always uses the scikit-learn pipelines.  Only the pipelines depend on the
         installed scikit-learn and numpy: loading them warns
         (:class:`ModelVersionWarning`) when the model was saved with other versions.
+        When the compiled files are missing from a compiled model, loading warns
+        (:class:`ModelFallbackWarning`) and uses ``model.skops``.
+    verify_codebook
+        Refuse a folder whose ``codebook.toml`` does not have the hash recorded in
+        ``meta.json`` (an edited codebook no longer describes the model's labels).
 
     Returns
     -------
@@ -284,14 +301,26 @@ def load_model(
         )
     meta = read_meta(path)
     if meta.codebook is None:
-        raise ModelError(f"{path / 'meta.json'}: missing 'codebook'")
-    model_codebook = load_codebook(path / "codebook.toml")
+        raise ModelError(f"{path / 'meta.json'}: missing 'codebook'; copy the model folder again")
+    try:
+        model_codebook = load_codebook(path / "codebook.toml")
+    except CodebookError as exc:
+        raise ModelError(
+            f"{exc} (the codebook of model {path} is damaged: copy the model folder again)"
+        ) from None
+    saved = meta.codebook
+    if verify_codebook and model_codebook.hash != saved.hash:
+        raise ModelError(
+            f"{path / 'codebook.toml'}: differs from the codebook the model was trained with "
+            f"(its hash is not the one in meta.json); restore the file, retrain the model, "
+            "or accept the edit with --allow-edited-codebook (API: verify_codebook=False)"
+        )
     if codebook is not None:
         given = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-        if given.hash != meta.codebook.hash:
+        if given.hash != saved.hash:
             raise ModelError(
-                f"{path}: model was trained with codebook '{meta.codebook.name}' "
-                f"version {meta.codebook.version}, but the given codebook is "
+                f"{path}: model was trained with codebook '{saved.name}' "
+                f"version {saved.version}, but the given codebook is "
                 f"'{given.name}' version {given.version} (content differs); "
                 "retrain the model or use its codebook"
             )
@@ -313,31 +342,40 @@ def read_meta(path: str | Path) -> ModelMeta:
         (including a model saved in a newer format than this framing reads).
     """
     file = Path(path) / "meta.json"
+    fix = "copy the model folder again or retrain it"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(file.read_bytes().decode("utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"{file} is missing; copy the whole model folder") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file}: not valid JSON ({exc})") from None
-    return ModelMeta.from_dict(data, str(file))
+        raise ModelError(f"{file} is missing; {fix}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file}: not valid JSON ({exc}); {fix}") from None
+    return ModelMeta.from_dict(data, str(file), fix=fix)
 
 
 def _choose_scorer(path: Path, meta: ModelMeta, use_compiled: bool) -> ScorerKind:
-    """The first scorer kind of ``meta.scorers`` whose files are in the folder."""
+    """The first scorer kind of ``meta.scorers`` whose files are in the folder.
+
+    Falling back from a preferred kind whose files are missing warns
+    (:class:`ModelFallbackWarning`).
+    """
     kinds = [scorer_kind(name, path / "meta.json") for name in meta.scorers]
     if not use_compiled:
         kinds = [kind for kind in kinds if kind.name != COMPILED]
-    for kind in kinds:
+    for position, kind in enumerate(kinds):
         if kind.present(path):
+            if position:
+                missing = [n for k in kinds[:position] for n in k.files if not (path / n).is_file()]
+                warnings.warn(
+                    f"{path}: {', '.join(missing)} missing although the model has them; "
+                    f"scoring with {', '.join(kind.files)} instead (slower; its types are "
+                    "checked before loading)",
+                    ModelFallbackWarning,
+                    stacklevel=3,
+                )
             return kind
     if not kinds:
         raise ModelError(
-            f"{path / 'meta.json'}: the model has no scorer to use"
-            + (
-                " without its compiled arrays (load it with use_compiled=True)"
-                if meta.scorers
-                else ""
-            )
+            f"{path / 'meta.json'}: the model lists no scorer this call can use; retrain the model"
         )
     wanted = ", ".join(name for kind in kinds for name in kind.files)
     raise ModelError(f"{path}: the scorer files are missing ({wanted}); copy the whole folder")
@@ -363,7 +401,8 @@ def save_model(
     files: Mapping[str, str] | None = None,
     compile: bool = True,
 ) -> Path:
-    """Write a model folder atomically: built in a temporary folder, then swapped in.
+    """Write a model folder atomically: built in a temporary folder, then swapped in
+    (:func:`framing.files.atomic_dir`).
 
     Parameters
     ----------
@@ -411,10 +450,9 @@ def save_model(
         scorers=tuple(scorers),
         compiled_reason=reason,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
-    try:
+    from framing.files import atomic_dir
+
+    with atomic_dir(path) as tmp:
         for name, scorer in scorers.items():
             scorer_kind(name).save(scorer, tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
@@ -424,16 +462,4 @@ def save_model(
             json.dumps(full_meta.to_dict(), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from framing.errors import ModelError, UntrustedModelError
+from framing.errors import ModelError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["PipelineScorer", "load_pipelines", "load_scorer", "save_scorer", "FILE_NAME"]
 
 FILE_NAME = "model.skops"
-#: Module prefixes whose types a model file may hold without an explicit trust option.
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "framing.", "numpy.", "scipy.sparse.", "builtins.")
 
 
 class PipelineScorer:
@@ -122,36 +120,31 @@ def save_scorer(scorer: PipelineScorer, folder: Path) -> None:
 def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
     """Load ``model.skops`` from a model folder, refusing types nobody trusted.
 
-    Types from scikit-learn, numpy, scipy.sparse and framing are trusted; anything
-    else must be named in ``trusted``.
+    Only the exact types of :data:`framing.runtime.trust.ALLOWED_TYPES` load by
+    default; any other type must be named in ``trusted``.
 
     Raises
     ------
     UntrustedModelError
         Naming the untrusted types, sorted.
+    ModelError
+        When the file is missing or damaged.
     """
     import skops.io as sio
 
+    from framing.runtime.trust import check_skops_file
+
     file = Path(path) / FILE_NAME
     if not file.is_file():
-        raise ModelError(f"{Path(path)}: model.skops is missing; retrain or copy the whole folder")
+        raise ModelError(f"{file} is missing; retrain the model or copy the whole folder")
+    untrusted = check_skops_file(file, trusted)
     try:
-        untrusted = sio.get_untrusted_types(file=file)
-    except Exception as exc:  # skops raises plain exceptions on corrupt files
-        raise ModelError(f"{file}: not a readable skops file ({exc})") from None
-    extra = set(trusted)
-    refused = sorted(
-        t for t in untrusted if t not in extra and not t.startswith(TRUSTED_MODULE_PREFIXES)
-    )
-    if refused:
-        raise UntrustedModelError(
-            f"{file}: untrusted types found in the file: {refused}; "
-            "load it only if you trust its source, with trusted=[...] (CLI: --trust TYPE)"
-        )
-    try:
-        pipelines = sio.load(file, trusted=list(untrusted))
+        pipelines = sio.load(file, trusted=untrusted)
     except Exception as exc:
-        raise ModelError(f"{file}: cannot load the pipelines ({exc})") from None
+        raise ModelError(
+            f"{file}: cannot load the pipelines ({type(exc).__name__}: {exc}); "
+            "retrain the model or copy the folder again"
+        ) from None
     if not isinstance(pipelines, dict):
-        raise ModelError(f"{file}: expected a dict of pipelines per dimension")
+        raise ModelError(f"{file}: expected a dict of pipelines per dimension; retrain the model")
     return pipelines
