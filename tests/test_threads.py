@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from framing.runtime import compiled
+import framing.runtime._native
 from framing.runtime.compiled import CompiledModel
 from framing.runtime.model import bundled_models_root, load_model
 
-NATIVE = compiled._native
+NATIVE = framing.runtime._native.speedups
 
 # Every sentence brings new words, so the threads grow the word caches together.
 SENTENCES = [
@@ -33,9 +33,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "native":
         if NATIVE is None:
             pytest.skip("the compiled loops are not built")
-        monkeypatch.setattr(compiled, "_native", NATIVE)
+        monkeypatch.setattr(framing.runtime._native, "speedups", NATIVE)
     else:
-        monkeypatch.setattr(compiled, "_native", None)
+        monkeypatch.setattr(framing.runtime._native, "speedups", None)
     return str(request.param)
 
 
