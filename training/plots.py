@@ -7,8 +7,6 @@ Save one with :func:`save_figure`, which writes atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +25,7 @@ __all__ = [
     "plot_f1_threshold",
     "plot_confusion",
     "plot_reliability",
+    "plot_format",
     "save_figure",
     "write_plots",
 ]
@@ -34,22 +33,39 @@ __all__ = [
 _SPLIT_ORDER = ("train", "dev", "test", "dev-shifted")
 
 
+def plot_format(path: str | Path) -> str:
+    """The image format of ``path`` from its suffix (none: ``png``).
+
+    Raises
+    ------
+    UsageError
+        When matplotlib cannot write that format, listing the ones it can.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from framing.errors import UsageError
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise UsageError(
+            f"{path}: cannot write a chart as '.{fmt}'; use one of "
+            + ", ".join(f".{s}" for s in sorted(supported))
+        )
+    return fmt
+
+
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix, e.g. ``.png``, ``.svg``, ``.pdf``).
 
     The image goes to a temporary file beside ``path`` that replaces it once complete.
     """
+    from framing.files import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fmt = plot_format(path)
+    with atomic_write(path, "wb") as out:
+        fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
     return path
 
 
