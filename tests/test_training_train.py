@@ -298,6 +298,6 @@ def test_train_scores_the_shifted_split_and_never_trains_on_it(tmp_path: Path) -
     fitted = fit_model(tiny_config(data=[path]))
     n_shifted = sum(1 for r in records if r.get("doc_id") == shifted_doc and "id" in r)
     assert fitted.metrics["dev-shifted"]["frames"]["n"] == n_shifted
-    assert fitted.meta["data"]["splits"]["dev-shifted"] == n_shifted
+    assert fitted.meta.data["splits"]["dev-shifted"] == n_shifted
     # A test article moved to dev-shifted: the training examples are those of the tiny corpus.
-    assert fitted.meta["data"]["examples"] == fitted.metrics["cv"]["frames"]["n"] == 42
+    assert fitted.meta.data["examples"] == fitted.metrics["cv"]["frames"]["n"] == 42
