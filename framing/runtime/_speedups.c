@@ -7,7 +7,7 @@
  *   linear scoring for framing.runtime.compiled (numpy needs a sort for what one counting
  *   pass per sentence does here);
  * - WordTable: the word cache, words -> ids in order of first appearance;
- * - article_json: the JSON of tagged articles for framing.runtime.tagger.tag_json_lines.
+ * - article_json: the JSON of tagged articles for framing.output.json.tag_json_lines.
  *
  * It is built when a C compiler is available at install time.  Arrays come in
  * through the buffer protocol, so building needs no numpy headers.  The Python side
@@ -688,7 +688,7 @@ typedef struct {
 PyDoc_STRVAR(article_json_doc,
 "article_json(heads, bounds, indexes, starts, ends, texts, dims, as_bytes=False)\n"
 "\n"
-"The JSON of tagged articles (framing.runtime.tagger's output format), one str each.\n"
+"The JSON of tagged articles (framing.output.json's output format), one str each.\n"
 "heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
 "sentences are rows bounds[a]:bounds[a+1] (int64) of indexes, starts, ends\n"
 "(int64) and texts (str).  Each item of dims is (key, labels,\n"
