@@ -161,7 +161,10 @@ def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
             )
         dims.append(f"{_name_json(dim)}: {{{', '.join(items)}}}")
     parts.append(", ".join(dims))
-    parts.append("}}")
+    parts.append("}")
+    if article.meta:
+        parts.append(f', "meta": {json.dumps(article.meta, ensure_ascii=False)}')
+    parts.append("}")
     return "".join(parts)
 
 

@@ -128,6 +128,9 @@ class TaggedArticle:
     sentences: list[TaggedSentence]
     profile: dict[str, dict[str, LabelProfile]]
     model: dict[str, Any]
+    #: The input's other fields (e.g. the other columns of a CSV row), strings only;
+    #: written as ``meta`` when not empty.
+    meta: dict[str, str] = field(default_factory=dict)
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -151,4 +154,6 @@ class TaggedArticle:
             dim: {label: p.to_dict() for label, p in labels.items()}
             for dim, labels in self.profile.items()
         }
+        if self.meta:
+            data["meta"] = dict(self.meta)
         return data
