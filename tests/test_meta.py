@@ -177,3 +177,18 @@ def test_scorers_a_new_kind_is_one_module_and_one_entry(
     with pytest.raises(ModelError, match="scorer kind 'nope.v1' is unknown"):
         save_model(tmp_path / "d", {"frames": pipe}, meta, codebook, scorers={"nope.v1": None})
     assert not (tmp_path / "d").exists()
+
+
+def test_meta_json_is_read_in_one_place() -> None:
+    """Only ``framing.runtime.model.read_meta`` parses ``meta.json``; everything else reads
+    the :class:`ModelMeta` it returns (no ``meta.get(key, default)`` scattered around)."""
+    import re
+
+    literal = re.compile(r"""["']meta\.json["']""")
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for folder in ("framing", "training")
+        for path in (REPO / folder).rglob("*.py")
+        if literal.search(text := path.read_text(encoding="utf-8")) and "json.load" in text
+    )
+    assert readers == ["framing/runtime/model.py"]
