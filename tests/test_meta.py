@@ -68,8 +68,12 @@ def test_meta_names_what_is_wrong(change: dict, message: str) -> None:
         ModelMeta.from_dict({**MINIMAL, **change}, "x/meta.json")
 
 
-def test_meta_reads_the_bundled_version_1_model() -> None:
-    meta = read_meta(DEFAULT)
+def test_meta_reads_a_version_1_model(tmp_path: Path) -> None:
+    # tests/data/meta-format-1.json is the meta.json of the bundled model as shipped in format 1.
+    folder = tmp_path / "m"
+    shutil.copytree(DEFAULT, folder)
+    shutil.copy(REPO / "tests" / "data" / "meta-format-1.json", folder / "meta.json")
+    meta = read_meta(folder)
     assert meta.format_version == 1
     assert meta.scorers == (COMPILED, PIPELINES)  # from its "compiled": true
     assert meta.codebook is not None and meta.codebook.name == "geopolitical-framing"
