@@ -59,12 +59,19 @@ def tag_cli(
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
     ),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        help="Worker processes (0: one per available CPU; 1: this process only).",
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
     Example: framing tag examples/sahel-summit.txt --format table
     """
     from framing.runtime.model import load_model
+    from framing.runtime.parallel import resolve_jobs
     from framing.runtime.tagger import (
         InputFailure,
         TaggedArticle,
@@ -76,6 +83,7 @@ def tag_cli(
 
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
+    n_jobs = resolve_jobs(jobs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_model(model, codebook=codebook, trusted=trust)
@@ -107,7 +115,12 @@ def tag_cli(
         items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
         if as_lines:
             items = tag_json_lines(
-                files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True
+                files,
+                loaded,
+                batch_size=batch_size,
+                on_file=on_file,
+                as_bytes=True,
+                n_jobs=n_jobs,
             )
         else:
             items = tag(
@@ -117,6 +130,7 @@ def tag_cli(
                 all_scores=all_scores,
                 batch_size=batch_size,
                 on_file=on_file,
+                n_jobs=n_jobs,
             )
         for item in items:
             if isinstance(item, InputFailure):

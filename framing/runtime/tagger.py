@@ -9,7 +9,6 @@ The JSON form of the results (``to_dict``) is documented in
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -807,19 +806,57 @@ def _batches(
 
 
 _WORKER_MODEL: Any = None
+_WORKER_PLAN: Any = None
 
 
 def _worker_init(model: Model | None) -> None:
-    global _WORKER_MODEL
+    """Set up a worker: the model (inherited with fork, else given) and its plan, once."""
+    global _WORKER_MODEL, _WORKER_PLAN
     if model is not None:
         _WORKER_MODEL = model
+    _WORKER_PLAN = _Plan(_WORKER_MODEL)
 
 
-def _worker_tag(
-    batch: list[tuple[str | None, str | None, str]], all_scores: bool
-) -> list[TaggedArticle]:
-    model = _WORKER_MODEL
-    return _tag_batch(_Plan(model), model, batch, all_scores)
+def _worker_tag(task: tuple[list[tuple[str | None, str | None, str]], bool]) -> list[Any]:
+    batch, all_scores = task
+    return _tag_batch(_WORKER_PLAN, _WORKER_MODEL, batch, all_scores)
+
+
+def _worker_units(task: tuple[list[Unit], tuple[str, bool, bool]]) -> list[Any]:
+    batch, options = task
+    return _units_batch(_WORKER_PLAN, _WORKER_MODEL, batch, options)
+
+
+def _crashed_units(task: tuple[list[Unit], tuple[str, bool, bool]], reason: str) -> list[Any]:
+    """Every input of a batch whose worker died, as a failure (the run goes on)."""
+    batch, _ = task
+    return [
+        u if isinstance(u, InputFailure) else InputFailure(str(u[0] or f"line {u[3]}"), reason)
+        for u in batch
+    ]
+
+
+def _in_workers(
+    model: Model, func: Any, tasks: Iterable[Any], n_jobs: int, on_crash: Any = None
+) -> Iterator[Any]:
+    """``func`` over ``tasks`` in ``n_jobs`` workers that hold ``model``, in order."""
+    from framing.runtime.parallel import imap_ordered, inherits_parent
+
+    global _WORKER_MODEL, _WORKER_PLAN
+    inherit = inherits_parent()
+    if inherit:
+        _WORKER_MODEL = model  # the forked workers find it here: nothing is pickled
+    try:
+        yield from imap_ordered(
+            func,
+            tasks,
+            n_jobs=n_jobs,
+            initializer=_worker_init,
+            initargs=(None,) if inherit else (model,),
+            on_crash=on_crash,
+        )
+    finally:
+        _WORKER_MODEL = _WORKER_PLAN = None
 
 
 def tag_many(
@@ -844,8 +881,9 @@ def tag_many(
     batch_size
         About how many sentences to score per model call.
     n_jobs
-        Worker processes (1: in this process; -1: one per CPU).  Results still
-        come in input order; at most ``2 * n_jobs`` batches are in flight.
+        Worker processes (1: in this process; 0 or -1: one per available CPU, see
+        :func:`framing.runtime.parallel.available_cpus`).  Results still come in input
+        order; at most ``2 * n_jobs`` batches are in flight.
     all_scores
         Also give every label's score per sentence.
 
@@ -858,53 +896,22 @@ def tag_many(
     TypeError
         When an item is not one of the accepted forms.
     UsageError
-        When ``batch_size`` or ``n_jobs`` is not a positive number (or -1).
+        When ``batch_size`` is not positive or ``n_jobs`` is below -1.
     """
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, got {batch_size}")
-    if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
-    if n_jobs < 1:
-        raise UsageError(f"n_jobs must be a positive number or -1, got {n_jobs}")
+    from framing.runtime.parallel import resolve_jobs
+
+    n_jobs = resolve_jobs(n_jobs)
     batches = _batches(items, batch_size)
     if n_jobs == 1:
         plan = _Plan(model)
         for batch in batches:
             yield from _tag_batch(plan, model, batch, all_scores)
         return
-    yield from _tag_parallel(model, batches, n_jobs, all_scores)
-
-
-def _tag_parallel(
-    model: Model,
-    batches: Iterator[list[tuple[str | None, str | None, str]]],
-    n_jobs: int,
-    all_scores: bool,
-) -> Iterator[TaggedArticle]:
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    # With fork the workers inherit the loaded model instead of unpickling a copy.
-    if "fork" in methods:
-        global _WORKER_MODEL
-        _WORKER_MODEL = model
-        context: Any = multiprocessing.get_context("fork")
-        initargs: tuple[Any, ...] = (None,)
-    else:  # pragma: no cover - not on Linux
-        context = multiprocessing.get_context()
-        initargs = (model,)
-    with ProcessPoolExecutor(
-        n_jobs, mp_context=context, initializer=_worker_init, initargs=initargs
-    ) as pool:
-        pending: deque[Any] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_worker_tag, batch, all_scores))
-            if len(pending) >= 2 * n_jobs:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    tasks = ((batch, all_scores) for batch in batches)
+    for articles in _in_workers(model, _worker_tag, tasks, n_jobs):
+        yield from articles
 
 
 # --------------------------------------------------------------------------- files
@@ -1083,6 +1090,7 @@ def tag(
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
+    n_jobs: int = 1,
 ) -> Iterator[TaggedArticle | TaggedSentence | InputFailure]:
     """Tag files: the library side of ``framing tag``.
 
@@ -1107,26 +1115,49 @@ def tag(
         Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
     on_file
         Called with each input path as it is opened (e.g. to advance a progress bar).
+    n_jobs
+        Worker processes (see :func:`framing.runtime.parallel.imap_ordered`): files are
+        read here, batches are tagged in the workers, results come in input order.
 
     Raises
     ------
     InputNotFoundError
         Before anything is tagged, when a path does not exist.
     """
+    batches = _unit_batches(paths, one_per_line, batch_size, stdin, on_file)
+    options = ("objects", one_per_line, all_scores)
+    if n_jobs > 1:
+        tasks = ((batch, options) for batch in batches)
+        for items in _in_workers(model, _worker_units, tasks, n_jobs, _crashed_units):
+            yield from items
+        return
     plan = _Plan(model)
-    for batch in _unit_batches(paths, one_per_line, batch_size, stdin, on_file):
-        good = [u for u in batch if not isinstance(u, InputFailure)]
-        results: Iterator[TaggedArticle | TaggedSentence]
-        if one_per_line:
-            texts = [u[2] for u in good]
-            none = [None] * len(texts)
-            lines = [u[3] for u in good]
-            tagged, _, _ = _sentences(plan, model, texts, none, none, lines, all_scores)
-            results = iter(tagged)
-        else:
-            results = iter(_tag_batch(plan, model, [u[:3] for u in good], all_scores))
-        for unit in batch:
-            yield unit if isinstance(unit, InputFailure) else next(results)
+    for batch in batches:
+        yield from _units_batch(plan, model, batch, options)
+
+
+def _units_batch(
+    plan: _Plan, model: Model, batch: list[Unit], options: tuple[str, bool, bool]
+) -> list[Any]:
+    """One batch of units tagged: results (objects or JSON lines), failures in their place.
+
+    ``options`` is ``("objects", one_per_line, all_scores)`` for :func:`tag` or
+    ``("json", False, as_bytes)`` for :func:`tag_json_lines`.
+    """
+    kind, one_per_line, flag = options
+    good = [u for u in batch if not isinstance(u, InputFailure)]
+    results: Iterator[Any]
+    if kind == "json":
+        results = iter(_tag_batch_json(plan, model, [u[:3] for u in good], flag))
+    elif one_per_line:
+        texts = [u[2] for u in good]
+        none = [None] * len(texts)
+        lines = [u[3] for u in good]
+        tagged, _, _ = _sentences(plan, model, texts, none, none, lines, flag)
+        results = iter(tagged)
+    else:
+        results = iter(_tag_batch(plan, model, [u[:3] for u in good], flag))
+    return [unit if isinstance(unit, InputFailure) else next(results) for unit in batch]
 
 
 def tag_json_lines(
@@ -1137,6 +1168,7 @@ def tag_json_lines(
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
     as_bytes: bool = False,
+    n_jobs: int = 1,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`tag` as JSON lines: ``(article.to_json(), n_sentences)`` per article.
 
@@ -1144,14 +1176,18 @@ def tag_json_lines(
     the scores without building the result objects (what ``framing tag`` does for
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
-    in their place.
+    in their place.  ``n_jobs`` as in :func:`tag`.
     """
+    batches = _unit_batches(paths, False, batch_size, stdin, on_file)
+    options = ("json", False, as_bytes)
+    if n_jobs > 1:
+        tasks = ((batch, options) for batch in batches)
+        for items in _in_workers(model, _worker_units, tasks, n_jobs, _crashed_units):
+            yield from items
+        return
     plan = _Plan(model)
-    for batch in _unit_batches(paths, False, batch_size, stdin, on_file):
-        good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
-        results = iter(_tag_batch_json(plan, model, good, as_bytes))
-        for unit in batch:
-            yield unit if isinstance(unit, InputFailure) else next(results)
+    for batch in batches:
+        yield from _units_batch(plan, model, batch, options)
 
 
 def _unit_batches(
