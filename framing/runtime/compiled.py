@@ -938,6 +938,11 @@ class CompiledModel:
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._units = {prep: _new_units() for prep in self._preps}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its arrays and settings (the word tables and caches of the compiled
+        # module are rebuilt on the other side): how a cluster ships a model to its workers.
+        return (CompiledModel, (self.vectorizer_specs, self.heads))
+
     @property
     def dimensions(self) -> tuple[str, ...]:
         return tuple(h.dimension for h in self.heads)
