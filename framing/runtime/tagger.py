@@ -42,6 +42,7 @@ __all__ = [
     "tag",
     "tag_json_lines",
     "collect_inputs",
+    "input_doc_ids",
     "render_table",
     "HtmlWriter",
 ]
@@ -1067,7 +1068,8 @@ def _file_units(
             stream.close()
 
 
-def _doc_ids(files: Sequence[Path]) -> list[str]:
+def input_doc_ids(files: Sequence[Path]) -> list[str]:
+    """The ``doc_id`` of each ``.txt`` input: its file stem, ``-2``, ``-3``... when repeated."""
     ids: list[str] = []
     seen: set[str] = set()
     for file in files:
@@ -1169,6 +1171,7 @@ def tag_json_lines(
     on_file: Any = None,
     as_bytes: bool = False,
     n_jobs: int = 1,
+    doc_ids: Sequence[str] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`tag` as JSON lines: ``(article.to_json(), n_sentences)`` per article.
 
@@ -1176,9 +1179,11 @@ def tag_json_lines(
     the scores without building the result objects (what ``framing tag`` does for
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
-    in their place.  ``n_jobs`` as in :func:`tag`.
+    in their place.  ``n_jobs`` as in :func:`tag`.  ``doc_ids`` gives the ids of
+    ``.txt`` files (one per path, as :func:`input_doc_ids` makes them for a larger set
+    of files this call is part of); by default they are made from these paths alone.
     """
-    batches = _unit_batches(paths, False, batch_size, stdin, on_file)
+    batches = _unit_batches(paths, False, batch_size, stdin, on_file, doc_ids)
     options = ("json", False, as_bytes)
     if n_jobs > 1:
         tasks = ((batch, options) for batch in batches)
@@ -1196,12 +1201,14 @@ def _unit_batches(
     batch_size: int,
     stdin: IO[bytes] | None,
     on_file: Any,
+    doc_ids: Sequence[str] | None = None,
 ) -> Iterator[list[Unit]]:
     """The inputs of :func:`tag`, in batches of about ``batch_size`` sentences."""
     files = collect_inputs(paths)
+    ids = input_doc_ids(files) if doc_ids is None else list(doc_ids)
 
     def units() -> Iterator[Unit]:
-        for file, doc_id in zip(files, _doc_ids(files), strict=True):
+        for file, doc_id in zip(files, ids, strict=True):
             if on_file is not None:
                 on_file(file)
             try:
