@@ -92,7 +92,12 @@ def tag_columns(
 
 def _missing(value: Any) -> bool:
     """None, or a missing value of pandas/pyarrow (NaN, NA)."""
-    return value is None or (isinstance(value, float) and value != value)  # noqa: PLR0124
+    if value is None or isinstance(value, str):
+        return value is None
+    try:
+        return bool(value != value)  # NaN is the one value not equal to itself
+    except TypeError:  # pandas.NA: its comparisons give NA, which has no truth value
+        return True
 
 
 def tag_pandas(
