@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +15,7 @@ import typer
 
 from framing.cli import app
 from framing.errors import UsageError
+from framing.files import atomic_write, check_writable, refuse_same_file
 
 
 class TagFormat(StrEnum):
@@ -45,6 +43,11 @@ def tag_cli(
     all_scores: bool = typer.Option(
         False, "--all-scores", help="Give every label's score per sentence."
     ),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="Say why each label was predicted: the n-grams that contributed most.",
+    ),
     codebook: Path | None = typer.Option(
         None,
         "--codebook",
@@ -56,6 +59,11 @@ def tag_cli(
         [],
         "--trust",
         help="Trust this type in model.skops (repeatable; only for sources you trust).",
+    ),
+    allow_edited_codebook: bool = typer.Option(
+        False,
+        "--allow-edited-codebook",
+        help="Load a model whose codebook.toml differs from the one it was trained with.",
     ),
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
@@ -106,15 +114,25 @@ def tag_cli(
     if output_dir is None and (resume or scheduler):
         raise UsageError("--resume and --scheduler write shards: add --output-dir FOLDER")
     if output_dir is not None and (
-        output is not None or format is not TagFormat.jsonl or one_per_line or all_scores
+        output is not None or format is not TagFormat.jsonl or one_per_line or all_scores or explain
     ):
         raise UsageError(
             "--output-dir writes article JSONL shards: it does not combine with --output, "
-            "--format, --one-per-line or --all-scores"
+            "--format, --one-per-line, --all-scores or --explain"
         )
+    if output_dir is not None:
+        check_writable(output_dir / "framing-shards.json")
+    refuse_same_file(output, files)
+    if output is not None:
+        check_writable(output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = load_model(model, codebook=codebook, trusted=trust)
+        loaded = load_model(
+            model,
+            codebook=codebook,
+            trusted=trust,
+            verify_codebook=not allow_edited_codebook,
+        )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     # The model's objects live as long as the process: keep the cyclic garbage
@@ -139,7 +157,7 @@ def tag_cli(
         opened.append(1)
 
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
-    as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores
+    as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores and not explain
 
     def results() -> Any:
         nonlocal failures, articles, sentences
@@ -159,6 +177,7 @@ def tag_cli(
                 loaded,
                 one_per_line=one_per_line,
                 all_scores=all_scores,
+                explain=explain,
                 batch_size=batch_size,
                 on_file=on_file,
                 n_jobs=n_jobs,
@@ -180,7 +199,7 @@ def tag_cli(
 
     try:
         if output is not None:
-            with _atomic(output) as out:
+            with atomic_write(output) as out:
                 _write(out, format, results(), loaded)
         else:
             _write(sys.stdout, format, results(), loaded)
@@ -261,20 +280,6 @@ def _tag_to_folder(
     if run.failures:
         typer.echo(f"{len(run.failures)} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[IO[str]]:
-    """A text file that replaces ``path`` only once it is completely written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            yield out
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:

@@ -15,14 +15,13 @@ this machine, :func:`framing.engines.dask.tag_files` on a Dask cluster.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framing.errors import UsageError
+from framing.files import atomic_write, write_bytes
 
 if TYPE_CHECKING:
     from framing.runtime.model import Model
@@ -206,7 +205,7 @@ def prepare_folder(
         "model": key,
         "shards": [s.to_dict() for s in shards],
     }
-    _write_atomic(manifest, (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode())
+    write_bytes(manifest, (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode())
     return shards
 
 
@@ -224,17 +223,6 @@ def _regroup(shards: Sequence[Shard], like: Sequence[Shard]) -> list[Shard]:
     return out
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def tag_shard(shard: Shard, model: Model, folder: str | Path) -> ShardResult:
     """Tag one shard's inputs into ``folder/shard.name``, atomically; skip it when there.
 
@@ -248,23 +236,15 @@ def tag_shard(shard: Shard, model: Model, folder: str | Path) -> ShardResult:
     if target.is_file():
         result.skipped = True
         return result
-    fd, tmp = tempfile.mkstemp(prefix=f".{shard.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for item in tag_json_lines(
-                list(shard.inputs), model, as_bytes=True, doc_ids=shard.doc_ids
-            ):
-                if isinstance(item, InputFailure):
-                    result.failures.append(str(item))
-                    continue
-                line, count = item
-                out.write(line)
-                result.articles += 1
-                result.sentences += count
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target, "wb") as out:
+        for item in tag_json_lines(list(shard.inputs), model, as_bytes=True, doc_ids=shard.doc_ids):
+            if isinstance(item, InputFailure):
+                result.failures.append(str(item))
+                continue
+            line, count = item
+            out.write(line)
+            result.articles += 1
+            result.sentences += count
     return result
 
 

@@ -62,6 +62,13 @@ import numpy as np
 
 from framing.errors import ModelError
 from framing.runtime._native import speedups as _native
+from framing.runtime.explain import (
+    ExplainRequest,
+    LabelExplanation,
+    LinearPart,
+    explain_by_head,
+    linear_explanations,
+)
 
 __all__ = ["CompiledModel", "CompileError", "compile_pipelines", "COMPILED_VERSION"]
 
@@ -82,6 +89,37 @@ MAX_CACHED_WORDS = 200_000
 
 class CompileError(ModelError):
     """A pipeline is not of a shape :mod:`framing.runtime.compiled` can turn into arrays."""
+
+
+_ARRAY_NAME = re.compile(r"[A-Za-z0-9_]+\.npy")
+
+
+def _read_arrays(npath: Path, fix: str) -> dict[str, np.ndarray]:
+    """The numeric arrays of ``compiled.npz``; anything else is refused unread."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(npath) as archive:
+            for name in archive.namelist():
+                if not _ARRAY_NAME.fullmatch(name):
+                    raise ModelError(
+                        f"{npath}: unexpected member {name!r} (only plain .npy arrays "
+                        f"belong here); {fix}"
+                    )
+        with np.load(npath, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ModelError:
+        raise
+    except Exception as exc:  # zipfile, numpy and OS errors of a damaged file
+        reason = f"{type(exc).__name__}: {exc}"
+        if "allow_pickle" in reason:
+            reason = "it holds pickled Python objects, which are never loaded"
+        raise ModelError(f"{npath}: not a readable array archive ({reason}); {fix}") from None
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub":
+            kind = getattr(array, "dtype", type(array).__name__)
+            raise ModelError(f"{npath}: member {name!r} is not a numeric array ({kind}); {fix}")
+    return arrays
 
 
 # --------------------------------------------------------------------------- analyzers
@@ -144,6 +182,32 @@ def word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
     for n in range(start, min(max_n + 1, len(tokens) + 1)):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
+
+
+def preprocess(spec: VectorizerSpec, texts: Sequence[str]) -> list[str]:
+    """Lowercasing, then accent stripping, as the vectorizer does before analysis."""
+    docs = list(map(str.lower, texts)) if spec.lowercase else list(texts)
+    strip = _ACCENTS[spec.strip_accents]
+    return list(map(strip, docs)) if strip is not None else docs
+
+
+def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
+    """The n-grams of preprocessed documents, one list per document, as the vectorizer
+    makes them (the general path; scoring caches words where it can)."""
+    min_n, max_n = spec.ngram_range
+    if spec.analyzer == "word":
+        tokenize = re.compile(spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
+        stop = frozenset(spec.stop_words) if spec.stop_words is not None else None
+        grams_per_doc = []
+        for d in docs:
+            toks = tokenize(d)
+            if stop is not None:
+                toks = [t for t in toks if t not in stop]
+            grams_per_doc.append(word_ngrams(toks, min_n, max_n))
+        return grams_per_doc
+    if spec.analyzer == "char":
+        return [char_ngrams(d, min_n, max_n) for d in docs]
+    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -700,22 +764,7 @@ class _Scorer:
     def score_docs(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Score preprocessed documents by their n-gram strings (the general path)."""
         n = len(docs)
-        if self.spec.analyzer == "word":
-            tokenize = re.compile(self.spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
-            stop = frozenset(self.spec.stop_words) if self.spec.stop_words is not None else None
-            grams_per_doc = []
-            for d in docs:
-                toks = tokenize(d)
-                if stop is not None:
-                    toks = [t for t in toks if t not in stop]
-                grams_per_doc.append(word_ngrams(toks, self.min_n, self.max_n))
-        elif self.spec.analyzer == "char":
-            grams_per_doc = [char_ngrams(d, self.min_n, self.max_n) for d in docs]
-        else:
-            grams_per_doc = [
-                [g for w in d.split() for g in char_wb_ngrams(w, self.min_n, self.max_n)]
-                for d in docs
-            ]
+        grams_per_doc = analyze(self.spec, docs)
         counts = np.fromiter(map(len, grams_per_doc), np.int64, n)
         grams = chain.from_iterable(grams_per_doc)
         ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
@@ -937,6 +986,9 @@ class CompiledModel:
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._units = {prep: _new_units() for prep in self._preps}
+        # Term -> column per vectorizer, built on the first explanation.
+        self._columns_of: dict[int, dict[str, int]] = {}
+        self._word_columns: dict[int, dict[str, np.ndarray]] = {}
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as its arrays and settings (the word tables and caches of the compiled
@@ -1043,6 +1095,93 @@ class CompiledModel:
             np.divide(p, sums, out=p, where=sums != 0)
         return p
 
+    # ----------------------------------------------------------- explanations
+    def features(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per vectorizer, the TF-IDF rows of ``texts`` in CSR form ``(indptr, indices,
+        data)``, normalised as the vectorizer does (the ``X`` of ``X . coef``)."""
+        return [self._features(v, spec, texts) for v, spec in enumerate(self.vectorizer_specs)]
+
+    def _features(
+        self, v: int, spec: VectorizerSpec, texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        columns = self._columns_of.get(v)
+        if columns is None:
+            columns = self._columns_of[v] = {t: i for i, t in enumerate(spec.vocabulary)}
+        n, nf = len(texts), len(spec.vocabulary)
+        docs = preprocess(spec, texts)
+        if spec.analyzer == "char_wb":
+            # A word's n-grams never cross it: each distinct word is analysed once.
+            cache = self._word_columns.setdefault(v, {})
+            if len(cache) > MAX_CACHED_WORDS:
+                cache.clear()
+            min_n, max_n = spec.ngram_range
+            per_word: list[np.ndarray] = []
+            sizes: list[int] = []
+            for doc in docs:
+                size = 0
+                for w in doc.split():
+                    found = cache.get(w)
+                    if found is None:
+                        grams = char_wb_ngrams(w, min_n, max_n)
+                        ids = [c for c in map(columns.get, grams) if c is not None]
+                        found = cache[w] = np.array(ids, dtype=np.int64)
+                    per_word.append(found)
+                    size += len(found)
+                sizes.append(size)
+            counts = np.array(sizes, dtype=np.int64)
+            flat = np.concatenate(per_word) if per_word else np.zeros(0, dtype=np.int64)
+        else:
+            grams_per_doc = analyze(spec, docs)
+            ids_per_doc = [[c for c in map(columns.get, g) if c is not None] for g in grams_per_doc]
+            counts = np.fromiter(map(len, ids_per_doc), np.int64, n)
+            flat = np.fromiter(chain.from_iterable(ids_per_doc), np.int64, int(counts.sum()))
+        # Keys doc * n_features + column, sorted: runs are repeated n-grams. uint32 sorts
+        # about twice as fast when the keys fit.
+        dtype: type[np.integer[Any]] = np.uint32 if n * nf < 2**32 else np.int64
+        keys = np.repeat(np.arange(n, dtype=dtype) * dtype(nf), counts)
+        keys += flat.astype(dtype)
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        tf = np.diff(starts, append=len(keys)).astype(np.float64)
+        row, indices = np.divmod(keys[starts].astype(np.int64), nf)
+        if spec.binary:
+            tf[:] = 1.0
+        elif spec.sublinear_tf:
+            tf = 1.0 + np.log(tf)
+        data = tf * spec.idf[indices] if spec.idf is not None else tf
+        if spec.norm is not None:
+            weights = data * data if spec.norm == "l2" else np.abs(data)
+            norm = np.bincount(row, weights=weights, minlength=n)
+            if spec.norm == "l2":
+                norm = np.sqrt(norm)
+            data = data / np.where(norm == 0.0, 1.0, norm)[row]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+        return indptr, indices, data
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        wanted = sorted({r.row for r in requests})
+        position = {row: i for i, row in enumerate(wanted)}
+        feats = self.features([texts[row] for row in wanted])
+        heads = {h.dimension: h for h in self.heads}
+        specs = self.vectorizer_specs
+
+        def explain_head(dim: str, reqs: list[ExplainRequest]) -> list[LabelExplanation | None]:
+            head = heads[dim]
+            parts = [
+                LinearPart(specs[v].analyzer, specs[v].vocabulary, *feats[v], coef)
+                for v, coef in head.parts
+            ]
+            local = [ExplainRequest(position[r.row], r.dimension, r.column, r.label) for r in reqs]
+            return linear_explanations(local, head.kind, head.intercept, head.constants, parts, top)
+
+        return explain_by_head(requests, explain_head)
+
     # ----------------------------------------------------------- files
     def save(self, folder: str | Path) -> None:
         """Write ``compiled.json`` and ``compiled.npz`` into ``folder``."""
@@ -1081,32 +1220,43 @@ class CompiledModel:
     def load(cls, folder: str | Path) -> CompiledModel:
         """Read a compiled model; no code from the files runs (no pickle).
 
+        ``compiled.json`` is checked against ``schemas/compiled.schema.json`` and
+        ``compiled.npz`` may hold only numeric arrays with plain member names.
+
         Raises
         ------
         ModelError
-            When a file is missing, unreadable or inconsistent.
+            When a file is missing, unreadable or inconsistent, naming the file.
         """
+        from framing.format.schema import load_schema, schema_problems
+
         folder = Path(folder)
         jpath, npath = folder / JSON_NAME, folder / NPZ_NAME
+        fix = (
+            "copy the model folder again, or delete compiled.json and compiled.npz "
+            "to score with model.skops"
+        )
         for path in (jpath, npath):
             if not path.is_file():
-                raise ModelError(f"{path} is missing; copy the whole model folder")
+                raise ModelError(f"{path} is missing; {fix}")
         try:
             doc = json.loads(jpath.read_bytes().decode("utf-8", "surrogatepass"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{jpath}: not valid JSON ({exc})") from None
-        try:
-            with np.load(npath, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{npath}: not a readable numpy archive ({exc})") from None
+            raise ModelError(f"{jpath}: not valid JSON ({exc}); {fix}") from None
+        problems = schema_problems(doc, load_schema("framing.runtime", "compiled"))
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise ModelError(
+                f"{jpath}: not a compiled model: {'; '.join(problems[:3])}{more}; {fix}"
+            )
+        arrays = _read_arrays(npath, fix)
         try:
             return cls._from_doc(doc, arrays)
+        except ModelError as exc:
+            raise ModelError(f"{jpath}: {exc}") from None
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            if isinstance(exc, ModelError):
-                raise
             raise ModelError(
-                f"{jpath}: inconsistent compiled model ({type(exc).__name__}: {exc})"
+                f"{jpath}: does not match {NPZ_NAME} ({type(exc).__name__}: {exc}); {fix}"
             ) from None
 
     @classmethod
@@ -1115,7 +1265,8 @@ class CompiledModel:
         if version != COMPILED_VERSION:
             raise ModelError(
                 f"compiled model version {version} is not {COMPILED_VERSION}; "
-                "re-save the model with this framing (or load it with use_compiled=False)"
+                "retrain the model with this framing, or delete compiled.json and "
+                "compiled.npz to score with model.skops"
             )
         specs = []
         for i, v in enumerate(doc["vectorizers"]):
