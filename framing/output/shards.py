@@ -139,9 +139,9 @@ def _model_key(model: Model) -> dict[str, Any]:
     meta = model.meta
     return {
         "name": model.name,
-        "version": meta.get("version"),
-        "trained_at": meta.get("trained_at"),
-        "data_hash": (meta.get("data") or {}).get("hash"),
+        "version": meta.version,
+        "trained_at": meta.trained_at,
+        "data_hash": meta.data.get("hash"),
     }
 
 
