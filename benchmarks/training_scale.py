@@ -82,7 +82,7 @@ wall = time.perf_counter() - start
 cpu = time.process_time() - cpu0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": peak,
-                  "examples": fitted.meta["data"]["examples"]}))
+                  "examples": fitted.meta.data["examples"]}))
 """
 
 
@@ -113,9 +113,8 @@ def main() -> None:
             result = run(folder, args.jobs, args.config)
             rows.append((n, result))
             print(f"{started} {n} sentences: {json.dumps(result)}", flush=True)
+    print(f"Machine: {machine()}; `--jobs {args.jobs}`; config `{args.config}`.")
     lines = [
-        f"Machine: {machine()}; `--jobs {args.jobs}`; config `{args.config}`.",
-        "",
         "| sentences | wall s | CPU s | CPU s per 1k sentences | peak MB |",
         "|---:|---:|---:|---:|---:|",
     ]
@@ -127,7 +126,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        replace_section("training-scale", table)
+        replace_section("training-scale-table", table)
 
 
 if __name__ == "__main__":

@@ -300,7 +300,7 @@ def test_train_n_jobs_gives_the_serial_model_and_estimates_its_length() -> None:
             serial.pipelines[dim].predict_proba(texts),
             parallel.pipelines[dim].predict_proba(texts),
         )
-    assert serial.meta["thresholds"] == parallel.meta["thresholds"]
+    assert serial.meta.thresholds == parallel.meta.thresholds
     assert serial.metrics == parallel.metrics
     # 2 dimensions x (2 grid points x 3 folds + 1 final fit)
     (estimate,) = [m for m in messages if m.startswith("estimate: ")]
