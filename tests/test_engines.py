@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from framing.runtime.tagger import InputFailure, tag_json_lines, tag_many
+from framing.output.json import article_json, tag_json_lines
+from framing.runtime.inputs import InputFailure
+from framing.runtime.tagging import tag_many
 
 ARTICLES = [
     {"id": f"n{i}", "title": f"T{i}", "text": f"The port strike goes on, day {i}. Prices rise."}
@@ -25,7 +27,7 @@ def expected_columns(model) -> dict[str, list]:
     }
     for dim in model.dimensions:
         out[f"labels_{dim}"] = [a.labels(dim) for a in tagged]
-    out["tagged"] = [a.to_json() for a in tagged]
+    out["tagged"] = [article_json(a) for a in tagged]
     return out
 
 
@@ -67,9 +69,12 @@ def dask_client():
     old = signal.signal(signal.SIGALRM, too_slow)
     signal.alarm(240)
     try:
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, distributed.Client(cluster, timeout="60s") as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster, timeout="60s") as client,
+        ):
             yield client
     finally:
         signal.alarm(0)

@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.errors import UsageError
+from framing.output.json import tag_json_lines
 from framing.output.shards import MANIFEST, plan_shards, tag_to_folder
-from framing.runtime.tagger import InputFailure, tag_json_lines
+from framing.runtime.inputs import InputFailure
 
 runner = CliRunner()
 
@@ -26,7 +27,9 @@ def make_inputs(folder: Path) -> Path:
     (folder / "sub").mkdir()
     (folder / "sub" / "a1.txt").write_text("Same stem, other folder.", encoding="utf-8")
     (folder / "bad.txt").write_bytes(b"Broken \xff text.")
-    records = [json.dumps({"id": f"r{i}", "text": f"Troops guard the border {i}."}) for i in range(5)]
+    records = [
+        json.dumps({"id": f"r{i}", "text": f"Troops guard the border {i}."}) for i in range(5)
+    ]
     (folder / "z.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
     return folder
 
@@ -58,7 +61,10 @@ def test_shards_equal_one_process_and_resume(tag_model, tmp_path: Path) -> None:
         tag_to_folder([inputs], tag_model, out, shard_mb=0.00001)
     again = tag_to_folder([inputs], tag_model, out, n_jobs=2, resume=True)
     assert again.skipped == 10
-    assert [s.name for s in again.shards if not s.skipped] == ["part-00003.jsonl", "part-00007.jsonl"]
+    assert [s.name for s in again.shards if not s.skipped] == [
+        "part-00003.jsonl",
+        "part-00007.jsonl",
+    ]
     assert joined(out) == serial_lines(inputs, tag_model)
 
 

@@ -291,9 +291,7 @@ def test_train_git_commit_is_the_code_checkout_not_the_working_directory(
 def test_train_n_jobs_gives_the_serial_model_and_estimates_its_length() -> None:
     messages: list[str] = []
     serial = fit_model(tiny_config("n_jobs=1", "search.C=[0.5, 20.0]"))
-    parallel = fit_model(
-        tiny_config("n_jobs=2", "search.C=[0.5, 20.0]"), progress=messages.append
-    )
+    parallel = fit_model(tiny_config("n_jobs=2", "search.C=[0.5, 20.0]"), progress=messages.append)
     texts = [line["text"] for line in _records() if "text" in line][:20]
     for dim in serial.pipelines:
         assert np.array_equal(

@@ -29,14 +29,19 @@ def _paths(value: Any) -> list[str]:
 
 
 def refuse_outputs_over_inputs(params: dict[str, Any]) -> None:
-    """Exit 2 before any work when an output parameter names one of the inputs."""
-    from framing.files import refuse_same_file
+    """Exit 2 before any work when an output parameter names one of the inputs, or
+    names a place that cannot be written."""
+    from pathlib import Path
+
+    from framing.files import check_writable, refuse_same_file
 
     inputs = [p for name, v in params.items() if name not in OUTPUT_PARAMS for p in _paths(v)]
     for name in OUTPUT_PARAMS:
         value = params.get(name)
         if value is not None:
             refuse_same_file(value, inputs)
+            if str(value) != "-":
+                check_writable(value, folder=Path(value).is_dir())
             refuse_same_file(
                 value,
                 [p for other in OUTPUT_PARAMS if other != name for p in _paths(params.get(other))],
@@ -62,6 +67,11 @@ class FramingGroup(TyperGroup):
         except FramingError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader went away (`framing tag ... | head`): stop quietly, as Unix tools
+            # do, with the status of a process ended by SIGPIPE.
+            _silence_stdout()
+            raise typer.Exit(128 + 13) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
@@ -69,6 +79,16 @@ class FramingGroup(TyperGroup):
         except MemoryError:
             typer.echo("error: out of memory (is a line or file unexpectedly large?)", err=True)
             raise typer.Exit(1) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
 
 
 def _guarded(callback: Any) -> Any:

@@ -49,7 +49,7 @@ def _shipped(model: ModelSource) -> Any:
 
 
 def _tag_partition(items: Any, model: ModelSource, all_scores: bool) -> list[dict[str, Any]]:
-    from framing.runtime.tagger import tag_many
+    from framing.runtime.tagging import tag_many
 
     loaded = resolve_model(model)
     return [a.to_dict() for a in tag_many(loaded, list(items), all_scores=all_scores)]

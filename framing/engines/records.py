@@ -70,7 +70,8 @@ def tag_columns(
     TypeError
         When a text is not a string.
     """
-    from framing.runtime.tagger import tag_many
+    from framing.output.json import article_json
+    from framing.runtime.tagging import tag_many
 
     loaded = resolve_model(model)
     n = len(texts)
@@ -86,7 +87,7 @@ def tag_columns(
         out["n_sentences"].append(len(article.sentences))
         for dim in loaded.dimensions:
             out[f"labels_{dim}"].append(article.labels(dim))
-        out["tagged"].append(article.to_json())
+        out["tagged"].append(article_json(article))
     return out
 
 

@@ -101,7 +101,8 @@ def plan_shards(paths: Sequence[str | Path], *, shard_mb: float = DEFAULT_SHARD_
     UsageError
         When an input is stdin (``-``), which cannot be split or read twice.
     """
-    from framing.runtime.tagger import collect_inputs, input_doc_ids
+    from framing.runtime.inputs import collect_inputs
+    from framing.runtime.inputs import doc_ids as input_doc_ids
 
     if shard_mb <= 0:
         raise UsageError(f"the shard size must be above 0 MB, got {shard_mb}")
@@ -226,10 +227,11 @@ def _regroup(shards: Sequence[Shard], like: Sequence[Shard]) -> list[Shard]:
 def tag_shard(shard: Shard, model: Model, folder: str | Path) -> ShardResult:
     """Tag one shard's inputs into ``folder/shard.name``, atomically; skip it when there.
 
-    The JSONL lines are those of :func:`framing.runtime.tagger.tag_json_lines`; inputs
+    The JSONL lines are those of :func:`framing.output.json.tag_json_lines`; inputs
     that fail are counted in the result, not written.
     """
-    from framing.runtime.tagger import InputFailure, tag_json_lines
+    from framing.output.json import tag_json_lines
+    from framing.runtime.inputs import InputFailure
 
     target = Path(folder) / shard.name
     result = ShardResult(shard.name)

@@ -1,6 +1,6 @@
 """Worker processes: how many, and an ordered map over them that survives a crashed worker.
 
-Used by tagging (:func:`framing.runtime.tagger.tag_many`, ``framing tag --jobs``) and by
+Used by tagging (:func:`framing.runtime.tagging.tag_many`, ``framing tag --jobs``) and by
 sharded output.  What a worker needs (a loaded model) is set up once per worker by an
 initializer; with the ``fork`` start method (Linux) the workers inherit the parent's
 loaded model instead, so its arrays are shared copy-on-write between all workers rather
@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 from framing.errors import UsageError
 
-__all__ = ["available_cpus", "resolve_jobs", "imap_ordered", "inherits_parent", "WorkerCrashError"]
+__all__ = [
+    "available_cpus",
+    "resolve_jobs",
+    "imap_ordered",
+    "map_with_model",
+    "inherits_parent",
+    "WorkerCrashError",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -201,3 +208,56 @@ def _pooled(
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- a model per worker
+
+_MODEL: Any = None
+_LABELER: Any = None
+
+
+def _init_model_worker(model: Any) -> None:
+    """Set up a worker once: its model (inherited with fork, else given) and labeler."""
+    from framing.runtime.tagging import Labeler
+
+    global _MODEL, _LABELER
+    if model is not None:
+        _MODEL = model
+    _LABELER = Labeler(_MODEL)
+
+
+def _call_with_model(task: tuple[Callable[..., Any], Any]) -> Any:
+    func, payload = task
+    return func(_MODEL, _LABELER, payload)
+
+
+def map_with_model(
+    model: Any,
+    func: Callable[[Any, Any, T], R],
+    payloads: Iterable[T],
+    *,
+    n_jobs: int,
+    on_crash: Callable[[T, str], R] | None = None,
+) -> Iterator[R]:
+    """``func(model, labeler, payload)`` for each payload in ``n_jobs`` workers, in order.
+
+    ``func`` must be a module-level function (workers find it by name).  The model is
+    loaded once, here: forked workers inherit it; elsewhere it is pickled to each worker
+    once.  See :func:`imap_ordered` for ordering, memory and crashed workers.
+    """
+    global _MODEL, _LABELER
+    inherit = inherits_parent()
+    if inherit:
+        _MODEL = model
+    crash = None if on_crash is None else (lambda task, why: on_crash(task[1], why))
+    try:
+        yield from imap_ordered(
+            _call_with_model,
+            ((func, p) for p in payloads),
+            n_jobs=n_jobs,
+            initializer=_init_model_worker,
+            initargs=(None,) if inherit else (model,),
+            on_crash=crash,
+        )
+    finally:
+        _MODEL = _LABELER = None
