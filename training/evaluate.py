@@ -127,6 +127,47 @@ def score_dimension(
     return DimensionScores(per_label, micro, macro, samples, int(T.shape[0]))
 
 
+# --------------------------------------------------------------------------- calibration
+
+
+def reliability_bins(
+    y_true: np.ndarray, y_score: np.ndarray, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean score, observed positive rate and count per equal-width score bin.
+
+    Empty bins are dropped.
+    """
+    y = np.asarray(y_true, dtype=float).ravel()
+    s = np.asarray(y_score, dtype=float).ravel()
+    which = np.clip((s * n_bins).astype(int), 0, n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins)
+    sums = np.bincount(which, weights=s, minlength=n_bins)
+    hits = np.bincount(which, weights=y, minlength=n_bins)
+    keep = counts > 0
+    return sums[keep] / counts[keep], hits[keep] / counts[keep], counts[keep]
+
+
+def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: int = 10) -> float:
+    """ECE: the count-weighted mean gap between the mean probability and the observed
+    frequency over ``n_bins`` equal-width bins (0 for a perfectly calibrated model).
+
+    Examples
+    --------
+    >>> expected_calibration_error(np.array([1, 0, 1, 0]), np.array([0.5, 0.5, 0.5, 0.5]))
+    0.0
+    """
+    mean, observed, counts = reliability_bins(y_true, y_prob, n_bins)
+    total = counts.sum()
+    return float(np.sum(counts / total * np.abs(mean - observed))) if total else 0.0
+
+
+def brier_score(y_true: np.ndarray, y_prob: np.ndarray) -> float:
+    """Mean squared difference between probability and outcome (lower is better)."""
+    y = np.asarray(y_true, dtype=float).ravel()
+    p = np.asarray(y_prob, dtype=float).ravel()
+    return float(np.mean((p - y) ** 2)) if len(y) else 0.0
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -146,6 +187,24 @@ class DimensionEval:
     doc_ids: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
+    #: Calibrated probabilities (the model's ``calibration.json``); None without one.
+    y_prob: np.ndarray | None = None
+
+    def calibration_errors(self, n_bins: int = 10) -> dict[str, dict[str, float]]:
+        """Per label: ECE and Brier score of the raw scores and, when the model is
+        calibrated, of the calibrated probabilities."""
+        out: dict[str, dict[str, float]] = {}
+        for j, label in enumerate(self.labels):
+            y = self.y_true[:, j]
+            entry = {
+                "ece_raw": round(expected_calibration_error(y, self.y_score[:, j], n_bins), 6),
+                "brier_raw": round(brier_score(y, self.y_score[:, j]), 6),
+            }
+            if self.y_prob is not None:
+                entry["ece"] = round(expected_calibration_error(y, self.y_prob[:, j], n_bins), 6)
+                entry["brier"] = round(brier_score(y, self.y_prob[:, j]), 6)
+            out[label] = entry
+        return out
 
     def worst_errors(self, k: int = 5) -> dict[str, list[dict[str, Any]]]:
         """The ``k`` most confident false positives and the ``k`` most missed false negatives."""
@@ -179,6 +238,9 @@ class DimensionEval:
         for label, values in data["labels"].items():
             values["threshold"] = self.thresholds.get(label)
         data["multi_label"] = self.multi_label
+        data["calibrated"] = self.y_prob is not None
+        for label, values in self.calibration_errors().items():
+            data["labels"][label].update(values)
         if worst:
             data["errors"] = self.worst_errors(worst)
         return data
@@ -272,16 +334,29 @@ def _text_table(title: str, ev: DimensionEval) -> list[str]:
     lines = [
         f"[{title}] micro-F1 {s.micro_f1:.3f}  macro-F1 {s.macro_f1:.3f}  "
         f"samples-F1 {s.samples_f1:.3f}  (n={s.n})",
-        f"  {'label':<{width}}  precision  recall     f1  support  threshold",
+        f"  {'label':<{width}}  precision  recall     f1  support  threshold    ECE  Brier",
     ]
+    cal = ev.calibration_errors()
+    kind = "" if ev.y_prob is not None else "_raw"
     for label in ev.labels:
         ls = s.labels[label]
         threshold = ev.thresholds.get(label) if ev.multi_label else None
         lines.append(
             f"  {label:<{width}}  {ls.precision:>9.3f}  {ls.recall:>6.3f}  {ls.f1:>5.3f}  "
-            f"{ls.support:>7}  {_fmt_threshold(threshold):>9}"
+            f"{ls.support:>7}  {_fmt_threshold(threshold):>9}  {cal[label]['ece' + kind]:.3f}  "
+            f"{cal[label]['brier' + kind]:.3f}"
         )
+    lines.append(f"  ECE and Brier: {_calibration_note(ev)}")
     return lines
+
+
+def _calibration_note(ev: DimensionEval) -> str:
+    if ev.y_prob is not None:
+        return f"of the calibrated probabilities on these {ev.scores.n} examples (10 bins)"
+    return (
+        f"of the raw scores on these {ev.scores.n} examples (the model has no "
+        "calibration.json: retrain it to get calibrated probabilities)"
+    )
 
 
 def _markdown_table(title: str, ev: DimensionEval) -> list[str]:
@@ -290,16 +365,20 @@ def _markdown_table(title: str, ev: DimensionEval) -> list[str]:
         f"**{title}**: micro-F1 {s.micro_f1:.3f}, macro-F1 {s.macro_f1:.3f}, "
         f"samples-F1 {s.samples_f1:.3f} (n={s.n})",
         "",
-        "| label | precision | recall | F1 | support | threshold |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| label | precision | recall | F1 | support | threshold | ECE | Brier |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    cal = ev.calibration_errors()
+    kind = "" if ev.y_prob is not None else "_raw"
     for label in ev.labels:
         ls = s.labels[label]
         threshold = ev.thresholds.get(label) if ev.multi_label else None
         lines.append(
             f"| `{label}` | {ls.precision:.3f} | {ls.recall:.3f} | {ls.f1:.3f} | "
-            f"{ls.support} | {_fmt_threshold(threshold)} |"
+            f"{ls.support} | {_fmt_threshold(threshold)} | {cal[label]['ece' + kind]:.3f} | "
+            f"{cal[label]['brier' + kind]:.3f} |"
         )
+    lines.extend(["", f"ECE and Brier: {_calibration_note(ev)}."])
     return lines
 
 
@@ -354,6 +433,22 @@ def _columns(model: Model, dim: str, raw: np.ndarray, labels: Sequence[str]) -> 
     return out
 
 
+def _calibrated(
+    model: Model, dim: str, scores: np.ndarray, labels: Sequence[str], unit: str
+) -> np.ndarray | None:
+    """Calibrated probabilities of ``scores`` (columns ``labels``), or None without a
+    calibration; a label the calibration lacks keeps its raw score."""
+    calibration = model.calibration
+    if calibration is None:
+        return None
+    known = calibration.units.get(unit, {}).get(dim, {})
+    out = np.asarray(scores, dtype=float).copy()
+    for j, label in enumerate(labels):
+        if label in known:
+            out[:, j] = known[label].map.apply(out[:, j])
+    return out
+
+
 def _predict(
     scores: np.ndarray, multi_label: bool, labels: Sequence[str], thresholds: Mapping[str, float]
 ) -> np.ndarray:
@@ -367,7 +462,7 @@ def _predict(
 
 
 def _document_eval(
-    ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str
+    ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str, model: Model
 ) -> DimensionEval:
     """Aggregate sentence predictions to documents: a label is on when any sentence has it."""
     order: dict[str, int] = {}
@@ -406,6 +501,7 @@ def _document_eval(
         ids=list(order),
         doc_ids=list(order),
         texts=texts,
+        y_prob=_calibrated(model, dim, S, ev.labels, "article"),
     )
 
 
@@ -498,9 +594,10 @@ def evaluate(
             doc_ids=examples.doc_ids,
             texts=examples.texts,
             sources=examples.sources,
+            y_prob=_calibrated(loaded, dim, scores, labels, loaded.calibration_unit),
         )
         if unit == "sentence":
-            doc_ev = _document_eval(ev, corpus, examples, dim)
+            doc_ev = _document_eval(ev, corpus, examples, dim, loaded)
             if level == "document":
                 evals[dim] = doc_ev
                 continue

@@ -9,6 +9,8 @@ without writing anything.  Per dimension, the trainer
    and stratified over labels, once per grid point of ``[search]``, and keeps the
    parameters with the best out-of-fold macro-F1;
 3. tunes one threshold per label on the out-of-fold scores (:mod:`framing.training.thresholds`);
+   fits a calibration map per label on the same scores and records the out-of-fold
+   error rates at the threshold (:mod:`framing.training.calibration`);
 4. fits the pipeline on all training examples and scores the dev and test splits.
 
 Everything is deterministic given the config's seed.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from framing.training.calibration import build_calibration, calibrate_dimension
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
 from framing.training.pipelines import build_pipeline
@@ -36,6 +39,7 @@ from framing.training.thresholds import grouped_folds, stratification_key, tune_
 from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
 from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.calibration import Calibration
 
 __all__ = [
     "Examples",
@@ -282,6 +286,8 @@ class FittedModel:
     pipelines: dict[str, Any]
     meta: dict[str, Any]
     metrics: dict[str, Any]
+    #: ``calibration.json``; None when no dimension had enough documents for folds.
+    calibration: Calibration | None = None
 
 
 @dataclass
@@ -575,6 +581,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     untrainable: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     chosen: dict[str, dict[str, Any]] = {}
+    calibrations: dict[str, Any] = {}
     metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, "search": {}}
     for dim in dimensions:
         cv = cross_validation_plan(dim, codebook, train_ex, config)
@@ -637,6 +644,18 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         if cv_scores is not None:
             metrics["cv"][dim] = _scores_dict(cv_scores, thresholds)
             metrics["cv"][dim]["folds"] = len(folds)
+        if oof is not None:
+            say(f"{dim}: calibrating on the out-of-fold scores")
+            calibrations[dim] = calibrate_dimension(
+                plan.labels,
+                Y,
+                oof,
+                _predict(oof, plan, thresholds),
+                train_ex.doc_ids,
+                thresholds,
+                level=config.data.level,
+                seed=config.seed,
+            )
         for part in ("dev", "test"):
             index = parts[part]
             if not len(index):
@@ -677,7 +696,22 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         "training_seconds": round(seconds, 3),
         "git_commit": _git_commit(),
     }
-    return FittedModel(config, codebook, pipelines, meta, metrics)
+    calibration = (
+        build_calibration(
+            calibrations,
+            {
+                "scores": "out-of-fold, folds grouped by document",
+                "folds": config.cv.folds,
+                "seed": config.seed,
+                "selected_by": "held-out Brier score (sigmoid or isotonic)",
+                "examples": len(train_ex),
+                "documents": len(train_docs),
+            },
+        )
+        if calibrations
+        else None
+    )
+    return FittedModel(config, codebook, pipelines, meta, metrics, calibration)
 
 
 def _count_sentences(corpus: Corpus, train: Examples, level: str) -> int:
@@ -696,7 +730,8 @@ def train(
     """Train a model and write its folder (``models/NAME`` unless ``output`` is given).
 
     The folder holds ``model.skops``, ``meta.json``, ``codebook.toml``, ``metrics.json``,
-    ``config.toml`` and a model card ``README.md`` (see :mod:`framing.runtime.model`).
+    ``config.toml``, ``calibration.json`` (when cross-validation ran) and a model card
+    ``README.md`` (see :mod:`framing.runtime.model`).
 
     Raises
     ------
@@ -711,6 +746,7 @@ def train(
     from framing.training.config import to_toml
     from framing.training.report import model_card
 
+    from framing.runtime.calibration import CALIBRATION_FILE
     from framing.runtime.model import save_model
 
     fitted = fit_model(config, progress=progress)
@@ -724,6 +760,8 @@ def train(
         "config.toml": to_toml(fitted.meta["config"]),
         "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
     }
+    if fitted.calibration is not None:
+        files[CALIBRATION_FILE] = fitted.calibration.to_json()
     save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     return TrainResult(path=path, meta=meta, metrics=fitted.metrics)

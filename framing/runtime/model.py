@@ -12,6 +12,9 @@ A model folder (``models/NAME/``) describes itself::
     compiled.json    :mod:`framing.runtime.compiled`), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
+    calibration.json optional: per label, a map from scores to calibrated
+                     probabilities and the out-of-fold error rates at the threshold
+                     (see :mod:`framing.runtime.calibration`)
     README.md        the model card
 
 Every pipeline maps a list of strings to an ``(n, n_labels)`` array of scores in
@@ -30,6 +33,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +44,7 @@ from framing.format.codebook import Codebook, load_codebook
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.calibration import Calibration
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
@@ -143,6 +148,55 @@ class Model:
 
             return {dim: np.zeros((0, len(ids))) for dim, ids in self.labels.items()}
         return self.scorer.predict_proba(texts)
+
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """The model's ``calibration.json``, or None for a model trained without one.
+
+        Raises
+        ------
+        ModelError
+            When the file is there but damaged.
+        """
+        from framing.runtime.calibration import load_calibration
+
+        return load_calibration(self.path)
+
+    @property
+    def calibration_unit(self) -> str:
+        """The calibration unit of the model's own scores: a document-level model scores
+        whole articles, so its maps are the ``article`` unit's."""
+        return "article" if self.level == "document" else "sentence"
+
+    def require_calibration(self, purpose: str = "calibrated probabilities") -> Calibration:
+        """The calibration, or a :class:`ModelError` saying that ``purpose`` needs one."""
+        found = self.calibration
+        if found is None:
+            raise ModelError(
+                f"model '{self.name}' ({self.path}) has no calibration.json, which "
+                f"{purpose} need(s); retrain it with 'framing train' (models trained by "
+                "framing 0.x before calibration existed lack it)"
+            )
+        return found
+
+    def calibrated_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per dimension, beside :meth:`predict_proba`'s raw scores.
+
+        Each raw score goes through its label's calibration map (fitted on out-of-fold
+        scores at training time), so that among sentences given probability ``p`` about
+        a share ``p`` carries the label.
+
+        Raises
+        ------
+        ModelError
+            When the model has no ``calibration.json``.
+        """
+        calibration = self.require_calibration()
+        raw = self.predict_proba(texts)
+        return {
+            dim: calibration.apply(dim, raw[dim], self.labels[dim], unit=self.calibration_unit)
+            for dim in self.dimensions
+        }
 
     def predict(
         self, sentences: Iterable[str], *, all_scores: bool = False

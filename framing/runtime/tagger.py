@@ -131,6 +131,7 @@ class TaggedSentence:
     start: int | None = None
     end: int | None = None
     scores: dict[str, dict[str, float]] | None = None
+    probabilities: dict[str, dict[str, float]] | None = None
 
     def label_ids(self, dimension: str) -> list[str]:
         """The predicted label ids of one dimension."""
@@ -148,6 +149,8 @@ class TaggedSentence:
         }
         if self.scores is not None:
             data["scores"] = self.scores
+        if self.probabilities is not None:
+            data["probabilities"] = self.probabilities
         return data
 
     def to_json(self) -> str:
@@ -162,6 +165,9 @@ class TaggedSentence:
         if self.scores is None:
             return f"{head}{_labels_json(self.labels)}}}}}"
         scores = json.dumps(self.scores, ensure_ascii=False)
+        if self.probabilities is not None:
+            probs = json.dumps(self.probabilities, ensure_ascii=False)
+            scores = f'{scores}, "probabilities": {probs}'
         return f'{head}{_labels_json(self.labels)}}}, "scores": {scores}}}'
 
 
@@ -320,6 +326,8 @@ class _Plan:
             for dim in self.dims
         }
         self.multi_label = {dim: bool(multi.get(dim, True)) for dim in self.dims}
+        self.calibration = model.calibration
+        self.calibration_unit = model.calibration_unit
         self.model_info = {
             "name": model.name,
             "version": model.meta.get("version"),
@@ -521,7 +529,14 @@ def _sentences(
     scores = _score(model, texts)
     labels, masks = _label_lists(plan, scores, n)
     every: Iterable[Any] = _all_scores(plan, scores, n) if all_scores else repeat(None, n)
-    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every))
+    probs: Iterable[Any] = repeat(None, n)
+    if all_scores and plan.calibration is not None:
+        cal, unit = plan.calibration, plan.calibration_unit
+        calibrated = {
+            dim: cal.apply(dim, scores[dim], plan.labels[dim], unit=unit) for dim in plan.dims
+        }
+        probs = _all_scores(plan, calibrated, n)
+    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every, probs))
     return out, scores, masks
 
 
