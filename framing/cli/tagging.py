@@ -64,11 +64,18 @@ def tag_cli(
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
     ),
+    meta: list[str] = typer.Option(
+        [],
+        "--meta",
+        help="KEY=VALUE metadata for every article, e.g. --meta outlet=X --meta date=2024-03-14 "
+        "(repeatable; a JSONL record's own meta wins).",
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
     Example: framing tag examples/sahel-summit.txt --format table
     """
+    from framing.format.meta import parse_meta_options
     from framing.runtime.model import load_model
     from framing.runtime.tagger import (
         InputFailure,
@@ -79,6 +86,7 @@ def tag_cli(
         tag_json_lines,
     )
 
+    defaults = parse_meta_options(meta) or None
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
     with warnings.catch_warnings(record=True) as caught:
@@ -112,7 +120,7 @@ def tag_cli(
         items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
         if as_lines:
             items = tag_json_lines(
-                files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True
+                files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True, meta=defaults
             )
         else:
             items = tag(
@@ -123,6 +131,7 @@ def tag_cli(
                 explain=explain,
                 batch_size=batch_size,
                 on_file=on_file,
+                meta=defaults,
             )
         for item in items:
             if isinstance(item, InputFailure):

@@ -229,15 +229,23 @@ class Model:
         *,
         title: str | None = None,
         doc_id: str | None = None,
+        meta: Mapping[str, Any] | None = None,
         all_scores: bool = False,
         explain: bool = False,
     ) -> TaggedArticle:
         """Split an article into sentences, label them and profile the article
-        (with ``explain``, say why each label was predicted)."""
+        (with ``explain``, say why each label was predicted); ``meta`` (outlet, date, ...)
+        is carried into the result."""
         from framing.runtime.tagger import tag_text
 
         return tag_text(
-            self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
+            self,
+            text,
+            title=title,
+            doc_id=doc_id,
+            meta=meta,
+            all_scores=all_scores,
+            explain=explain,
         )
 
     def tag_many(

@@ -230,6 +230,8 @@ class TaggedArticle:
     sentences: list[TaggedSentence]
     profile: dict[str, dict[str, LabelProfile]]
     model: dict[str, Any]
+    #: The article's metadata (outlet, date, ...) from the input; None when it had none.
+    meta: dict[str, Any] | None = None
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -243,6 +245,7 @@ class TaggedArticle:
             "version": OUTPUT_VERSION,
             "doc_id": self.doc_id,
             "title": self.title,
+            **({"meta": self.meta} if self.meta is not None else {}),
             "model": self.model,
             "n_sentences": len(self.sentences),
         }
@@ -259,7 +262,8 @@ class TaggedArticle:
         """``json.dumps(self.to_dict(...), ensure_ascii=False)``, several times faster."""
         parts = [
             f'{{"version": {_enc(OUTPUT_VERSION)}, "doc_id": {_opt(self.doc_id)}, '
-            f'"title": {_opt(self.title)}, "model": {json.dumps(self.model, ensure_ascii=False)}, '
+            f'"title": {_opt(self.title)}, {_meta_json(self.meta)}'
+            f'"model": {json.dumps(self.model, ensure_ascii=False)}, '
             f'"n_sentences": {len(self.sentences)}, '
         ]
         if include_text:
@@ -735,6 +739,7 @@ def tag_text(
     *,
     title: str | None = None,
     doc_id: str | None = None,
+    meta: Mapping[str, Any] | None = None,
     all_scores: bool = False,
     explain: bool = False,
 ) -> TaggedArticle:
@@ -748,6 +753,9 @@ def tag_text(
         The article body; sentence offsets index into it.
     title, doc_id
         Carried into the result as they are.
+    meta
+        The article's metadata (outlet, date, ...), carried into the result; a ``date``
+        must be a date (:class:`framing.format.meta.MetadataError` otherwise).
     all_scores
         Also give every label's score per sentence (``TaggedSentence.scores``).
     explain
@@ -772,7 +780,12 @@ def tag_text(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    return _tag_batch(_Plan(model), model, [(doc_id, title, text)], all_scores, explain)[0]
+    article = _tag_batch(_Plan(model), model, [(doc_id, title, text)], all_scores, explain)[0]
+    if meta is not None:
+        from framing.format.meta import check_meta
+
+        article.meta = check_meta(meta)
+    return article
 
 
 def predict_sentences(
@@ -1011,8 +1024,9 @@ def _decode(raw: bytes) -> str:
     return normalise_text(text)
 
 
-#: (doc_id, title, text, line number) of an article or a sentence, or a failure.
-Unit = tuple[str | None, str | None, str, int] | InputFailure
+#: (doc_id, title, text, line number) of an article or a sentence, or a failure ...
+#: ... and its metadata (None when the input gave none).
+Unit = tuple[str | None, str | None, str, int, dict[str, Any] | None] | InputFailure
 
 
 def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
@@ -1039,11 +1053,21 @@ def _jsonl_units(lines: Iterable[bytes], source: str) -> Iterator[Unit]:
             continue
         doc_id = data.get("id", data.get("doc_id"))
         title = data.get("title")
+        meta = data.get("meta")
+        if meta is not None:
+            from framing.format.meta import MetadataError, check_meta
+
+            try:
+                meta = check_meta(meta)
+            except MetadataError as exc:
+                yield InputFailure(where, str(exc))
+                continue
         unit = (
             f"{stem}:{number}" if doc_id is None else str(doc_id),
             None if title is None else str(title),
             text,
             number,
+            meta,
         )
         # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
         if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
@@ -1098,7 +1122,7 @@ def _file_units(
                 except _DecodeError as exc:
                     yield InputFailure(f"{source}:{number}", exc.reason)
                     continue
-                yield (str(number), None, line, number)
+                yield (str(number), None, line, number, None)
             return
         try:
             text = _decode(head + stream.read())
@@ -1106,7 +1130,7 @@ def _file_units(
             yield InputFailure(f"{source}:{exc.line}", exc.reason)
             return
         title, body = split_title(text)
-        yield (doc_id, title, body, 1)
+        yield (doc_id, title, body, 1, None)
     finally:
         if not is_stdin:
             stream.close()
@@ -1136,6 +1160,7 @@ def tag(
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Iterator[TaggedArticle | TaggedSentence | InputFailure]:
     """Tag files: the library side of ``framing tag``.
 
@@ -1160,6 +1185,9 @@ def tag(
         Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
     on_file
         Called with each input path as it is opened (e.g. to advance a progress bar).
+    meta
+        Metadata for every article (``framing tag --meta KEY=VALUE``); a JSONL record's
+        own ``meta`` keys win over it.  Articles carry it as ``meta``.
 
     Raises
     ------
@@ -1183,7 +1211,10 @@ def tag(
             tagged, _, _ = _sentences(plan, model, texts, none, none, lines, all_scores, explain)
             results = iter(tagged)
         else:
-            results = iter(_tag_batch(plan, model, [u[:3] for u in good], all_scores, explain))
+            tagged_articles = _tag_batch(plan, model, [u[:3] for u in good], all_scores, explain)
+            for article, u in zip(tagged_articles, good, strict=True):
+                article.meta = _merge_meta(meta, u[4])
+            results = iter(tagged_articles)
         for unit in batch:
             yield unit if isinstance(unit, InputFailure) else next(results)
 
@@ -1196,6 +1227,7 @@ def tag_json_lines(
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
     as_bytes: bool = False,
+    meta: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`tag` as JSON lines: ``(article.to_json(), n_sentences)`` per article.
 
@@ -1203,12 +1235,19 @@ def tag_json_lines(
     the scores without building the result objects (what ``framing tag`` does for
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
-    in their place.
+    in their place.  ``meta`` as in :func:`tag`.
     """
     plan = _Plan(model)
     for batch in _unit_batches(paths, False, batch_size, stdin, on_file):
-        good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
-        results = iter(_tag_batch_json(plan, model, good, as_bytes))
+        units = [u for u in batch if not isinstance(u, InputFailure)]
+        good = [u[:3] for u in units]
+        lines = _tag_batch_json(plan, model, good, as_bytes)
+        if meta or any(u[4] is not None for u in units):
+            lines = [
+                (_with_meta(line, _merge_meta(meta, u[4])), n)
+                for (line, n), u in zip(lines, units, strict=True)
+            ]
+        results = iter(lines)
         for unit in batch:
             yield unit if isinstance(unit, InputFailure) else next(results)
 
@@ -1428,6 +1467,41 @@ def _paragraphs(article: TaggedArticle) -> list[list[TaggedSentence]]:
 def _quoted(ngram: str) -> str:
     """An n-gram in quotes, its edge spaces (word boundaries of char n-grams) shown as _."""
     return '"' + ngram.replace(" ", "_") + '"' if ngram != ngram.strip() else f'"{ngram}"'
+
+
+def _meta_json(meta: Mapping[str, Any] | None) -> str:
+    """``"meta": {...}, `` for an article with metadata, else nothing."""
+    if meta is None:
+        return ""
+    return f'"meta": {json.dumps(meta, ensure_ascii=False)}, '
+
+
+_MODEL_KEY = ', "model": '
+
+
+def _with_meta(line: Any, meta: Mapping[str, Any] | None) -> Any:
+    """A ready-made article line (str or UTF-8 bytes) with ``meta`` put after the title.
+
+    The first ``, "model": `` of the line is the key: inside a JSON string a quote is
+    always escaped, so the sequence cannot occur in the id or the title before it.
+    """
+    if meta is None:
+        return line
+    if isinstance(line, bytes):
+        key = _MODEL_KEY.encode()
+        at = line.index(key)
+        return line[:at] + b", " + _meta_json(meta)[:-2].encode("utf-8") + line[at:]
+    at = line.index(_MODEL_KEY)
+    return line[:at] + ", " + _meta_json(meta)[:-2] + line[at:]
+
+
+def _merge_meta(
+    defaults: Mapping[str, Any] | None, own: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """An article's metadata: its own keys over the defaults given for every article."""
+    if not defaults and own is None:
+        return None
+    return {**(defaults or {}), **(own or {})}
 
 
 def _opt(text: str | None) -> str:
