@@ -27,8 +27,19 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"runtime", "format", "errors", "files"},
     "exchange": {"runtime", "format", "errors", "files"},
     "loop": {"runtime", "format", "errors", "files"},
+    "findings": {"runtime", "format", "errors", "files"},
     "training": {"loop", "output", "runtime", "format", "errors", "files"},
-    "cli": {"training", "loop", "exchange", "output", "runtime", "format", "errors", "files"},
+    "cli": {
+        "training",
+        "loop",
+        "findings",
+        "exchange",
+        "output",
+        "runtime",
+        "format",
+        "errors",
+        "files",
+    },
     "package": {"runtime", "format", "errors"},  # framing/__init__.py: the public API
 }
 

@@ -62,7 +62,7 @@ def _root(
 
 
 # Command modules register themselves on ``app``; imported here for that side effect.
-from framing.cli import annotate, exchange, loop, tagging, training_cmds  # noqa: E402,F401
+from framing.cli import annotate, exchange, findings, loop, tagging, training_cmds  # noqa: E402,F401
 
 
 def main() -> None:
