@@ -95,6 +95,12 @@ def evaluate(
         help="Compare MODEL_A with MODEL: per-label deltas and a bootstrap interval on micro-F1.",
     ),
     worst: int = typer.Option(5, "--worst", help="Worst false positives/negatives to list.", min=0),
+    agreement: bool = typer.Option(
+        False,
+        "--agreement",
+        help="DATA are one file per annotator: the model's Krippendorff alpha against each "
+        "annotator beside the annotators' own.",
+    ),
     trust: list[str] | None = typer.Option(
         None, "--trust", help="Trust this extra type in model.skops (repeatable)."
     ),
@@ -102,9 +108,20 @@ def evaluate(
     """Score a model on annotated data: per-label P/R/F1, micro/macro/samples F1, errors.
 
     Example: framing eval models/default data/annotations/test.jsonl --output eval/ --format json
+
+    With --agreement: framing eval models/default --agreement ann_a.jsonl ann_b.jsonl
     """
     from framing.training.evaluate import compare, evaluate, save_report
 
+    if agreement:
+        from framing.training.agreement import model_agreement
+
+        agreed = model_agreement(model, data, trusted=trust or [])
+        if format is EvalFormat.json:
+            echo_json(agreed.to_dict())
+        else:
+            typer.echo(agreed.to_table(), nl=False)
+        return
     lvl = level.value if level is not None else None
     if compare_with is not None:
         comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
