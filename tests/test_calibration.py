@@ -193,3 +193,37 @@ def test_calibration_runtime_applies_it_without_scikit_learn() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_calibration_eval_reports_ece_and_brier_per_label() -> None:
+    from framing.training.evaluate import brier_score, evaluate, expected_calibration_error
+    from framing.training.plots import plot_reliability
+
+    report = evaluate(DEFAULT, [REPO / "data" / "annotations" / "test.jsonl"], worst=0)
+    ev = report.dimensions["frames"]
+    assert ev.y_prob is not None
+    data = report.to_dict()["frames"]
+    assert data["calibrated"] is True
+    for j, label in enumerate(ev.labels):
+        values = data["labels"][label]
+        assert values["ece"] == pytest.approx(
+            expected_calibration_error(ev.y_true[:, j], ev.y_prob[:, j]), abs=1e-6
+        )
+        assert values["brier"] == pytest.approx(
+            brier_score(ev.y_true[:, j], ev.y_prob[:, j]), abs=1e-6
+        )
+        assert "ece_raw" in values and "brier_raw" in values
+    assert "ECE and Brier: of the calibrated probabilities" in report.to_table()
+    fig = plot_reliability(ev)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any(t.startswith("calibrated probability (ECE") for t in legend)
+
+
+def test_calibration_brier_and_ece_of_known_cases() -> None:
+    from framing.training.evaluate import brier_score, expected_calibration_error
+
+    y = np.array([1, 0, 0, 0])
+    assert brier_score(y, np.array([1.0, 0.0, 0.0, 0.0])) == 0.0
+    assert brier_score(y, np.full(4, 0.5)) == pytest.approx(0.25)
+    assert expected_calibration_error(y, np.full(4, 0.25)) == pytest.approx(0.0)
+    assert expected_calibration_error(y, np.full(4, 0.95)) == pytest.approx(0.70)
