@@ -320,6 +320,6 @@ def test_findings_cli_errors_are_one_line(tmp_path: Path, tagged: Path) -> None:
     assert result.exit_code == 2
     assert result.output.startswith("error: --period") and "Traceback" not in result.output
     same = runner.invoke(app, ["findings", str(tagged), "--by", "register", "--html", str(tagged)])
-    assert same.exit_code == 2 and "is one of the inputs" in same.output
+    assert same.exit_code == 2 and "would overwrite an input" in same.output
     missing = runner.invoke(app, ["findings", str(tmp_path / "none.jsonl"), "--by", "outlet"])
     assert missing.exit_code == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -21,15 +20,6 @@ class FindingsFormat(StrEnum):
 
 def _group(value: str) -> list[str]:
     return [part.strip() for part in value.split("/")]
-
-
-def _not_an_input(outputs: list[Path | None], inputs: list[str]) -> None:
-    for out in outputs:
-        if out is None or not out.exists():
-            continue
-        for raw in inputs:
-            if Path(raw).exists() and os.path.samefile(out, raw):
-                raise UsageError(f"{out}: is one of the inputs; write the report elsewhere")
 
 
 @app.command("findings")
@@ -81,14 +71,15 @@ def findings_cli(
 
     Example: framing findings tagged.jsonl --by outlet --by date --period year --html report.html
     """
+    from framing.files import refuse_same_file, write_text
     from framing.findings import findings
-    from framing.format.annotations import write_text_atomic
 
     if compare and len(compare) != 2:
         raise UsageError("--compare needs exactly two groups: --compare A --compare B")
     if output is not None and output.suffix.lower() not in (".csv", ".json"):
         raise UsageError(f"--output {output}: name a .csv or .json file")
-    _not_an_input([output, html], paths)
+    for target in (output, html):
+        refuse_same_file(target, paths)
     report = findings(
         paths,
         by,
@@ -105,14 +96,14 @@ def findings_cli(
     )
     if output is not None:
         if output.suffix.lower() == ".csv":
-            write_text_atomic(output, report.to_csv())
+            write_text(output, report.to_csv())
         else:
             text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
-            write_text_atomic(output, text)
+            write_text(output, text)
     if html is not None:
         from framing.findings.html import render_html
 
-        write_text_atomic(html, render_html(report))
+        write_text(html, render_html(report))
     if plots is not None:
         from framing.findings.plots import write_figures
 

@@ -158,14 +158,14 @@ def figures(report: FindingsReport) -> dict[str, Figure]:
 
 def write_figures(report: FindingsReport, folder: str | Path) -> list[Path]:
     """Write every figure as PNG into ``folder``; returns the paths."""
+    from framing.files import write_bytes
     from framing.findings.html import figure_png
-    from framing.format.annotations import write_bytes_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, fig in figures(report).items():
         path = folder / f"{stem}.png"
-        write_bytes_atomic(path, figure_png(fig))
+        write_bytes(path, figure_png(fig))
         written.append(path)
     return written
