@@ -128,7 +128,7 @@ def test_calibration_default_model_has_every_label_and_unit() -> None:
                 entry = cal.label(unit, dim, label)
                 assert entry.threshold == pytest.approx(model.thresholds[dim][label])
     # The out-of-fold sample is the training split: every sentence counted once per label.
-    n = model.meta["data"]["examples"]
+    n = model.meta.data["examples"]
     for entry in cal.units["sentence"]["frames"].values():
         assert entry.rates.n_pos + entry.rates.n_neg == n
 
@@ -177,7 +177,7 @@ def test_calibration_training_writes_it(tmp_path: Path) -> None:
     for dim, labels in model.labels.items():
         for label in labels:
             entry = cal.label("sentence", dim, label)
-            assert entry.rates.n_pos + entry.rates.n_neg == result.meta["data"]["examples"]
+            assert entry.rates.n_pos + entry.rates.n_neg == result.meta.data["examples"]
             assert entry.map.method in ("sigmoid", "isotonic", "identity")
 
 

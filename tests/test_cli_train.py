@@ -46,7 +46,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_train_writes_a_model_that_loads(model_dir: Path) -> None:
     model = load_model(model_dir, use_compiled=False)
     assert model.name == "tiny-cli"
-    assert model.meta["config"]["cv"]["folds"] == 3
+    assert model.meta.config["cv"]["folds"] == 3
     assert model.dimensions == ("frames", "rhetoric")
     assert (model_dir / "README.md").is_file() and (model_dir / "metrics.json").is_file()
 
@@ -57,8 +57,7 @@ def test_cli_train_prints_a_summary(tmp_path: Path) -> None:
     assert "trained 'default'" in result.output
     assert "cv   frames: micro-F1" in result.output
     assert (
-        load_model(tmp_path / "m", use_compiled=False).meta["pipeline"]["params"]["frames"]["C"]
-        == 3
+        load_model(tmp_path / "m", use_compiled=False).meta.pipeline["params"]["frames"]["C"] == 3
     )
 
 
@@ -93,7 +92,7 @@ def test_cli_eval_formats(model_dir: Path, fmt: str) -> None:
     result = runner.invoke(app, ["eval", str(model_dir), str(TINY), "--format", fmt])
     assert result.exit_code == 0, result.output
     if fmt == "json":
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)
         assert set(data["frames"]) >= {"micro_f1", "macro_f1", "samples_f1", "labels"}
         assert data["rhetoric"]["labels"]["appeal_to_fear"]["support"] == 7
     elif fmt == "table":
@@ -119,7 +118,7 @@ def test_cli_eval_compare_two_models(model_dir: Path, tmp_path: Path) -> None:
         app, ["eval", "--compare", str(other), str(model_dir), str(TINY), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["a"] == "other" and data["b"] == "tiny-cli"
     assert {"delta", "ci_low", "ci_high"} <= set(data["frames"]["micro_f1_delta"])
 

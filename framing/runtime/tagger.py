@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from framing.errors import InputNotFoundError, UsageError
 from framing.runtime import _native
+from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.segment import split_sentences
 
 if TYPE_CHECKING:
@@ -230,8 +231,9 @@ class TaggedArticle:
     sentences: list[TaggedSentence]
     profile: dict[str, dict[str, LabelProfile]]
     model: dict[str, Any]
-    #: The article's metadata (outlet, date, ...) from the input; None when it had none.
-    meta: dict[str, Any] | None = None
+    #: The article's metadata (outlet, date, ...): a JSONL record's ``meta``, the other
+    #: columns of a CSV row, ``--meta`` options; written as ``meta`` when not empty.
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -245,7 +247,6 @@ class TaggedArticle:
             "version": OUTPUT_VERSION,
             "doc_id": self.doc_id,
             "title": self.title,
-            **({"meta": self.meta} if self.meta is not None else {}),
             "model": self.model,
             "n_sentences": len(self.sentences),
         }
@@ -256,14 +257,15 @@ class TaggedArticle:
             dim: {label: p.to_dict() for label, p in labels.items()}
             for dim, labels in self.profile.items()
         }
+        if self.meta:
+            data["meta"] = dict(self.meta)
         return data
 
     def to_json(self, *, include_text: bool = False) -> str:
         """``json.dumps(self.to_dict(...), ensure_ascii=False)``, several times faster."""
         parts = [
             f'{{"version": {_enc(OUTPUT_VERSION)}, "doc_id": {_opt(self.doc_id)}, '
-            f'"title": {_opt(self.title)}, {_meta_json(self.meta)}'
-            f'"model": {json.dumps(self.model, ensure_ascii=False)}, '
+            f'"title": {_opt(self.title)}, "model": {json.dumps(self.model, ensure_ascii=False)}, '
             f'"n_sentences": {len(self.sentences)}, '
         ]
         if include_text:
@@ -307,7 +309,10 @@ class TaggedArticle:
                 )
             dims.append(f"{_key(dim)}: {{{', '.join(items)}}}")
         parts.append(", ".join(dims))
-        parts.append("}}")
+        parts.append("}")
+        if self.meta:
+            parts.append(f', "meta": {json.dumps(self.meta, ensure_ascii=False)}')
+        parts.append("}")
         return "".join(parts)
 
 
@@ -329,24 +334,18 @@ class _Plan:
     """What turning scores into labels needs, computed once per model and call."""
 
     def __init__(self, model: Model) -> None:
-        import numpy as np
-
+        meta = model.meta
         self.dims = list(model.dimensions)
-        self.labels = {dim: list(ids) for dim, ids in model.labels.items()}
-        thresholds = model.meta.get("thresholds", {})
-        multi = model.meta.get("multi_label", {})
+        self.labels = {dim: list(ids) for dim, ids in meta.labels.items()}
         self.thresholds = {
-            dim: np.array(
-                [float(thresholds.get(dim, {}).get(label, 0.5)) for label in self.labels[dim]]
-            )
-            for dim in self.dims
+            dim: threshold_vector(self.labels[dim], meta.thresholds[dim]) for dim in self.dims
         }
-        self.multi_label = {dim: bool(multi.get(dim, True)) for dim in self.dims}
+        self.multi_label = dict(meta.multi_label)
         self.calibration = model.calibration
         self.calibration_unit = model.calibration_unit
         self.model_info = {
             "name": model.name,
-            "version": model.meta.get("version"),
+            "version": meta.version,
             "codebook": model.codebook.name,
             "codebook_version": model.codebook.version,
         }
@@ -354,14 +353,7 @@ class _Plan:
 
     def hits(self, dim: str, p: np.ndarray) -> np.ndarray:
         """Boolean ``(n, n_labels)``: which labels are predicted."""
-        import numpy as np
-
-        above = p >= self.thresholds[dim]
-        if self.multi_label[dim] or not p.shape[1]:
-            return above
-        best = np.zeros_like(above)
-        best[np.arange(len(p)), p.argmax(axis=1)] = True
-        return best & above
+        return label_mask(p, self.thresholds[dim], self.multi_label[dim])
 
 
 def _hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1469,38 +1461,22 @@ def _quoted(ngram: str) -> str:
     return '"' + ngram.replace(" ", "_") + '"' if ngram != ngram.strip() else f'"{ngram}"'
 
 
-def _meta_json(meta: Mapping[str, Any] | None) -> str:
-    """``"meta": {...}, `` for an article with metadata, else nothing."""
-    if meta is None:
-        return ""
-    return f'"meta": {json.dumps(meta, ensure_ascii=False)}, '
-
-
-_MODEL_KEY = ', "model": '
-
-
 def _with_meta(line: Any, meta: Mapping[str, Any] | None) -> Any:
-    """A ready-made article line (str or UTF-8 bytes) with ``meta`` put after the title.
-
-    The first ``, "model": `` of the line is the key: inside a JSON string a quote is
-    always escaped, so the sequence cannot occur in the id or the title before it.
-    """
-    if meta is None:
+    """A ready-made article line (str, or UTF-8 bytes ending in a newline) with ``meta``
+    as its last key, as :meth:`TaggedArticle.to_json` writes it."""
+    if not meta:
         return line
+    extra = f', "meta": {json.dumps(meta, ensure_ascii=False)}}}'
     if isinstance(line, bytes):
-        key = _MODEL_KEY.encode()
-        at = line.index(key)
-        return line[:at] + b", " + _meta_json(meta)[:-2].encode("utf-8") + line[at:]
-    at = line.index(_MODEL_KEY)
-    return line[:at] + ", " + _meta_json(meta)[:-2] + line[at:]
+        end = len(line.rstrip(b"\n"))
+        return line[: end - 1] + extra.encode("utf-8") + line[end:]
+    return line[:-1] + extra
 
 
 def _merge_meta(
     defaults: Mapping[str, Any] | None, own: Mapping[str, Any] | None
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """An article's metadata: its own keys over the defaults given for every article."""
-    if not defaults and own is None:
-        return None
     return {**(defaults or {}), **(own or {})}
 
 
