@@ -148,7 +148,9 @@ def test_calibration_model_exposes_probabilities_beside_scores() -> None:
     tagged = model.tag(" ".join(texts), all_scores=True)
     first = tagged.sentences[0].to_dict()
     assert set(first["probabilities"]) == set(model.dimensions)
-    assert json.loads(tagged.sentences[0].to_json()) == first
+    from framing.output.json import sentence_json
+
+    assert json.loads(sentence_json(tagged.sentences[0])) == first
 
 
 def test_calibration_missing_file_says_so_where_needed(tmp_path: Path) -> None:

@@ -32,10 +32,11 @@ def model():
 @pytest.fixture(scope="module")
 def tagged(tmp_path_factory: pytest.TempPathFactory, model) -> Path:
     """The example articles tagged with every score (as `framing tag --all-scores`)."""
-    from framing.runtime.tagger import tag
+    from framing.output.json import article_json
+    from framing.runtime.tagging import tag
 
     out = tmp_path_factory.mktemp("findings") / "tagged.jsonl"
-    lines = [a.to_json() + "\n" for a in tag([ARTICLES], model, all_scores=True)]
+    lines = [article_json(a) + "\n" for a in tag([ARTICLES], model, all_scores=True)]
     out.write_text("".join(lines), encoding="utf-8")
     return out
 

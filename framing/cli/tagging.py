@@ -91,15 +91,11 @@ def tag_cli(
     Example: framing tag examples/sahel-summit.txt --format table
     """
     from framing.format.meta import parse_meta_options
+    from framing.output.json import tag_json_lines
+    from framing.runtime.inputs import InputFailure, collect_inputs
     from framing.runtime.model import load_model
-    from framing.runtime.tagger import (
-        InputFailure,
-        TaggedArticle,
-        TaggedSentence,
-        collect_inputs,
-        tag,
-        tag_json_lines,
-    )
+    from framing.runtime.results import TaggedArticle, TaggedSentence
+    from framing.runtime.tagging import tag
 
     defaults = parse_meta_options(meta) or None
     inputs = paths or ["-"]
@@ -232,7 +228,7 @@ def _tag_tables(
     """Tag the rows of CSV/TSV tables in order, each article with its row's other columns
     (over the ``--meta`` defaults); a row whose ``date`` is not a date is a failure."""
     from framing.format.meta import MetadataError, check_meta
-    from framing.runtime.tagger import InputFailure
+    from framing.runtime.inputs import InputFailure
 
     for table, table_rows in zip(tables, rows, strict=True):
         on_file(table)
@@ -255,7 +251,10 @@ def _tag_tables(
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
-    from framing.runtime.tagger import HtmlWriter, render_table
+    from framing.output.html import HtmlWriter
+    from framing.output.json import article_json, sentence_json
+    from framing.output.table import render_table
+    from framing.runtime.results import TaggedArticle
 
     if format is TagFormat.jsonl:
         # Ready-made lines are UTF-8 bytes: straight to the binary layer when there is one.
@@ -268,7 +267,8 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
                 else:
                     out.write(r.decode("utf-8"))
             else:
-                out.write(r.to_json() + "\n")
+                line = article_json(r) if isinstance(r, TaggedArticle) else sentence_json(r)
+                out.write(line + "\n")
         out.flush()
     elif format is TagFormat.json:
         out.write("[")
