@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"runtime", "format", "errors", "files"},
     "exchange": {"runtime", "format", "errors", "files"},
     "loop": {"runtime", "format", "errors", "files"},
+    "engines": {"output", "runtime", "format", "errors", "files"},
     "findings": {"runtime", "format", "errors", "files"},
     "training": {"loop", "output", "runtime", "format", "errors", "files"},
     "cli": {
@@ -34,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
         "loop",
         "findings",
         "exchange",
+        "engines",
         "output",
         "runtime",
         "format",
