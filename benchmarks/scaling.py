@@ -259,7 +259,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        replace_section("scaling", table)
+        replace_section("scaling-table", table)
 
 
 if __name__ == "__main__":
