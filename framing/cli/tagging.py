@@ -86,6 +86,13 @@ def tag_cli(
         loaded = load_model(model, codebook=codebook, trusted=trust)
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
+    if loaded.ood is None and not one_per_line:
+        typer.echo(
+            f"note: model {loaded.name} has no out-of-distribution data (ood.json), so "
+            "articles are not checked for text unlike its training data "
+            '("out_of_distribution": null); retrain it with framing train to add the check',
+            err=True,
+        )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging.
     gc.freeze()

@@ -12,6 +12,8 @@ A model folder (``models/NAME/``) describes itself::
     compiled.json    :mod:`framing.runtime.compiled`), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
+    ood.json         optional: the out-of-distribution check (see
+                     :mod:`framing.runtime.ood`); older models have none
     README.md        the model card
 
 Every pipeline maps a list of strings to an ``(n, n_labels)`` array of scores in
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.explain import ExplainRequest, LabelExplanation, SentenceExplanation
+    from framing.runtime.ood import OodCheck
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
@@ -114,6 +117,8 @@ class Model:
     codebook: Codebook
     meta: dict[str, Any]
     scorer: Scorer = field(repr=False)
+    #: How unlike the training articles an article is (``ood.json``); None: not checked.
+    ood: OodCheck | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -425,7 +430,9 @@ def load_model(
     else:
         _check_versions(meta, path)
         scorer = _SkopsScorer(load_pipelines(path, trusted), meta["labels"])
-    return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer)
+    from framing.runtime.ood import load_ood
+
+    return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer, ood=load_ood(path))
 
 
 def library_versions() -> dict[str, str]:
@@ -447,6 +454,7 @@ def save_model(
     *,
     files: Mapping[str, str] | None = None,
     compile: bool = True,
+    ood: OodCheck | None = None,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in.
 
@@ -467,6 +475,9 @@ def save_model(
     compile
         Also write ``compiled.npz``/``compiled.json`` when the pipelines are linear
         models that :mod:`framing.runtime.compiled` can turn into arrays.
+    ood
+        The out-of-distribution check (``ood.json``, see :mod:`framing.runtime.ood`);
+        without it, the model's tagged articles are not checked.
     """
     import skops.io as sio
 
@@ -500,6 +511,8 @@ def save_model(
             else:
                 compiled.save(tmp)
                 full_meta["compiled"] = True
+        if ood is not None:
+            ood.save(tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")

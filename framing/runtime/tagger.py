@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from framing.runtime.explain import LabelExplanation
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "OUTPUT_VERSION",
@@ -223,6 +224,9 @@ class TaggedArticle:
     sentences: list[TaggedSentence]
     profile: dict[str, dict[str, LabelProfile]]
     model: dict[str, Any]
+    #: How unlike the model's training articles this one is; None when the model
+    #: has no out-of-distribution data (see :mod:`framing.runtime.ood`).
+    out_of_distribution: OutOfDistribution | None = None
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -238,6 +242,9 @@ class TaggedArticle:
             "title": self.title,
             "model": self.model,
             "n_sentences": len(self.sentences),
+            "out_of_distribution": (
+                None if self.out_of_distribution is None else self.out_of_distribution.to_dict()
+            ),
         }
         if include_text:
             data["text"] = self.text
@@ -254,6 +261,7 @@ class TaggedArticle:
             f'{{"version": {_enc(OUTPUT_VERSION)}, "doc_id": {_opt(self.doc_id)}, '
             f'"title": {_opt(self.title)}, "model": {json.dumps(self.model, ensure_ascii=False)}, '
             f'"n_sentences": {len(self.sentences)}, '
+            f'"out_of_distribution": {_ood_json(self.out_of_distribution)}, '
         ]
         if include_text:
             parts.append(f'"text": {_enc(self.text)}, ')
@@ -576,12 +584,32 @@ def _tag_batch(
     stats = _profile_stats(plan, scores, masks, bounds)
     profiles = _profiles(plan, stats, sentences, len(articles))
     info = plan.model_info
+    checks = _ood_checks(model, articles)
     return [
         TaggedArticle(
-            doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info)
+            doc_id,
+            title,
+            text,
+            sentences[bounds[k] : bounds[k + 1]],
+            profiles[k],
+            dict(info),
+            checks[k],
         )
         for k, (doc_id, title, text) in enumerate(articles)
     ]
+
+
+def _ood_checks(
+    model: Model, articles: Sequence[tuple[str | None, str | None, str]]
+) -> Sequence[OutOfDistribution | None]:
+    """Each article's out-of-distribution check (None each when the model has none)."""
+    if model.ood is None:
+        return [None] * len(articles)
+    return model.ood.check_many([text for _, _, text in articles])
+
+
+def _ood_json(check: OutOfDistribution | None) -> str:
+    return "null" if check is None else check.to_json()
 
 
 def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
@@ -621,10 +649,11 @@ def _tag_batch_json(
     masks = {dim: plan.hits(dim, scores[dim]) for dim in plan.dims}
     hits = {dim: _hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = _profile_stats(plan, scores, masks, bounds)
+    checks = _ood_checks(model, articles)
     heads = [
         f'{{"version": {_enc(OUTPUT_VERSION)}, "doc_id": {_opt(doc_id)}, '
         f'"title": {_opt(title)}, "model": {plan.model_json}, '
-        f'"n_sentences": {sizes[a]}, '
+        f'"n_sentences": {sizes[a]}, "out_of_distribution": {_ood_json(checks[a])}, '
         for a, (doc_id, title, _) in enumerate(articles)
     ]
     if _native.speedups is not None:
@@ -1246,6 +1275,9 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
     head = result.doc_id or "(article)"
     lines = [f"== {head}" + (f": {result.title}" if result.title else "")]
     lines.append(f"   {len(result.sentences)} sentences, model {result.model.get('name')}")
+    ood = result.out_of_distribution
+    if ood is not None and ood.flagged:
+        lines.append(f"   {_ood_warning(ood)}")
     lines.append(_sentence_rows(result.sentences, width))
     lines.append("")
     lines.append("   profile (sentences with the label, share, max score; best evidence)")
@@ -1291,6 +1323,8 @@ table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left;
   vertical-align: top; }}
 td.n {{ text-align: right; }}
+.ood {{ font: 13px/1.4 system-ui, sans-serif; color: #8a4b00; background: #fff4e0;
+  padding: 0.3rem 0.5rem; }}
 .why {{ display: none; }}
 .s:focus .why {{ display: block; margin: 0.2rem 0 0.4rem; padding: 0.3rem 0.5rem;
   font: 12px/1.4 system-ui, sans-serif; background: #fff; border: 1px solid #ccc; }}
@@ -1372,6 +1406,9 @@ class HtmlWriter:
         w(f"<h2>{_esc(heading)}</h2>\n")
         count = len(result.sentences)
         w(f'<p class="meta">{_esc(result.doc_id or "")} &middot; {count} sentences</p>\n')
+        ood = result.out_of_distribution
+        if ood is not None and ood.flagged:
+            w(f'<p class="ood">{_esc(_ood_warning(ood))}</p>\n')
         paragraphs = _paragraphs(result)
         for para in paragraphs:
             w("<p>" + " ".join(self._sentence(s) for s in para) + "</p>\n")
@@ -1394,6 +1431,13 @@ class HtmlWriter:
 
     def close(self) -> None:
         self.out.write("</body>\n</html>\n")
+
+
+def _ood_warning(ood: OutOfDistribution) -> str:
+    return (
+        f"out of distribution: {ood.score:.0%} of its word n-grams never occur in the "
+        f"training articles (threshold {ood.threshold:.0%}); its labels are less reliable"
+    )
 
 
 def _paragraphs(article: TaggedArticle) -> list[list[TaggedSentence]]:
