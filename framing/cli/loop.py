@@ -12,7 +12,7 @@ import typer
 
 from framing.cli import app
 from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
-from framing.errors import AnnotationError, UsageError
+from framing.errors import AnnotationError
 
 if TYPE_CHECKING:
     from framing.format.annotations import Record
@@ -55,11 +55,6 @@ def _progress(message: str) -> None:
         typer.echo(f"  {message}", err=True)
 
 
-def _not_an_input(output: Path, inputs: list[Path]) -> None:
-    if any(output.resolve() == p.resolve() for p in inputs):
-        raise UsageError(f"{output}: the output would overwrite an input file; choose another -o")
-
-
 @app.command()
 def agree(
     paths: list[Path] = typer.Argument(..., help="Two or more JSONL files, one per annotator."),
@@ -96,7 +91,6 @@ def adjudicate(
     """
     from framing.loop.adjudicate import adjudicate as adjudicate_files
 
-    _not_an_input(output, paths)
     result = adjudicate_files(paths, resolve_codebook(codebook), policy=disagreement.value)
     written = write_jsonl(output, result.records)
     typer.echo(f"wrote {written} records to {output}; {result.summary()}")
@@ -212,9 +206,11 @@ def review(
 
     Example: framing review training/configs/default.toml data/annotations -o queue.jsonl
     """
+    from framing.files import check_writable
     from framing.training.config import load_config
     from framing.training.review import review as review_labels
 
+    check_writable(output)
     loaded = load_config(config, overrides=set_, data=data or ())
     result = review_labels(
         loaded, limit=limit, min_margin=min_margin, progress=None if quiet else _progress

@@ -106,14 +106,18 @@ def evaluate(
     from framing.training.evaluate import compare, evaluate, save_report
 
     lvl = level.value if level is not None else None
+    if output is not None:
+        from framing.files import check_writable
+
+        check_writable(output / "report.json")
     if compare_with is not None:
         comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
         if output is not None:
-            from framing.format.annotations import write_text_atomic
+            from framing.files import write_text
 
             output.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(output / "compare.md", comparison.to_markdown())
-            write_text_atomic(
+            write_text(output / "compare.md", comparison.to_markdown())
+            write_text(
                 output / "compare.json",
                 json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n",
             )
