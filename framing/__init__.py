@@ -27,6 +27,9 @@ __all__ = [
     "LabelScore",
     "LabelProfile",
     "Evidence",
+    "SentenceExplanation",
+    "LabelExplanation",
+    "OutOfDistribution",
     "tag_many",
     "Codebook",
     "load_codebook",
@@ -44,6 +47,9 @@ _LAZY = {
     "LabelScore": "framing.runtime.tagger",
     "LabelProfile": "framing.runtime.tagger",
     "Evidence": "framing.runtime.tagger",
+    "SentenceExplanation": "framing.runtime.explain",
+    "LabelExplanation": "framing.runtime.explain",
+    "OutOfDistribution": "framing.runtime.ood",
     "tag_many": "framing.runtime.tagger",
     "OUTPUT_VERSION": "framing.runtime.tagger",
     "Codebook": "framing.format.codebook",
@@ -56,7 +62,9 @@ _LAZY = {
 if TYPE_CHECKING:
     from framing.errors import FramingError, ModelError
     from framing.format.codebook import Codebook, load_codebook
+    from framing.runtime.explain import LabelExplanation, SentenceExplanation
     from framing.runtime.model import Model, load_model
+    from framing.runtime.ood import OutOfDistribution
     from framing.runtime.segment import split_sentences
     from framing.runtime.tagger import (
         OUTPUT_VERSION,
