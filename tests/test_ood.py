@@ -172,5 +172,5 @@ def test_ood_training_writes_the_check(tmp_path: Path) -> None:
     result = train(config, output=tmp_path / "tiny")
     model = load_model(result.path)
     assert model.ood is not None
-    assert model.ood.calibration["articles"] == result.meta["data"]["documents"]
+    assert model.ood.calibration["articles"] == result.meta.data["documents"]
     assert model.tag(FOREIGN).out_of_distribution is not None

@@ -18,7 +18,7 @@ difference in micro-F1.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from framing.errors import AnnotationError, UsageError
+from framing.runtime.labels import label_mask, threshold_vector
 
 if TYPE_CHECKING:
     from framing.training.train import Examples
@@ -354,18 +355,6 @@ def _columns(model: Model, dim: str, raw: np.ndarray, labels: Sequence[str]) -> 
     return out
 
 
-def _predict(
-    scores: np.ndarray, multi_label: bool, labels: Sequence[str], thresholds: Mapping[str, float]
-) -> np.ndarray:
-    if not multi_label:
-        pred = np.zeros(scores.shape, dtype=bool)
-        if len(scores):
-            pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
-        return pred
-    cut = np.array([thresholds.get(label, 0.5) for label in labels])
-    return scores >= cut
-
-
 def _document_eval(
     ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str
 ) -> DimensionEval:
@@ -470,21 +459,20 @@ def evaluate(
         )
     check_labels(corpus, loaded, dims)
     unit = "document" if loaded.level == "document" else "sentence"
-    document_text = str(loaded.meta.get("config", {}).get("data", {}).get("document_text", "auto"))
+    document_text = str(loaded.meta.config.get("data", {}).get("document_text", "auto"))
     examples = build_examples(corpus, dims, level=unit, document_text=document_text)
     if not len(examples):
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
     raw = loaded.predict_proba(examples.texts)
-    multi = loaded.meta.get("multi_label", {})
     evals: dict[str, DimensionEval] = {}
     documents: dict[str, DimensionEval] = {}
     for dim in dims:
         labels = list(loaded.codebook.dimension(dim).label_ids)
-        multi_label = bool(multi.get(dim, True))
+        multi_label = loaded.meta.multi_label[dim]
         scores = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
         thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
         Y = examples.indicator(dim, labels)
-        pred = _predict(scores, multi_label, labels, thresholds)
+        pred = label_mask(scores, threshold_vector(labels, thresholds), multi_label)
         ev = DimensionEval(
             dimension=dim,
             labels=labels,

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from framing.errors import InputNotFoundError, UsageError
 from framing.runtime import _native
+from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.segment import split_sentences
 
 if TYPE_CHECKING:
@@ -326,22 +327,16 @@ class _Plan:
     """What turning scores into labels needs, computed once per model and call."""
 
     def __init__(self, model: Model) -> None:
-        import numpy as np
-
+        meta = model.meta
         self.dims = list(model.dimensions)
-        self.labels = {dim: list(ids) for dim, ids in model.labels.items()}
-        thresholds = model.meta.get("thresholds", {})
-        multi = model.meta.get("multi_label", {})
+        self.labels = {dim: list(ids) for dim, ids in meta.labels.items()}
         self.thresholds = {
-            dim: np.array(
-                [float(thresholds.get(dim, {}).get(label, 0.5)) for label in self.labels[dim]]
-            )
-            for dim in self.dims
+            dim: threshold_vector(self.labels[dim], meta.thresholds[dim]) for dim in self.dims
         }
-        self.multi_label = {dim: bool(multi.get(dim, True)) for dim in self.dims}
+        self.multi_label = dict(meta.multi_label)
         self.model_info = {
             "name": model.name,
-            "version": model.meta.get("version"),
+            "version": meta.version,
             "codebook": model.codebook.name,
             "codebook_version": model.codebook.version,
         }
@@ -349,14 +344,7 @@ class _Plan:
 
     def hits(self, dim: str, p: np.ndarray) -> np.ndarray:
         """Boolean ``(n, n_labels)``: which labels are predicted."""
-        import numpy as np
-
-        above = p >= self.thresholds[dim]
-        if self.multi_label[dim] or not p.shape[1]:
-            return above
-        best = np.zeros_like(above)
-        best[np.arange(len(p)), p.argmax(axis=1)] = True
-        return best & above
+        return label_mask(p, self.thresholds[dim], self.multi_label[dim])
 
 
 def _hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
