@@ -145,7 +145,11 @@ def main() -> None:
             sets["style-shifted articles (TV transcripts, interviews, speeches, blogs, ...)"] = (
                 articles_of(args.shifted)
             )
-            shifted_note = args.shifted.name
+            shifted_note = (
+                "`data/annotations/dev-shifted.jsonl`"
+                if args.shifted.resolve() == SHIFTED.resolve()
+                else f"`--shifted {args.shifted.name}`, given a copy from outside the repository"
+            )
         else:
             print(f"{args.shifted} is absent: no style-shifted row", flush=True)
         flags: list[tuple[str, int, int, float, float]] = []
@@ -175,10 +179,8 @@ def main() -> None:
     cal = model.ood.calibration
     body = f"""## Explanations and the out-of-distribution check
 
-Rerun: `python benchmarks/explain_ood.py --write`{
-        f" (the style-shifted articles: `--shifted data/annotations/{shifted_note}`)"
-        if shifted_note
-        else ""
+Rerun: `python benchmarks/explain_ood.py --write`. Style-shifted articles: {
+        shifted_note or "absent from this run"
     }.
 
 Machine: {machine()}; every process pinned to one core.
