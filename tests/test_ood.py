@@ -145,13 +145,20 @@ def test_ood_in_tag_output_all_paths(ood_model: Path, tmp_path: Path) -> None:
     assert table.stdout.count("out of distribution:") == 1
 
 
-def test_ood_model_without_the_data_says_so(tag_model_path: Path) -> None:
+def test_ood_model_without_the_data_says_so(tag_model_path: Path, tmp_path: Path) -> None:
     model = load_model(tag_model_path)
     assert model.ood is None
     assert model.tag(FOREIGN).to_dict()["out_of_distribution"] is None
     result = CliRunner().invoke(app, ["tag", "-m", str(tag_model_path)], input=FOREIGN)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["out_of_distribution"] is None
+    assert result.stderr == ""  # to stdout (a pipeline): quiet
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["tag", "-m", str(tag_model_path), "-o", str(out)], input=FOREIGN
+    )
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["out_of_distribution"] is None
     assert "has no out-of-distribution data" in result.stderr
 
 

@@ -127,13 +127,6 @@ def tag_cli(
         )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
-    if loaded.ood is None and not one_per_line:
-        typer.echo(
-            f"note: model {loaded.name} has no out-of-distribution data (ood.json), so "
-            "articles are not checked for text unlike its training data "
-            '("out_of_distribution": null); retrain it with framing train to add the check',
-            err=True,
-        )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging.
     gc.freeze()
@@ -206,6 +199,14 @@ def tag_cli(
         count = sentences if one_per_line else articles
         extra = "" if one_per_line else f" ({sentences} sentences)"
         typer.echo(f"tagged {count} {unit}{extra} to {output}", err=True)
+        if loaded.ood is None and not one_per_line:
+            # Said with the summary only: a pipeline's stderr stays quiet.
+            typer.echo(
+                f"note: model {loaded.name} has no out-of-distribution data (ood.json), so "
+                "the articles were not checked for text unlike its training data "
+                '("out_of_distribution": null); retrain it with framing train to add the check',
+                err=True,
+            )
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
