@@ -134,7 +134,11 @@ class OodCheck:
                 ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
                 if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
                     keys.append(ia * size + ib)
-        self._pairs = np.unique(np.asarray(keys, dtype=np.int64))
+        from framing.runtime.arrays import IntTable
+
+        pairs = np.unique(np.asarray(keys, dtype=np.int64))
+        # A hash table probed with numpy: one gather per lookup (a sorted array needs ~15).
+        self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
         self._words = _Words(self._tokens)
 
     def check(self, text: str) -> OutOfDistribution:
@@ -158,13 +162,10 @@ class OodCheck:
         same = article[1:] == article[:-1]
         a, b = ids[:-1][same], ids[1:][same]
         pair_article = article[1:][same]
-        known = (a >= 0) & (b >= 0)
-        keys = a[known] * self._size + b[known]
-        pos = np.searchsorted(self._pairs, keys)
-        pos[pos == len(self._pairs)] = 0
+        known = np.flatnonzero((a >= 0) & (b >= 0))
+        at, _ = self._pairs.get(a[known] * self._size + b[known])
         found = np.zeros(len(a), dtype=bool)
-        if len(self._pairs):
-            found[np.flatnonzero(known)] = self._pairs[pos] == keys
+        found[known[at]] = True
         unseen += np.bincount(pair_article, weights=(~found).astype(np.float64), minlength=n)
         counts = 2 * lengths - (lengths > 0)
         out = []
