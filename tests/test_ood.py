@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.errors import ModelError
+from framing.output.json import article_json
 from framing.runtime.model import load_model
 from framing.runtime.ood import OOD_FILE, OodCheck, article_tokens, load_ood, ngrams_of
 
@@ -128,7 +129,7 @@ def test_ood_in_tag_output_all_paths(ood_model: Path, tmp_path: Path) -> None:
     assert article.out_of_distribution is not None and article.out_of_distribution.flagged
     data = article.to_dict()
     assert data["out_of_distribution"] == model.ood.check(FOREIGN).to_dict()
-    assert json.loads(article.to_json()) == data
+    assert json.loads(article_json(article)) == data
     source = tmp_path / "in.jsonl"
     records = [{"id": "de", "text": FOREIGN}, {"id": "en", "text": NEWS[1]}]
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

@@ -89,6 +89,13 @@ class OutOfDistribution:
         """``json.dumps(self.to_dict())``."""
         return json.dumps(self.to_dict())
 
+    def warning(self) -> str:
+        """One line for readers of a flagged article (table and HTML output)."""
+        return (
+            f"out of distribution: {self.score:.0%} of its word n-grams never occur in the "
+            f"training articles (threshold {self.threshold:.0%}); its labels are less reliable"
+        )
+
 
 class _Words(dict[str, tuple[int, ...]]):
     """Lowercased whitespace-separated word -> its token ids (-1: unseen in training)."""
