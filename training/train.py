@@ -34,6 +34,7 @@ import numpy as np
 from framing.training.calibration import build_calibration, calibrate_dimension
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
+from framing.training.ood import calibrate_ood
 from framing.training.pipelines import build_pipeline
 from framing.training.thresholds import grouped_folds, stratification_key, tune_thresholds
 
@@ -43,6 +44,7 @@ from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.calibration import Calibration
 from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
+from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
 
 __all__ = [
@@ -292,6 +294,8 @@ class FittedModel:
     metrics: dict[str, Any]
     #: ``calibration.json``; None when no dimension had enough documents for folds.
     calibration: Calibration | None = None
+    #: The out-of-distribution check, or None when too few articles to calibrate it.
+    ood: OodCheck | None = None
 
 
 @dataclass
@@ -855,7 +859,17 @@ def _fit_dimensions(
         if calibrations
         else None
     )
-    return FittedModel(config, codebook, pipelines, meta, metrics, calibration)
+    say("calibrating the out-of-distribution check")
+    ood = calibrate_ood(_articles(train_ex))
+    return FittedModel(config, codebook, pipelines, meta, metrics, calibration, ood)
+
+
+def _articles(examples: Examples) -> list[str]:
+    """The texts of the articles behind examples: their sentences in order, or documents."""
+    texts: dict[str, list[str]] = {}
+    for doc_id, text in zip(examples.doc_ids, examples.texts, strict=True):
+        texts.setdefault(doc_id, []).append(text)
+    return ["\n".join(parts) for parts in texts.values()]
 
 
 def _count_sentences(corpus: Corpus, train: Examples, level: str) -> int:
@@ -908,5 +922,5 @@ def train(
     }
     if fitted.calibration is not None:
         files[CALIBRATION_FILE] = fitted.calibration.to_json()
-    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
+    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files, ood=fitted.ood)
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)
