@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import f1_score
 from typer.testing import CliRunner, Result
 
 from framing.cli import app
@@ -448,3 +449,137 @@ def _find_key(data: object, key: str) -> list[float]:
     if isinstance(data, list):
         return [v for item in data for v in _find_key(item, key)]
     return []
+
+
+def _official_semeval2025(pred_file: Path, gold_file: Path, classes: list[str]) -> float:
+    """The rules of the task's scorer, written here independently: rows paired in file
+    order, labels outside the classes ignored, binary F1 per article (0 when empty)."""
+
+    def rows(path: Path) -> list[list[str]]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [line.split("\t")[2].split(";") for line in lines if line]
+
+    scores = []
+    for gold, pred in zip(rows(gold_file), rows(pred_file), strict=True):
+        g = [1 if c in gold else 0 for c in classes]
+        p = [1 if c in pred else 0 for c in classes]
+        scores.append(f1_score(g, p, zero_division=0))
+    return sum(scores) / len(scores)
+
+
+def test_cli_exchange_semeval2025_document_model_to_official_score(tmp_path: Path) -> None:
+    """Import, train at document level, eval --metric and export agree with the task's scorer."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine."
+    green = "Climate activists and global elites push a green scam on ordinary people."
+    plain = "The council met on Tuesday and approved the budget for the bridge."
+
+    def articles(prefix: str, n: int) -> list[tuple[str, str, str]]:
+        kinds = [(blame, west), (climate, green), ("Other", plain)]
+        return [
+            (f"EN_{prefix}_{i:03d}", kinds[i % 3][0], f"{kinds[i % 3][1]} Item {i}.")
+            for i in range(n)
+        ]
+
+    train = _semeval_folder(tmp_path / "train", articles("TR", 15))
+    test = _semeval_folder(tmp_path / "test", articles("TE", 6))
+    train_out, test_out = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    book = tmp_path / "train.codebook.toml"
+    common = ["import", "semeval2025"]
+    assert (
+        invoke(
+            [
+                *common,
+                str(train / "raw-documents"),
+                "-a",
+                str(train / "annotations.txt"),
+                "--split",
+                "train",
+                "-o",
+                str(train_out),
+            ]
+        ).exit_code
+        == 0
+    )
+    assert (
+        invoke(
+            [
+                *common,
+                str(test / "raw-documents"),
+                "-a",
+                str(test / "annotations.txt"),
+                "--split",
+                "test",
+                "-c",
+                str(book),
+                "-o",
+                str(test_out),
+            ]
+        ).exit_code
+        == 0
+    )
+    config = tmp_path / "s25.toml"
+    config.write_text(
+        f"""name = "s25"
+[data]
+paths = [{json.dumps(str(train_out))}]
+codebook = {json.dumps(str(book))}
+level = "document"
+train = ["train"]
+dev = []
+test = []
+[cv]
+folds = 3
+""",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+    predicted = tmp_path / "predicted.jsonl"
+    result = invoke(
+        [
+            "eval",
+            str(model),
+            str(test_out),
+            "--metric",
+            "semeval2025",
+            "--predictions",
+            str(predicted),
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    task = json.loads(result.stdout)["task_metrics"]["semeval2025"]["dimensions"]
+    pred_file = tmp_path / "pred.txt"
+    result = invoke(
+        [
+            "export",
+            "semeval2025",
+            str(predicted),
+            "-g",
+            str(test / "annotations.txt"),
+            "-c",
+            str(book),
+            "-o",
+            str(pred_file),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    codebook = load_codebook(book)
+    fine = list(codebook.dimension("subnarratives").label_ids)
+    coarse = list(codebook.dimension("narratives").label_ids)
+    gold_file = test / "annotations.txt"
+    assert task["subnarratives"]["f1_samples"] == pytest.approx(
+        _official_semeval2025(pred_file, gold_file, fine), abs=1e-6
+    )
+    coarse_file = tmp_path / "coarse.txt"
+    swap = [line.split("\t") for line in pred_file.read_text(encoding="utf-8").splitlines()]
+    coarse_file.write_text("".join(f"{a}\t{b}\t{b}\n" for a, b, _ in swap), encoding="utf-8")
+    gold_swap = [line.split("\t") for line in gold_file.read_text(encoding="utf-8").splitlines()]
+    gold_coarse = tmp_path / "gold-coarse.txt"
+    gold_coarse.write_text("".join(f"{a}\t{b}\t{b}\n" for a, b, _ in gold_swap), encoding="utf-8")
+    assert task["narratives"]["f1_samples"] == pytest.approx(
+        _official_semeval2025(coarse_file, gold_coarse, coarse), abs=1e-6
+    )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from framing.training.task_metrics import TaskScore, score_task, task_metric
 
 from framing.errors import AnnotationError, UsageError
 
@@ -195,6 +196,7 @@ class EvalReport:
     dimensions: dict[str, DimensionEval]
     documents: dict[str, DimensionEval] = field(default_factory=dict)
     worst: int = 5
+    tasks: dict[str, TaskScore] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -215,7 +217,51 @@ class EvalReport:
         if self.documents:
             data["documents"] = {dim: ev.to_dict(0) for dim, ev in self.documents.items()}
             data["data"]["documents"] = next(iter(self.documents.values())).scores.n
+        if self.tasks:
+            data["task_metrics"] = {name: score.to_dict() for name, score in self.tasks.items()}
         return data
+
+    def predictions(self) -> list[Any]:
+        """The predicted labels as annotation records, ready for ``framing export``.
+
+        One ``done`` record per scored example (documents for a document-level report,
+        sentences otherwise) whose label lists are the *predicted* labels and whose
+        ``meta.scores`` holds every label's score; a sentence-level report also gives a
+        document record per article with the labels of any of its sentences.
+        """
+        from framing.format.annotations import Document, Sentence
+
+        def scores(ev: DimensionEval, i: int) -> dict[str, float]:
+            return {label: round(float(ev.y_score[i, j]), 6) for j, label in enumerate(ev.labels)}
+
+        def build(evs: dict[str, DimensionEval], documents: bool) -> list[Any]:
+            first = next(iter(evs.values()), None)
+            if first is None:
+                return []
+            out: list[Any] = []
+            for i, ident in enumerate(first.ids):
+                labels = {
+                    dim: tuple(ev.labels[j] for j in np.flatnonzero(ev.y_pred[i]))
+                    for dim, ev in evs.items()
+                }
+                meta = {"scores": {dim: scores(ev, i) for dim, ev in evs.items()}}
+                if documents:
+                    out.append(Document(doc_id=str(ident), labels=labels, meta=meta))
+                else:
+                    out.append(
+                        Sentence(
+                            id=str(ident),
+                            doc_id=first.doc_ids[i] if first.doc_ids else str(ident),
+                            text=first.texts[i] if first.texts else "",
+                            labels=labels,
+                            meta=meta,
+                        )
+                    )
+            return out
+
+        if self.level == "document":
+            return build(self.dimensions, True)
+        return [*build(self.documents, True), *build(self.dimensions, False)]
 
     def to_table(self) -> str:
         """Plain-text tables for the terminal."""
@@ -229,6 +275,10 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_text_table(f"{dim} (documents: any sentence)", ev))
+        for score in self.tasks.values():
+            out.append("")
+            out.append(f"{score.task}, official scoring rule: {score.rule}")
+            out.extend(score.lines())
         if self.worst:
             for dim, ev in self.dimensions.items():
                 errors = ev.worst_errors(self.worst)
@@ -254,6 +304,9 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_markdown_table(f"{dim} (documents)", ev))
+        for score in self.tasks.values():
+            out += ["", f"**{score.task}** (`--metric {score.metric}`: {score.rule})", ""]
+            out.extend(f"- {line}" for line in score.lines())
         return "\n".join(out) + "\n"
 
 
@@ -416,6 +469,7 @@ def evaluate(
     level: str | None = None,
     trusted: Iterable[str] = (),
     worst: int = 5,
+    metrics: Sequence[str] = (),
 ) -> EvalReport:
     """Score a model on annotated data.
 
@@ -432,6 +486,9 @@ def evaluate(
         Extra types to trust when loading the model (see :func:`framing.runtime.model.load_model`).
     worst
         How many of the worst false positives and negatives to list per dimension.
+    metrics
+        Shared-task scoring rules to apply as well (names of
+        :data:`framing.training.task_metrics.TASK_METRICS`, e.g. ``"semeval2025"``).
 
     Returns
     -------
@@ -459,6 +516,12 @@ def evaluate(
         raise UsageError(
             f"model '{loaded.name}' was trained on documents; evaluate it with --level document"
         )
+    for name in metrics:
+        if task_metric(name).level == "sentence" and loaded.level == "document":
+            raise UsageError(
+                f"metric '{name}' scores sentence records, but model '{loaded.name}' was "
+                "trained on documents; evaluate a sentence-level model with it"
+            )
     corpus = read_corpus(data)
     records: list[Any] = [*corpus.sentences, *corpus.documents.values()]
     present = {dim for r in records if r.status == "done" for dim in r.labels}
@@ -506,7 +569,7 @@ def evaluate(
                 continue
             documents[dim] = doc_ev
         evals[dim] = ev
-    return EvalReport(
+    report = EvalReport(
         model=loaded.name,
         model_path=_relative(loaded.path),
         level=level,
@@ -515,6 +578,29 @@ def evaluate(
         documents=documents,
         worst=worst,
     )
+    for name in metrics:
+        report.tasks[name] = score_task(name, _task_inputs(report, task_metric(name).level))
+    return report
+
+
+def _label_sets(matrix: np.ndarray, labels: Sequence[str]) -> list[frozenset[str]]:
+    return [frozenset(labels[j] for j in np.flatnonzero(row)) for row in matrix]
+
+
+def _task_inputs(
+    report: EvalReport, unit: str
+) -> dict[str, tuple[list[frozenset[str]], list[frozenset[str]], list[str]]]:
+    """Gold and predicted label sets per dimension, at the unit a task metric scores."""
+    if unit == "document":
+        source = report.dimensions if report.level == "document" else report.documents
+    elif report.level == "sentence":
+        source = report.dimensions
+    else:
+        raise UsageError("this metric scores sentence records: evaluate with --level sentence")
+    return {
+        dim: (_label_sets(ev.y_true, ev.labels), _label_sets(ev.y_pred, ev.labels), ev.labels)
+        for dim, ev in source.items()
+    }
 
 
 def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -> list[Path]:

@@ -16,6 +16,7 @@ import typer
 
 from framing.cli import app
 from framing.cli.common import echo_json
+from framing.errors import UsageError
 
 
 class EvalFormat(StrEnum):
@@ -98,6 +99,20 @@ def evaluate(
     trust: list[str] | None = typer.Option(
         None, "--trust", help="Trust this extra type in model.skops (repeatable)."
     ),
+    predictions: Path | None = typer.Option(
+        None,
+        "--predictions",
+        "-p",
+        help="Also write the predicted labels as annotation JSONL (for framing export).",
+        dir_okay=False,
+    ),
+    metric: list[str] | None = typer.Option(
+        None,
+        "--metric",
+        "-m",
+        help="Also score by a shared task's official rules: semeval2025, semeval2023-frames, "
+        "semeval2023-techniques, ptc-sentence (repeatable).",
+    ),
 ) -> None:
     """Score a model on annotated data: per-label P/R/F1, micro/macro/samples F1, errors.
 
@@ -105,6 +120,11 @@ def evaluate(
     """
     from framing.training.evaluate import compare, evaluate, save_report
 
+    if predictions is not None and any(
+        predictions.resolve() == p.resolve() or p.resolve() in predictions.resolve().parents
+        for p in data
+    ):
+        raise UsageError(f"--predictions {predictions} is one of the data files; write elsewhere")
     lvl = level.value if level is not None else None
     if compare_with is not None:
         comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
@@ -124,8 +144,15 @@ def evaluate(
         else:
             typer.echo(comparison.to_table())
         return
-    report = evaluate(model, data, level=lvl, trusted=trust or [], worst=worst)
+    report = evaluate(
+        model, data, level=lvl, trusted=trust or [], worst=worst, metrics=metric or []
+    )
     written = save_report(report, output) if output is not None else []
+    if predictions is not None:
+        from framing.format.annotations import write_jsonl
+
+        count = write_jsonl(predictions, report.predictions())
+        typer.echo(f"wrote {count} predicted records to {predictions}", err=True)
     if format is EvalFormat.json:
         echo_json(report.to_dict())
     elif format is EvalFormat.markdown:
