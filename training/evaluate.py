@@ -27,6 +27,8 @@ import numpy as np
 from framing.training.task_metrics import TaskScore, score_task, task_metric
 
 from framing.errors import AnnotationError, UsageError
+from framing.format.annotations import Document, Sentence
+from framing.format.crosswalk import Crosswalk
 
 if TYPE_CHECKING:
     from framing.training.train import Examples
@@ -470,6 +472,8 @@ def evaluate(
     trusted: Iterable[str] = (),
     worst: int = 5,
     metrics: Sequence[str] = (),
+    crosswalk: Crosswalk | str | Path | None = None,
+    links: Sequence[str] = ("exact",),
 ) -> EvalReport:
     """Score a model on annotated data.
 
@@ -489,6 +493,10 @@ def evaluate(
     metrics
         Shared-task scoring rules to apply as well (names of
         :data:`framing.training.task_metrics.TASK_METRICS`, e.g. ``"semeval2025"``).
+    crosswalk
+        Data labelled in another taxonomy: relabel its gold labels into the model's
+        codebook through this crosswalk (:mod:`framing.format.crosswalk`) and score only
+        the labels its ``links`` reach.
 
     Returns
     -------
@@ -523,6 +531,9 @@ def evaluate(
                 "trained on documents; evaluate a sentence-level model with it"
             )
     corpus = read_corpus(data)
+    reached: dict[str, list[str]] | None = None
+    if crosswalk is not None:
+        corpus, reached = _crosswalked(corpus, crosswalk, loaded, links)
     records: list[Any] = [*corpus.sentences, *corpus.documents.values()]
     present = {dim for r in records if r.status == "done" for dim in r.labels}
     dims = [d for d in loaded.dimensions if d in present]
@@ -543,6 +554,8 @@ def evaluate(
     documents: dict[str, DimensionEval] = {}
     for dim in dims:
         labels = list(loaded.codebook.dimension(dim).label_ids)
+        if reached is not None:
+            labels = [label for label in labels if label in reached[dim]]
         multi_label = bool(multi.get(dim, True))
         scores = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
         thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
@@ -583,8 +596,33 @@ def evaluate(
     return report
 
 
+def _crosswalked(
+    corpus: Corpus, crosswalk: Crosswalk | str | Path, model: Model, links: Sequence[str]
+) -> tuple[Corpus, dict[str, list[str]]]:
+    """The corpus relabelled into the model's codebook, and the labels that can be scored."""
+    from framing.format.annotations import Corpus as CorpusType
+    from framing.format.crosswalk import load_crosswalk
+
+    walk = crosswalk if isinstance(crosswalk, Crosswalk) else load_crosswalk(crosswalk)
+    target = walk.codebook_for(model.codebook, links)
+    reached = {dim.id: list(dim.label_ids) for dim in target.dimensions}
+    if not reached:
+        raise UsageError(
+            f"crosswalk '{walk.name}' has no {'/'.join(links)} link to model '{model.name}''s "
+            "labels: nothing to score"
+        )
+    sentences, _ = walk.relabel(corpus.sentences, links)
+    documents, _ = walk.relabel(corpus.documents.values(), links)
+    relabelled = CorpusType(
+        sentences=[s for s in sentences if isinstance(s, Sentence)],
+        documents={d.doc_id: d for d in documents if isinstance(d, Document)},
+        files=corpus.files,
+    )
+    return relabelled, reached
+
+
 def _label_sets(matrix: np.ndarray, labels: Sequence[str]) -> list[frozenset[str]]:
-    return [frozenset(labels[j] for j in np.flatnonzero(row)) for row in matrix]
+    return [frozenset(labels[int(j)] for j in np.flatnonzero(row)) for row in matrix]
 
 
 def _task_inputs(

@@ -18,6 +18,7 @@ import typer
 
 from framing.cli import FramingGroup, app
 from framing.cli.annotate import import_app, report_import
+from framing.cli.common import Links, links_followed
 from framing.errors import UsageError
 from framing.format.codebook import Codebook, load_codebook
 
@@ -83,6 +84,44 @@ def _split() -> Any:
     return typer.Option(None, "--split", help="Set this split on every record.")
 
 
+def _crosswalk() -> Any:
+    return typer.Option(
+        None,
+        "--crosswalk",
+        help="Relabel into our codebook through this crosswalk (data/crosswalks/*.toml); "
+        "--codebook then names our codebook (default: the bundled model's).",
+        dir_okay=False,
+    )
+
+
+def _links() -> Any:
+    return typer.Option(
+        Links.exact,
+        "--links",
+        help="Crosswalk links to follow: exact (sound for training and evaluation), or "
+        "broader (adds the positives of our broader labels; their negatives are unsure).",
+    )
+
+
+def crosswalked(
+    importer: Any, crosswalk: Path | None, links: Links, codebook: Path | None
+) -> tuple[Any, bool]:
+    """Run ``importer(codebook)`` and, with a crosswalk, relabel its result into ours.
+
+    Returns the result and whether the codebook was given (so that none is written).
+    With a crosswalk the importer keeps the labels it finds (their taxonomy) and the
+    codebook written is ours, cut down to the labels the links reach.
+    """
+    if crosswalk is None:
+        return importer(_book(codebook)), codebook is not None
+    from framing.format.crosswalk import load_crosswalk
+    from framing.runtime.model import resolve_model_path
+
+    walk = load_crosswalk(crosswalk)
+    ours = load_codebook(codebook or resolve_model_path(None) / "codebook.toml")
+    return importer(None).relabel(walk, ours, links_followed(links)), False
+
+
 def default_codebook_path(output: Path) -> Path:
     """``out.jsonl`` -> ``out.codebook.toml``."""
     return output.with_suffix(".codebook.toml")
@@ -136,6 +175,8 @@ def import_semeval2025_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import SemEval-2025 Task 10 subtask 2 articles with their narratives.
 
@@ -151,10 +192,15 @@ def import_semeval2025_cmd(
         )
         if path is not None
     }
-    result = semeval2025(
-        documents, annotations, taxonomy=taxonomy, split=_value(split), codebook=_book(codebook)
+    result, given = crosswalked(
+        lambda book: semeval2025(
+            documents, annotations, taxonomy=taxonomy, split=_value(split), codebook=book
+        ),
+        crosswalk,
+        links,
+        codebook,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("semeval2023")
@@ -180,6 +226,8 @@ def import_semeval2023_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import SemEval-2023 Task 3 articles with frames and/or persuasion techniques.
 
@@ -187,15 +235,20 @@ def import_semeval2023_cmd(
     """
     from framing.exchange.importers.semeval2023 import semeval2023
 
-    result = semeval2023(
-        articles,
-        frames,
-        techniques,
-        split=_value(split),
-        unlisted=unlisted.value,
-        codebook=_book(codebook),
+    result, given = crosswalked(
+        lambda book: semeval2023(
+            articles,
+            frames,
+            techniques,
+            split=_value(split),
+            unlisted=unlisted.value,
+            codebook=book,
+        ),
+        crosswalk,
+        links,
+        codebook,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("ptc")
@@ -210,6 +263,8 @@ def import_ptc_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import the Propaganda Techniques Corpus as sentences labelled with techniques.
 
@@ -217,8 +272,13 @@ def import_ptc_cmd(
     """
     from framing.exchange.importers.ptc import ptc
 
-    result = ptc(articles, labels or None, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = crosswalked(
+        lambda book: ptc(articles, labels or None, split=_value(split), codebook=book),
+        crosswalk,
+        links,
+        codebook,
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("frac")

@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from framing.cli import app
-from framing.cli.common import echo_json
+from framing.cli.common import Links, echo_json, links_followed
 from framing.errors import UsageError
 
 
@@ -106,6 +106,18 @@ def evaluate(
         help="Also write the predicted labels as annotation JSONL (for framing export).",
         dir_okay=False,
     ),
+    crosswalk: Path | None = typer.Option(
+        None,
+        "--crosswalk",
+        help="The data is labelled in another taxonomy: relabel its gold labels through this "
+        "crosswalk (data/crosswalks/*.toml) and score the labels its links reach.",
+        dir_okay=False,
+    ),
+    links: Links = typer.Option(
+        Links.exact,
+        "--links",
+        help="With --crosswalk: exact links, or broader too (recall is then sound, precision not).",
+    ),
     metric: list[str] | None = typer.Option(
         None,
         "--metric",
@@ -145,7 +157,14 @@ def evaluate(
             typer.echo(comparison.to_table())
         return
     report = evaluate(
-        model, data, level=lvl, trusted=trust or [], worst=worst, metrics=metric or []
+        model,
+        data,
+        level=lvl,
+        trusted=trust or [],
+        worst=worst,
+        metrics=metric or [],
+        crosswalk=crosswalk,
+        links=links_followed(links),
     )
     written = save_report(report, output) if output is not None else []
     if predictions is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
+from framing.format.crosswalk import Crosswalk
 
 
 @dataclass
@@ -28,3 +29,35 @@ class ImportResult:
     @property
     def documents(self) -> int:
         return sum(1 for r in self.records if isinstance(r, Document))
+
+    def relabel(
+        self, crosswalk: Crosswalk, codebook: Codebook, links: tuple[str, ...] = ("exact",)
+    ) -> ImportResult:
+        """The records relabelled into ``codebook`` through ``crosswalk``'s chosen links.
+
+        The result's codebook is ``codebook`` cut down to the labels the links reach.
+
+        Raises
+        ------
+        CodebookError
+            When the crosswalk does not fit the codebook.
+        UsageError
+            When the chosen links reach no label of ours.
+        """
+        from framing.errors import UsageError
+
+        target = crosswalk.codebook_for(codebook, links)
+        if not target.dimensions:
+            kinds = sorted({link.relation for link in crosswalk.links})
+            raise UsageError(
+                f"crosswalk '{crosswalk.name}' has no {'/'.join(links)} link "
+                f"(its links are {', '.join(kinds)}); give --links broader to carry the "
+                "positives of broader links over, or evaluate with a model of their taxonomy"
+            )
+        records, counts = crosswalk.relabel(self.records, links)
+        reached = {f"{dim.id} labels reached": len(dim.labels) for dim in target.dimensions}
+        return ImportResult(
+            records=records,
+            codebook=target,
+            counts={**self.counts, **counts, **reached, "links used": "/".join(links)},
+        )
