@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from framing.cli import app
 from framing.format.annotations import Document, Sentence, iter_records, read_corpus, validate
-from framing.format.codebook import load_codebook
+from framing.format.codebook import Codebook, load_codebook
 
 runner = CliRunner()
 
@@ -582,4 +582,76 @@ folds = 3
     gold_coarse.write_text("".join(f"{a}\t{b}\t{b}\n" for a, b, _ in gold_swap), encoding="utf-8")
     assert task["narratives"]["f1_samples"] == pytest.approx(
         _official_semeval2025(coarse_file, gold_coarse, coarse), abs=1e-6
+    )
+
+
+def test_cli_exchange_unknown_labels_outside_the_taxonomy(tmp_path: Path) -> None:
+    """A gold label outside the official taxonomy: named by default, dropped or added on request."""
+    subs = tmp_path / "subnarratives.txt"
+    known = (S25 / "subnarratives.txt").read_text(encoding="utf-8").splitlines()
+    # the taxonomy lacks one subnarrative that the annotation file uses
+    missing = "URW: Blaming the war on others rather than the invader: The West are the aggressors"
+    subs.write_text("\n".join(x for x in known if x != missing) + "\n", encoding="utf-8")
+    base = [
+        "import",
+        "semeval2025",
+        str(S25 / "raw-documents"),
+        "-a",
+        str(S25 / "subtask-2-annotations.txt"),
+        "--subnarratives-taxonomy",
+        str(subs),
+    ]
+    result = invoke([*base, "-o", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 1
+    assert f"subtask-2-annotations.txt:1: subnarrative '{missing}' is not in the taxonomy" in (
+        result.output
+    )
+    result = invoke([*base, "--unknown-labels", "drop", "-o", str(tmp_path / "d.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"labels outside the taxonomy dropped '{'subnarratives:' + missing}' (1)" in result.output
+    )
+    docs = {r.doc_id: r for r in read_corpus([tmp_path / "d.jsonl"]).documents.values()}
+    assert missing not in docs["EN_UA_001"].labels["subnarratives"]
+    assert len(docs["EN_UA_001"].labels["subnarratives"]) == 1
+    result = invoke([*base, "--unknown-labels", "add", "-o", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 0, result.output
+    book = load_codebook(tmp_path / "a.codebook.toml")
+    assert missing in book.dimension("subnarratives").label_ids
+
+
+def test_cli_exchange_unknown_labels_against_a_codebook(tmp_path: Path) -> None:
+    s23 = [
+        "import",
+        "semeval2023",
+        str(S23 / "articles"),
+        "--frames",
+        str(S23 / "labels-subtask-2.txt"),
+    ]
+    book = tmp_path / "book.toml"
+    book.write_text(
+        Codebook.from_labels({"frames": ["Economic", "Political"]}, name="mine").to_toml(),
+        encoding="utf-8",
+    )
+    result = invoke([*s23, "-c", str(book), "-o", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 1
+    assert "label 'Security_and_defense' is not in the codebook's 'frames'" in result.output
+    assert "label 'Legality_Constitutionality_and_jurisprudence'" in result.output
+    result = invoke(
+        [*s23, "-c", str(book), "--unknown-labels", "drop", "-o", str(tmp_path / "d.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unknown labels dropped" in result.output
+    assert not (tmp_path / "d.codebook.toml").exists()
+    docs = read_corpus([tmp_path / "d.jsonl"]).documents
+    assert docs["1002"].labels["frames"] == ()
+    result = invoke(
+        [*s23, "-c", str(book), "--unknown-labels", "add", "-o", str(tmp_path / "a.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    grown = load_codebook(tmp_path / "a.codebook.toml")
+    assert "Security_and_defense" in grown.dimension("frames").label_ids
+    assert read_corpus([tmp_path / "a.jsonl"], grown).documents["1002"].labels["frames"] == (
+        "Security_and_defense",
+        "Legality_Constitutionality_and_jurisprudence",
     )

@@ -47,6 +47,12 @@ class Missing(StrEnum):
     other = "other"
 
 
+class Unknown(StrEnum):
+    error = "error"
+    drop = "drop"
+    add = "add"
+
+
 class HFFormat(StrEnum):
     disk = "disk"
     parquet = "parquet"
@@ -103,23 +109,42 @@ def _links() -> Any:
     )
 
 
-def crosswalked(
-    importer: Any, crosswalk: Path | None, links: Links, codebook: Path | None
+def _unknown() -> Any:
+    return typer.Option(
+        Unknown.error,
+        "--unknown-labels",
+        help="Labels the codebook (or taxonomy) lacks: error (name each), drop them, or add "
+        "them to the codebook written next to the output.",
+    )
+
+
+def run_import(
+    importer: Any,
+    codebook: Path | None,
+    unknown: Unknown = Unknown.error,
+    crosswalk: Path | None = None,
+    links: Links = Links.exact,
 ) -> tuple[Any, bool]:
-    """Run ``importer(codebook)`` and, with a crosswalk, relabel its result into ours.
+    """Run ``importer()`` and fit its result to the codebook the options name.
 
-    Returns the result and whether the codebook was given (so that none is written).
-    With a crosswalk the importer keeps the labels it finds (their taxonomy) and the
-    codebook written is ours, cut down to the labels the links reach.
+    Returns the result and whether the codebook is the user's own, unchanged (then no
+    codebook is written).  With ``--codebook`` the labels are checked against it,
+    unknown ones handled by ``--unknown-labels``; with a crosswalk the labels found
+    (their taxonomy) are relabelled into ours, and the codebook written is ours cut
+    down to the labels the links reach.
     """
-    if crosswalk is None:
-        return importer(_book(codebook)), codebook is not None
-    from framing.format.crosswalk import load_crosswalk
-    from framing.runtime.model import resolve_model_path
+    result = importer()
+    if crosswalk is not None:
+        from framing.format.crosswalk import load_crosswalk
+        from framing.runtime.model import resolve_model_path
 
-    walk = load_crosswalk(crosswalk)
-    ours = load_codebook(codebook or resolve_model_path(None) / "codebook.toml")
-    return importer(None).relabel(walk, ours, links_followed(links)), False
+        walk = load_crosswalk(crosswalk)
+        ours = load_codebook(codebook or resolve_model_path(None) / "codebook.toml")
+        return result.relabel(walk, ours, links_followed(links)), False
+    if codebook is None:
+        return result, False
+    conformed = result.conform(load_codebook(codebook), unknown.value)
+    return conformed, unknown is not Unknown.add or conformed.codebook == load_codebook(codebook)
 
 
 def default_codebook_path(output: Path) -> Path:
@@ -144,10 +169,6 @@ def finish_import(
         typer.echo(f"wrote codebook '{result.codebook.name}' to {target}")
     else:
         typer.echo("no label found, so no codebook written")
-
-
-def _book(path: Path | None) -> Codebook | None:
-    return load_codebook(path) if path is not None else None
 
 
 def _value(option: Split | None) -> str | None:
@@ -175,6 +196,7 @@ def import_semeval2025_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
     crosswalk: Path | None = _crosswalk(),
     links: Links = _links(),
 ) -> None:
@@ -192,13 +214,14 @@ def import_semeval2025_cmd(
         )
         if path is not None
     }
-    result, given = crosswalked(
-        lambda book: semeval2025(
-            documents, annotations, taxonomy=taxonomy, split=_value(split), codebook=book
+    result, given = run_import(
+        lambda: semeval2025(
+            documents, annotations, taxonomy=taxonomy, split=_value(split), unknown=unknown.value
         ),
+        codebook,
+        unknown,
         crosswalk,
         links,
-        codebook,
     )
     finish_import(result, output, given, codebook_out)
 
@@ -226,6 +249,7 @@ def import_semeval2023_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
     crosswalk: Path | None = _crosswalk(),
     links: Links = _links(),
 ) -> None:
@@ -235,18 +259,14 @@ def import_semeval2023_cmd(
     """
     from framing.exchange.importers.semeval2023 import semeval2023
 
-    result, given = crosswalked(
-        lambda book: semeval2023(
-            articles,
-            frames,
-            techniques,
-            split=_value(split),
-            unlisted=unlisted.value,
-            codebook=book,
+    result, given = run_import(
+        lambda: semeval2023(
+            articles, frames, techniques, split=_value(split), unlisted=unlisted.value
         ),
+        codebook,
+        unknown,
         crosswalk,
         links,
-        codebook,
     )
     finish_import(result, output, given, codebook_out)
 
@@ -263,6 +283,7 @@ def import_ptc_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
     crosswalk: Path | None = _crosswalk(),
     links: Links = _links(),
 ) -> None:
@@ -272,11 +293,12 @@ def import_ptc_cmd(
     """
     from framing.exchange.importers.ptc import ptc
 
-    result, given = crosswalked(
-        lambda book: ptc(articles, labels or None, split=_value(split), codebook=book),
+    result, given = run_import(
+        lambda: ptc(articles, labels or None, split=_value(split)),
+        codebook,
+        unknown,
         crosswalk,
         links,
-        codebook,
     )
     finish_import(result, output, given, codebook_out)
 
@@ -288,6 +310,7 @@ def import_frac_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import the FrAC gold sentences as single-label frame records.
 
@@ -295,12 +318,8 @@ def import_frac_cmd(
     """
     from framing.exchange.importers.frac import frac
 
-    finish_import(
-        frac(path, split=_value(split), codebook=_book(codebook)),
-        output,
-        codebook is not None,
-        codebook_out,
-    )
+    result, given = run_import(lambda: frac(path, split=_value(split)), codebook, unknown)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("labelstudio")
@@ -311,6 +330,7 @@ def import_labelstudio_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a Label Studio JSON export of choice annotations.
 
@@ -318,8 +338,10 @@ def import_labelstudio_cmd(
     """
     from framing.exchange.importers.labelstudio import labelstudio
 
-    result = labelstudio(path, text_field=text_field, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = run_import(
+        lambda: labelstudio(path, text_field=text_field, split=_value(split)), codebook, unknown
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("doccano")
@@ -340,6 +362,7 @@ def import_doccano_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a doccano text-classification JSONL export.
 
@@ -347,14 +370,12 @@ def import_doccano_cmd(
     """
     from framing.exchange.importers.doccano import doccano
 
-    result = doccano(
-        path,
-        dimension=dimension,
-        separator=separator,
-        split=_value(split),
-        codebook=_book(codebook),
+    result, given = run_import(
+        lambda: doccano(path, dimension=dimension, separator=separator, split=_value(split)),
+        codebook,
+        unknown,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("prodigy")
@@ -367,6 +388,7 @@ def import_prodigy_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import Prodigy choice annotations; only accepted answers are gold.
 
@@ -374,8 +396,10 @@ def import_prodigy_cmd(
     """
     from framing.exchange.importers.prodigy import prodigy
 
-    result = prodigy(path, dimension=dimension, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = run_import(
+        lambda: prodigy(path, dimension=dimension, split=_value(split)), codebook, unknown
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 def _label_columns(specs: list[str]) -> dict[str, str]:
@@ -418,6 +442,7 @@ def import_datasets_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a Hugging Face dataset (folder, data files or hub name) as sentence records.
 
@@ -425,19 +450,22 @@ def import_datasets_cmd(
     """
     from framing.exchange.importers.hf_datasets import hf_datasets
 
-    result = hf_datasets(
-        source,
-        text=text,
-        labels=_label_columns(labels),
-        id_column=id_column,
-        doc_id_column=doc_id_column,
-        split_column=split_column,
-        splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
-        split=_value(split),
-        config=config,
-        codebook=_book(codebook),
+    result, given = run_import(
+        lambda: hf_datasets(
+            source,
+            text=text,
+            labels=_label_columns(labels),
+            id_column=id_column,
+            doc_id_column=doc_id_column,
+            split_column=split_column,
+            splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
+            split=_value(split),
+            config=config,
+        ),
+        codebook,
+        unknown,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 # --------------------------------------------------------------------------- export

@@ -61,3 +61,25 @@ class ImportResult:
             codebook=target,
             counts={**self.counts, **counts, **reached, "links used": "/".join(links)},
         )
+
+    def conform(self, codebook: Codebook, unknown: str = "error") -> ImportResult:
+        """The records checked against ``codebook``, unknown labels handled by ``unknown``.
+
+        ``error`` (raise, naming each unknown label, where it first occurs and how many
+        records carry it), ``drop`` (remove them) or ``add`` (add them to the codebook);
+        the counts say what was dropped or added.
+
+        Raises
+        ------
+        AnnotationError
+        """
+        from framing.exchange.importers._common import conform, label_counts
+
+        book, summary = conform(self.records, codebook, "the import", unknown)
+        counts = {k: v for k, v in self.counts.items() if not k.endswith(" labels")}
+        counts.update(label_counts(book))
+        if summary:
+            verb = "dropped" if unknown == "drop" else "added"
+            listed = ", ".join(f"'{key}' ({n})" for key, n in summary.items())
+            counts[f"unknown labels {verb}"] = listed
+        return ImportResult(records=self.records, codebook=book, counts=counts)

@@ -18,6 +18,7 @@ from pathlib import Path
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
 from framing.exchange.importers._common import (
+    UNKNOWN_POLICIES,
     RowProblems,
     check_split,
     finish,
@@ -63,6 +64,7 @@ def semeval2025(
     taxonomy: Mapping[str, str | Path] | None = None,
     split: str | None = None,
     codebook: Codebook | None = None,
+    unknown: str = "error",
 ) -> ImportResult:
     """Import SemEval-2025 Task 10 subtask 2 articles and their narrative labels.
 
@@ -81,6 +83,10 @@ def semeval2025(
         When given, the labels are checked against it (each unknown label is an error,
         with the closest match) and it is the result's codebook; otherwise a codebook
         is built from the labels found.
+    unknown
+        A label outside the taxonomy: ``error`` (each named with its row), ``drop`` it
+        from its row, or ``add`` it to the codebook; the counts say which were dropped
+        or added.
 
     Returns
     -------
@@ -114,6 +120,11 @@ def semeval2025(
     by_name = {f.name: f for f in files}
     problems = RowProblems()
 
+    if unknown not in UNKNOWN_POLICIES:
+        raise UsageError(
+            f"unknown-labels must be one of {', '.join(UNKNOWN_POLICIES)}, got '{unknown}'"
+        )
+    outside: dict[str, int] = {}
     allowed: dict[str, list[str]] = {}
     for dim, path in (taxonomy or {}).items():
         if dim not in DIMENSIONS:
@@ -168,17 +179,26 @@ def semeval2025(
                         "use 'Other' when none applies",
                     )
                     ok = False
+                kept = []
                 for item in items:
                     if dim in allowed and item not in allowed[dim]:
-                        close = did_you_mean(item, allowed[dim])
-                        problems.add(
-                            annotation_path,
-                            number,
-                            f"{dim[:-1]} '{item}' is not in the taxonomy",
-                            f"did you mean '{close}'?" if close else "check the taxonomy file",
-                        )
-                        ok = False
-                row[dim], dropped = unique(items)
+                        outside[f"{dim}:{item}"] = outside.get(f"{dim}:{item}", 0) + 1
+                        if unknown == "drop":
+                            continue
+                        if unknown == "error":
+                            close = did_you_mean(item, allowed[dim])
+                            problems.add(
+                                annotation_path,
+                                number,
+                                f"{dim[:-1]} '{item}' is not in the taxonomy",
+                                f"did you mean '{close}'?"
+                                if close
+                                else "check the taxonomy file, or import with "
+                                "--unknown-labels drop|add",
+                            )
+                            ok = False
+                    kept.append(item)
+                row[dim], dropped = unique(kept)
                 repeated += dropped
             if ok:
                 labels[by_name[name].stem] = row
@@ -218,6 +238,10 @@ def semeval2025(
         **label_counts(codebook),
         "repeated labels dropped": repeated,
     }
+    if outside:
+        verb = "dropped" if unknown == "drop" else "added"
+        listed = ", ".join(f"'{key}' ({n})" for key, n in outside.items())
+        result.counts[f"labels outside the taxonomy {verb}"] = listed
     return result
 
 
