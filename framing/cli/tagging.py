@@ -44,6 +44,11 @@ def tag_cli(
     all_scores: bool = typer.Option(
         False, "--all-scores", help="Give every label's score per sentence."
     ),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="Say why each label was predicted: the n-grams that contributed most.",
+    ),
     codebook: Path | None = typer.Option(
         None,
         "--codebook",
@@ -100,7 +105,7 @@ def tag_cli(
         opened.append(1)
 
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
-    as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores
+    as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores and not explain
 
     def results() -> Any:
         nonlocal failures, articles, sentences
@@ -115,6 +120,7 @@ def tag_cli(
                 loaded,
                 one_per_line=one_per_line,
                 all_scores=all_scores,
+                explain=explain,
                 batch_size=batch_size,
                 on_file=on_file,
             )

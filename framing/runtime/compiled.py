@@ -62,6 +62,13 @@ import numpy as np
 
 from framing.errors import ModelError
 from framing.runtime._native import speedups as _native
+from framing.runtime.explain import (
+    ExplainRequest,
+    LabelExplanation,
+    LinearPart,
+    decision_column,
+    linear_explanation,
+)
 
 __all__ = ["CompiledModel", "CompileError", "compile_pipelines", "COMPILED_VERSION"]
 
@@ -144,6 +151,32 @@ def word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
     for n in range(start, min(max_n + 1, len(tokens) + 1)):
         grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return grams
+
+
+def preprocess(spec: VectorizerSpec, texts: Sequence[str]) -> list[str]:
+    """Lowercasing, then accent stripping, as the vectorizer does before analysis."""
+    docs = list(map(str.lower, texts)) if spec.lowercase else list(texts)
+    strip = _ACCENTS[spec.strip_accents]
+    return list(map(strip, docs)) if strip is not None else docs
+
+
+def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
+    """The n-grams of preprocessed documents, one list per document, as the vectorizer
+    makes them (the general path; scoring caches words where it can)."""
+    min_n, max_n = spec.ngram_range
+    if spec.analyzer == "word":
+        tokenize = re.compile(spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
+        stop = frozenset(spec.stop_words) if spec.stop_words is not None else None
+        grams_per_doc = []
+        for d in docs:
+            toks = tokenize(d)
+            if stop is not None:
+                toks = [t for t in toks if t not in stop]
+            grams_per_doc.append(word_ngrams(toks, min_n, max_n))
+        return grams_per_doc
+    if spec.analyzer == "char":
+        return [char_ngrams(d, min_n, max_n) for d in docs]
+    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]
 
 
 # --------------------------------------------------------------------------- compiling
@@ -700,22 +733,7 @@ class _Scorer:
     def score_docs(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Score preprocessed documents by their n-gram strings (the general path)."""
         n = len(docs)
-        if self.spec.analyzer == "word":
-            tokenize = re.compile(self.spec.token_pattern or DEFAULT_TOKEN_PATTERN).findall
-            stop = frozenset(self.spec.stop_words) if self.spec.stop_words is not None else None
-            grams_per_doc = []
-            for d in docs:
-                toks = tokenize(d)
-                if stop is not None:
-                    toks = [t for t in toks if t not in stop]
-                grams_per_doc.append(word_ngrams(toks, self.min_n, self.max_n))
-        elif self.spec.analyzer == "char":
-            grams_per_doc = [char_ngrams(d, self.min_n, self.max_n) for d in docs]
-        else:
-            grams_per_doc = [
-                [g for w in d.split() for g in char_wb_ngrams(w, self.min_n, self.max_n)]
-                for d in docs
-            ]
+        grams_per_doc = analyze(self.spec, docs)
         counts = np.fromiter(map(len, grams_per_doc), np.int64, n)
         grams = chain.from_iterable(grams_per_doc)
         ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
@@ -937,6 +955,8 @@ class CompiledModel:
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._units = {prep: _new_units() for prep in self._preps}
+        # Term -> column per vectorizer, built on the first explanation.
+        self._columns_of: dict[int, dict[str, int]] = {}
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -1037,6 +1057,69 @@ class CompiledModel:
             sums = p.sum(axis=1, keepdims=True)
             np.divide(p, sums, out=p, where=sums != 0)
         return p
+
+    # ----------------------------------------------------------- explanations
+    def features(self, texts: Sequence[str]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+        """Per vectorizer, per text: the non-zero feature columns and their TF-IDF values,
+        normalised as the vectorizer does (the rows of ``X`` in ``X . coef``)."""
+        out = []
+        for v, spec in enumerate(self.vectorizer_specs):
+            columns = self._columns_of.get(v)
+            if columns is None:
+                columns = self._columns_of[v] = {t: i for i, t in enumerate(spec.vocabulary)}
+            idf = spec.idf
+            rows = []
+            for grams in analyze(spec, preprocess(spec, texts)):
+                counts: dict[int, int] = {}
+                for g in grams:
+                    c = columns.get(g)
+                    if c is not None:
+                        counts[c] = counts.get(c, 0) + 1
+                cols = np.fromiter(counts, np.int64, len(counts))
+                tf = np.fromiter(counts.values(), np.float64, len(counts))
+                order = np.argsort(cols)  # column order, as in scipy's CSR rows
+                cols, tf = cols[order], tf[order]
+                if spec.binary:
+                    tf[:] = 1.0
+                elif spec.sublinear_tf:
+                    tf = 1.0 + np.log(tf)
+                values = tf * idf[cols] if idf is not None else tf
+                if spec.norm == "l2":
+                    norm = float(np.sqrt(np.dot(values, values)))
+                elif spec.norm == "l1":
+                    norm = float(np.abs(values).sum())
+                else:
+                    norm = 1.0
+                rows.append((cols, values / norm if norm else values))
+            out.append(rows)
+        return out
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        wanted = sorted({r.row for r in requests})
+        position = {row: i for i, row in enumerate(wanted)}
+        feats = self.features([texts[row] for row in wanted])
+        heads = {h.dimension: h for h in self.heads}
+        out: list[LabelExplanation | None] = []
+        for r in requests:
+            head = heads[r.dimension]
+            if head.constants[decision_column(head.kind, r.column)[0]] is not None:
+                out.append(None)
+                continue
+            i = position[r.row]
+            parts = [
+                LinearPart(
+                    self.vectorizer_specs[v].analyzer,
+                    self.vectorizer_specs[v].vocabulary,
+                    *feats[v][i],
+                    coef,
+                )
+                for v, coef in head.parts
+            ]
+            out.append(linear_explanation(r, head.kind, head.intercept, parts, top))
+        return out
 
     # ----------------------------------------------------------- files
     def save(self, folder: str | Path) -> None:

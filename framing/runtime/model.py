@@ -40,6 +40,7 @@ from framing.format.codebook import Codebook, load_codebook
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.explain import ExplainRequest, LabelExplanation, SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
@@ -145,12 +146,28 @@ class Model:
         return self.scorer.predict_proba(texts)
 
     def predict(
-        self, sentences: Iterable[str], *, all_scores: bool = False
+        self, sentences: Iterable[str], *, all_scores: bool = False, explain: bool = False
     ) -> list[TaggedSentence]:
         """Label sentences that are already split, one result per sentence."""
         from framing.runtime.tagger import predict_sentences
 
-        return predict_sentences(self, list(sentences), all_scores=all_scores)
+        return predict_sentences(self, list(sentences), all_scores=all_scores, explain=explain)
+
+    def explain(
+        self, sentence: str, *, labels: Sequence[str] | None = None, top: int = 5
+    ) -> SentenceExplanation:
+        """Why the model labels a sentence as it does: per label, the n-grams that
+        contributed most to its score (exact for linear models).
+
+        See :func:`framing.runtime.explain.explain_sentence`.
+
+        Examples
+        --------
+        >>> model.explain("NATO is a threat to us all.").to_dict()   # doctest: +SKIP
+        """
+        from framing.runtime.explain import explain_sentence
+
+        return explain_sentence(self, sentence, labels=labels, top=top)
 
     def tag(
         self,
@@ -159,11 +176,15 @@ class Model:
         title: str | None = None,
         doc_id: str | None = None,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> TaggedArticle:
-        """Split an article into sentences, label them and profile the article."""
+        """Split an article into sentences, label them and profile the article
+        (with ``explain``, say why each label was predicted)."""
         from framing.runtime.tagger import tag_text
 
-        return tag_text(self, text, title=title, doc_id=doc_id, all_scores=all_scores)
+        return tag_text(
+            self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
+        )
 
     def tag_many(
         self,
@@ -172,6 +193,7 @@ class Model:
         batch_size: int = 4096,
         n_jobs: int = 1,
         all_scores: bool = False,
+        explain: bool = False,
     ) -> Iterator[TaggedArticle]:
         """Tag a stream of articles in order, in constant memory.
 
@@ -179,7 +201,14 @@ class Model:
         """
         from framing.runtime.tagger import tag_many
 
-        return tag_many(self, items, batch_size=batch_size, n_jobs=n_jobs, all_scores=all_scores)
+        return tag_many(
+            self,
+            items,
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            all_scores=all_scores,
+            explain=explain,
+        )
 
 
 class _SkopsScorer:
@@ -197,6 +226,60 @@ class _SkopsScorer:
             scores = np.asarray(pipe.predict_proba(list(texts)), dtype=float)
             out[dim] = scores
         return out
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """Explanations from the fitted pipelines (see :mod:`framing.runtime.explain`)."""
+        from framing.runtime.explain import LinearPart, decision_column, linear_explanation
+
+        out: list[LabelExplanation | None] = []
+        views: dict[str, Any] = {}
+        for r in requests:
+            if r.dimension not in views:
+                views[r.dimension] = self._linear_view(r.dimension, texts)
+            kind, intercept, constants, parts = views[r.dimension]
+            if constants[decision_column(kind, r.column)[0]] is not None:
+                out.append(None)
+                continue
+            row_parts = []
+            for analyzer, vocabulary, X, coef in parts:
+                row = X[r.row]
+                row_parts.append(LinearPart(analyzer, vocabulary, row.indices, row.data, coef))
+            out.append(linear_explanation(r, kind, intercept, row_parts, top))
+        return out
+
+    def _linear_view(self, dimension: str, texts: Sequence[str]) -> tuple[Any, ...]:
+        """Head kind, intercepts, constants and per vectorizer (analyzer, vocabulary,
+        TF-IDF rows of ``texts``, coefficients) of one dimension's pipeline."""
+        from framing.runtime.compiled import CompileError, _features, _head
+        from framing.runtime.explain import NotExplainableError
+
+        pipe = self.pipelines[dimension]
+        where = f"pipeline '{dimension}'"
+        try:
+            steps = list(pipe.steps)
+            members = _features(steps[0][1], where)
+            for vec, _ in members:
+                if not hasattr(vec, "vocabulary_") or not hasattr(vec, "analyzer"):
+                    raise CompileError(f"{where}: {type(vec).__name__} is not a text vectorizer")
+            widths = [len(vec.vocabulary_) for vec, _ in members]
+            kind, coef, intercept, constants = _head(dimension, steps[-1][1], sum(widths), where)
+        except (CompileError, AttributeError, IndexError) as exc:
+            raise NotExplainableError(
+                f"cannot explain the scores of {where}: {exc}; explanations need TF-IDF "
+                "features into logistic regression"
+            ) from None
+        parts = []
+        offset = 0
+        for (vec, weight), n in zip(members, widths, strict=True):
+            X = vec.transform(list(texts)).tocsr()
+            if weight != 1.0:
+                X = X * weight
+            vocabulary = vec.get_feature_names_out().tolist()
+            parts.append((vec.analyzer, vocabulary, X, coef[:, offset : offset + n].T))
+            offset += n
+        return kind, intercept, constants, parts
 
 
 def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:

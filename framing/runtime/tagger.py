@@ -27,6 +27,7 @@ from framing.runtime.segment import split_sentences
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.explain import LabelExplanation
     from framing.runtime.model import Model
 
 __all__ = [
@@ -131,6 +132,8 @@ class TaggedSentence:
     start: int | None = None
     end: int | None = None
     scores: dict[str, dict[str, float]] | None = None
+    #: With ``explain=True``: per dimension, why each predicted label was predicted.
+    explanations: dict[str, tuple[LabelExplanation, ...]] | None = None
 
     def label_ids(self, dimension: str) -> list[str]:
         """The predicted label ids of one dimension."""
@@ -146,12 +149,20 @@ class TaggedSentence:
             dim: [{"label": ls.label, "score": ls.score} for ls in found]
             for dim, found in self.labels.items()
         }
+        if self.explanations is not None:
+            for dim, found in data["labels"].items():
+                why = {e.label: e for e in self.explanations.get(dim, ())}
+                for item in found:
+                    e = why.get(item["label"])
+                    item["explanation"] = None if e is None else e.to_dict()
         if self.scores is not None:
             data["scores"] = self.scores
         return data
 
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, several times faster."""
+        if self.explanations is not None:
+            return json.dumps(self.to_dict(), ensure_ascii=False)
         if self.start is None:
             head = f'{{"index": {self.index}, "text": {_enc(self.text)}, "labels": {{'
         else:
@@ -254,7 +265,7 @@ class TaggedArticle:
                 [
                     f'{{"index": {s.index}, "start": {s.start}, "end": {s.end}, '
                     f'"text": {text}, "labels": {{{labels_json(s.labels)}}}}}'
-                    if s.scores is None and s.start is not None
+                    if s.scores is None and s.start is not None and s.explanations is None
                     else s.to_json()
                     for s, text in zip(self.sentences, texts, strict=True)
                 ]
@@ -516,12 +527,18 @@ def _sentences(
     ends: Sequence[int | None],
     indexes: Iterable[int],
     all_scores: bool,
+    explain: bool = False,
 ) -> tuple[list[TaggedSentence], dict[str, np.ndarray], dict[str, np.ndarray]]:
     n = len(texts)
     scores = _score(model, texts)
     labels, masks = _label_lists(plan, scores, n)
     every: Iterable[Any] = _all_scores(plan, scores, n) if all_scores else repeat(None, n)
-    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every))
+    why: Iterable[Any] = repeat(None, n)
+    if explain:
+        from framing.runtime.explain import explain_hits
+
+        why = explain_hits(model, texts, scores, masks)
+    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every, why))
     return out, scores, masks
 
 
@@ -549,10 +566,13 @@ def _tag_batch(
     model: Model,
     articles: Sequence[tuple[str | None, str | None, str]],
     all_scores: bool,
+    explain: bool = False,
 ) -> list[TaggedArticle]:
     """Tag articles ``(doc_id, title, text)`` together: one model call for all sentences."""
     texts, starts, ends, indexes, bounds = _split_articles(articles)
-    sentences, scores, masks = _sentences(plan, model, texts, starts, ends, indexes, all_scores)
+    sentences, scores, masks = _sentences(
+        plan, model, texts, starts, ends, indexes, all_scores, explain
+    )
     stats = _profile_stats(plan, scores, masks, bounds)
     profiles = _profiles(plan, stats, sentences, len(articles))
     info = plan.model_info
@@ -700,6 +720,7 @@ def tag_text(
     title: str | None = None,
     doc_id: str | None = None,
     all_scores: bool = False,
+    explain: bool = False,
 ) -> TaggedArticle:
     """Split ``text`` into sentences, label them and profile the article.
 
@@ -713,6 +734,8 @@ def tag_text(
         Carried into the result as they are.
     all_scores
         Also give every label's score per sentence (``TaggedSentence.scores``).
+    explain
+        Also say why each label was predicted (``TaggedSentence.explanations``).
 
     Returns
     -------
@@ -722,6 +745,8 @@ def tag_text(
     ------
     TypeError
         When ``text`` is not a string.
+    NotExplainableError
+        With ``explain``, when the model is not linear.
 
     Examples
     --------
@@ -731,11 +756,11 @@ def tag_text(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    return _tag_batch(_Plan(model), model, [(doc_id, title, text)], all_scores)[0]
+    return _tag_batch(_Plan(model), model, [(doc_id, title, text)], all_scores, explain)[0]
 
 
 def predict_sentences(
-    model: Model, sentences: Sequence[str], *, all_scores: bool = False
+    model: Model, sentences: Sequence[str], *, all_scores: bool = False, explain: bool = False
 ) -> list[TaggedSentence]:
     """Label sentences that are already split: one result per sentence, in order.
 
@@ -756,7 +781,14 @@ def predict_sentences(
         chunk = texts[lo : lo + DEFAULT_BATCH_SIZE * 8]
         none = [None] * len(chunk)
         part, _, _ = _sentences(
-            plan, model, chunk, none, none, range(lo + 1, lo + len(chunk) + 1), all_scores
+            plan,
+            model,
+            chunk,
+            none,
+            none,
+            range(lo + 1, lo + len(chunk) + 1),
+            all_scores,
+            explain,
         )
         out.extend(part)
     return out
@@ -816,10 +848,10 @@ def _worker_init(model: Model | None) -> None:
 
 
 def _worker_tag(
-    batch: list[tuple[str | None, str | None, str]], all_scores: bool
+    batch: list[tuple[str | None, str | None, str]], all_scores: bool, explain: bool = False
 ) -> list[TaggedArticle]:
     model = _WORKER_MODEL
-    return _tag_batch(_Plan(model), model, batch, all_scores)
+    return _tag_batch(_Plan(model), model, batch, all_scores, explain)
 
 
 def tag_many(
@@ -829,6 +861,7 @@ def tag_many(
     batch_size: int = DEFAULT_BATCH_SIZE,
     n_jobs: int = 1,
     all_scores: bool = False,
+    explain: bool = False,
 ) -> Iterator[TaggedArticle]:
     """Tag a stream of articles, in order, in constant memory.
 
@@ -848,6 +881,8 @@ def tag_many(
         come in input order; at most ``2 * n_jobs`` batches are in flight.
     all_scores
         Also give every label's score per sentence.
+    explain
+        Also say why each label was predicted (``TaggedSentence.explanations``).
 
     Yields
     ------
@@ -870,9 +905,9 @@ def tag_many(
     if n_jobs == 1:
         plan = _Plan(model)
         for batch in batches:
-            yield from _tag_batch(plan, model, batch, all_scores)
+            yield from _tag_batch(plan, model, batch, all_scores, explain)
         return
-    yield from _tag_parallel(model, batches, n_jobs, all_scores)
+    yield from _tag_parallel(model, batches, n_jobs, all_scores, explain)
 
 
 def _tag_parallel(
@@ -880,6 +915,7 @@ def _tag_parallel(
     batches: Iterator[list[tuple[str | None, str | None, str]]],
     n_jobs: int,
     all_scores: bool,
+    explain: bool = False,
 ) -> Iterator[TaggedArticle]:
     import multiprocessing
     from collections import deque
@@ -900,7 +936,7 @@ def _tag_parallel(
     ) as pool:
         pending: deque[Any] = deque()
         for batch in batches:
-            pending.append(pool.submit(_worker_tag, batch, all_scores))
+            pending.append(pool.submit(_worker_tag, batch, all_scores, explain))
             if len(pending) >= 2 * n_jobs:
                 yield from pending.popleft().result()
         while pending:
@@ -1080,6 +1116,7 @@ def tag(
     *,
     one_per_line: bool = False,
     all_scores: bool = False,
+    explain: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
@@ -1101,7 +1138,7 @@ def tag(
         Files, folders (searched recursively for ``.txt``/``.jsonl``) or ``-``.
     model
         A loaded model.
-    one_per_line, all_scores, batch_size
+    one_per_line, all_scores, explain, batch_size
         See above and :func:`tag_many`.
     stdin
         Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
@@ -1112,8 +1149,14 @@ def tag(
     ------
     InputNotFoundError
         Before anything is tagged, when a path does not exist.
+    NotExplainableError
+        Before anything is tagged, with ``explain``, when the model is not linear.
     """
     plan = _Plan(model)
+    if explain:
+        from framing.runtime.explain import check_explainable
+
+        check_explainable(model)
     for batch in _unit_batches(paths, one_per_line, batch_size, stdin, on_file):
         good = [u for u in batch if not isinstance(u, InputFailure)]
         results: Iterator[TaggedArticle | TaggedSentence]
@@ -1121,10 +1164,10 @@ def tag(
             texts = [u[2] for u in good]
             none = [None] * len(texts)
             lines = [u[3] for u in good]
-            tagged, _, _ = _sentences(plan, model, texts, none, none, lines, all_scores)
+            tagged, _, _ = _sentences(plan, model, texts, none, none, lines, all_scores, explain)
             results = iter(tagged)
         else:
-            results = iter(_tag_batch(plan, model, [u[:3] for u in good], all_scores))
+            results = iter(_tag_batch(plan, model, [u[:3] for u in good], all_scores, explain))
         for unit in batch:
             yield unit if isinstance(unit, InputFailure) else next(results)
 
@@ -1248,6 +1291,9 @@ table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left;
   vertical-align: top; }}
 td.n {{ text-align: right; }}
+.why {{ display: none; }}
+.s:focus .why {{ display: block; margin: 0.2rem 0 0.4rem; padding: 0.3rem 0.5rem;
+  font: 12px/1.4 system-ui, sans-serif; background: #fff; border: 1px solid #ccc; }}
 </style>
 </head>
 <body>
@@ -1281,7 +1327,8 @@ class HtmlWriter:
         self.out.write(
             f'<p class="meta">Model {_esc(str(info["name"]))}, codebook '
             f"{_esc(str(info['codebook']))} {_esc(str(info['codebook_version']))}. "
-            "Hover a sentence for its labels and scores.</p>\n"
+            "Hover a sentence for its labels and scores; tagged with --explain, hover or "
+            "click it for the n-grams that made each label.</p>\n"
             f'<p class="legend">{legend}</p>\n'
         )
 
@@ -1295,10 +1342,24 @@ class HtmlWriter:
             return f'<span class="s" title="#{s.index}">{_esc(s.text)}</span>'
         best = max(found, key=lambda ls: ls.score)
         tip = f"#{s.index}: " + ", ".join(f"{ls.label} {ls.score:.2f}" for ls in found)
+        if s.explanations is not None:
+            tip += "".join(
+                f"\n{e.label} because of: "
+                + (", ".join(f"{_quoted(c.ngram)} +{c.contribution:.2f}" for c in e.ngrams) or "-")
+                for found_dim in s.explanations.values()
+                for e in found_dim
+            )
         names = " ".join(ls.label for ls in found)
+        why = ""
+        focus = ""
+        if s.explanations is not None:
+            # Clicking focuses the sentence, which shows the box (CSS only, no script).
+            focus = ' tabindex="0"'
+            why = '<span class="why">' + "<br>".join(_esc(line) for line in tip.split("\n")[1:])
+            why += "</span>"
         return (
             f'<span class="s" data-labels="{_esc(names)}" style="{self._style(best.label)}" '
-            f'title="{_esc(tip)}">{_esc(s.text)}<sup>{_esc(best.label)}</sup></span>'
+            f'title="{_esc(tip)}"{focus}>{_esc(s.text)}<sup>{_esc(best.label)}</sup>{why}</span>'
         )
 
     def write(self, result: TaggedArticle | TaggedSentence) -> None:
@@ -1346,6 +1407,11 @@ def _paragraphs(article: TaggedArticle) -> list[list[TaggedSentence]]:
         paras[-1].append(s)
         prev_end = s.end if s.end is not None else prev_end
     return [p for p in paras if p]
+
+
+def _quoted(ngram: str) -> str:
+    """An n-gram in quotes, its edge spaces (word boundaries of char n-grams) shown as _."""
+    return '"' + ngram.replace(" ", "_") + '"' if ngram != ngram.strip() else f'"{ngram}"'
 
 
 def _opt(text: str | None) -> str:

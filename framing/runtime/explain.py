@@ -1,0 +1,326 @@
+"""Why a sentence got a label: the n-grams that contributed most to its score.
+
+For the linear models (TF-IDF features into logistic regression) the score of a
+label before the sigmoid, its *decision value*, is a sum::
+
+    decision = intercept + sum over the sentence's n-grams f of  x_f * w_f
+
+where ``x_f`` is the n-gram's TF-IDF value in the sentence (after the l2 norm of its
+vectorizer) and ``w_f`` the label's coefficient.  Each term ``x_f * w_f`` is that
+n-gram's *contribution*; nothing is approximated.  An explanation lists the largest
+positive contributions (the n-grams that pushed towards the label) and, so that
+the numbers add up, the sum of all the others as ``rest``::
+
+    decision == intercept + sum(c.contribution for c in ngrams) + rest
+
+Every scorer kind implements ``explain(texts, requests, top)`` (see
+:class:`Explainer`); this module holds the result types and the arithmetic they
+share, so the compiled arrays and the scikit-learn pipelines explain alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from framing.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "Contribution",
+    "LabelExplanation",
+    "SentenceExplanation",
+    "ExplainRequest",
+    "Explainer",
+    "NotExplainableError",
+    "DEFAULT_TOP",
+    "linear_explanation",
+    "explain_hits",
+    "explain_sentence",
+]
+
+#: N-grams listed per explained label unless asked otherwise.
+DEFAULT_TOP = 5
+
+
+class NotExplainableError(ModelError):
+    """The model's scorer cannot say which features made a score (it is not linear)."""
+
+    #: Asking a model for what it cannot give is a usage error.
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One n-gram's share of a label's decision value: TF-IDF value times coefficient.
+
+    ``analyzer`` is the vectorizer's kind: ``word`` (word n-grams joined by a space),
+    ``char_wb`` or ``char`` (character n-grams, spaces included).
+    """
+
+    ngram: str
+    analyzer: str
+    contribution: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ngram": self.ngram, "analyzer": self.analyzer, "contribution": self.contribution}
+
+
+@dataclass(frozen=True, slots=True)
+class LabelExplanation:
+    """Why one label got its score on one sentence.
+
+    ``decision`` is the score before the sigmoid (the log-odds of a one-vs-rest or
+    binary model; the class's logit for a multinomial one);
+    ``decision == intercept + sum of ngrams' contributions + rest``.
+    """
+
+    dimension: str
+    label: str
+    score: float
+    decision: float
+    intercept: float
+    ngrams: tuple[Contribution, ...]
+    rest: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "intercept": self.intercept,
+            "ngrams": [c.to_dict() for c in self.ngrams],
+            "rest": self.rest,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceExplanation:
+    """The explanations of the labels of one sentence, per dimension, best score first."""
+
+    text: str
+    labels: dict[str, tuple[LabelExplanation, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "labels": {
+                dim: [{"label": e.label, "score": e.score, **e.to_dict()} for e in found]
+                for dim, found in self.labels.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainRequest:
+    """Explain label ``label``, column ``column`` of ``dimension``, on text number ``row``."""
+
+    row: int
+    dimension: str
+    column: int
+    label: str
+
+
+class Explainer(Protocol):
+    """What a scorer kind implements to explain its scores."""
+
+    def explain(
+        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
+    ) -> list[LabelExplanation | None]:
+        """One explanation per request, in order (``score`` left at 0.0 for the caller
+        to fill in); None for a label the model predicts without looking at the text
+        (one the training data always or never had)."""
+        ...
+
+
+def decision_column(kind: str, column: int) -> tuple[int, float]:
+    """The decision column and sign behind a ``predict_proba`` column of a head kind.
+
+    A binary logistic regression has one decision column for two probability
+    columns: the second class's log-odds, the first's being its negation.
+    """
+    if kind == "binary":
+        return 0, (1.0 if column == 1 else -1.0)
+    return column, 1.0
+
+
+@dataclass(slots=True)
+class LinearPart:
+    """One vectorizer's side of a linear head, for one text.
+
+    ``columns`` and ``values`` are the text's non-zero features (TF-IDF values,
+    normalised as the model does); ``coef`` is ``(n_features, n_decisions)``.
+    """
+
+    analyzer: str
+    vocabulary: Sequence[str]
+    columns: np.ndarray
+    values: np.ndarray
+    coef: np.ndarray
+
+
+def linear_explanation(
+    request: ExplainRequest,
+    kind: str,
+    intercept: np.ndarray,
+    parts: Sequence[LinearPart],
+    top: int,
+) -> LabelExplanation:
+    """The explanation of a request given its text's features and the head's arrays."""
+    import numpy as np
+
+    col, sign = decision_column(kind, request.column)
+    contributions = [sign * p.values * p.coef[p.columns, col] for p in parts]
+    flat = np.concatenate(contributions) if contributions else np.zeros(0)
+    base = sign * float(intercept[col])
+    decision = base + float(flat.sum())
+    chosen: list[Contribution] = []
+    if top > 0 and len(flat):
+        k = min(top, len(flat))
+        # Ties go to the earlier feature (vectorizer, then column), whatever ``top`` is.
+        cut = np.partition(flat, len(flat) - k)[len(flat) - k]
+        best = np.flatnonzero(flat >= cut)
+        best = best[np.argsort(-flat[best], kind="stable")][:k]
+        offsets = np.cumsum([0] + [len(c) for c in contributions])
+        for i in best.tolist():
+            value = float(flat[i])
+            if value <= 0.0:
+                break
+            p = int(np.searchsorted(offsets, i, side="right")) - 1
+            part = parts[p]
+            term = part.vocabulary[int(part.columns[i - offsets[p]])]
+            chosen.append(Contribution(term, part.analyzer, value))
+    rest = decision - base - sum(c.contribution for c in chosen)
+    return LabelExplanation(
+        request.dimension, request.label, 0.0, decision, base, tuple(chosen), rest
+    )
+
+
+def explain_hits(
+    model: Any,
+    texts: Sequence[str],
+    scores: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    top: int = DEFAULT_TOP,
+) -> list[dict[str, tuple[LabelExplanation, ...]]]:
+    """Explanations of the labels in ``masks`` (``(n, n_labels)`` booleans per dimension),
+    per text and dimension, highest score first (as the tagged labels are ordered).
+
+    Raises
+    ------
+    NotExplainableError
+        When the model's scorer cannot explain its scores.
+    """
+    import numpy as np
+
+    explain = getattr(model.scorer, "explain", None)
+    if explain is None:
+        raise NotExplainableError(
+            f"{model.path}: the model's scorer ({type(model.scorer).__name__}) cannot explain "
+            "its scores; explanations need a linear model (TF-IDF into logistic regression)"
+        )
+    labels = model.labels
+    requests: list[ExplainRequest] = []
+    values: list[float] = []
+    for dim in model.dimensions:
+        p = scores[dim]
+        rows, cols = np.nonzero(masks[dim])
+        found = p[rows, cols]
+        order = np.lexsort((-found, rows))
+        for r, c, v in zip(
+            rows[order].tolist(), cols[order].tolist(), found[order].tolist(), strict=True
+        ):
+            requests.append(ExplainRequest(r, dim, c, labels[dim][c]))
+            values.append(v)
+    out: list[dict[str, list[LabelExplanation]]] = [
+        {dim: [] for dim in model.dimensions} for _ in texts
+    ]
+    if requests:
+        for req, value, found_expl in zip(
+            requests, values, explain(texts, requests, top), strict=True
+        ):
+            if found_expl is not None:
+                out[req.row][req.dimension].append(replace(found_expl, score=value))
+    return [{dim: tuple(found) for dim, found in per.items()} for per in out]
+
+
+def explain_sentence(
+    model: Any,
+    sentence: str,
+    *,
+    labels: Sequence[str] | None = None,
+    top: int = DEFAULT_TOP,
+) -> SentenceExplanation:
+    """Explain the labels a model gives one sentence (or the ``labels`` named).
+
+    Parameters
+    ----------
+    model
+        A loaded :class:`framing.runtime.model.Model`.
+    sentence
+        The sentence, as the tagger would see it.
+    labels
+        Label ids to explain whether predicted or not (``"dimension:label"`` when an
+        id is in two dimensions); default: the labels predicted for the sentence.
+    top
+        How many n-grams to list per label.
+
+    Returns
+    -------
+    SentenceExplanation
+
+    Raises
+    ------
+    NotExplainableError
+        When the model is not linear.
+    UsageError
+        When a label is not one of the model's, or ``top`` is negative.
+    """
+    from framing.errors import UsageError
+
+    if not isinstance(sentence, str):
+        raise TypeError(f"sentence must be a str, not {type(sentence).__name__}")
+    if top < 0:
+        raise UsageError(f"top must be 0 or more, got {top}")
+    scores = model.predict_proba([sentence])
+    if labels is None:
+        from framing.runtime.tagger import _Plan
+
+        plan = _Plan(model)
+        masks = {dim: plan.hits(dim, scores[dim]) for dim in model.dimensions}
+    else:
+        masks = _label_masks(model, labels)
+    return SentenceExplanation(sentence, explain_hits(model, [sentence], scores, masks, top)[0])
+
+
+def _label_masks(model: Any, wanted: Sequence[str]) -> dict[str, np.ndarray]:
+    import numpy as np
+
+    from framing.errors import UsageError
+
+    masks = {dim: np.zeros((1, len(ids)), dtype=bool) for dim, ids in model.labels.items()}
+    for name in wanted:
+        dim_given, _, label = name.rpartition(":")
+        places = [
+            (dim, ids.index(label))
+            for dim, ids in model.labels.items()
+            if label in ids and dim_given in ("", dim)
+        ]
+        if not places:
+            known = ", ".join(f"{d}:{x}" for d, ids in model.labels.items() for x in ids)
+            raise UsageError(f"label '{name}' is not one of the model's labels ({known})")
+        if len(places) > 1:
+            raise UsageError(
+                f"label '{name}' is in several dimensions; write it as "
+                + " or ".join(f"'{d}:{label}'" for d, _ in places)
+            )
+        dim, col = places[0]
+        masks[dim][0, col] = True
+    return masks
+
+
+def check_explainable(model: Any) -> None:
+    """Raise :class:`NotExplainableError` now, before any work, if the model cannot explain."""
+    every = [f"{dim}:{label}" for dim, ids in model.labels.items() for label in ids]
+    explain_sentence(model, "", labels=every, top=0)
