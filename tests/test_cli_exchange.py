@@ -10,7 +10,14 @@ from sklearn.metrics import f1_score
 from typer.testing import CliRunner, Result
 
 from framing.cli import app
-from framing.format.annotations import Document, Sentence, iter_records, read_corpus, validate
+from framing.format.annotations import (
+    Document,
+    Sentence,
+    iter_records,
+    read_corpus,
+    validate,
+    write_jsonl,
+)
 from framing.format.codebook import Codebook, load_codebook
 
 runner = CliRunner()
@@ -655,3 +662,78 @@ def test_cli_exchange_unknown_labels_against_a_codebook(tmp_path: Path) -> None:
         "Security_and_defense",
         "Legality_Constitutionality_and_jurisprudence",
     )
+
+
+def test_cli_exchange_ptc_sentence_model_import_split_train_score(tmp_path: Path) -> None:
+    """PTC files -> import -> split -> train (sentences) -> eval --metric ptc-sentence."""
+    articles, labels = tmp_path / "articles", tmp_path / "labels.txt"
+    articles.mkdir()
+    loaded = "These corrupt traitors will destroy our nation."
+    plain = "The committee met on Monday to discuss the budget."
+    rows = []
+    for i in range(16):
+        lines = [f"Headline number {i}", "", loaded if i % 2 else plain, plain, loaded]
+        text = "\n".join(lines) + "\n"
+        (articles / f"article{1000 + i}.txt").write_text(text, encoding="utf-8")
+        start = 0
+        for line in lines:
+            if line == loaded:
+                rows.append(f"{1000 + i}\tLoaded_Language\t{start}\t{start + len(line)}\n")
+            start += len(line) + 1
+    labels.write_text("".join(rows), encoding="utf-8")
+    imported, split = tmp_path / "ptc.jsonl", tmp_path / "ptc-split.jsonl"
+    assert (
+        invoke(["import", "ptc", str(articles), "-l", str(labels), "-o", str(imported)]).exit_code
+        == 0
+    )
+    result = invoke(["split", str(imported), "--ratios", "75/25", "--seed", "1", "-o", str(split)])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "ptc.toml"
+    config.write_text(
+        f"""name = "ptc"
+[data]
+paths = [{json.dumps(str(split))}]
+codebook = {json.dumps(str(tmp_path / "ptc.codebook.toml"))}
+train = ["train"]
+dev = []
+test = ["test"]
+[cv]
+folds = 3
+""",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+    test_part = tmp_path / "test.jsonl"
+    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    predicted = tmp_path / "predicted.jsonl"
+    result = invoke(
+        [
+            "eval",
+            str(model),
+            str(test_part),
+            "--metric",
+            "ptc-sentence",
+            "--predictions",
+            str(predicted),
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    figure = json.loads(result.stdout)["task_metrics"]["ptc-sentence"]["dimensions"]["techniques"]
+    gold = {
+        r.id: bool(r.labels["techniques"])
+        for r in iter_records([test_part])
+        if isinstance(r, Sentence) and r.status == "done"
+    }
+    pred = {
+        r.id: bool(r.labels["techniques"])
+        for r in iter_records([predicted])
+        if isinstance(r, Sentence)
+    }
+    tp = sum(gold[k] and pred[k] for k in gold)
+    fp = sum(pred[k] and not gold[k] for k in gold)
+    fn = sum(gold[k] and not pred[k] for k in gold)
+    assert figure["n"] == len(gold) == 16  # four test articles of four sentences
+    assert figure["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
