@@ -34,7 +34,7 @@ from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.article import read_article
 from framing.format.codebook import Codebook, did_you_mean
 
-__all__ = ["semeval2025", "read_taxonomy", "DIMENSIONS"]
+__all__ = ["semeval2025", "read_taxonomy", "with_hierarchy", "DIMENSIONS"]
 
 DIMENSIONS = ("narratives", "subnarratives")
 
@@ -220,6 +220,7 @@ def semeval2025(
         records.extend(article_recs)
     problems.raise_if_any(f"the SemEval-2025 articles in {folder}")
 
+    given = codebook is not None
     codebook = finish(
         records,
         name="semeval2025-narratives",
@@ -229,6 +230,8 @@ def semeval2025(
         split=split,
         codebook=codebook,
     )
+    if codebook is not None and not given:
+        codebook = with_hierarchy(codebook)
     result = ImportResult(records=records, codebook=codebook)
     annotated = sum(1 for r in records if isinstance(r, Document) and r.status == "done")
     result.counts = {
@@ -243,6 +246,50 @@ def semeval2025(
         listed = ", ".join(f"'{key}' ({n})" for key, n in outside.items())
         result.counts[f"labels outside the taxonomy {verb}"] = listed
     return result
+
+
+def with_hierarchy(codebook: Codebook) -> Codebook:
+    """The task's label structure written into an imported codebook.
+
+    ``Other`` is exclusive in both dimensions (it means "none of the others"); each
+    subnarrative ``Narrative: Sub`` has its narrative as parent (``parent_dimension =
+    "narratives"``), and the subnarrative ``Other`` has the narrative ``Other``.
+
+    Examples
+    --------
+    >>> book = Codebook.from_labels({"narratives": ["N", "Other"],
+    ...     "subnarratives": ["N: s", "N: Other", "Other"]}, name="x")
+    >>> sub = with_hierarchy(book).dimension("subnarratives")
+    >>> sub.label("N: s").parent, sub.label("Other").exclusive, sub.label("N: Other").exclusive
+    ('N', True, False)
+    """
+    from dataclasses import replace
+
+    if set(codebook.dimension_ids) != set(DIMENSIONS):
+        return codebook
+    narratives = codebook.dimension("narratives").label_ids
+    by_length = sorted(narratives, key=len, reverse=True)
+    dims = []
+    for dim in codebook.dimensions:
+        labels = []
+        for label in dim.labels:
+            parent: str | None = None
+            if dim.id == "subnarratives":
+                if label.id == "Other":
+                    parent = "Other" if "Other" in narratives else None
+                else:
+                    parent = next((n for n in by_length if label.id.startswith(f"{n}: ")), None)
+            labels.append(
+                replace(
+                    label,
+                    exclusive=label.id == "Other",
+                    parent=parent if parent is not None else label.parent,
+                    parent_dimension="narratives" if parent is not None else label.parent_dimension,
+                )
+            )
+        dims.append(replace(dim, labels=tuple(labels)))
+    structured = replace(codebook, dimensions=tuple(dims), source=None)
+    return Codebook.from_dict(structured.to_dict(), source=f"<codebook {codebook.name}>")
 
 
 def gold_order(path: str | Path) -> list[tuple[int, str, str]]:
