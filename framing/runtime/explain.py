@@ -21,7 +21,7 @@ share, so the compiled arrays and the scikit-learn pipelines explain alike.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from framing.errors import ModelError
@@ -37,7 +37,7 @@ __all__ = [
     "Explainer",
     "NotExplainableError",
     "DEFAULT_TOP",
-    "linear_explanation",
+    "linear_explanations",
     "explain_hits",
     "explain_sentence",
 ]
@@ -134,67 +134,139 @@ class Explainer(Protocol):
         ...
 
 
-def decision_column(kind: str, column: int) -> tuple[int, float]:
-    """The decision column and sign behind a ``predict_proba`` column of a head kind.
-
-    A binary logistic regression has one decision column for two probability
-    columns: the second class's log-odds, the first's being its negation.
-    """
-    if kind == "binary":
-        return 0, (1.0 if column == 1 else -1.0)
-    return column, 1.0
-
-
 @dataclass(slots=True)
 class LinearPart:
-    """One vectorizer's side of a linear head, for one text.
+    """One vectorizer's side of a linear head, for a batch of texts.
 
-    ``columns`` and ``values`` are the text's non-zero features (TF-IDF values,
-    normalised as the model does); ``coef`` is ``(n_features, n_decisions)``.
+    The texts' TF-IDF rows (normalised as the model does) in CSR form: row ``i``'s
+    non-zero features are ``indices[indptr[i]:indptr[i + 1]]`` (ascending) with values
+    ``data[...]``; ``coef`` is ``(n_features, n_decisions)``.
     """
 
     analyzer: str
     vocabulary: Sequence[str]
-    columns: np.ndarray
-    values: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
     coef: np.ndarray
 
 
-def linear_explanation(
-    request: ExplainRequest,
+def linear_explanations(
+    requests: Sequence[ExplainRequest],
     kind: str,
     intercept: np.ndarray,
+    constants: Sequence[float | None],
     parts: Sequence[LinearPart],
     top: int,
-) -> LabelExplanation:
-    """The explanation of a request given its text's features and the head's arrays."""
+) -> list[LabelExplanation | None]:
+    """Explanations of requests on one head, given its texts' features and its arrays.
+
+    All requests are computed together: one gather of their features' values and
+    coefficients, one sort for the largest contributions of each.
+    """
     import numpy as np
 
-    col, sign = decision_column(kind, request.column)
-    contributions = [sign * p.values * p.coef[p.columns, col] for p in parts]
-    flat = np.concatenate(contributions) if contributions else np.zeros(0)
-    base = sign * float(intercept[col])
-    decision = base + float(flat.sum())
-    chosen: list[Contribution] = []
-    if top > 0 and len(flat):
-        k = min(top, len(flat))
-        # Ties go to the earlier feature (vectorizer, then column), whatever ``top`` is.
-        cut = np.partition(flat, len(flat) - k)[len(flat) - k]
-        best = np.flatnonzero(flat >= cut)
-        best = best[np.argsort(-flat[best], kind="stable")][:k]
-        offsets = np.cumsum([0] + [len(c) for c in contributions])
-        for i in best.tolist():
-            value = float(flat[i])
-            if value <= 0.0:
-                break
-            p = int(np.searchsorted(offsets, i, side="right")) - 1
+    n = len(requests)
+    if not n:
+        return []
+    column = np.fromiter((r.column for r in requests), np.int64, n)
+    rows = np.fromiter((r.row for r in requests), np.int64, n)
+    if kind == "binary":
+        col, sign = np.zeros(n, dtype=np.int64), np.where(column == 1, 1.0, -1.0)
+    else:
+        col, sign = column, np.ones(n)
+    base = sign * intercept[col]
+    decision = base.copy()
+    found_q, found_c, found_v = [], [], []
+    for part in parts:
+        starts = part.indptr[rows]
+        lens = part.indptr[rows + 1] - starts
+        total = int(lens.sum())
+        q = np.repeat(np.arange(n), lens)
+        at = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+        feat = part.indices[at]
+        width = part.coef.shape[1]
+        # One flat gather of each entry's coefficient (a 2-D fancy index is slower).
+        contrib = part.data[at] * part.coef.ravel().take(feat * width + col[q])
+        if kind == "binary":
+            contrib *= sign[q]
+        decision += np.bincount(q, weights=contrib, minlength=n)
+        keep = contrib > 0.0
+        found_q.append(q[keep])
+        found_c.append(feat[keep])
+        found_v.append(contrib[keep])
+    chosen: list[list[Contribution]] = [[] for _ in range(n)]
+    if top > 0 and found_q:
+        # The best ``top`` of each vectorizer, then the best ``top`` of those.
+        best = [_segment_top(q, v, top) for q, v in zip(found_q, found_v, strict=True)]
+        q = np.concatenate([found_q[p][b] for p, b in enumerate(best)])
+        feat = np.concatenate([found_c[p][b] for p, b in enumerate(best)])
+        value = np.concatenate([found_v[p][b] for p, b in enumerate(best)])
+        which = np.concatenate([np.full(len(b), p) for p, b in enumerate(best)])
+        # Largest first; ties go to the earlier vectorizer, then the earlier column.
+        order = np.lexsort((feat, which, -value, q))
+        q, feat, value, which = q[order], feat[order], value[order], which[order]
+        first = np.searchsorted(q, q, side="left")
+        keep = np.flatnonzero(np.arange(len(q)) - first < top)
+        for i, f, v, p in zip(
+            q[keep].tolist(),
+            feat[keep].tolist(),
+            value[keep].tolist(),
+            which[keep].tolist(),
+            strict=True,
+        ):
             part = parts[p]
-            term = part.vocabulary[int(part.columns[i - offsets[p]])]
-            chosen.append(Contribution(term, part.analyzer, value))
-    rest = decision - base - sum(c.contribution for c in chosen)
-    return LabelExplanation(
-        request.dimension, request.label, 0.0, decision, base, tuple(chosen), rest
-    )
+            chosen[i].append(Contribution(part.vocabulary[f], part.analyzer, v))
+    out: list[LabelExplanation | None] = []
+    for i, r in enumerate(requests):
+        if constants[int(col[i])] is not None:
+            out.append(None)
+            continue
+        listed = chosen[i]
+        d, b = float(decision[i]), float(base[i])
+        rest = d - b - sum(c.contribution for c in listed)
+        out.append(LabelExplanation(r.dimension, r.label, 0.0, d, b, tuple(listed), rest))
+    return out
+
+
+def _segment_top(q: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values of each run of equal ``q`` (``q`` ascending);
+    ties go to the earlier position.  ``k`` passes of segment maxima: no sort."""
+    import numpy as np
+
+    if not len(q):
+        return np.zeros(0, dtype=np.int64)
+    v = values.copy()
+    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
+    lengths = np.diff(starts, append=len(q))
+    chosen = []
+    for _ in range(k):
+        top = np.maximum.reduceat(v, starts)
+        hit = np.flatnonzero((v == np.repeat(top, lengths)) & (v > -np.inf))
+        if not len(hit):
+            break
+        segment = np.searchsorted(starts, hit, side="right")
+        first = hit[np.r_[True, segment[1:] != segment[:-1]]]
+        chosen.append(first)
+        v[first] = -np.inf
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+
+
+def explain_by_head(
+    requests: Sequence[ExplainRequest],
+    explain_head: Any,
+) -> list[LabelExplanation | None]:
+    """Run ``explain_head(dimension, requests)`` once per dimension; results in request order."""
+    out: list[LabelExplanation | None] = [None] * len(requests)
+    by_dim: dict[str, list[int]] = {}
+    for i, r in enumerate(requests):
+        by_dim.setdefault(r.dimension, []).append(i)
+    for dim, positions in by_dim.items():
+        for i, e in zip(
+            positions, explain_head(dim, [requests[i] for i in positions]), strict=True
+        ):
+            out[i] = e
+    return out
 
 
 def explain_hits(
@@ -241,7 +313,11 @@ def explain_hits(
             requests, values, explain(texts, requests, top), strict=True
         ):
             if found_expl is not None:
-                out[req.row][req.dimension].append(replace(found_expl, score=value))
+                e = found_expl
+                why = LabelExplanation(
+                    e.dimension, e.label, value, e.decision, e.intercept, e.ngrams, e.rest
+                )
+                out[req.row][req.dimension].append(why)
     return [{dim: tuple(found) for dim, found in per.items()} for per in out]
 
 

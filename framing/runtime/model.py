@@ -217,6 +217,7 @@ class _SkopsScorer:
     def __init__(self, pipelines: Mapping[str, Any], labels: Mapping[str, Sequence[str]]):
         self.pipelines = dict(pipelines)
         self.labels = labels
+        self._views: dict[str, tuple[Any, ...]] = {}
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         import numpy as np
@@ -231,27 +232,26 @@ class _SkopsScorer:
         self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
     ) -> list[LabelExplanation | None]:
         """Explanations from the fitted pipelines (see :mod:`framing.runtime.explain`)."""
-        from framing.runtime.explain import LinearPart, decision_column, linear_explanation
+        from framing.runtime.explain import LinearPart, explain_by_head, linear_explanations
 
-        out: list[LabelExplanation | None] = []
-        views: dict[str, Any] = {}
-        for r in requests:
-            if r.dimension not in views:
-                views[r.dimension] = self._linear_view(r.dimension, texts)
-            kind, intercept, constants, parts = views[r.dimension]
-            if constants[decision_column(kind, r.column)[0]] is not None:
-                out.append(None)
-                continue
-            row_parts = []
-            for analyzer, vocabulary, X, coef in parts:
-                row = X[r.row]
-                row_parts.append(LinearPart(analyzer, vocabulary, row.indices, row.data, coef))
-            out.append(linear_explanation(r, kind, intercept, row_parts, top))
-        return out
+        def explain_head(dim: str, reqs: list[ExplainRequest]) -> list[LabelExplanation | None]:
+            kind, intercept, constants, members = self._linear_view(dim)
+            parts = []
+            for analyzer, vocabulary, vec, coef in members:
+                X = vec.transform(list(texts)).tocsr()
+                X.sort_indices()
+                parts.append(LinearPart(analyzer, vocabulary, X.indptr, X.indices, X.data, coef))
+            return linear_explanations(reqs, kind, intercept, constants, parts, top)
 
-    def _linear_view(self, dimension: str, texts: Sequence[str]) -> tuple[Any, ...]:
+        return explain_by_head(requests, explain_head)
+
+    def _linear_view(self, dimension: str) -> tuple[Any, ...]:
         """Head kind, intercepts, constants and per vectorizer (analyzer, vocabulary,
-        TF-IDF rows of ``texts``, coefficients) of one dimension's pipeline."""
+        vectorizer, coefficients times its union weight) of one dimension's pipeline."""
+        if dimension in self._views:
+            return self._views[dimension]
+        import numpy as np
+
         from framing.runtime.compiled import CompileError, _features, _head
         from framing.runtime.explain import NotExplainableError
 
@@ -273,13 +273,13 @@ class _SkopsScorer:
         parts = []
         offset = 0
         for (vec, weight), n in zip(members, widths, strict=True):
-            X = vec.transform(list(texts)).tocsr()
-            if weight != 1.0:
-                X = X * weight
+            # A FeatureUnion weight scales the vectorizer's output; fold it into the coefs.
+            block = np.ascontiguousarray(coef[:, offset : offset + n].T * weight)
             vocabulary = vec.get_feature_names_out().tolist()
-            parts.append((vec.analyzer, vocabulary, X, coef[:, offset : offset + n].T))
+            parts.append((vec.analyzer, vocabulary, vec, block))
             offset += n
-        return kind, intercept, constants, parts
+        view = self._views[dimension] = (kind, intercept, constants, parts)
+        return view
 
 
 def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
