@@ -737,3 +737,126 @@ folds = 3
     fn = sum(gold[k] and not pred[k] for k in gold)
     assert figure["n"] == len(gold) == 16  # four test articles of four sentences
     assert figure["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+
+
+def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> None:
+    """SemEval-2023 files -> import -> split -> document and paragraph models -> task metrics."""
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    kinds = [
+        (
+            "Economic",
+            "Prices and wages fell as the market slumped.",
+            "Loaded_Language",
+            "This disastrous collapse ruins honest families.",
+        ),
+        (
+            "Security_and_defense",
+            "Troops and missiles were moved to the border.",
+            "Doubt",
+            "Can anyone really believe the official story?",
+        ),
+    ]
+    frames_rows, technique_rows = [], []
+    for i in range(18):
+        frame, body, technique, loaded = kinds[i % 2]
+        ident = str(2000 + i)
+        lines = [f"Title {i}", "", body, loaded, "A plain closing paragraph."]
+        (articles / f"article{ident}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        frames_rows.append(f"{ident}\t{frame}\n")
+        technique_rows.append(f"{ident}\t4\t{technique}\n")
+    (tmp_path / "frames.txt").write_text("".join(frames_rows), encoding="utf-8")
+    (tmp_path / "techniques.txt").write_text("".join(technique_rows), encoding="utf-8")
+    imported, split = tmp_path / "s23.jsonl", tmp_path / "s23-split.jsonl"
+    result = invoke(
+        [
+            "import",
+            "semeval2023",
+            str(articles),
+            "--frames",
+            str(tmp_path / "frames.txt"),
+            "--techniques",
+            str(tmp_path / "techniques.txt"),
+            "--unlisted",
+            "negative",
+            "-o",
+            str(imported),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = invoke(["split", str(imported), "--ratios", "2/1", "--seed", "3", "-o", str(split)])
+    assert result.exit_code == 0, result.output
+    book = tmp_path / "s23.codebook.toml"
+    test_part = tmp_path / "test.jsonl"
+    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    figures = {}
+    for dim, level, metric in (
+        ("frames", "document", "semeval2023-frames"),
+        ("techniques", "sentence", "semeval2023-techniques"),
+    ):
+        config = tmp_path / f"{dim}.toml"
+        config.write_text(
+            f"""name = "s23-{dim}"
+dimensions = ["{dim}"]
+[data]
+paths = [{json.dumps(str(split))}]
+codebook = {json.dumps(str(book))}
+level = "{level}"
+train = ["train"]
+dev = []
+test = []
+[cv]
+folds = 3
+""",
+            encoding="utf-8",
+        )
+        model = tmp_path / f"model-{dim}"
+        assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+        predicted = tmp_path / f"pred-{dim}.jsonl"
+        result = invoke(
+            [
+                "eval",
+                str(model),
+                str(test_part),
+                "--metric",
+                metric,
+                "--predictions",
+                str(predicted),
+                "--format",
+                "json",
+            ]
+        )
+        assert result.exit_code == 0, result.output
+        figures[dim] = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+        # The scorer's rules, independently: the class list, MultiLabelBinarizer, sklearn F1
+        classes = list(load_codebook(book).dimension(dim).label_ids)
+        if level == "document":
+            gold = {d.doc_id: d.labels[dim] for d in read_corpus([test_part]).documents.values()}
+            pred = {
+                r.doc_id: r.labels[dim]
+                for r in iter_records([predicted])
+                if isinstance(r, Document)
+            }
+        else:
+            gold = {
+                r.id: r.labels[dim]
+                for r in iter_records([test_part])
+                if isinstance(r, Sentence) and r.status == "done"
+            }
+            pred = {
+                r.id: r.labels[dim] for r in iter_records([predicted]) if isinstance(r, Sentence)
+            }
+        mlb = MultiLabelBinarizer()
+        mlb.fit([classes])
+        g = mlb.transform([gold[k] for k in gold])
+        p = mlb.transform([pred[k] for k in gold])
+        assert figures[dim]["micro_f1"] == pytest.approx(
+            f1_score(g, p, average="micro", zero_division=1)
+        )
+        assert figures[dim]["macro_f1"] == pytest.approx(
+            f1_score(g, p, average="macro", zero_division=1)
+        )
+    assert figures["frames"]["n"] == 6  # a third of 18 articles
+    assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
