@@ -16,9 +16,8 @@ from typing import IO, Any
 
 import typer
 
-from framing.errors import UsageError
-
 from framing.cli import app
+from framing.errors import UsageError
 
 
 class TagFormat(StrEnum):
