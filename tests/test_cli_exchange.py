@@ -860,3 +860,97 @@ folds = 3
         )
     assert figures["frames"]["n"] == 6  # a third of 18 articles
     assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
+
+
+def test_cli_exchange_semeval2025_structure_is_enforced_on_predictions(tmp_path: Path) -> None:
+    """A document model of imported SemEval-2025 data never predicts Other with a narrative,
+    nor a subnarrative without its narrative; with [structure] off it may."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine."
+    green = "Climate activists and global elites push a green scam on ordinary people."
+    kinds = [
+        ([blame], west),
+        ([climate], green),
+        (["Other"], "The council met on Tuesday."),
+        ([blame, climate], f"{west} {green}"),
+    ]
+    root = tmp_path / "data"
+    (root / "raw-documents").mkdir(parents=True)
+    rows = []
+    for i in range(20):
+        narratives, body = kinds[i % 4]
+        name = f"EN_S_{i:03d}"
+        (root / "raw-documents" / f"{name}.txt").write_text(
+            f"Headline {i}\n\n{body} Item {i}.\n", encoding="utf-8"
+        )
+        sub = ";".join(f"{n}: Other" if n != "Other" else "Other" for n in narratives)
+        rows.append(f"{name}.txt\t{';'.join(narratives)}\t{sub}\n")
+    (root / "annotations.txt").write_text("".join(rows), encoding="utf-8")
+    out = tmp_path / "s25.jsonl"
+    result = invoke(
+        [
+            "import",
+            "semeval2025",
+            str(root / "raw-documents"),
+            "-a",
+            str(root / "annotations.txt"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    book = load_codebook(tmp_path / "s25.codebook.toml")
+    subs = book.dimension("subnarratives")
+    assert subs.label(f"{blame}: Other").parent == blame
+    assert book.dimension("narratives").label("Other").exclusive
+    for hierarchy, exclusive in (("add-parent", "true"), ("off", "false")):
+        config = tmp_path / f"{hierarchy}.toml"
+        config.write_text(
+            f"""name = "s25-{hierarchy}"
+[data]
+paths = [{json.dumps(str(out))}]
+codebook = {json.dumps(str(tmp_path / "s25.codebook.toml"))}
+level = "document"
+train = ["train"]
+dev = []
+test = []
+[thresholds]
+strategy = "fixed"
+fixed = 0.02
+[cv]
+folds = 2
+[structure]
+hierarchy = "{hierarchy}"
+exclusive = {exclusive}
+""",
+            encoding="utf-8",
+        )
+        # no split in the data: train and score on every article (a behaviour test, not a score)
+        data = tmp_path / f"{hierarchy}.jsonl"
+        write_jsonl(data, [_with_split(r) for r in iter_records([out])])
+        config.write_text(config.read_text().replace(json.dumps(str(out)), json.dumps(str(data))))
+        model = tmp_path / f"model-{hierarchy}"
+        result = invoke(["train", str(config), "--output", str(model), "--quiet"])
+        assert result.exit_code == 0, result.output
+        meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+        assert ("structure" in meta) == (hierarchy != "off")
+        predicted = tmp_path / f"pred-{hierarchy}.jsonl"
+        result = invoke(["eval", str(model), str(data), "--predictions", str(predicted)])
+        assert result.exit_code == 0, result.output
+        violations = 0
+        for record in iter_records([predicted]):
+            narratives = set(record.labels["narratives"])
+            orphan = any(
+                subs.label(s).parent not in narratives for s in record.labels["subnarratives"]
+            )
+            violations += orphan or ("Other" in narratives and len(narratives) > 1)
+        if hierarchy == "add-parent":
+            assert violations == 0
+    # at a threshold of 0.02 the unstructured model predicts Other beside a narrative
+    assert violations > 0
+
+
+def _with_split(record):
+    record.split = "train"
+    return record

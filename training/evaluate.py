@@ -29,6 +29,7 @@ from framing.training.task_metrics import TaskScore, score_task, task_metric
 from framing.errors import AnnotationError, UsageError
 from framing.format.annotations import Document, Sentence
 from framing.format.crosswalk import Crosswalk
+from framing.runtime.structure import apply_structure, structure_of
 
 if TYPE_CHECKING:
     from framing.training.train import Examples
@@ -550,38 +551,52 @@ def evaluate(
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
     raw = loaded.predict_proba(examples.texts)
     multi = loaded.meta.get("multi_label", {})
-    evals: dict[str, DimensionEval] = {}
-    documents: dict[str, DimensionEval] = {}
+    structure = structure_of(loaded.meta)
+    label_lists: dict[str, list[str]] = {}
+    score_arrays: dict[str, np.ndarray] = {}
+    preds: dict[str, np.ndarray] = {}
     for dim in dims:
         labels = list(loaded.codebook.dimension(dim).label_ids)
         if reached is not None:
             labels = [label for label in labels if label in reached[dim]]
-        multi_label = bool(multi.get(dim, True))
-        scores = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
+        label_lists[dim] = labels
+        score_arrays[dim] = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
         thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
+        preds[dim] = _predict(score_arrays[dim], bool(multi.get(dim, True)), labels, thresholds)
+    if structure is not None:
+        preds = apply_structure(preds, label_lists, structure)
+    evals: dict[str, DimensionEval] = {}
+    documents: dict[str, DimensionEval] = {}
+    for dim in dims:
+        labels = label_lists[dim]
         Y = examples.indicator(dim, labels)
-        pred = _predict(scores, multi_label, labels, thresholds)
         ev = DimensionEval(
             dimension=dim,
             labels=labels,
-            multi_label=multi_label,
-            thresholds=thresholds,
+            multi_label=bool(multi.get(dim, True)),
+            thresholds={k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()},
             y_true=Y,
-            y_score=scores,
-            y_pred=pred,
-            scores=score_dimension(Y, pred, labels),
+            y_score=score_arrays[dim],
+            y_pred=preds[dim],
+            scores=score_dimension(Y, preds[dim], labels),
             ids=examples.ids,
             doc_ids=examples.doc_ids,
             texts=examples.texts,
             sources=examples.sources,
         )
         if unit == "sentence":
-            doc_ev = _document_eval(ev, corpus, examples, dim)
-            if level == "document":
-                evals[dim] = doc_ev
-                continue
-            documents[dim] = doc_ev
+            documents[dim] = _document_eval(ev, corpus, examples, dim)
         evals[dim] = ev
+    if documents and structure is not None:
+        # a document's labels are the union of its sentences': enforce the structure again
+        doc_preds = apply_structure(
+            {dim: ev.y_pred for dim, ev in documents.items()}, label_lists, structure
+        )
+        for dim, ev in documents.items():
+            ev.y_pred = doc_preds[dim]
+            ev.scores = score_dimension(ev.y_true, ev.y_pred, ev.labels)
+    if unit == "sentence" and level == "document":
+        evals, documents = documents, {}
     report = EvalReport(
         model=loaded.name,
         model_path=_relative(loaded.path),

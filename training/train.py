@@ -36,6 +36,7 @@ from framing.training.thresholds import grouped_folds, stratification_key, tune_
 from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
 from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.structure import LabelStructure
 
 __all__ = [
     "Examples",
@@ -677,6 +678,11 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         "training_seconds": round(seconds, 3),
         "git_commit": _git_commit(),
     }
+    structure = LabelStructure.from_codebook(
+        codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
+    )
+    if not structure.empty:
+        meta["structure"] = structure.to_dict()
     return FittedModel(config, codebook, pipelines, meta, metrics)
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from framing.format.codebook import Codebook
 
-__all__ = ["HIERARCHY_RULES", "LabelStructure", "apply_structure"]
+__all__ = ["HIERARCHY_RULES", "LabelStructure", "apply_structure", "structure_of"]
 
 #: What a predicted child does to its parent.
 HIERARCHY_RULES = ("add-parent", "drop-orphan", "off")
@@ -102,6 +102,17 @@ class LabelStructure:
             str(data.get("hierarchy", "add-parent")),
             bool(data.get("exclusive", True)),
         )
+
+
+def structure_of(meta: Any) -> LabelStructure | None:
+    """The structure a model records in its ``meta.json`` (``"structure"``), or None."""
+    data = meta.get("structure") if isinstance(meta, Mapping) else None
+    if data is None:
+        data = getattr(meta, "extra", {}).get("structure")
+    if not data:
+        return None
+    structure = LabelStructure.from_dict(data)
+    return None if structure.empty else structure
 
 
 def apply_structure(
