@@ -127,10 +127,11 @@ def prepare(spec: CorpusSpec, work: Path) -> dict[str, Any]:
     from framing.training.thresholds import grouped_folds, stratification_key
     from framing.training.train import build_examples
 
-    from framing.format.annotations import read_corpus, write_jsonl, write_text_atomic
+    from framing.files import write_text
+    from framing.format.annotations import read_corpus, write_jsonl
 
     records, codebook = load_records(spec)
-    write_text_atomic(work / "codebook.toml", codebook.to_toml())
+    write_text(work / "codebook.toml", codebook.to_toml())
     write_jsonl(work / "corpus.jsonl", records)
     corpus = read_corpus([work / "corpus.jsonl"], codebook)
     dims = list(spec.dimensions) or list(codebook.dimension_ids)

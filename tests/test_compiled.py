@@ -249,7 +249,11 @@ def test_compiled_reports_missing_and_broken_files(
     doc["compiled_version"] = compiled.COMPILED_VERSION
     del doc["heads"][0]["parts"]
     (tmp_path / "compiled.json").write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(ModelError, match="inconsistent compiled model"):
+    with pytest.raises(ModelError, match=r"not a compiled model: heads\[0\]: missing 'parts'"):
+        CompiledModel.load(tmp_path)
+    doc["heads"][0]["parts"] = [{"vectorizer": 0, "coef": "no_such_array"}]
+    (tmp_path / "compiled.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ModelError, match="does not match compiled.npz"):
         CompiledModel.load(tmp_path)
 
 

@@ -661,13 +661,13 @@ def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -
 
     Returns the paths written.
     """
-    from framing.format.annotations import write_text_atomic
+    from framing.files import write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "report.json", folder / "report.md"]
-    write_text_atomic(written[0], json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(written[1], report.to_markdown())
+    write_text(written[0], json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_text(written[1], report.to_markdown())
     if plots:
         from framing.training.plots import write_plots
 

@@ -7,8 +7,6 @@ Save one with :func:`save_figure`, which writes atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,17 +37,12 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
 
     The image goes to a temporary file beside ``path`` that replaces it once complete.
     """
+    from framing.files import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as out:
+        fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
     return path
 
 

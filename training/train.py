@@ -717,12 +717,14 @@ def train(
     from framing.training.config import to_toml
     from framing.training.report import model_card
 
+    from framing.files import check_writable
     from framing.runtime.model import save_model
 
-    fitted = fit_model(config, progress=progress)
     path = Path(output) if output is not None else Path("models") / config.name
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--output {path} is a file; give a folder for the model")
+    check_writable(path, folder=True)  # before minutes of training, not after
+    fitted = fit_model(config, progress=progress)
     if progress:
         progress(f"writing {path}")
     files = {

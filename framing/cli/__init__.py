@@ -7,6 +7,8 @@ inputs failed), 2 usage errors (bad options, missing paths).
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from typing import Any
 
@@ -16,9 +18,43 @@ from typer.core import TyperGroup
 from framing import __version__
 from framing.errors import FramingError
 
+#: Parameters that name a file or folder a command writes; every other path parameter
+#: is an input, and no output may be one of them (see :func:`framing.files.refuse_same_file`).
+OUTPUT_PARAMS = ("output", "codebook_out", "config_out", "plot", "predictions", "out_dir")
+
+
+def _paths(value: Any) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in items if isinstance(v, str | os.PathLike)]
+
+
+def refuse_outputs_over_inputs(params: dict[str, Any]) -> None:
+    """Exit 2 before any work when an output parameter names one of the inputs."""
+    from framing.files import refuse_same_file
+
+    inputs = [p for name, v in params.items() if name not in OUTPUT_PARAMS for p in _paths(v)]
+    for name in OUTPUT_PARAMS:
+        value = params.get(name)
+        if value is not None:
+            refuse_same_file(value, inputs)
+            refuse_same_file(
+                value,
+                [p for other in OUTPUT_PARAMS if other != name for p in _paths(params.get(other))],
+            )
+
 
 class FramingGroup(TyperGroup):
-    """Turns library errors into a one-line message and an exit code, never a traceback."""
+    """Turns library errors into a one-line message and an exit code, never a traceback,
+    and refuses an output that is one of the command's inputs before the command runs."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        callback = getattr(cmd, "callback", None)
+        guarded = getattr(callback, "_outputs_guarded", False)
+        # A group's own callback has no outputs; its subcommands are guarded in turn.
+        if callback is not None and not guarded and not hasattr(cmd, "commands"):
+            cmd.callback = _guarded(callback)  # type: ignore[union-attr]
+        return name, cmd, rest
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -33,6 +69,16 @@ class FramingGroup(TyperGroup):
         except MemoryError:
             typer.echo("error: out of memory (is a line or file unexpectedly large?)", err=True)
             raise typer.Exit(1) from None
+
+
+def _guarded(callback: Any) -> Any:
+    @functools.wraps(callback)
+    def run(**params: Any) -> Any:
+        refuse_outputs_over_inputs(params)
+        return callback(**params)
+
+    run._outputs_guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 app = typer.Typer(

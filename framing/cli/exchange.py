@@ -161,9 +161,9 @@ def finish_import(
         return
     target = codebook_out or default_codebook_path(output)
     if result.codebook is not None:
-        from framing.format.annotations import write_text_atomic
+        from framing.files import write_text
 
-        write_text_atomic(target, result.codebook.to_toml())
+        write_text(target, result.codebook.to_toml())
     report_import(result, output)
     if result.codebook is not None:
         typer.echo(f"wrote codebook '{result.codebook.name}' to {target}")
@@ -532,9 +532,9 @@ def export_labelstudio_cmd(
     records, book = _read(paths, codebook)
     result = labelstudio(records, book)
     if config_out is not None:
-        from framing.format.annotations import write_text_atomic
+        from framing.files import write_text
 
-        write_text_atomic(config_out, config_for(records, book))
+        write_text(config_out, config_for(records, book))
     _report(result.write_json(output), "tasks", output, result.counts)
     if config_out is not None:
         typer.echo(f"wrote the labelling config to {config_out}")

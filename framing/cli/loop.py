@@ -13,6 +13,7 @@ import typer
 from framing.cli import app
 from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
 from framing.errors import AnnotationError, UsageError
+from framing.files import refuse_same_file
 
 if TYPE_CHECKING:
     from framing.format.annotations import Record
@@ -55,11 +56,6 @@ def _progress(message: str) -> None:
         typer.echo(f"  {message}", err=True)
 
 
-def _not_an_input(output: Path, inputs: list[Path]) -> None:
-    if any(output.resolve() == p.resolve() for p in inputs):
-        raise UsageError(f"{output}: the output would overwrite an input file; choose another -o")
-
-
 @app.command()
 def agree(
     paths: list[Path] = typer.Argument(..., help="Two or more JSONL files, one per annotator."),
@@ -96,7 +92,6 @@ def adjudicate(
     """
     from framing.loop.adjudicate import adjudicate as adjudicate_files
 
-    _not_an_input(output, paths)
     result = adjudicate_files(paths, resolve_codebook(codebook), policy=disagreement.value)
     written = write_jsonl(output, result.records)
     typer.echo(f"wrote {written} records to {output}; {result.summary()}")
@@ -212,9 +207,11 @@ def review(
 
     Example: framing review training/configs/default.toml data/annotations -o queue.jsonl
     """
+    from framing.files import check_writable
     from framing.training.config import load_config
     from framing.training.review import review as review_labels
 
+    check_writable(output)
     loaded = load_config(config, overrides=set_, data=data or ())
     result = review_labels(
         loaded, limit=limit, min_margin=min_margin, progress=None if quiet else _progress
@@ -259,18 +256,19 @@ def split(
     if (output is None) == (out_dir is None):
         raise UsageError("give exactly one of -o FILE (one file) or --out-dir DIR (one per part)")
     inputs = collect_files(paths)
+    refuse_same_file(output, [*paths, *inputs])
+    if out_dir is not None:
+        for part in ("train", "dev", "test"):
+            refuse_same_file(out_dir / f"{part}.jsonl", [*paths, *inputs])
     result = split_corpus(iter_records(inputs), ratios=parse_ratios(ratios), seed=seed, by=by.value)
     targets: dict[str, Path] = {}
     if output is not None:
-        _not_an_input(output, inputs)
         write_jsonl(output, result.records)
         targets["all"] = output
     else:
         assert out_dir is not None
         for part in result.counts:
-            target = out_dir / f"{part}.jsonl"
-            _not_an_input(target, inputs)
-            targets[part] = target
+            targets[part] = out_dir / f"{part}.jsonl"
         for part, target in targets.items():
             write_jsonl(target, [r for r in result.records if r.split == part])
     if format is ReportFormat.json:

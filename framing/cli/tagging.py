@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +15,7 @@ import typer
 
 from framing.cli import app
 from framing.errors import UsageError
+from framing.files import atomic_write, check_writable, refuse_same_file
 
 
 class TagFormat(StrEnum):
@@ -62,6 +60,11 @@ def tag_cli(
         "--trust",
         help="Trust this type in model.skops (repeatable; only for sources you trust).",
     ),
+    allow_edited_codebook: bool = typer.Option(
+        False,
+        "--allow-edited-codebook",
+        help="Load a model whose codebook.toml differs from the one it was trained with.",
+    ),
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
     ),
@@ -82,9 +85,17 @@ def tag_cli(
 
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
+    refuse_same_file(output, files)
+    if output is not None:
+        check_writable(output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = load_model(model, codebook=codebook, trusted=trust)
+        loaded = load_model(
+            model,
+            codebook=codebook,
+            trusted=trust,
+            verify_codebook=not allow_edited_codebook,
+        )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     if loaded.level == "document":
@@ -150,7 +161,7 @@ def tag_cli(
 
     try:
         if output is not None:
-            with _atomic(output) as out:
+            with atomic_write(output) as out:
                 _write(out, format, results(), loaded)
         else:
             _write(sys.stdout, format, results(), loaded)
@@ -167,20 +178,6 @@ def tag_cli(
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[IO[str]]:
-    """A text file that replaces ``path`` only once it is completely written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            yield out
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:

@@ -16,7 +16,6 @@ import typer
 
 from framing.cli import app
 from framing.cli.common import Links, echo_json, links_followed
-from framing.errors import UsageError
 
 
 class EvalFormat(StrEnum):
@@ -132,20 +131,24 @@ def evaluate(
     """
     from framing.training.evaluate import compare, evaluate, save_report
 
-    if predictions is not None and any(
-        predictions.resolve() == p.resolve() or p.resolve() in predictions.resolve().parents
-        for p in data
-    ):
-        raise UsageError(f"--predictions {predictions} is one of the data files; write elsewhere")
+    if predictions is not None:
+        from framing.files import check_writable, refuse_same_file
+
+        refuse_same_file(predictions, data)
+        check_writable(predictions)
     lvl = level.value if level is not None else None
+    if output is not None:
+        from framing.files import check_writable
+
+        check_writable(output / "report.json")
     if compare_with is not None:
         comparison = compare(compare_with, model, data, level=lvl, trusted=trust or [])
         if output is not None:
-            from framing.format.annotations import write_text_atomic
+            from framing.files import write_text
 
             output.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(output / "compare.md", comparison.to_markdown())
-            write_text_atomic(
+            write_text(output / "compare.md", comparison.to_markdown())
+            write_text(
                 output / "compare.json",
                 json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n",
             )

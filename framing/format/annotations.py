@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from framing.errors import AnnotationError, InputNotFoundError, Problem
+from framing.files import atomic_write
 from framing.format.codebook import Codebook, did_you_mean
 
 __all__ = [
@@ -869,35 +868,14 @@ def write_jsonl(path: str | Path, records: Iterable[Record | Mapping[str, Any]])
     """Write records as JSONL atomically; return how many were written.
 
     The records go to a temporary file beside ``path`` that replaces it only once
-    everything is written, so an interrupted write never leaves a half file.
+    everything is written, so an interrupted write never leaves a half file
+    (see :mod:`framing.files`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            for record in records:
-                data = record if isinstance(record, Mapping) else record.to_dict()
-                out.write(json.dumps(data, ensure_ascii=False))
-                out.write("\n")
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as out:
+        for record in records:
+            data = record if isinstance(record, Mapping) else record.to_dict()
+            out.write(json.dumps(data, ensure_ascii=False))
+            out.write("\n")
+            count += 1
     return count
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -91,6 +91,37 @@ class CompileError(ModelError):
     """A pipeline is not of a shape :mod:`framing.runtime.compiled` can turn into arrays."""
 
 
+_ARRAY_NAME = re.compile(r"[A-Za-z0-9_]+\.npy")
+
+
+def _read_arrays(npath: Path, fix: str) -> dict[str, np.ndarray]:
+    """The numeric arrays of ``compiled.npz``; anything else is refused unread."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(npath) as archive:
+            for name in archive.namelist():
+                if not _ARRAY_NAME.fullmatch(name):
+                    raise ModelError(
+                        f"{npath}: unexpected member {name!r} (only plain .npy arrays "
+                        f"belong here); {fix}"
+                    )
+        with np.load(npath, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ModelError:
+        raise
+    except Exception as exc:  # zipfile, numpy and OS errors of a damaged file
+        reason = f"{type(exc).__name__}: {exc}"
+        if "allow_pickle" in reason:
+            reason = "it holds pickled Python objects, which are never loaded"
+        raise ModelError(f"{npath}: not a readable array archive ({reason}); {fix}") from None
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub":
+            kind = getattr(array, "dtype", type(array).__name__)
+            raise ModelError(f"{npath}: member {name!r} is not a numeric array ({kind}); {fix}")
+    return arrays
+
+
 # --------------------------------------------------------------------------- analyzers
 
 
@@ -1184,32 +1215,43 @@ class CompiledModel:
     def load(cls, folder: str | Path) -> CompiledModel:
         """Read a compiled model; no code from the files runs (no pickle).
 
+        ``compiled.json`` is checked against ``schemas/compiled.schema.json`` and
+        ``compiled.npz`` may hold only numeric arrays with plain member names.
+
         Raises
         ------
         ModelError
-            When a file is missing, unreadable or inconsistent.
+            When a file is missing, unreadable or inconsistent, naming the file.
         """
+        from framing.format.schema import load_schema, schema_problems
+
         folder = Path(folder)
         jpath, npath = folder / JSON_NAME, folder / NPZ_NAME
+        fix = (
+            "copy the model folder again, or delete compiled.json and compiled.npz "
+            "to score with model.skops"
+        )
         for path in (jpath, npath):
             if not path.is_file():
-                raise ModelError(f"{path} is missing; copy the whole model folder")
+                raise ModelError(f"{path} is missing; {fix}")
         try:
             doc = json.loads(jpath.read_bytes().decode("utf-8", "surrogatepass"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{jpath}: not valid JSON ({exc})") from None
-        try:
-            with np.load(npath, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{npath}: not a readable numpy archive ({exc})") from None
+            raise ModelError(f"{jpath}: not valid JSON ({exc}); {fix}") from None
+        problems = schema_problems(doc, load_schema("framing.runtime", "compiled"))
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise ModelError(
+                f"{jpath}: not a compiled model: {'; '.join(problems[:3])}{more}; {fix}"
+            )
+        arrays = _read_arrays(npath, fix)
         try:
             return cls._from_doc(doc, arrays)
+        except ModelError as exc:
+            raise ModelError(f"{jpath}: {exc}") from None
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            if isinstance(exc, ModelError):
-                raise
             raise ModelError(
-                f"{jpath}: inconsistent compiled model ({type(exc).__name__}: {exc})"
+                f"{jpath}: does not match {NPZ_NAME} ({type(exc).__name__}: {exc}); {fix}"
             ) from None
 
     @classmethod
@@ -1218,7 +1260,8 @@ class CompiledModel:
         if version != COMPILED_VERSION:
             raise ModelError(
                 f"compiled model version {version} is not {COMPILED_VERSION}; "
-                "re-save the model with this framing (or load it with use_compiled=False)"
+                "retrain the model with this framing, or delete compiled.json and "
+                "compiled.npz to score with model.skops"
             )
         specs = []
         for i, v in enumerate(doc["vectorizers"]):

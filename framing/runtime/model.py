@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from framing import __version__
-from framing.errors import InputNotFoundError, ModelError, UntrustedModelError
+from framing.errors import CodebookError, InputNotFoundError, ModelError
 from framing.format.codebook import Codebook, load_codebook
 
 if TYPE_CHECKING:
@@ -43,18 +41,27 @@ if TYPE_CHECKING:
     from framing.runtime.explain import ExplainRequest, LabelExplanation, SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
-__all__ = ["Model", "load_model", "save_model", "ModelVersionWarning", "FORMAT_VERSION"]
+__all__ = [
+    "Model",
+    "load_model",
+    "save_model",
+    "ModelVersionWarning",
+    "ModelFallbackWarning",
+    "FORMAT_VERSION",
+]
 
 #: Version of the model folder layout; bumped when a reader could misread a folder.
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "default"
 REQUIRED_FILES = ("meta.json", "codebook.toml")
-#: Module prefixes whose types a model file may hold without an explicit trust option.
-TRUSTED_MODULE_PREFIXES = ("sklearn.", "framing.", "numpy.", "scipy.sparse.", "builtins.")
 
 
 class ModelVersionWarning(UserWarning):
     """The model was saved with other library versions than the ones installed."""
+
+
+class ModelFallbackWarning(UserWarning):
+    """The compiled form of a model is missing: it is scored with ``model.skops``."""
 
 
 class Scorer(Protocol):
@@ -285,38 +292,33 @@ class _SkopsScorer:
 def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
     """Load ``model.skops`` from a model folder, refusing types nobody trusted.
 
-    Types from scikit-learn, numpy, scipy.sparse and framing are trusted; anything
-    else must be named in ``trusted``.
+    Only the exact types of :data:`framing.runtime.trust.ALLOWED_TYPES` load by
+    default; any other type must be named in ``trusted``.
 
     Raises
     ------
     UntrustedModelError
         Naming the untrusted types, sorted.
+    ModelError
+        When the file is missing or damaged.
     """
     import skops.io as sio
 
+    from framing.runtime.trust import check_skops_file
+
     file = Path(path) / "model.skops"
     if not file.is_file():
-        raise ModelError(f"{Path(path)}: model.skops is missing; retrain or copy the whole folder")
+        raise ModelError(f"{file} is missing; retrain the model or copy the whole folder")
+    untrusted = check_skops_file(file, trusted)
     try:
-        untrusted = sio.get_untrusted_types(file=file)
-    except Exception as exc:  # skops raises plain exceptions on corrupt files
-        raise ModelError(f"{file}: not a readable skops file ({exc})") from None
-    extra = set(trusted)
-    refused = sorted(
-        t for t in untrusted if t not in extra and not t.startswith(TRUSTED_MODULE_PREFIXES)
-    )
-    if refused:
-        raise UntrustedModelError(
-            f"{file}: untrusted types found in the file: {refused}; "
-            "load it only if you trust its source, with trusted=[...] (CLI: --trust TYPE)"
-        )
-    try:
-        pipelines = sio.load(file, trusted=list(untrusted))
+        pipelines = sio.load(file, trusted=untrusted)
     except Exception as exc:
-        raise ModelError(f"{file}: cannot load the pipelines ({exc})") from None
+        raise ModelError(
+            f"{file}: cannot load the pipelines ({type(exc).__name__}: {exc}); "
+            "retrain the model or copy the folder again"
+        ) from None
     if not isinstance(pipelines, dict):
-        raise ModelError(f"{file}: expected a dict of pipelines per dimension")
+        raise ModelError(f"{file}: expected a dict of pipelines per dimension; retrain the model")
     return pipelines
 
 
@@ -355,6 +357,7 @@ def load_model(
     codebook: Codebook | str | Path | None = None,
     trusted: Iterable[str] = (),
     use_compiled: bool = True,
+    verify_codebook: bool = True,
 ) -> Model:
     """Load a model folder.
 
@@ -366,12 +369,19 @@ def load_model(
         When given (a codebook or its file), the model must have been trained with
         the same codebook; otherwise a :class:`ModelError` says which versions differ.
     trusted
-        Extra types to trust in ``model.skops`` beyond scikit-learn's and framing's.
+        Exact type names (``module.Name``) to trust in ``model.skops`` beyond
+        :data:`framing.runtime.trust.ALLOWED_TYPES`; only for models from a source you
+        trust (see ``docs/threat-model.md``).
     use_compiled
         Score with ``compiled.npz`` when the folder has it (fast, no scikit-learn import);
         False always uses the scikit-learn pipelines.  Only the pipelines depend on the
         installed scikit-learn and numpy: loading them warns
         (:class:`ModelVersionWarning`) when the model was saved with other versions.
+        When the compiled files are missing from a compiled model, loading warns
+        (:class:`ModelFallbackWarning`) and uses ``model.skops``.
+    verify_codebook
+        Refuse a folder whose ``codebook.toml`` does not have the hash recorded in
+        ``meta.json`` (an edited codebook no longer describes the model's labels).
 
     Returns
     -------
@@ -393,25 +403,31 @@ def load_model(
             f"{path}: not a complete model folder: missing {', '.join(missing)} "
             "(retrain it with 'framing train' or copy the whole folder)"
         )
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path / 'meta.json'}: not valid JSON ({exc})") from None
-    for key in ("labels", "thresholds", "codebook"):
-        if key not in meta:
-            raise ModelError(f"{path / 'meta.json'}: missing '{key}'")
+    meta = read_meta(path)
     if meta.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
         raise ModelError(
             f"{path}: model format {meta['format_version']} is newer than this framing "
             f"({__version__}) reads; upgrade framing"
         )
-    model_codebook = load_codebook(path / "codebook.toml")
+    try:
+        model_codebook = load_codebook(path / "codebook.toml")
+    except CodebookError as exc:
+        raise ModelError(
+            f"{exc} (the codebook of model {path} is damaged: copy the model folder again)"
+        ) from None
+    saved = meta["codebook"]
+    if verify_codebook and model_codebook.hash != saved["hash"]:
+        raise ModelError(
+            f"{path / 'codebook.toml'}: differs from the codebook the model was trained with "
+            f"(its hash is not the one in meta.json); restore the file, retrain the model, "
+            "or accept the edit with --allow-edited-codebook (API: verify_codebook=False)"
+        )
     if codebook is not None:
         given = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-        if given.hash != meta["codebook"]["hash"]:
+        if given.hash != saved["hash"]:
             raise ModelError(
-                f"{path}: model was trained with codebook '{meta['codebook']['name']}' "
-                f"version {meta['codebook']['version']}, but the given codebook is "
+                f"{path}: model was trained with codebook '{saved['name']}' "
+                f"version {saved['version']}, but the given codebook is "
                 f"'{given.name}' version {given.version} (content differs); "
                 "retrain the model or use its codebook"
             )
@@ -423,9 +439,53 @@ def load_model(
 
         scorer = CompiledModel.load(path)
     else:
+        if use_compiled and (meta.get("compiled") or (path / "compiled.json").is_file()):
+            warnings.warn(
+                f"{path}: compiled.npz is missing although the model was compiled; "
+                "scoring with model.skops instead (slower; its types are checked before "
+                "loading)",
+                ModelFallbackWarning,
+                stacklevel=2,
+            )
         _check_versions(meta, path)
         scorer = _SkopsScorer(load_pipelines(path, trusted), meta["labels"])
     return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer)
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """``meta.json`` of a model folder, checked for the keys and types loading needs."""
+    file = path / "meta.json"
+    fix = "copy the model folder again or retrain it"
+    try:
+        meta = json.loads(file.read_bytes().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file}: not valid JSON ({exc}); {fix}") from None
+    problems = []
+    if not isinstance(meta, dict):
+        raise ModelError(f"{file}: expected a JSON object, got {type(meta).__name__}; {fix}")
+    labels, thresholds, codebook = (meta.get(k) for k in ("labels", "thresholds", "codebook"))
+    if not isinstance(labels, dict) or not all(
+        isinstance(ids, list) and all(isinstance(i, str) for i in ids) for ids in labels.values()
+    ):
+        problems.append("'labels' must map each dimension to a list of label ids")
+    if not isinstance(thresholds, dict) or not all(
+        isinstance(th, dict)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in th.values())
+        for th in thresholds.values()
+    ):
+        problems.append("'thresholds' must map each dimension to {label: number}")
+    if not isinstance(codebook, dict) or not all(
+        isinstance(codebook.get(k), str) for k in ("name", "version", "hash")
+    ):
+        problems.append("'codebook' must hold its name, version and hash as strings")
+    version = meta.get("format_version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int):
+        problems.append("'format_version' must be an integer")
+    if not problems and set(meta["labels"]) != set(meta["thresholds"]):
+        problems.append("'labels' and 'thresholds' name different dimensions")
+    if problems:
+        raise ModelError(f"{file}: {'; '.join(problems)}; {fix}")
+    return meta
 
 
 def library_versions() -> dict[str, str]:
@@ -448,7 +508,8 @@ def save_model(
     files: Mapping[str, str] | None = None,
     compile: bool = True,
 ) -> Path:
-    """Write a model folder atomically: built in a temporary folder, then swapped in.
+    """Write a model folder atomically: built in a temporary folder, then swapped in
+    (:func:`framing.files.atomic_dir`).
 
     Parameters
     ----------
@@ -482,10 +543,9 @@ def save_model(
         "hash": codebook.hash,
     }
     full_meta.setdefault("versions", library_versions())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
-    try:
+    from framing.files import atomic_dir
+
+    with atomic_dir(path) as tmp:
         # skops writes vocabularies into an uncompressed JSON schema: deflate cuts it ~10x.
         sio.dump(dict(pipelines), tmp / "model.skops", compression=zipfile.ZIP_DEFLATED)
         full_meta["compiled"] = False
@@ -507,16 +567,4 @@ def save_model(
             json.dumps(full_meta, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
             encoding="utf-8",
         )
-        old = None
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from framing.files import write_text
 from framing.format.annotations import (
     Document,
     Sentence,
     iter_records,
     write_jsonl,
-    write_text_atomic,
 )
 from framing.format.codebook import Codebook
 
@@ -54,13 +54,13 @@ def read_records(paths: Sequence[str | Path], codebook: Codebook | None = None) 
 
 def write_json(path: str | Path, items: Iterable[Any]) -> int:
     items = list(items)
-    write_text_atomic(path, json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+    write_text(path, json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     return len(items)
 
 
 def write_lines(path: str | Path, lines: Iterable[str]) -> int:
     lines = list(lines)
-    write_text_atomic(path, "".join(f"{line}\n" for line in lines))
+    write_text(path, "".join(f"{line}\n" for line in lines))
     return len(lines)
 
 

@@ -9,9 +9,7 @@ place for "not annotated yet".  ``datasets`` is imported only when these functio
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, Literal
 from framing.errors import UsageError
 from framing.exchange.exporters import dimensions_of
 from framing.exchange.importers.hf_datasets import quiet_datasets, require_datasets
+from framing.files import atomic_dir
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -54,22 +53,15 @@ class HFExport:
             raise UsageError(f"format must be 'disk' or 'parquet', got '{format}'")
         target = Path(path)
         _check_replaceable(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            with quiet_datasets():
-                if format == "disk":
-                    shutil.rmtree(tmp)
-                    self.dataset.save_to_disk(str(tmp))
-                elif isinstance(self.dataset, datasets.DatasetDict):
-                    for name, part in self.dataset.items():
-                        part.to_parquet(str(tmp / f"{name}.parquet"))
-                else:
-                    self.dataset.to_parquet(str(tmp / "data.parquet"))
-            _replace_dir(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        with atomic_dir(target) as tmp, quiet_datasets():
+            if format == "disk":
+                shutil.rmtree(tmp)
+                self.dataset.save_to_disk(str(tmp))
+            elif isinstance(self.dataset, datasets.DatasetDict):
+                for name, part in self.dataset.items():
+                    part.to_parquet(str(tmp / f"{name}.parquet"))
+            else:
+                self.dataset.to_parquet(str(tmp / "data.parquet"))
         return sorted(p for p in target.rglob("*") if p.is_file())
 
 
@@ -90,22 +82,6 @@ def _check_replaceable(target: Path) -> None:
             f"{target}: the folder exists and holds other files than a dataset; "
             "choose a new or empty folder"
         )
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put the folder ``new`` in place of ``target`` (renames only, never half a folder)."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    os.rmdir(old)
-    os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def hf_datasets(
