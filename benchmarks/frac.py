@@ -87,7 +87,7 @@ def framing_system(config_path: Path) -> Fitter:
             fitted = fit_model(config)
         pipe = fitted.pipelines["frame"]
         scores = pipe.predict_proba(test)
-        classes = fitted.meta["labels"]["frame"]
+        classes = fitted.meta.labels["frame"]
         return [classes[j] for j in scores.argmax(axis=1)]
 
     return fit_predict
@@ -165,7 +165,7 @@ def run_corpus(configs: Sequence[Path]) -> list[dict[str, object]]:
                     "cv_macro_f1": cv.get("macro_f1"),
                     "n": s["n"],
                     "seconds": seconds,
-                    "params": fitted.meta["pipeline"]["params"][dim],
+                    "params": fitted.meta.pipeline["params"][dim],
                 }
             )
         print(f"  {path.stem}: {seconds:.1f} s", file=sys.stderr)

@@ -66,6 +66,7 @@ def _save_tiny_model(
     """Fit ``fit(texts, {dim: (label ids, indicator rows)})`` on a fixture and save it."""
     from framing.format.annotations import read_corpus
     from framing.format.codebook import load_codebook
+    from framing.runtime.meta import ModelMeta
     from framing.runtime.model import save_model
 
     codebook = load_codebook(DATA / codebook_file)
@@ -85,7 +86,7 @@ def _save_tiny_model(
         "thresholds": {dim: dict.fromkeys(ids, 0.5) for dim, ids in labels.items()},
         "multi_label": dict.fromkeys(labels, True),
     }
-    return save_model(directory / name, fit(texts, per_dim), meta, codebook)
+    return save_model(directory / name, fit(texts, per_dim), ModelMeta.from_dict(meta), codebook)
 
 
 def _fit_plain_tfidf(texts, labels_per_dim):

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from typer.testing import CliRunner
 
 from framing.cli import app
+from framing.runtime.meta import ModelMeta
 from framing.runtime.model import load_model, save_model
 from framing.runtime.tagger import OUTPUT_VERSION
 
@@ -208,7 +209,7 @@ def test_cli_tag_untrusted_types_need_trust(tmp_path: Path) -> None:
         "labels": {"frames": ["economic", "security"]},
         "thresholds": {"frames": {"economic": 0.5, "security": 0.5}},
     }
-    folder = save_model(tmp_path / "custom", {"frames": pipe}, meta, codebook)
+    folder = save_model(tmp_path / "custom", {"frames": pipe}, ModelMeta.from_dict(meta), codebook)
     assert not (folder / "compiled.npz").exists()
     assert (
         "expected a Pipeline" in json.loads((folder / "meta.json").read_text())["compiled_reason"]

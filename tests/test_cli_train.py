@@ -46,7 +46,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_train_writes_a_model_that_loads(model_dir: Path) -> None:
     model = load_model(model_dir, use_compiled=False)
     assert model.name == "tiny-cli"
-    assert model.meta["config"]["cv"]["folds"] == 3
+    assert model.meta.config["cv"]["folds"] == 3
     assert model.dimensions == ("frames", "rhetoric")
     assert (model_dir / "README.md").is_file() and (model_dir / "metrics.json").is_file()
 
@@ -57,8 +57,7 @@ def test_cli_train_prints_a_summary(tmp_path: Path) -> None:
     assert "trained 'default'" in result.output
     assert "cv   frames: micro-F1" in result.output
     assert (
-        load_model(tmp_path / "m", use_compiled=False).meta["pipeline"]["params"]["frames"]["C"]
-        == 3
+        load_model(tmp_path / "m", use_compiled=False).meta.pipeline["params"]["frames"]["C"] == 3
     )
 
 

@@ -18,9 +18,12 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+import framing.runtime._native
 import framing.runtime.compiled as compiled
 from framing.errors import ModelError
-from framing.runtime.compiled import CompiledModel, CompileError, char_wb_ngrams, compile_pipelines
+from framing.runtime.analyzers import char_wb_ngrams
+from framing.runtime.compile import CompileError, compile_pipelines
+from framing.runtime.compiled import CompiledModel
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -38,7 +41,7 @@ WORDS = sorted({w for t in TEXTS for w in t.split()})
 FRAMES = ["economic", "security", "solidarity"]
 
 
-NATIVE = compiled._native
+NATIVE = framing.runtime._native.speedups
 
 
 @pytest.fixture(autouse=True, params=["native", "numpy"])
@@ -51,9 +54,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
                     "framing.runtime._speedups is not built (FRAMING_REQUIRE_SPEEDUPS is set)"
                 )
             pytest.skip("framing.runtime._speedups is not built (no C compiler at install time)")
-        monkeypatch.setattr(compiled, "_native", NATIVE)
+        monkeypatch.setattr(framing.runtime._native, "speedups", NATIVE)
     else:
-        monkeypatch.setattr(compiled, "_native", None)
+        monkeypatch.setattr(framing.runtime._native, "speedups", None)
     return str(request.param)
 
 

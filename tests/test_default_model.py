@@ -100,5 +100,5 @@ def test_default_model_retrains_to_the_recorded_scores(monkeypatch: pytest.Monke
     meta = json.loads((DEFAULT / "meta.json").read_text(encoding="utf-8"))
     metrics = json.loads((DEFAULT / "metrics.json").read_text(encoding="utf-8"))
     fitted = fit_model(load_config(REPO / "training" / "configs" / "default.toml"))
-    _close(fitted.meta["thresholds"], meta["thresholds"], "thresholds")
+    _close(fitted.meta.thresholds, meta["thresholds"], "thresholds")
     _close(fitted.metrics, metrics, "metrics")

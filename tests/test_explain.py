@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
-from framing.runtime import compiled
-from framing.runtime.compiled import analyze, preprocess
+from framing.runtime import _native, compiled
+from framing.runtime.analyzers import analyze, preprocess
 from framing.runtime.explain import NotExplainableError
 from framing.runtime.model import load_model
 
@@ -25,7 +25,7 @@ TEXTS = [
     "",
     "Ünïcode prices — rise, RISE, rise!",
 ]
-NATIVE = compiled._native
+NATIVE = _native.speedups
 
 
 @pytest.fixture(params=["native", "numpy"])
@@ -33,9 +33,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "native":
         if NATIVE is None:
             pytest.skip("framing.runtime._speedups is not built")
-        monkeypatch.setattr(compiled, "_native", NATIVE)
+        monkeypatch.setattr(_native, "speedups", NATIVE)
     else:
-        monkeypatch.setattr(compiled, "_native", None)
+        monkeypatch.setattr(_native, "speedups", None)
     return str(request.param)
 
 
@@ -96,9 +96,9 @@ def test_explain_reproduces_skops_pipeline_decisions(tag_model_path: Path) -> No
 def test_explain_without_speedups_in_a_fresh_process(tag_model_path: Path) -> None:
     code = f"""
 import numpy as np
-from framing.runtime import compiled
+from framing.runtime import _native
 from framing.runtime.model import load_model
-assert compiled._native is None
+assert _native.speedups is None
 model = load_model({str(tag_model_path)!r})
 texts = {TEXTS!r}
 d = model.scorer.decision_function(texts)

@@ -13,6 +13,7 @@ from framing.errors import UsageError
 from framing.format.annotations import Document, Sentence, read_corpus, validate, write_jsonl
 from framing.format.codebook import load_codebook
 from framing.loop.suggest import preannotate, suggest
+from framing.runtime.meta import ModelMeta
 from framing.runtime.model import Model, load_model
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -46,7 +47,9 @@ def _stub(
         or {"frames": {"economic": 0.5, "security": 0.5}, "rhetoric": {"loaded_language": 0.5}},
         "multi_label": multi_label or {"frames": True, "rhetoric": True},
     }
-    return Model(path=Path("stub"), codebook=CODEBOOK, meta=meta, scorer=_Scores(table))
+    return Model(
+        path=Path("stub"), codebook=CODEBOOK, meta=ModelMeta.from_dict(meta), scorer=_Scores(table)
+    )
 
 
 def _pool(tmp_path: Path, texts: list[str]) -> Path:

@@ -11,6 +11,7 @@ from framing.training.train import build_examples, data_hash, fit_model, train
 
 from framing.errors import AnnotationError, ConfigError
 from framing.format.annotations import read_corpus
+from framing.runtime.meta import ModelMeta
 
 DATA = Path(__file__).resolve().parent / "data"
 TINY = DATA / "tiny_corpus.jsonl"
@@ -42,7 +43,8 @@ def fitted():
 
 
 def test_train_meta_follows_the_model_contract(fitted) -> None:
-    meta = fitted.meta
+    meta = fitted.meta.to_dict()
+    assert ModelMeta.from_dict(meta) == fitted.meta  # the JSON form reads back the same
     for key in (
         "name",
         "level",
@@ -76,7 +78,7 @@ def test_train_meta_follows_the_model_contract(fitted) -> None:
 
 def test_train_pipelines_score_in_label_order(fitted) -> None:
     texts = ["Tariffs pushed up the price of steel.", "Troops massed on the border."]
-    for dim, labels in fitted.meta["labels"].items():
+    for dim, labels in fitted.meta.labels.items():
         scores = fitted.pipelines[dim].predict_proba(texts)
         assert scores.shape == (2, len(labels))
         assert ((scores >= 0) & (scores <= 1)).all()
@@ -102,7 +104,7 @@ def test_train_same_seed_gives_identical_scores(fitted) -> None:
         assert np.array_equal(
             fitted.pipelines[dim].predict_proba(texts), again.pipelines[dim].predict_proba(texts)
         )
-    assert fitted.meta["thresholds"] == again.meta["thresholds"]
+    assert fitted.meta.thresholds == again.meta.thresholds
     assert fitted.metrics == again.metrics
 
 
@@ -132,7 +134,7 @@ def test_train_writes_a_loadable_model_folder(tmp_path: Path, fitted) -> None:
     scores = model.predict_proba(texts)
     for dim in model.dimensions:
         assert np.allclose(scores[dim], fitted.pipelines[dim].predict_proba(texts))
-    assert model.meta["codebook"]["name"] == "tiny"
+    assert model.meta.codebook.name == "tiny"
     assert json.loads((result.path / "metrics.json").read_text())["cv"]["frames"]["n"] == 42
     config = load_config(result.path / "config.toml")
     assert config.cv.folds == 3 and config.name == "tiny"
@@ -162,17 +164,17 @@ def test_train_data_hash_folder_equals_its_files_and_tracks_content(tmp_path: Pa
 
 def test_train_rare_labels_are_reported_by_name() -> None:
     fitted = fit_model(tiny_config("thresholds.min_positives=6", "thresholds.fixed=0.4"))
-    assert fitted.meta["untrainable"]["rhetoric"] == ["appeal_to_fear", "appeal_to_authority"]
-    assert fitted.meta["thresholds"]["rhetoric"]["appeal_to_fear"] == 0.4
-    assert fitted.meta["untrainable"]["frames"] == []
+    assert fitted.meta.untrainable["rhetoric"] == ["appeal_to_fear", "appeal_to_authority"]
+    assert fitted.meta.thresholds["rhetoric"]["appeal_to_fear"] == 0.4
+    assert fitted.meta.untrainable["frames"] == []
     assert fitted.pipelines["rhetoric"].predict_proba(["x"]).shape == (1, 3)
 
 
 def test_train_document_level_learns_document_labels() -> None:
     fitted = fit_model(tiny_config("data.level=document"))
-    assert fitted.meta["level"] == "document"
-    assert fitted.meta["data"]["examples"] == 6
-    assert fitted.meta["data"]["sentences"] == 42
+    assert fitted.meta.level == "document"
+    assert fitted.meta.data["examples"] == 6
+    assert fitted.meta.data["sentences"] == 42
     assert fitted.metrics["test"]["frames"]["n"] == 2
     corpus = read_corpus([TINY])
     docs = build_examples(corpus, ["frames"], level="document")
@@ -191,8 +193,8 @@ def test_train_single_label_dimension_is_detected(tmp_path: Path) -> None:
     ]
     path = _write(tmp_path / "single.jsonl", records)
     fitted = fit_model(tiny_config('dimensions=["frames"]', data=[path]))
-    assert fitted.meta["multi_label"] == {"frames": False}
-    assert fitted.meta["labels"]["frames"] == ["economic", "security", "solidarity"]
+    assert fitted.meta.multi_label == {"frames": False}
+    assert fitted.meta.labels["frames"] == ("economic", "security", "solidarity")
     scores = fitted.pipelines["frames"].predict_proba(["Steel tariffs raise costs."])
     assert np.isclose(scores.sum(), 1.0)
     with pytest.raises(
@@ -225,7 +227,7 @@ def test_train_one_label_dimension_gets_one_column(
         overrides=[f"data.codebook={json.dumps(str(mini_codebook_path))}", *FAST],
     )
     fitted = fit_model(config)
-    assert fitted.meta["labels"]["rhetoric"] == ["loaded_language"]
+    assert fitted.meta.labels["rhetoric"] == ("loaded_language",)
     assert fitted.pipelines["rhetoric"].predict_proba(["a reckless, shameful act"]).shape == (1, 1)
 
 
@@ -233,7 +235,7 @@ def test_train_corpus_without_splits_uses_cross_validation_only(tmp_path: Path) 
     records = [{k: v for k, v in r.items() if k != "split"} for r in _records()]
     fitted = fit_model(tiny_config(data=[_write(tmp_path / "nosplit.jsonl", records)]))
     assert set(fitted.metrics) == {"cv"}
-    assert fitted.meta["data"]["splits"] == {"train": 63, "dev": 0, "test": 0}
+    assert fitted.meta.data["splits"] == {"train": 63, "dev": 0, "test": 0}
 
 
 def test_train_grid_search_records_every_point_and_the_choice() -> None:
@@ -241,7 +243,7 @@ def test_train_grid_search_records_every_point_and_the_choice() -> None:
     points = fitted.metrics["search"]["frames"]
     assert [p["params"] for p in points] == [{"C": 0.5}, {"C": 20.0}]
     best = max(points, key=lambda p: p["macro_f1"])
-    assert fitted.meta["pipeline"]["params"]["frames"]["C"] == best["params"]["C"]
+    assert fitted.meta.pipeline["params"]["frames"]["C"] == best["params"]["C"]
 
 
 def test_train_missing_training_split_names_the_splits_found() -> None:

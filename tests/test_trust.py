@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.errors import ModelError, UntrustedModelError
-from framing.runtime.model import bundled_models_root, load_model, load_pipelines
+from framing.runtime.model import bundled_models_root, load_model
+from framing.runtime.skops_pipelines import load_pipelines
 from framing.runtime.trust import ALLOWED_TYPES, check_skops_file, skops_types
 from tests.malicious_models import BUILDERS, build_all
 
@@ -165,7 +166,7 @@ def test_trust_fallback_from_compiled_is_announced(tmp_path: Path) -> None:
     (folder / "compiled.json").unlink()
     with pytest.warns(ModelFallbackWarning, match="scoring with model.skops"):
         model = load_model(folder)
-    assert type(model.scorer).__name__ == "_SkopsScorer"
+    assert type(model.scorer).__name__ == "PipelineScorer"
     article = tmp_path / "a.txt"
     article.write_text("The West is a threat.\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder)])

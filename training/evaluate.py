@@ -18,7 +18,7 @@ difference in micro-F1.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from framing.training.task_metrics import TaskScore, score_task, task_metric
 from framing.errors import AnnotationError, UsageError
 from framing.format.annotations import Document, Sentence
 from framing.format.crosswalk import Crosswalk
+from framing.runtime.labels import label_masks
 from framing.runtime.structure import apply_structure, structure_of
 
 if TYPE_CHECKING:
@@ -410,18 +411,6 @@ def _columns(model: Model, dim: str, raw: np.ndarray, labels: Sequence[str]) -> 
     return out
 
 
-def _predict(
-    scores: np.ndarray, multi_label: bool, labels: Sequence[str], thresholds: Mapping[str, float]
-) -> np.ndarray:
-    if not multi_label:
-        pred = np.zeros(scores.shape, dtype=bool)
-        if len(scores):
-            pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
-        return pred
-    cut = np.array([thresholds.get(label, 0.5) for label in labels])
-    return scores >= cut
-
-
 def _document_eval(
     ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str
 ) -> DimensionEval:
@@ -545,26 +534,22 @@ def evaluate(
         )
     check_labels(corpus, loaded, dims)
     unit = "document" if loaded.level == "document" else "sentence"
-    document_text = str(loaded.meta.get("config", {}).get("data", {}).get("document_text", "auto"))
+    document_text = str(loaded.meta.config.get("data", {}).get("document_text", "auto"))
     examples = build_examples(corpus, dims, level=unit, document_text=document_text)
     if not len(examples):
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
     raw = loaded.predict_proba(examples.texts)
-    multi = loaded.meta.get("multi_label", {})
+    multi = loaded.meta.multi_label
     structure = structure_of(loaded.meta)
     label_lists: dict[str, list[str]] = {}
     score_arrays: dict[str, np.ndarray] = {}
-    preds: dict[str, np.ndarray] = {}
     for dim in dims:
         labels = list(loaded.codebook.dimension(dim).label_ids)
         if reached is not None:
             labels = [label for label in labels if label in reached[dim]]
         label_lists[dim] = labels
         score_arrays[dim] = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
-        thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
-        preds[dim] = _predict(score_arrays[dim], bool(multi.get(dim, True)), labels, thresholds)
-    if structure is not None:
-        preds = apply_structure(preds, label_lists, structure)
+    preds = label_masks(score_arrays, label_lists, loaded.meta)
     evals: dict[str, DimensionEval] = {}
     documents: dict[str, DimensionEval] = {}
     for dim in dims:
@@ -573,7 +558,7 @@ def evaluate(
         ev = DimensionEval(
             dimension=dim,
             labels=labels,
-            multi_label=bool(multi.get(dim, True)),
+            multi_label=multi[dim],
             thresholds={k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()},
             y_true=Y,
             y_score=score_arrays[dim],

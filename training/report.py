@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from framing.format.codebook import Codebook
+from framing.runtime.meta import ModelMeta
 
 __all__ = ["model_card", "metrics_table"]
 
@@ -31,12 +32,12 @@ def metrics_table(metrics: Mapping[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _label_table(meta: Mapping[str, Any], metrics: Mapping[str, Any], dim: str) -> list[str]:
+def _label_table(meta: ModelMeta, metrics: Mapping[str, Any], dim: str) -> list[str]:
     part = "test" if dim in (metrics.get("test") or {}) else "cv"
     scores = (metrics.get(part) or {}).get(dim)
-    thresholds = meta["thresholds"].get(dim, {})
-    multi = meta.get("multi_label", {}).get(dim, True)
-    untrainable = set(meta.get("untrainable", {}).get(dim, []))
+    thresholds = meta.thresholds[dim]
+    multi = meta.multi_label[dim]
+    untrainable = set(meta.untrainable.get(dim, []))
     header = f"Per label ({_PARTS[part]})" if scores else "Labels"
     rows = [
         f"{header}:",
@@ -44,28 +45,28 @@ def _label_table(meta: Mapping[str, Any], metrics: Mapping[str, Any], dim: str) 
         "| label | precision | recall | F1 | support | threshold | note |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
-    for label in meta["labels"][dim]:
+    for label in meta.labels[dim]:
         s = (scores or {}).get("labels", {}).get(label)
         cells = (
             [f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"])]
             if s
             else ["-", "-", "-", "-"]
         )
-        threshold = f"{thresholds[label]:.2f}" if multi and label in thresholds else "argmax"
+        threshold = f"{thresholds[label]:.2f}" if multi else "best label"
         note = "too few training examples" if label in untrainable else ""
         rows.append(f"| `{label}` | " + " | ".join([*cells, threshold, note]) + " |")
     return rows
 
 
 def model_card(
-    meta: Mapping[str, Any], metrics: Mapping[str, Any], codebook: Codebook | None = None
+    meta: ModelMeta, metrics: Mapping[str, Any], codebook: Codebook | None = None
 ) -> str:
     """The model card (Markdown): intended use, data, metrics, limitations, how to reproduce."""
-    data = meta["data"]
-    config = meta.get("config", {})
-    pipeline = meta.get("pipeline", {})
-    level = meta.get("level", "sentence")
-    name = meta["name"]
+    data = meta.data
+    config = meta.config
+    pipeline = meta.pipeline
+    level = meta.level
+    name = meta.name
     cb = (
         f"`{codebook.name}` version {codebook.version} (hash `{codebook.hash[:12]}…`)"
         if codebook is not None
@@ -75,7 +76,7 @@ def model_card(
         f"# Model card: `{name}`",
         "",
         f"A {level}-level classifier of news framing, trained by `framing train` on "
-        f"{meta.get('trained_at', '?')} in {meta.get('training_seconds', 0):.1f} s.",
+        f"{meta.trained_at or '?'} in {meta.training_seconds or 0:.1f} s.",
         "",
         "## Intended use",
         "",
@@ -119,9 +120,9 @@ def model_card(
         "(and, with a parameter search, the best grid point), so they are slightly "
         "optimistic; the dev and test splits are untouched by training.",
     ]
-    for dim in meta["labels"]:
+    for dim in meta.labels:
         lines += ["", f"### {dim}", "", *_label_table(meta, metrics, dim)]
-    untrainable = {d: v for d, v in meta.get("untrainable", {}).items() if v}
+    untrainable = {d: v for d, v in meta.untrainable.items() if v}
     lines += ["", "## Limitations", ""]
     if untrainable:
         for dim, labels in untrainable.items():
@@ -147,6 +148,6 @@ def model_card(
         "```",
         "",
         f"`config.toml` in this folder is the resolved config; `meta.json` holds the "
-        f"library versions and git commit ({meta.get('git_commit') or 'unknown'}).",
+        f"library versions and git commit ({meta.git_commit or 'unknown'}).",
     ]
     return "\n".join(lines) + "\n"

@@ -36,6 +36,8 @@ from framing.training.thresholds import grouped_folds, stratification_key, tune_
 from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
 from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.labels import label_mask, threshold_vector
+from framing.runtime.meta import ModelMeta
 from framing.runtime.structure import LabelStructure
 
 __all__ = [
@@ -281,7 +283,7 @@ class FittedModel:
     config: TrainConfig
     codebook: Codebook
     pipelines: dict[str, Any]
-    meta: dict[str, Any]
+    meta: ModelMeta
     metrics: dict[str, Any]
 
 
@@ -290,14 +292,14 @@ class TrainResult:
     """A trained and saved model: its folder, metadata and metrics."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: ModelMeta
     metrics: dict[str, Any]
 
     def summary(self) -> str:
         """A few lines for the terminal: where the model is and how well it does."""
         lines = [
-            f"trained '{self.meta['name']}' in {self.meta['training_seconds']:.1f} s "
-            f"on {self.meta['data']['examples']} {self.meta['level']}(s) -> {self.path}"
+            f"trained '{self.meta.name}' in {self.meta.training_seconds or 0:.1f} s "
+            f"on {self.meta.data['examples']} {self.meta.level}(s) -> {self.path}"
         ]
         for part in ("cv", "dev", "test"):
             scores = self.metrics.get(part) or {}
@@ -306,7 +308,7 @@ class TrainResult:
                     f"  {part:<4} {dim}: micro-F1 {s['micro_f1']:.3f}  macro-F1 "
                     f"{s['macro_f1']:.3f}  samples-F1 {s['samples_f1']:.3f}  (n={s['n']})"
                 )
-        for dim, labels in self.meta.get("untrainable", {}).items():
+        for dim, labels in self.meta.untrainable.items():
             if labels:
                 lines.append(
                     f"  warning: {dim}: too few training examples to learn or tune "
@@ -407,13 +409,17 @@ def _fit(estimator: Any, texts: list[str], target: np.ndarray) -> Any:
 def _predict(
     scores: np.ndarray, plan: DimensionPlan, thresholds: Mapping[str, float]
 ) -> np.ndarray:
-    if not plan.multi_label:
-        pred = np.zeros(scores.shape, dtype=bool)
-        if len(scores):
-            pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
-        return pred
-    cut = np.array([thresholds[label] for label in plan.labels])
-    return scores >= cut
+    """The labels the model would give (:func:`framing.runtime.labels.label_mask`)."""
+    return label_mask(scores, threshold_vector(plan.labels, thresholds), plan.multi_label)
+
+
+def _thresholds(plan: DimensionPlan, tuned: Mapping[str, float]) -> dict[str, float]:
+    """The thresholds a model saves: the tuned ones, or for a single-label dimension 0.0,
+    which makes the scores-to-labels rule (:mod:`framing.runtime.labels`) always give
+    the best label."""
+    if plan.multi_label:
+        return dict(tuned)
+    return dict.fromkeys(plan.labels, 0.0)
 
 
 def _as_indicator(target: np.ndarray, plan: DimensionPlan) -> np.ndarray:
@@ -594,7 +600,9 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
                 min_positives=config.thresholds.min_positives,
             )
             cv_scores = (
-                score_dimension(Y, _predict(oof, plan, tuned.values), plan.labels)
+                score_dimension(
+                    Y, _predict(oof, plan, _thresholds(plan, tuned.values)), plan.labels
+                )
                 if oof is not None
                 else None
             )
@@ -623,13 +631,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
         _fit(final, train_ex.texts, target)
         pipelines[dim] = final
         meta_labels[dim] = list(plan.labels)
-        thresholds = (
-            tuned.values
-            if plan.multi_label
-            # Single-label: the best class is always predicted (as scored here and by
-            # framing eval), so the tagger's "best class at or above its threshold" agrees.
-            else dict.fromkeys(plan.labels, 0.0)
-        )
+        thresholds = _thresholds(plan, tuned.values)
         meta_thresholds[dim] = thresholds
         multi_label[dim] = plan.multi_label
         untrainable[dim] = plan.untrainable
@@ -656,16 +658,16 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     if config.data.codebook is not None:
         resolved["data"]["codebook"] = _relative(config.data.codebook)
     train_docs = sorted(set(train_ex.doc_ids))
-    meta: dict[str, Any] = {
-        "name": config.name,
-        "level": config.data.level,
-        "labels": meta_labels,
-        "thresholds": meta_thresholds,
-        "multi_label": multi_label,
-        "untrainable": untrainable,
-        "threshold_fallback": fallback,
-        "pipeline": {"name": config.pipeline.name, "params": chosen},
-        "data": {
+    meta = ModelMeta(
+        name=config.name,
+        level=config.data.level,
+        labels={dim: tuple(ids) for dim, ids in meta_labels.items()},
+        thresholds=meta_thresholds,
+        multi_label=multi_label,
+        untrainable=untrainable,
+        threshold_fallback=fallback,
+        pipeline={"name": config.pipeline.name, "params": chosen},
+        data={
             "hash": data_hash(paths),
             "files": files,
             "examples": len(train_ex),
@@ -673,16 +675,14 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             "documents": len(train_docs),
             "splits": {part: int(len(index)) for part, index in parts.items()},
         },
-        "config": resolved,
-        "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "training_seconds": round(seconds, 3),
-        "git_commit": _git_commit(),
-    }
-    structure = LabelStructure.from_codebook(
-        codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
+        config=resolved,
+        trained_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        training_seconds=round(seconds, 3),
+        git_commit=_git_commit(),
+        structure=LabelStructure.from_codebook(
+            codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
+        ).to_dict_if_any(),
     )
-    if not structure.empty:
-        meta["structure"] = structure.to_dict()
     return FittedModel(config, codebook, pipelines, meta, metrics)
 
 
@@ -718,7 +718,7 @@ def train(
     from framing.training.report import model_card
 
     from framing.files import check_writable
-    from framing.runtime.model import save_model
+    from framing.runtime.model import read_meta, save_model
 
     path = Path(output) if output is not None else Path("models") / config.name
     if path.exists() and not path.is_dir():
@@ -729,9 +729,8 @@ def train(
         progress(f"writing {path}")
     files = {
         "metrics.json": json.dumps(fitted.metrics, indent=2, ensure_ascii=False) + "\n",
-        "config.toml": to_toml(fitted.meta["config"]),
+        "config.toml": to_toml(fitted.meta.config),
         "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
     }
     save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    return TrainResult(path=path, meta=meta, metrics=fitted.metrics)
+    return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

@@ -41,6 +41,7 @@ import numpy as np
 
 from framing.errors import UsageError
 from framing.format.annotations import Document, Record, Sentence, iter_records
+from framing.runtime.labels import label_mask, threshold_vector
 
 if TYPE_CHECKING:
     from framing.runtime.model import Model
@@ -61,20 +62,13 @@ def _check_model(model: Model) -> None:
 
 
 def _multi_label(model: Model, dim: str) -> bool:
-    return bool(model.meta.get("multi_label", {}).get(dim, True))
+    return model.meta.multi_label[dim]
 
 
 def _predicted(model: Model, dim: str, scores: np.ndarray) -> np.ndarray:
     """Boolean ``(n, n_labels)``: the labels the model gives."""
-    labels = model.labels[dim]
-    if not _multi_label(model, dim):
-        out = np.zeros(scores.shape, dtype=bool)
-        if scores.shape[0]:
-            out[np.arange(scores.shape[0]), scores.argmax(axis=1)] = True
-        return out
-    thresholds = model.thresholds.get(dim, {})
-    cut = np.array([thresholds.get(label, 0.5) for label in labels])
-    return scores >= cut
+    cut = threshold_vector(model.meta.labels[dim], model.meta.thresholds[dim])
+    return label_mask(scores, cut, model.meta.multi_label[dim])
 
 
 def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:

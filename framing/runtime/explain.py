@@ -361,10 +361,10 @@ def explain_sentence(
         raise UsageError(f"top must be 0 or more, got {top}")
     scores = model.predict_proba([sentence])
     if labels is None:
-        from framing.runtime.tagger import _Plan
+        from framing.runtime.labels import label_masks
 
-        plan = _Plan(model)
-        masks = {dim: plan.hits(dim, scores[dim]) for dim in model.dimensions}
+        meta = model.meta
+        masks = label_masks({dim: scores[dim] for dim in model.dimensions}, meta.labels, meta)
     else:
         masks = _label_masks(model, labels)
     return SentenceExplanation(sentence, explain_hits(model, [sentence], scores, masks, top)[0])

@@ -2,21 +2,23 @@
 
 A model folder (``models/NAME/``) describes itself::
 
-    meta.json        labels per dimension, thresholds, codebook and data hashes,
-                     the resolved training config, library versions, git commit
+    meta.json        labels per dimension, thresholds, codebook and data hashes, the
+                     scorer kinds the folder holds, the resolved training config,
+                     library versions, git commit (:class:`framing.runtime.meta.ModelMeta`)
     codebook.toml    the codebook the model was trained with
     config.toml      the resolved training config
     model.skops      the fitted scikit-learn pipelines, one per dimension, in the
-                     skops format (no pickle; loaded with an explicit trust list)
-    compiled.npz     optional: the same linear model as plain arrays (see
-    compiled.json    :mod:`framing.runtime.compiled`), which tags without importing
+                     skops format (scorer kind ``skops-pipelines.v1``)
+    compiled.npz     optional: the same linear model as plain arrays (scorer kind
+    compiled.json    ``tfidf-compiled.v1``), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
     README.md        the model card
 
-Every pipeline maps a list of strings to an ``(n, n_labels)`` array of scores in
-``[0, 1]`` whose columns follow ``meta["labels"][dimension]``.  A label is
-predicted when its score reaches the label's threshold.
+Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
+``[0, 1]`` per dimension whose columns follow ``meta.labels[dimension]``
+(:mod:`framing.runtime.scorers`); :mod:`framing.runtime.labels` turns scores into
+labels.
 """
 
 from __future__ import annotations
@@ -25,20 +27,21 @@ import json
 import os
 import platform
 import warnings
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from framing import __version__
 from framing.errors import CodebookError, InputNotFoundError, ModelError
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.meta import FORMAT_VERSION, CodebookRef, ModelMeta
+from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, scorer_kind
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from framing.runtime.explain import ExplainRequest, LabelExplanation, SentenceExplanation
+    from framing.runtime.explain import SentenceExplanation
     from framing.runtime.tagger import TaggedArticle, TaggedSentence
 
 __all__ = [
@@ -50,8 +53,6 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-#: Version of the model folder layout; bumped when a reader could misread a folder.
-FORMAT_VERSION = 1
 DEFAULT_MODEL = "default"
 REQUIRED_FILES = ("meta.json", "codebook.toml")
 
@@ -62,10 +63,6 @@ class ModelVersionWarning(UserWarning):
 
 class ModelFallbackWarning(UserWarning):
     """The compiled form of a model is missing: it is scored with ``model.skops``."""
-
-
-class Scorer(Protocol):
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]: ...
 
 
 def _models_roots() -> list[Path]:
@@ -119,29 +116,33 @@ class Model:
 
     path: Path
     codebook: Codebook
-    meta: dict[str, Any]
+    meta: ModelMeta
     scorer: Scorer = field(repr=False)
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("name") or self.path.name)
+        return self.meta.name or self.path.name
 
     @property
     def level(self) -> str:
         """``"sentence"`` or ``"document"``: the unit the model was trained on."""
-        return str(self.meta.get("level", "sentence"))
+        return self.meta.level
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        return tuple(self.meta["labels"])
+        return self.meta.dimensions
 
     @property
     def labels(self) -> dict[str, tuple[str, ...]]:
-        return {dim: tuple(ids) for dim, ids in self.meta["labels"].items()}
+        return dict(self.meta.labels)
 
     @property
     def thresholds(self) -> dict[str, dict[str, float]]:
-        return {dim: dict(th) for dim, th in self.meta["thresholds"].items()}
+        return {dim: dict(th) for dim, th in self.meta.thresholds.items()}
+
+    @property
+    def multi_label(self) -> dict[str, bool]:
+        return dict(self.meta.multi_label)
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Scores per dimension, an ``(len(texts), n_labels)`` array each."""
@@ -218,115 +219,10 @@ class Model:
         )
 
 
-class _SkopsScorer:
-    """Scores with the fitted scikit-learn pipelines stored in ``model.skops``."""
-
-    def __init__(self, pipelines: Mapping[str, Any], labels: Mapping[str, Sequence[str]]):
-        self.pipelines = dict(pipelines)
-        self.labels = labels
-        self._views: dict[str, tuple[Any, ...]] = {}
-
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        import numpy as np
-
-        out = {}
-        for dim, pipe in self.pipelines.items():
-            scores = np.asarray(pipe.predict_proba(list(texts)), dtype=float)
-            out[dim] = scores
-        return out
-
-    def explain(
-        self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
-    ) -> list[LabelExplanation | None]:
-        """Explanations from the fitted pipelines (see :mod:`framing.runtime.explain`)."""
-        from framing.runtime.explain import LinearPart, explain_by_head, linear_explanations
-
-        def explain_head(dim: str, reqs: list[ExplainRequest]) -> list[LabelExplanation | None]:
-            kind, intercept, constants, members = self._linear_view(dim)
-            parts = []
-            for analyzer, vocabulary, vec, coef in members:
-                X = vec.transform(list(texts)).tocsr()
-                X.sort_indices()
-                parts.append(LinearPart(analyzer, vocabulary, X.indptr, X.indices, X.data, coef))
-            return linear_explanations(reqs, kind, intercept, constants, parts, top)
-
-        return explain_by_head(requests, explain_head)
-
-    def _linear_view(self, dimension: str) -> tuple[Any, ...]:
-        """Head kind, intercepts, constants and per vectorizer (analyzer, vocabulary,
-        vectorizer, coefficients times its union weight) of one dimension's pipeline."""
-        if dimension in self._views:
-            return self._views[dimension]
-        import numpy as np
-
-        from framing.runtime.compiled import CompileError, _features, _head
-        from framing.runtime.explain import NotExplainableError
-
-        pipe = self.pipelines[dimension]
-        where = f"pipeline '{dimension}'"
-        try:
-            steps = list(pipe.steps)
-            members = _features(steps[0][1], where)
-            for vec, _ in members:
-                if not hasattr(vec, "vocabulary_") or not hasattr(vec, "analyzer"):
-                    raise CompileError(f"{where}: {type(vec).__name__} is not a text vectorizer")
-            widths = [len(vec.vocabulary_) for vec, _ in members]
-            kind, coef, intercept, constants = _head(dimension, steps[-1][1], sum(widths), where)
-        except (CompileError, AttributeError, IndexError) as exc:
-            raise NotExplainableError(
-                f"cannot explain the scores of {where}: {exc}; explanations need TF-IDF "
-                "features into logistic regression"
-            ) from None
-        parts = []
-        offset = 0
-        for (vec, weight), n in zip(members, widths, strict=True):
-            # A FeatureUnion weight scales the vectorizer's output; fold it into the coefs.
-            block = np.ascontiguousarray(coef[:, offset : offset + n].T * weight)
-            vocabulary = vec.get_feature_names_out().tolist()
-            parts.append((vec.analyzer, vocabulary, vec, block))
-            offset += n
-        view = self._views[dimension] = (kind, intercept, constants, parts)
-        return view
-
-
-def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, Any]:
-    """Load ``model.skops`` from a model folder, refusing types nobody trusted.
-
-    Only the exact types of :data:`framing.runtime.trust.ALLOWED_TYPES` load by
-    default; any other type must be named in ``trusted``.
-
-    Raises
-    ------
-    UntrustedModelError
-        Naming the untrusted types, sorted.
-    ModelError
-        When the file is missing or damaged.
-    """
-    import skops.io as sio
-
-    from framing.runtime.trust import check_skops_file
-
-    file = Path(path) / "model.skops"
-    if not file.is_file():
-        raise ModelError(f"{file} is missing; retrain the model or copy the whole folder")
-    untrusted = check_skops_file(file, trusted)
-    try:
-        pipelines = sio.load(file, trusted=untrusted)
-    except Exception as exc:
-        raise ModelError(
-            f"{file}: cannot load the pipelines ({type(exc).__name__}: {exc}); "
-            "retrain the model or copy the folder again"
-        ) from None
-    if not isinstance(pipelines, dict):
-        raise ModelError(f"{file}: expected a dict of pipelines per dimension; retrain the model")
-    return pipelines
-
-
-def _check_versions(meta: Mapping[str, Any], path: Path) -> None:
-    saved = meta.get("versions", {})
+def _check_versions(meta: ModelMeta, path: Path) -> None:
     mismatched = []
     for lib in ("sklearn", "numpy"):
-        want = saved.get(lib)
+        want = meta.versions.get(lib)
         if not want:
             continue
         try:
@@ -404,19 +300,16 @@ def load_model(
             "(retrain it with 'framing train' or copy the whole folder)"
         )
     meta = read_meta(path)
-    if meta.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise ModelError(
-            f"{path}: model format {meta['format_version']} is newer than this framing "
-            f"({__version__}) reads; upgrade framing"
-        )
+    if meta.codebook is None:
+        raise ModelError(f"{path / 'meta.json'}: missing 'codebook'; copy the model folder again")
     try:
         model_codebook = load_codebook(path / "codebook.toml")
     except CodebookError as exc:
         raise ModelError(
             f"{exc} (the codebook of model {path} is damaged: copy the model folder again)"
         ) from None
-    saved = meta["codebook"]
-    if verify_codebook and model_codebook.hash != saved["hash"]:
+    saved = meta.codebook
+    if verify_codebook and model_codebook.hash != saved.hash:
         raise ModelError(
             f"{path / 'codebook.toml'}: differs from the codebook the model was trained with "
             f"(its hash is not the one in meta.json); restore the file, retrain the model, "
@@ -424,68 +317,68 @@ def load_model(
         )
     if codebook is not None:
         given = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
-        if given.hash != saved["hash"]:
+        if given.hash != saved.hash:
             raise ModelError(
-                f"{path}: model was trained with codebook '{saved['name']}' "
-                f"version {saved['version']}, but the given codebook is "
+                f"{path}: model was trained with codebook '{saved.name}' "
+                f"version {saved.version}, but the given codebook is "
                 f"'{given.name}' version {given.version} (content differs); "
                 "retrain the model or use its codebook"
             )
-    scorer: Scorer
-    if use_compiled and (path / "compiled.npz").is_file():
-        # Plain arrays: their scores depend on neither library's version (the compiled
-        # layout has its own version check).
-        from framing.runtime.compiled import CompiledModel
-
-        scorer = CompiledModel.load(path)
-    else:
-        if use_compiled and (meta.get("compiled") or (path / "compiled.json").is_file()):
-            warnings.warn(
-                f"{path}: compiled.npz is missing although the model was compiled; "
-                "scoring with model.skops instead (slower; its types are checked before "
-                "loading)",
-                ModelFallbackWarning,
-                stacklevel=2,
-            )
+    kind = _choose_scorer(path, meta, use_compiled)
+    if kind.version_sensitive:
         _check_versions(meta, path)
-        scorer = _SkopsScorer(load_pipelines(path, trusted), meta["labels"])
-    return Model(path=path, codebook=model_codebook, meta=meta, scorer=scorer)
+    return Model(
+        path=path, codebook=model_codebook, meta=meta, scorer=kind.load(path, meta, trusted)
+    )
 
 
-def read_meta(path: Path) -> dict[str, Any]:
-    """``meta.json`` of a model folder, checked for the keys and types loading needs."""
-    file = path / "meta.json"
+def read_meta(path: str | Path) -> ModelMeta:
+    """The validated ``meta.json`` of a model folder.
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, not JSON, or breaks the contract of :class:`ModelMeta`
+        (including a model saved in a newer format than this framing reads).
+    """
+    file = Path(path) / "meta.json"
     fix = "copy the model folder again or retrain it"
     try:
-        meta = json.loads(file.read_bytes().decode("utf-8"))
+        data = json.loads(file.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{file} is missing; {fix}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelError(f"{file}: not valid JSON ({exc}); {fix}") from None
-    problems = []
-    if not isinstance(meta, dict):
-        raise ModelError(f"{file}: expected a JSON object, got {type(meta).__name__}; {fix}")
-    labels, thresholds, codebook = (meta.get(k) for k in ("labels", "thresholds", "codebook"))
-    if not isinstance(labels, dict) or not all(
-        isinstance(ids, list) and all(isinstance(i, str) for i in ids) for ids in labels.values()
-    ):
-        problems.append("'labels' must map each dimension to a list of label ids")
-    if not isinstance(thresholds, dict) or not all(
-        isinstance(th, dict)
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in th.values())
-        for th in thresholds.values()
-    ):
-        problems.append("'thresholds' must map each dimension to {label: number}")
-    if not isinstance(codebook, dict) or not all(
-        isinstance(codebook.get(k), str) for k in ("name", "version", "hash")
-    ):
-        problems.append("'codebook' must hold its name, version and hash as strings")
-    version = meta.get("format_version", FORMAT_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int):
-        problems.append("'format_version' must be an integer")
-    if not problems and set(meta["labels"]) != set(meta["thresholds"]):
-        problems.append("'labels' and 'thresholds' name different dimensions")
-    if problems:
-        raise ModelError(f"{file}: {'; '.join(problems)}; {fix}")
-    return meta
+    return ModelMeta.from_dict(data, str(file), fix=fix)
+
+
+def _choose_scorer(path: Path, meta: ModelMeta, use_compiled: bool) -> ScorerKind:
+    """The first scorer kind of ``meta.scorers`` whose files are in the folder.
+
+    Falling back from a preferred kind whose files are missing warns
+    (:class:`ModelFallbackWarning`).
+    """
+    kinds = [scorer_kind(name, path / "meta.json") for name in meta.scorers]
+    if not use_compiled:
+        kinds = [kind for kind in kinds if kind.name != COMPILED]
+    for position, kind in enumerate(kinds):
+        if kind.present(path):
+            if position:
+                missing = [n for k in kinds[:position] for n in k.files if not (path / n).is_file()]
+                warnings.warn(
+                    f"{path}: {', '.join(missing)} missing although the model has them; "
+                    f"scoring with {', '.join(kind.files)} instead (slower; its types are "
+                    "checked before loading)",
+                    ModelFallbackWarning,
+                    stacklevel=3,
+                )
+            return kind
+    if not kinds:
+        raise ModelError(
+            f"{path / 'meta.json'}: the model lists no scorer this call can use; retrain the model"
+        )
+    wanted = ", ".join(name for kind in kinds for name in kind.files)
+    raise ModelError(f"{path}: the scorer files are missing ({wanted}); copy the whole folder")
 
 
 def library_versions() -> dict[str, str]:
@@ -494,7 +387,7 @@ def library_versions() -> dict[str, str]:
     for lib in ("sklearn", "numpy", "scipy", "skops", "joblib"):
         try:
             versions[lib] = _library_version(lib)
-        except Exception:
+        except ImportError:  # importlib.metadata.PackageNotFoundError: not installed
             continue
     return versions
 
@@ -502,7 +395,7 @@ def library_versions() -> dict[str, str]:
 def save_model(
     path: str | Path,
     pipelines: Mapping[str, Any],
-    meta: Mapping[str, Any],
+    meta: ModelMeta,
     codebook: Codebook,
     *,
     files: Mapping[str, str] | None = None,
@@ -516,55 +409,57 @@ def save_model(
     path
         The model folder to create or replace.
     pipelines
-        Fitted pipelines per dimension (see the module docstring for the contract).
+        Fitted scikit-learn pipelines per dimension (the ``skops-pipelines.v1`` scorer).
     meta
-        Must hold ``labels`` and ``thresholds``; ``codebook``, ``versions`` and
-        ``format_version`` are filled in here.
+        The model's metadata; ``codebook``, ``versions`` (unless given), ``scorers``
+        and ``format_version`` are filled in here.
     codebook
         The codebook the model was trained with; saved beside it.
     files
         Extra text files to write (name -> content), e.g. ``README.md``, ``metrics.json``,
         ``config.toml``.
     compile
-        Also write ``compiled.npz``/``compiled.json`` when the pipelines are linear
-        models that :mod:`framing.runtime.compiled` can turn into arrays.
+        Also write the ``tfidf-compiled.v1`` scorer when the pipelines are linear
+        models over TF-IDF features (see :mod:`framing.runtime.compile`); it is then
+        the one :func:`load_model` uses.
+
+    Returns
+    -------
+    Path
+        The model folder.
     """
-    import skops.io as sio
+    from framing.runtime.skops_pipelines import PipelineScorer
 
     path = Path(path)
-    for key in ("labels", "thresholds"):
-        if key not in meta:
-            raise ModelError(f"save_model: meta needs '{key}'")
-    full_meta = dict(meta)
-    full_meta["format_version"] = FORMAT_VERSION
-    full_meta["codebook"] = {
-        "name": codebook.name,
-        "version": codebook.version,
-        "hash": codebook.hash,
-    }
-    full_meta.setdefault("versions", library_versions())
+    scorers: dict[str, Any] = {}
+    reason = None
+    if compile:
+        from framing.runtime.compile import CompileError, compile_pipelines
+
+        try:
+            scorers[COMPILED] = compile_pipelines(pipelines, meta.labels)
+        except CompileError as exc:
+            # Not every pipeline is a linear model over TF-IDF: those load with skops.
+            reason = str(exc)
+    scorers[PIPELINES] = PipelineScorer(pipelines)
+    full_meta = replace(
+        meta,
+        format_version=FORMAT_VERSION,
+        codebook=CodebookRef(codebook.name, codebook.version, codebook.hash),
+        versions=meta.versions or library_versions(),
+        scorers=tuple(scorers),
+        compiled_reason=reason,
+    )
     from framing.files import atomic_dir
 
     with atomic_dir(path) as tmp:
-        # skops writes vocabularies into an uncompressed JSON schema: deflate cuts it ~10x.
-        sio.dump(dict(pipelines), tmp / "model.skops", compression=zipfile.ZIP_DEFLATED)
-        full_meta["compiled"] = False
-        if compile:
-            from framing.runtime.compiled import CompileError, compile_pipelines
-
-            try:
-                compiled = compile_pipelines(pipelines, meta["labels"])
-            except CompileError as exc:
-                # Not every pipeline is a linear model over TF-IDF: those load with skops.
-                full_meta["compiled_reason"] = str(exc)
-            else:
-                compiled.save(tmp)
-                full_meta["compiled"] = True
+        for name, scorer in scorers.items():
+            scorer_kind(name).save(scorer, tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
         (tmp / "meta.json").write_text(
-            json.dumps(full_meta, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+            json.dumps(full_meta.to_dict(), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
     return path

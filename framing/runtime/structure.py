@@ -92,6 +92,10 @@ class LabelStructure:
             "exclusive_labels": {dim: list(v) for dim, v in self.exclusive.items() if v},
         }
 
+    def to_dict_if_any(self) -> dict[str, Any]:
+        """:meth:`to_dict`, or ``{}`` when there is nothing to enforce (what a model records)."""
+        return {} if self.empty else self.to_dict()
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LabelStructure:
         parents = {(a, b): (c, d) for a, b, c, d in data.get("parents", [])}
@@ -105,10 +109,8 @@ class LabelStructure:
 
 
 def structure_of(meta: Any) -> LabelStructure | None:
-    """The structure a model records in its ``meta.json`` (``"structure"``), or None."""
-    data = meta.get("structure") if isinstance(meta, Mapping) else None
-    if data is None:
-        data = getattr(meta, "extra", {}).get("structure")
+    """The structure a model records (``ModelMeta.structure``, ``meta.json``), or None."""
+    data = meta.get("structure") if isinstance(meta, Mapping) else getattr(meta, "structure", None)
     if not data:
         return None
     structure = LabelStructure.from_dict(data)

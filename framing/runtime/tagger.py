@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from framing.errors import InputNotFoundError, UsageError
 from framing.runtime import _native
+from framing.runtime.labels import label_masks, threshold_vector
 from framing.runtime.segment import split_sentences
 
 if TYPE_CHECKING:
@@ -318,37 +319,25 @@ class _Plan:
     """What turning scores into labels needs, computed once per model and call."""
 
     def __init__(self, model: Model) -> None:
-        import numpy as np
-
+        meta = model.meta
         self.dims = list(model.dimensions)
-        self.labels = {dim: list(ids) for dim, ids in model.labels.items()}
-        thresholds = model.meta.get("thresholds", {})
-        multi = model.meta.get("multi_label", {})
+        self.labels = {dim: list(ids) for dim, ids in meta.labels.items()}
         self.thresholds = {
-            dim: np.array(
-                [float(thresholds.get(dim, {}).get(label, 0.5)) for label in self.labels[dim]]
-            )
-            for dim in self.dims
+            dim: threshold_vector(self.labels[dim], meta.thresholds[dim]) for dim in self.dims
         }
-        self.multi_label = {dim: bool(multi.get(dim, True)) for dim in self.dims}
+        self.multi_label = dict(meta.multi_label)
+        self.meta = meta
         self.model_info = {
             "name": model.name,
-            "version": model.meta.get("version"),
+            "version": meta.version,
             "codebook": model.codebook.name,
             "codebook_version": model.codebook.version,
         }
         self.model_json = json.dumps(self.model_info, ensure_ascii=False)
 
-    def hits(self, dim: str, p: np.ndarray) -> np.ndarray:
-        """Boolean ``(n, n_labels)``: which labels are predicted."""
-        import numpy as np
-
-        above = p >= self.thresholds[dim]
-        if self.multi_label[dim] or not p.shape[1]:
-            return above
-        best = np.zeros_like(above)
-        best[np.arange(len(p)), p.argmax(axis=1)] = True
-        return best & above
+    def hits(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Boolean ``(n, n_labels)`` per dimension: which labels are predicted."""
+        return label_masks(scores, self.labels, self.meta)
 
 
 def _hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -374,10 +363,9 @@ def _label_lists(
 
     template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
     labels = list(map(dict.copy, repeat(template, n)))
-    masks = {}
+    masks = plan.hits(scores)
     for dim in plan.dims:
-        mask = masks[dim] = plan.hits(dim, scores[dim])
-        rows, cols, values = _sorted_hits(scores[dim], mask)
+        rows, cols, values = _sorted_hits(scores[dim], masks[dim])
         if not rows:
             continue
         names = plan.labels[dim]
@@ -618,7 +606,7 @@ def _tag_batch_json(
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [a.to_json() for a in _tag_batch(plan, model, articles, False)]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
-    masks = {dim: plan.hits(dim, scores[dim]) for dim in plan.dims}
+    masks = plan.hits(scores)
     hits = {dim: _hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = _profile_stats(plan, scores, masks, bounds)
     heads = [

@@ -1,0 +1,199 @@
+"""Growable and ragged integer arrays, a numpy hash table and the word cache.
+
+The building blocks of the compiled TF-IDF scorer's numpy path
+(:mod:`framing.runtime.tfidf_scoring`): they keep per-word data for a stream of
+batches without Python loops per n-gram.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from framing.runtime import _native
+
+__all__ = ["Growing", "Ragged", "IntTable", "WordIds", "Batch", "add_segments", "new_word_ids"]
+
+
+class WordIds(dict[str, int]):
+    """Whitespace-separated word -> word id; a miss queues the word for analysis.
+
+    Used as ``map(word_ids.__getitem__, words)``, which stays in C for known words.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        uid = len(self)
+        self[word] = uid
+        self.pending.append(word)
+        return uid
+
+
+def new_word_ids() -> Any:
+    """An empty word cache: the compiled ``WordTable`` when there is one, else ``WordIds``."""
+    if _native.speedups is None:
+        return WordIds()
+    return _native.speedups.WordTable(seed=int.from_bytes(os.urandom(8), "little"))
+
+
+class Growing:
+    """An array that grows along its first axis with amortised (doubling) appends."""
+
+    def __init__(self, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> None:
+        self.data = np.zeros((64, *shape), dtype=dtype)
+        self.size = 0
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+    def extend(self, values: np.ndarray) -> None:
+        need = self.size + len(values)
+        if need > len(self.data):
+            bigger = np.zeros(
+                (max(need, 2 * len(self.data)), *self.data.shape[1:]), self.data.dtype
+            )
+            bigger[: self.size] = self.data[: self.size]
+            self.data = bigger
+        self.data[self.size : need] = values
+        self.size = need
+
+
+class Ragged:
+    """Append-only lists of integers per word, stored flat (CSR-like)."""
+
+    def __init__(self, dtype: Any = np.int64) -> None:
+        self._flat = Growing(dtype=dtype)
+        self._start = Growing(dtype=np.int64)
+        self._length = Growing(dtype=np.int64)
+        self.flat = self._flat.view
+        self.start = self.length = np.zeros(0, dtype=np.int64)
+
+    def extend(self, lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lens = np.fromiter(map(len, lists), np.int64, len(lists))
+        flat = np.fromiter(chain.from_iterable(lists), self._flat.data.dtype, int(lens.sum()))
+        starts = np.cumsum(lens) - lens
+        self._start.extend(starts + self._flat.size)
+        self._length.extend(lens)
+        self._flat.extend(flat)
+        self.flat, self.start, self.length = self._flat.view, self._start.view, self._length.view
+        return flat, starts, lens
+
+    def gather(self, uids: np.ndarray, udoc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The concatenated lists of ``uids`` and the document of each item."""
+        lens = self.length[uids]
+        ends = np.cumsum(lens)
+        if not len(ends) or not ends[-1]:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        idx = np.repeat(self.start[uids] - (ends - lens), lens)
+        idx += np.arange(int(ends[-1]))
+        return self.flat[idx], np.repeat(udoc, lens)
+
+    def keys(self, uids: np.ndarray, udoc: np.ndarray, width: int) -> np.ndarray | None:
+        """``doc * width + item`` for the concatenated lists of ``uids``, or None if empty.
+
+        uint32 when the keys fit (about twice as fast to sort), else int64.
+        """
+        lens = self.length[uids]
+        ends = np.cumsum(lens)
+        if not len(ends) or not ends[-1]:
+            return None
+        idx = np.repeat(self.start[uids] - (ends - lens), lens)
+        idx += np.arange(int(ends[-1]))
+        dtype: type[np.integer[Any]] = (
+            np.uint32 if (int(udoc[-1]) + 1) * width < 2**32 else np.int64
+        )
+        keys: np.ndarray = self.flat.take(idx).astype(dtype, copy=False)
+        keys += np.repeat((udoc * width).astype(dtype), lens)
+        return keys
+
+
+def add_segments(out: np.ndarray, values: np.ndarray, doc: np.ndarray) -> None:
+    """``out[d] += values[doc == d].sum(0)`` for ``doc`` ascending."""
+    if not len(doc):
+        return
+    change = np.empty(len(doc), dtype=bool)
+    change[0] = True
+    np.not_equal(doc[1:], doc[:-1], out=change[1:])
+    bounds = np.flatnonzero(change)
+    out[doc[bounds]] += np.add.reduceat(values, bounds, axis=0)
+
+
+class IntTable:
+    """A read-only hash table from int64 keys to int64 values, probed with numpy.
+
+    Open addressing with linear probing at a load factor of 1/4, so almost every
+    lookup is one vectorised gather (binary search needs ~15 scattered reads).
+    """
+
+    _MULT = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
+        size = 16
+        while size < 4 * len(keys):
+            size *= 2
+        self.mask = size - 1
+        self.shift = np.uint64(64 - size.bit_length() + 1)
+        self.keys = np.full(size, -1, dtype=np.int64)
+        self.values = np.zeros(size, dtype=np.int64)
+        todo = np.arange(len(keys))
+        home = self._hash(keys)
+        self.probes = 0
+        while len(todo):
+            pos = (home[todo] + self.probes) & self.mask
+            free = self.keys[pos] == -1
+            # Several keys may want the same free slot: the first of each wins.
+            cand = todo[free]
+            slots, first = np.unique(pos[free], return_index=True)
+            winners = cand[first]
+            self.keys[slots] = keys[winners]
+            self.values[slots] = values[winners]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[winners] = True
+            todo = todo[~placed[todo]]
+            self.probes += 1
+
+    def _hash(self, keys: np.ndarray) -> np.ndarray:
+        mixed = keys.astype(np.uint64) * self._MULT
+        return (mixed >> self.shift).astype(np.int64)
+
+    def get(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``query`` found in the table, and their values."""
+        found_at: list[np.ndarray] = []
+        found_val: list[np.ndarray] = []
+        todo = np.arange(len(query))
+        home = self._hash(query)
+        for probe in range(self.probes):
+            if not len(todo):
+                break
+            pos = (home[todo] + probe) & self.mask
+            stored = self.keys[pos]
+            hit = stored == query[todo]
+            found_at.append(todo[hit])
+            found_val.append(self.values[pos[hit]])
+            todo = todo[~hit & (stored != -1)]
+        if not found_at:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = np.concatenate(found_at)
+        order = np.argsort(at, kind="stable")
+        return at[order], np.concatenate(found_val)[order]
+
+
+@dataclass
+class Batch:
+    """Documents as word ids: ``uids[doc_ptr[d]:doc_ptr[d + 1]]`` is document d."""
+
+    uids: np.ndarray  # int32
+    udoc: np.ndarray  # int64, the document of each entry of uids
+    doc_ptr: np.ndarray  # int64, n + 1
+
+    @property
+    def n(self) -> int:
+        return len(self.doc_ptr) - 1

@@ -1,0 +1,356 @@
+"""Scoring documents with one TF-IDF vectorizer against linear coefficients.
+
+:class:`VectorizerScorer` returns ``X . weights`` and the norm of ``X`` per
+document, ``X`` being the vectorizer's un-normalised TF-IDF rows, without ever
+building ``X``; see :mod:`framing.runtime.compiled` for how the arithmetic is
+arranged.  The per-document sums run in ``framing.runtime._speedups`` when it is
+built, else in numpy; both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from framing.runtime import _native
+from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, analyze, char_wb_ngrams
+from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_segments
+
+if TYPE_CHECKING:
+    from framing.runtime.compiled import VectorizerSpec
+
+__all__ = ["VectorizerScorer", "make_vectorizer_scorer"]
+
+
+class VectorizerScorer:
+    """Scores documents with one vectorizer against stacked coefficient columns.
+
+    ``score`` returns ``X . weights`` (n_docs, width) and the norm of ``X`` per
+    document, ``X`` being the vectorizer's un-normalised TF-IDF rows.
+    """
+
+    uses_words = False
+
+    def __init__(self, spec: VectorizerSpec, weights: np.ndarray) -> None:
+        self.spec = spec
+        n = len(spec.vocabulary)
+        self.n_features = n
+        idf = spec.idf if spec.idf is not None else np.ones(n)
+        # Features are renumbered from the most frequent (lowest idf) down, so the rows
+        # that most sentences touch sit together in memory and stay in the CPU caches.
+        order = np.argsort(idf, kind="stable")
+        self.feature_id = np.empty(n, dtype=np.int64)
+        self.feature_id[order] = np.arange(n)
+        self.vocab = dict(zip(spec.vocabulary, self.feature_id.tolist(), strict=True))
+        idf = idf[order]
+        self.idf = idf
+        self.idf2 = idf * idf
+        # Feature rows already scaled by idf: a feature seen once contributes its row.
+        self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
+        self.width = weights.shape[1]
+        self.min_n, self.max_n = spec.ngram_range
+        # Repeated features need a correction unless tf is the count and the norm linear.
+        self.correct = spec.binary or spec.sublinear_tf or spec.norm == "l2"
+        # How the compiled loops weigh terms (see _speedups.c).
+        self.tf_mode = 1 if spec.binary else 2 if spec.sublinear_tf else 0
+        self.norm_mode = {None: 0, "l1": 1, "l2": 2}[spec.norm]
+
+    def reset(self) -> None:
+        """Forget per-word data (the word table started afresh)."""
+
+    def add_words(self, words: list[str]) -> None:
+        """Analyse new words (appended in word-id order)."""
+
+    def _norm_weights(self) -> np.ndarray | None:
+        norm = self.spec.norm
+        return None if norm is None else (self.idf2 if norm == "l2" else self.idf)
+
+    def _feature_sums(
+        self, feats: list[np.ndarray], docs: list[np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Naive sums of feature occurrences, given as lists sorted by document each."""
+        out = np.zeros((n, self.width))
+        sq = None
+        nw = self._norm_weights()
+        if nw is not None:
+            sq = np.zeros(n)
+        for f, d in zip(feats, docs, strict=True):
+            if len(f):
+                add_segments(out, np.take(self.rows, f, axis=0), d)
+                if sq is not None and nw is not None:
+                    sq += np.bincount(d, weights=np.take(nw, f), minlength=n)
+        return out, sq
+
+    def _occurrences(
+        self, feats: list[np.ndarray], docs: list[np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of feature occurrences, given as lists sorted by document each."""
+        if _native.speedups is None or not self.n_features:
+            out, sq = self._feature_sums(feats, docs, n)
+            if feats:
+                self._repeats(np.concatenate(feats), np.concatenate(docs), out, sq)
+            return self._finish(out, sq, n)
+        doc = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        feat = np.concatenate(feats).astype(np.int64) if feats else doc
+        if len(docs) > 1:
+            order = np.argsort(doc, kind="stable")
+            doc, feat = doc[order], feat[order]
+        doc_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=n), out=doc_ptr[1:])
+        return self._run_native(_native.speedups.feature_scores, n, doc_ptr, feat)
+
+    def _run_native(
+        self, loop: Callable[..., None], n: int, *args: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Call a ``_speedups`` loop: ``loop(*args, rows, normw, tf, norm, out, sq)``."""
+        nw = self._norm_weights()
+        out, sq = np.zeros((n, self.width)), np.zeros(n)
+        loop(
+            *args, self.rows, self.idf if nw is None else nw, self.tf_mode, self.norm_mode, out, sq
+        )
+        return self._finish(out, None if nw is None else sq, n)
+
+    def _finish(
+        self, out: np.ndarray, sq: np.ndarray | None, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if sq is None:
+            return out, np.ones(n)
+        return out, (np.sqrt(sq) if self.spec.norm == "l2" else sq)
+
+    def _repeats(
+        self, occ: np.ndarray, occ_doc: np.ndarray, out: np.ndarray, sq: np.ndarray | None
+    ) -> None:
+        """Correct the naive sums for features seen more than once in a document.
+
+        The naive sums count a feature seen ``c`` times as ``c``; its real term
+        frequency is 1 (binary) or ``1 + log(c)`` (sublinear).
+        """
+        if not self.correct or not len(occ):
+            return
+        nf = self.n_features
+        # 32-bit keys sort about twice as fast; documents are chunked so they fit.
+        dtype: type[np.integer[Any]] = (
+            np.uint32 if (int(occ_doc.max()) + 1) * nf < 2**32 else np.int64
+        )
+        keys: np.ndarray = occ_doc.astype(dtype)
+        keys *= dtype(nf)
+        keys += occ.astype(dtype)
+        self._repeated_keys(keys, out, sq)
+
+    def _repeated_keys(self, keys: np.ndarray, out: np.ndarray, sq: np.ndarray | None) -> None:
+        """:meth:`_repeats` given the keys ``doc * n_features + feature`` (any order)."""
+        nf = self.n_features
+        keys.sort()
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        runs = np.diff(starts, append=len(keys))
+        repeated = runs > 1
+        if not repeated.any():
+            return
+        dup = keys[starts[repeated]].astype(np.int64)
+        count = runs[repeated].astype(np.float64)
+        feat = dup % nf
+        doc = dup // nf
+        if self.spec.binary:
+            tf = np.ones_like(count)
+        elif self.spec.sublinear_tf:
+            tf = 1.0 + np.log(count)
+        else:
+            tf = count
+        add_segments(out, (tf - count)[:, None] * np.take(self.rows, feat, axis=0), doc)
+        if sq is not None:
+            if self.spec.norm == "l2":
+                delta = (tf * tf - count) * self.idf2[feat]
+            else:
+                delta = (tf - count) * self.idf[feat]
+            sq += np.bincount(doc, weights=delta, minlength=len(sq))
+
+    def score_docs(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Score preprocessed documents by their n-gram strings (the general path)."""
+        n = len(docs)
+        grams_per_doc = analyze(self.spec, docs)
+        counts = np.fromiter(map(len, grams_per_doc), np.int64, n)
+        grams = chain.from_iterable(grams_per_doc)
+        ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, int(counts.sum()))
+        doc = np.repeat(np.arange(n), counts)
+        keep = ids >= 0
+        return self._occurrences([ids[keep]], [doc[keep]], n)
+
+    def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """Score documents given as word ids (only scorers with ``uses_words``)."""
+        raise NotImplementedError  # pragma: no cover
+
+
+class CharWBScorer(VectorizerScorer):
+    """``char_wb`` n-grams, cached per word: each word's n-grams are summed once."""
+
+    uses_words = True
+
+    def __init__(self, spec: VectorizerSpec, weights: np.ndarray) -> None:
+        super().__init__(spec, weights)
+        self.reset()
+
+    def reset(self) -> None:
+        self.feats = Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
+        self._rows = Growing((self.width,))
+        self._norm = Growing()
+        self.word_rows = self._rows.view
+        self.word_norm = self._norm.view
+
+    def add_words(self, words: list[str]) -> None:
+        get, min_n, max_n = self.vocab.get, self.min_n, self.max_n
+        lists = [
+            [i for i in map(get, char_wb_ngrams(w, min_n, max_n)) if i is not None] for w in words
+        ]
+        flat, starts, lens = self.feats.extend(lists)
+        rows = np.zeros((len(words), self.width))
+        norm = np.zeros(len(words))
+        nonempty = lens > 0
+        if flat.size:
+            rows[nonempty] = np.add.reduceat(self.rows[flat], starts[nonempty], axis=0)
+            nw = self._norm_weights()
+            if nw is not None:
+                norm[nonempty] = np.add.reduceat(nw[flat], starts[nonempty])
+        self._rows.extend(rows)
+        self._norm.extend(norm)
+        self.word_rows, self.word_norm = self._rows.view, self._norm.view
+
+    def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        n, uids, udoc = batch.n, batch.uids, batch.udoc
+        if _native.speedups is not None and self.n_features:
+            f = self.feats
+            return self._run_native(
+                _native.speedups.unit_scores,
+                n,
+                *(batch.doc_ptr, uids, f.start, f.length, f.flat),
+                *(self.word_rows, self.word_norm),
+            )
+        out = np.zeros((n, self.width))
+        sq = None
+        if self.spec.norm is not None:
+            sq = np.bincount(udoc, weights=np.take(self.word_norm, uids), minlength=n)
+        if len(uids):
+            add_segments(out, np.take(self.word_rows, uids, axis=0), udoc)
+            if self.correct:
+                keys = self.feats.keys(uids, udoc, self.n_features)
+                if keys is not None:
+                    self._repeated_keys(keys, out, sq)
+        return self._finish(out, sq, n)
+
+
+class WordScorer(VectorizerScorer):
+    """Word n-grams with the default token pattern, as integer keys.
+
+    Tokens never cross whitespace, so each whitespace-separated word is tokenized
+    once and cached as token ids; n-grams are integer keys looked up with
+    a numpy hash table of the vocabulary's n-grams.
+    """
+
+    uses_words = True
+
+    def __init__(
+        self,
+        spec: VectorizerSpec,
+        weights: np.ndarray,
+        tokens: dict[str, int],
+        parts: list[list[str]],
+    ) -> None:
+        super().__init__(spec, weights)
+        self.tokenize = re.compile(DEFAULT_TOKEN_PATTERN).findall
+        self.tokens = tokens
+        size = self.token_count = max(len(tokens), 1)
+        lengths = np.fromiter(map(len, parts), np.int64, len(parts))
+        flat = np.fromiter(
+            map(tokens.__getitem__, chain.from_iterable(parts)), np.int64, int(lengths.sum())
+        )
+        starts = np.cumsum(lengths) - lengths
+        features = self.feature_id
+        self.unigram = np.full(size, -1, dtype=np.int64)
+        one = lengths == 1
+        self.unigram[flat[starts[one]]] = features[one]
+        self.ngram_tables: dict[int, IntTable] = {}
+        for k in np.unique(lengths[lengths > 1]).tolist():
+            sel = lengths == k
+            key = np.zeros(int(sel.sum()), dtype=np.int64)
+            for j in range(k):
+                key = key * size + flat[starts[sel] + j]
+            self.ngram_tables[k] = IntTable(key, features[sel])
+        self.reset()
+
+    @classmethod
+    def build(cls, spec: VectorizerSpec, weights: np.ndarray) -> VectorizerScorer:
+        """A word scorer, by integer keys when the settings allow it, else by strings."""
+        if spec.token_pattern != DEFAULT_TOKEN_PATTERN or spec.stop_words is not None:
+            return VectorizerScorer(spec, weights)
+        parts = [term.split(" ") for term in spec.vocabulary]
+        names = dict.fromkeys(chain.from_iterable(parts))
+        tokens = dict(zip(names, range(len(names)), strict=True))
+        if max(len(tokens), 1) ** spec.ngram_range[1] >= 2**62:
+            return VectorizerScorer(spec, weights)
+        return cls(spec, weights, tokens, parts)
+
+    def reset(self) -> None:
+        self.word_tokens = Ragged()
+
+    def add_words(self, words: list[str]) -> None:
+        get, tokenize = self.tokens.get, self.tokenize
+        self.word_tokens.extend([[get(t, -1) for t in tokenize(w)] for w in words])
+
+    def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        n = batch.n
+        if _native.speedups is not None and self.n_features and self.max_n <= 2:
+            return self._score_native(batch)
+        tid, doc = self.word_tokens.gather(batch.uids, batch.udoc)
+        total = len(tid)
+        feats, fdocs = [], []
+        if self.min_n <= 1 and total:
+            known = tid >= 0
+            uni = self.unigram[tid[known]]
+            hit = uni >= 0
+            feats.append(uni[hit])
+            fdocs.append(doc[known][hit])
+        size = self.token_count
+        for k in range(max(self.min_n, 2), self.max_n + 1):
+            if k not in self.ngram_tables or total < k:
+                continue
+            m = total - k + 1
+            ok = (doc[:m] == doc[k - 1 :]) & (tid[:m] >= 0)
+            key = tid[:m].copy()
+            for j in range(1, k):
+                part = tid[j : j + m]
+                ok &= part >= 0
+                key *= size
+                key += part
+            where = np.flatnonzero(ok)
+            at, found = self.ngram_tables[k].get(key[where])
+            feats.append(found)
+            fdocs.append(doc[where[at]])
+        return self._occurrences(feats, fdocs, n)
+
+    def _score_native(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        assert _native.speedups is not None
+        table = self.ngram_tables.get(2)
+        if table is None:
+            table = IntTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        t = self.word_tokens
+        return self._run_native(
+            _native.speedups.word_scores,
+            batch.n,
+            *(batch.doc_ptr, batch.uids, t.start, t.length, t.flat, self.unigram),
+            *(table.keys, table.values, table.probes, int(table.shift), self.token_count),
+            *(self.min_n, self.max_n),
+        )
+
+
+def make_vectorizer_scorer(spec: VectorizerSpec, weights: np.ndarray) -> VectorizerScorer:
+    if spec.analyzer == "char_wb":
+        return CharWBScorer(spec, weights)
+    if spec.analyzer == "word":
+        return WordScorer.build(spec, weights)
+    return VectorizerScorer(spec, weights)
