@@ -98,3 +98,26 @@ def test_structure_codebook_checks_cross_dimension_parents() -> None:
     again = Codebook.from_dict(tomllib.loads(book.to_toml()))
     assert again == book
     assert again.dimension("subnarratives").label("N1: Other").parent == "N1"
+
+
+def test_structure_label_masks_applies_the_models_structure() -> None:
+    from framing.runtime.labels import label_masks
+    from framing.runtime.meta import ModelMeta
+
+    labels = {"narratives": tuple(NAR), "subnarratives": tuple(SUB)}
+    meta = ModelMeta(
+        name="m",
+        labels=labels,
+        thresholds={dim: dict.fromkeys(ids, 0.5) for dim, ids in labels.items()},
+        multi_label={"narratives": True, "subnarratives": True},
+        structure=_structure().to_dict(),
+    )
+    scores = {
+        "narratives": np.array([[0.1, 0.1, 0.9]]),  # Other only
+        "subnarratives": np.array([[0.9, 0.1, 0.1, 0.1]]),  # N1: a
+    }
+    masks = label_masks(scores, labels, meta)
+    assert _names(masks) == [(["N1"], ["N1: a"])]
+    plain = ModelMeta.from_dict({**meta.to_dict(), "structure": {}})
+    assert _names(label_masks(scores, labels, plain)) == [(["Other"], ["N1: a"])]
+    assert ModelMeta.from_dict(meta.to_dict()).structure == meta.structure
