@@ -53,7 +53,7 @@ def test_cli_validate_json_format(tmp_path: Path, mini_codebook_path: Path) -> N
         app, ["validate", str(path), "-c", str(mini_codebook_path), "--format", "json"]
     )
     assert result.exit_code == 1
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["ok"] is False
     assert data["problems"][0]["line"] == 1
     assert data["problems"][0]["code"] == "empty-text"
@@ -95,7 +95,7 @@ def test_cli_stats_counts_labels_per_split(tmp_path: Path, mini_codebook_path: P
         app, ["stats", str(path), "-c", str(mini_codebook_path), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["sentences"] == 3
     assert data["status"] == {"done": 2, "todo": 1}
     frames = data["dimensions"]["frames"]

@@ -440,7 +440,7 @@ folds = 2
     assert result.exit_code == 0, result.output
     result = invoke(["eval", str(model), str(test_out), "--level", "document", "--format", "json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     found = _find_key(report, "samples_f1")
     assert found and all(0.0 <= value <= 1.0 for value in found)
     docs = [r for r in read_corpus([test_out], load_codebook(book)).documents.values()]

@@ -31,7 +31,7 @@ def test_cli_loop_every_command_has_help_with_an_example(command: str) -> None:
 def test_cli_loop_agree_json_names_the_figures() -> None:
     result = runner.invoke(app, ["agree", *ANN[:2], "-c", str(CODEBOOK), "--format", "json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     economic = data["dimensions"]["frames"]["labels"]["economic"]
     assert set(economic) == {
         "krippendorff_alpha",

@@ -92,7 +92,7 @@ def test_cli_eval_formats(model_dir: Path, fmt: str) -> None:
     result = runner.invoke(app, ["eval", str(model_dir), str(TINY), "--format", fmt])
     assert result.exit_code == 0, result.output
     if fmt == "json":
-        data = json.loads(result.output)
+        data = json.loads(result.stdout)
         assert set(data["frames"]) >= {"micro_f1", "macro_f1", "samples_f1", "labels"}
         assert data["rhetoric"]["labels"]["appeal_to_fear"]["support"] == 7
     elif fmt == "table":
@@ -118,7 +118,7 @@ def test_cli_eval_compare_two_models(model_dir: Path, tmp_path: Path) -> None:
         app, ["eval", "--compare", str(other), str(model_dir), str(TINY), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["a"] == "other" and data["b"] == "tiny-cli"
     assert {"delta", "ci_low", "ci_high"} <= set(data["frames"]["micro_f1_delta"])
 

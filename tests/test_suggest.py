@@ -205,3 +205,11 @@ def test_preannotate_suggests_predicted_labels_or_all_scores(tmp_path: Path) -> 
         {"frames": {"economic": 0.52}, "rhetoric": {"loaded_language": 0.05}},
         {"frames": {"economic": 0.1, "security": 0.09}, "rhetoric": {}},
     ]
+
+
+def test_suggest_strategies_registry_matches_the_cli_choices() -> None:
+    from framing.cli.loop import SuggestStrategy
+    from framing.loop.suggest import STRATEGIES
+
+    assert [s.value for s in SuggestStrategy] == list(STRATEGIES)
+    assert all(name == entry.name for name, entry in STRATEGIES.items())

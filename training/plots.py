@@ -25,11 +25,34 @@ __all__ = [
     "plot_f1_threshold",
     "plot_confusion",
     "plot_reliability",
+    "plot_format",
     "save_figure",
     "write_plots",
 ]
 
 _SPLIT_ORDER = ("train", "dev", "test")
+
+
+def plot_format(path: str | Path) -> str:
+    """The image format of ``path`` from its suffix (none: ``png``).
+
+    Raises
+    ------
+    UsageError
+        When matplotlib cannot write that format, listing the ones it can.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from framing.errors import UsageError
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise UsageError(
+            f"{path}: cannot write a chart as '.{fmt}'; use one of "
+            + ", ".join(f".{s}" for s in sorted(supported))
+        )
+    return fmt
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
@@ -40,7 +63,7 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     from framing.files import atomic_write
 
     path = Path(path)
-    fmt = path.suffix.lstrip(".").lower() or "png"
+    fmt = plot_format(path)
     with atomic_write(path, "wb") as out:
         fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
     return path

@@ -62,6 +62,11 @@ class FramingGroup(TyperGroup):
         except FramingError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader went away (`framing tag ... | head`): stop quietly, as Unix tools
+            # do, with the status of a process ended by SIGPIPE.
+            _silence_stdout()
+            raise typer.Exit(128 + 13) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
@@ -69,6 +74,16 @@ class FramingGroup(TyperGroup):
         except MemoryError:
             typer.echo("error: out of memory (is a line or file unexpectedly large?)", err=True)
             raise typer.Exit(1) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (tests)
+        pass
 
 
 def _guarded(callback: Any) -> Any:

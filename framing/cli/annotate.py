@@ -13,6 +13,7 @@ from framing.cli.common import (
     StatsFormat,
     codebook_option,
     echo_json,
+    no_codebook_option,
     resolve_codebook,
 )
 
@@ -21,6 +22,7 @@ from framing.cli.common import (
 def validate(
     paths: list[Path] = typer.Argument(..., help="JSONL files or folders (searched recursively)."),
     codebook: Path | None = codebook_option(),
+    no_codebook: bool = no_codebook_option(),
     format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Output format."),
 ) -> None:
     """Check annotation files and list every problem as file:line: message.
@@ -29,7 +31,8 @@ def validate(
     """
     from framing.format.annotations import validate as validate_files
 
-    report = validate_files(paths, resolve_codebook(codebook))
+    book = resolve_codebook(codebook, required=True, no_codebook=no_codebook)
+    report = validate_files(paths, book)
     if format is ReportFormat.json:
         echo_json(report.to_dict())
     else:
@@ -54,6 +57,12 @@ def stats(
     """
     from framing.loop.stats import stats as corpus_stats
 
+    if plot is not None:
+        from framing.files import check_writable
+        from framing.training.plots import plot_format
+
+        plot_format(plot)
+        check_writable(plot)
     result = corpus_stats(paths, resolve_codebook(codebook))
     if plot is not None:
         from framing.training.plots import plot_label_distribution, save_figure
@@ -98,9 +107,17 @@ def report_import(result: Any, output: Path) -> None:
 
 @import_app.command("text")
 def import_text_cmd(
-    paths: list[Path] = typer.Argument(..., help=".txt files or folders of them."),
+    paths: list[Path] = typer.Argument(
+        ..., help=".txt files or folders of them, or .csv/.tsv files (one article per row)."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write.", dir_okay=False),
     codebook: Path | None = codebook_option(),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="CSV/TSV: the column holding the article text."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="CSV/TSV: the column holding the document id."
+    ),
 ) -> None:
     """Split raw .txt articles into todo sentence records with exact offsets.
 
@@ -108,7 +125,10 @@ def import_text_cmd(
     """
     from framing.exchange.importers.text import import_text
 
-    report_import(import_text(paths, resolve_codebook(codebook)), output)
+    result = import_text(
+        paths, resolve_codebook(codebook), text_column=text_column, id_column=id_column
+    )
+    report_import(result, output)
 
 
 __all__ = ["import_app", "report_import"]

@@ -26,24 +26,62 @@ class StatsFormat(StrEnum):
 
 
 def codebook_option(
-    help: str = "Codebook TOML (default: data/annotations/codebook.toml if present).",
+    help: str = "Codebook TOML (default: data/annotations/codebook.toml if present, "
+    "else the bundled default model's).",
 ) -> Any:
     return typer.Option(None, "--codebook", "-c", help=help, dir_okay=False)
 
 
-def resolve_codebook(path: Path | None, *, required: bool = False) -> Codebook | None:
-    """Load ``path``, or the default codebook when it exists, or None."""
-    if path is not None:
-        return load_codebook(path)
-    if DEFAULT_CODEBOOK.is_file():
-        return load_codebook(DEFAULT_CODEBOOK)
-    if required:
-        from framing.errors import UsageError
+def no_codebook_option() -> Any:
+    return typer.Option(False, "--no-codebook", help="Do not check labels against any codebook.")
 
-        raise UsageError(
-            f"no codebook given and {DEFAULT_CODEBOOK} does not exist (use --codebook)"
-        )
-    return None
+
+def find_codebook(path: Path | None) -> tuple[Path | None, str]:
+    """The codebook file to use and where it came from: ``--codebook``, then
+    ``./data/annotations/codebook.toml``, then the bundled default model's codebook."""
+    if path is not None:
+        return path, "--codebook"
+    if DEFAULT_CODEBOOK.is_file():
+        return DEFAULT_CODEBOOK, "found in the current folder"
+    from framing.runtime.model import DEFAULT_MODEL, bundled_models_root
+
+    bundled = bundled_models_root() / DEFAULT_MODEL / "codebook.toml"
+    if bundled.is_file():
+        return bundled, "the bundled default model's; give --codebook to use another"
+    return None, ""
+
+
+def resolve_codebook(
+    path: Path | None, *, required: bool = False, no_codebook: bool = False
+) -> Codebook | None:
+    """Load the codebook to check labels against, saying on stderr which one it is.
+
+    Raises
+    ------
+    UsageError
+        When ``required`` and no codebook is found (exit 2).
+    """
+    if no_codebook:
+        if path is not None:
+            from framing.errors import UsageError
+
+            raise UsageError("--codebook and --no-codebook contradict each other; give one")
+        typer.echo("labels are not checked (--no-codebook)", err=True)
+        return None
+    file, source = find_codebook(path)
+    if file is None:
+        if required:
+            from framing.errors import UsageError
+
+            raise UsageError(
+                f"no codebook given, {DEFAULT_CODEBOOK} does not exist and no bundled model "
+                "is installed: give --codebook FILE (or --no-codebook to skip label checks)"
+            )
+        typer.echo("no codebook found: labels are not checked (give --codebook)", err=True)
+        return None
+    book = load_codebook(file)
+    typer.echo(f"codebook: {file} ('{book.name}' {book.version}; {source})", err=True)
+    return book
 
 
 def echo_json(data: Any) -> None:

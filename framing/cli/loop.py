@@ -32,6 +32,9 @@ class DisagreementPolicy(StrEnum):
 
 
 class SuggestStrategy(StrEnum):
+    """The names of framing.loop.suggest.STRATEGIES (a test keeps them equal; the registry
+    itself is not imported here, so that the CLI starts without numpy)."""
+
     uncertainty = "uncertainty"
     margin = "margin"
     cardinality = "cardinality"

@@ -6,6 +6,7 @@ import gc
 import json
 import sys
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,8 @@ import typer
 from framing.cli import app
 from framing.errors import UsageError
 from framing.files import atomic_write, check_writable, refuse_same_file
+from framing.format.article import refuse_json
+from framing.format.table import TABLE_SUFFIXES, TableArticle, is_table, read_table
 
 
 class TagFormat(StrEnum):
@@ -68,6 +71,14 @@ def tag_cli(
     batch_size: int = typer.Option(
         4096, "--batch-size", help="Sentences scored together (larger: faster, more memory)."
     ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="CSV/TSV input: the column holding the article text."
+    ),
+    id_column: str | None = typer.Option(
+        None,
+        "--id-column",
+        help="CSV/TSV input: the column holding the article id (other columns go to 'meta').",
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
@@ -86,8 +97,26 @@ def tag_cli(
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
     refuse_same_file(output, files)
+    tables = [f for f in files if is_table(f)]
+    if tables and len(tables) != len(files):
+        raise UsageError(
+            f"{tables[0]}: tag CSV/TSV tables in a run of their own, not mixed with "
+            ".txt/.jsonl inputs"
+        )
+    for file in files:
+        if file.suffix.lower() not in (".jsonl", *TABLE_SUFFIXES):
+            refuse_json(file)
+    if tables and one_per_line:
+        raise UsageError("--one-per-line does not apply to CSV/TSV tables (one article per row)")
+    rows = [read_table(t, text_column, id_column) for t in tables]  # checks the headers now
     if output is not None:
         check_writable(output)
+    if "-" in [str(f) for f in files] and sys.stdin.isatty():
+        typer.echo(
+            "reading articles from standard input (end with Ctrl-D); "
+            "give files or folders to tag them, see 'framing tag --help'",
+            err=True,
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_model(
@@ -129,7 +158,9 @@ def tag_cli(
     def results() -> Any:
         nonlocal failures, articles, sentences
         items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
-        if as_lines:
+        if tables:
+            items = _tag_tables(tables, rows, loaded, all_scores, explain, batch_size, on_file)
+        elif as_lines:
             items = tag_json_lines(
                 files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True
             )
@@ -178,6 +209,33 @@ def tag_cli(
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
+    if not sentences:
+        shown = ", ".join("<stdin>" if str(f) == "-" else str(f) for f in files[:3])
+        typer.echo(f"error: {shown}: no text found (empty input), nothing tagged", err=True)
+        raise typer.Exit(1)
+
+
+def _tag_tables(
+    tables: list[Path],
+    rows: list[Iterator[TableArticle]],
+    model: Any,
+    all_scores: bool,
+    explain: bool,
+    batch_size: int,
+    on_file: Any,
+) -> Iterator[Any]:
+    """Tag the rows of CSV/TSV tables in order, each article with its row's other columns."""
+    for table, table_rows in zip(tables, rows, strict=True):
+        on_file(table)
+        pending: deque[TableArticle] = deque()
+        for article in model.tag_many(
+            _queued(table_rows, pending),
+            batch_size=batch_size,
+            all_scores=all_scores,
+            explain=explain,
+        ):
+            article.meta = pending.popleft().meta
+            yield article
 
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
@@ -216,3 +274,10 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
 
 
 __all__ = ["tag_cli", "TagFormat"]
+
+
+def _queued(rows: Iterator[TableArticle], pending: deque[TableArticle]) -> Iterator[dict[str, str]]:
+    """The rows as tagger inputs, each also queued so its meta joins its result."""
+    for row in rows:
+        pending.append(row)
+        yield {"id": row.doc_id, "text": row.text}

@@ -9,13 +9,14 @@ alike, so both read an article the same way.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from framing.errors import AnnotationError
 
-__all__ = ["Article", "normalise_text", "read_article", "split_title"]
+__all__ = ["Article", "normalise_text", "read_article", "refuse_json", "split_title"]
 
 _TITLE = re.compile(r"\A[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n\s*")
 
@@ -76,3 +77,37 @@ def read_article(
     text = normalise_text(text)
     title, body = split_title(text) if title_rule else (None, text)
     return Article(doc_id=doc_id or path.stem, title=title, text=body, source=str(path))
+
+
+def refuse_json(path: str | Path) -> None:
+    """Stop when a file meant to be prose is JSON or JSONL.
+
+    Raises
+    ------
+    UsageError
+        Naming the file and what to use instead.
+    """
+    from framing.errors import UsageError
+
+    path = Path(path)
+    if str(path) == "-" or not path.is_file():
+        return
+    looks_json = path.suffix.lower() in (".json", ".jsonl")
+    if not looks_json:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head[:1] in (b"{", b"["):
+            first = head.split(b"\n", 1)[0]
+            try:
+                json.loads(first)
+            except ValueError:
+                looks_json = head[:1] == b"[" and first.strip() == b"["
+            else:
+                looks_json = True
+    if looks_json:
+        raise UsageError(
+            f"{path}: this is JSON, not raw text. Annotation JSONL needs no import (check it "
+            "with 'framing validate'); exports of annotation tools have their own importers "
+            "('framing import labelstudio|doccano|prodigy ...'); 'framing tag' reads JSONL "
+            "articles directly"
+        )

@@ -32,10 +32,10 @@ Ties are broken by pool order, so the result is deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,10 +46,15 @@ from framing.runtime.labels import label_mask, threshold_vector
 if TYPE_CHECKING:
     from framing.runtime.model import Model
 
-__all__ = ["STRATEGIES", "SuggestResult", "preannotate", "suggest"]
+__all__ = [
+    "STRATEGIES",
+    "QueryStrategy",
+    "StrategyScores",
+    "SuggestResult",
+    "preannotate",
+    "suggest",
+]
 
-Strategy = Literal["uncertainty", "margin", "cardinality", "diverse"]
-STRATEGIES: tuple[str, ...] = ("uncertainty", "margin", "cardinality", "diverse")
 BATCH = 512
 
 
@@ -185,7 +190,7 @@ def _closeness(scores: np.ndarray, cut: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Scored:
+class StrategyScores:
     """Per candidate: the strategy's value (higher = pick first) and the reason."""
 
     value: np.ndarray
@@ -195,7 +200,7 @@ class _Scored:
     details: list[dict[str, Any]]
 
 
-def _uncertainty(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+def _uncertainty(model: Model, scores: dict[str, np.ndarray], n: int) -> StrategyScores:
     best = np.full(n, -np.inf)
     reasons = [""] * n
     details: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -222,10 +227,10 @@ def _uncertainty(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored
                 reasons[i] = f"{dim}: the most likely label, {label}, scores only {score:.2f}"
             details[i] = {"dimension": dim, "label": label, "label_score": round(score, 4)}
         best = np.maximum(best, value)
-    return _Scored(best, best, reasons, details)
+    return StrategyScores(best, best, reasons, details)
 
 
-def _margin(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+def _margin(model: Model, scores: dict[str, np.ndarray], n: int) -> StrategyScores:
     smallest = np.full(n, np.inf)
     where: list[tuple[str, int, int, float, float]] = [("", 0, 0, 0.0, 0.0)] * n
     for dim, s in scores.items():
@@ -264,10 +269,10 @@ def _margin(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
         la, lb = (ids[a], ids[b]) if dim else ("", "")
         reasons.append(f"{dim}: {la} ({sa:.2f}) or {lb} ({sb:.2f})? margin {smallest[row]:.2f}")
         details.append({"dimension": dim, "labels": [la, lb]})
-    return _Scored(-smallest, smallest, reasons, details)
+    return StrategyScores(-smallest, smallest, reasons, details)
 
 
-def _cardinality(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored:
+def _cardinality(model: Model, scores: dict[str, np.ndarray], n: int) -> StrategyScores:
     total = np.zeros(n)
     parts: list[list[str]] = [[] for _ in range(n)]
     for dim, s in scores.items():
@@ -282,7 +287,30 @@ def _cardinality(model: Model, scores: dict[str, np.ndarray], n: int) -> _Scored
     if not any(parts):
         raise UsageError("the cardinality strategy needs a multi-label dimension")
     reasons = [f"label count unsure ({'; '.join(p)})" for p in parts]
-    return _Scored(total, total, reasons, [{} for _ in range(n)])
+    return StrategyScores(total, total, reasons, [{} for _ in range(n)])
+
+
+@dataclass(frozen=True)
+class QueryStrategy:
+    """A way to pick the next sentences to annotate: one entry of :data:`STRATEGIES`.
+
+    ``score`` gives every candidate a value (higher is picked first) and the reason;
+    ``diverse`` makes the batch skip near-duplicates of sentences already picked.  A new
+    strategy is one scoring function and one entry (small-text's ``QueryStrategy`` idea).
+    """
+
+    name: str
+    score: Callable[[Model, dict[str, np.ndarray], int], StrategyScores]
+    diverse: bool = False
+
+
+#: The strategies by name; `framing suggest --strategy` offers exactly these.
+STRATEGIES: dict[str, QueryStrategy] = {
+    "uncertainty": QueryStrategy("uncertainty", _uncertainty),
+    "margin": QueryStrategy("margin", _margin),
+    "cardinality": QueryStrategy("cardinality", _cardinality),
+    "diverse": QueryStrategy("diverse", _uncertainty, diverse=True),
+}
 
 
 def _tfidf(texts: list[str]) -> Any:
@@ -334,7 +362,7 @@ def suggest(
     paths: Sequence[str | Path],
     n: int = 50,
     *,
-    strategy: Strategy = "uncertainty",
+    strategy: str = "uncertainty",
     max_similarity: float = 0.8,
 ) -> SuggestResult:
     """Pick the next ``n`` sentences to annotate from a pool of ``todo`` records.
@@ -349,7 +377,8 @@ def suggest(
     n
         How many to pick (fewer when the pool is smaller).
     strategy
-        ``uncertainty``, ``margin``, ``cardinality`` or ``diverse`` (see the module docs).
+        A name of :data:`STRATEGIES`: ``uncertainty``, ``margin``, ``cardinality`` or
+        ``diverse`` (see the module docs).
     max_similarity
         For ``diverse``: the TF-IDF cosine similarity from which a candidate counts as a
         near-duplicate of one already picked.
@@ -378,6 +407,7 @@ def suggest(
     """
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    query = STRATEGIES[strategy]
     if n < 1:
         raise UsageError(f"-n must be at least 1, got {n}")
     if not 0 < max_similarity <= 1:
@@ -398,15 +428,10 @@ def suggest(
     parts = [model.predict_proba(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
     scores = {dim: np.vstack([p[dim] for p in parts]) for dim in model.labels}
     count = len(candidates)
-    if strategy == "margin":
-        scored = _margin(model, scores, count)
-    elif strategy == "cardinality":
-        scored = _cardinality(model, scores, count)
-    else:
-        scored = _uncertainty(model, scores, count)
+    scored = query.score(model, scores, count)
     order = np.lexsort((np.arange(count), -scored.value))
     similarity: dict[int, float] = {}
-    if strategy == "diverse":
+    if query.diverse:
         picks, similarity, result.skipped_near_duplicates = _pick_diverse(
             texts, order, n, max_similarity
         )
@@ -422,7 +447,7 @@ def suggest(
             "reason": scored.reasons[i],
             **scored.details[i],
         }
-        if strategy == "diverse":
+        if query.diverse:
             review["max_similarity_to_picked"] = round(similarity[i], 4)
         sentence.review = review
         result.records.append(sentence)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -220,6 +221,7 @@ class CompiledModel:
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._word_ids = {prep: new_word_ids() for prep in self._preps}
+        self._lock = threading.Lock()
         # Term -> column per vectorizer, built on the first explanation.
         self._columns_of: dict[int, dict[str, int]] = {}
         self._word_columns: dict[int, dict[str, np.ndarray]] = {}
@@ -231,7 +233,11 @@ class CompiledModel:
     def decision_function(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Decision values per dimension, ``(len(texts), n_decisions)`` each."""
         texts = list(texts)
-        parts = [self._decisions(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        # The word tables and the scorers' per-word caches grow as text is scored, so one
+        # thread at a time scores with a model; threads that must score in parallel each
+        # load their own model (load_model is cheap for a compiled model).
+        with self._lock:
+            parts = [self._decisions(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
         if not parts:
             return {h.dimension: np.zeros((0, len(h.intercept))) for h in self.heads}
         return {h.dimension: np.vstack([p[h.dimension] for p in parts]) for h in self.heads}

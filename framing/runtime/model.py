@@ -145,7 +145,14 @@ class Model:
         return dict(self.meta.multi_label)
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Scores per dimension, an ``(len(texts), n_labels)`` array each."""
+        """Scores per dimension, an ``(len(texts), n_labels)`` array each.
+
+        Raises
+        ------
+        TypeError
+            When ``texts`` is a single string rather than a sequence of them.
+        """
+        _not_a_string(texts, "predict_proba")
         texts = list(texts)
         if not texts:
             import numpy as np
@@ -156,7 +163,15 @@ class Model:
     def predict(
         self, sentences: Iterable[str], *, all_scores: bool = False, explain: bool = False
     ) -> list[TaggedSentence]:
-        """Label sentences that are already split, one result per sentence."""
+        """Label sentences that are already split, one result per sentence.
+
+        Raises
+        ------
+        TypeError
+            When ``sentences`` is a single string (it would be split into characters):
+            use ``predict([text])``, or :meth:`tag` for an article.
+        """
+        _not_a_string(sentences, "predict")
         from framing.runtime.tagger import predict_sentences
 
         return predict_sentences(self, list(sentences), all_scores=all_scores, explain=explain)
@@ -245,6 +260,14 @@ def _library_version(lib: str) -> str:
     from importlib.metadata import version
 
     return version({"sklearn": "scikit-learn"}.get(lib, lib))
+
+
+def _not_a_string(value: object, method: str) -> None:
+    if isinstance(value, str | bytes):
+        raise TypeError(
+            f"Model.{method} takes a list of sentences, not one {type(value).__name__}: "
+            f"use {method}([text]), or Model.tag(text) to split an article into sentences"
+        )
 
 
 def load_model(

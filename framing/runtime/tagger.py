@@ -224,6 +224,9 @@ class TaggedArticle:
     sentences: list[TaggedSentence]
     profile: dict[str, dict[str, LabelProfile]]
     model: dict[str, Any]
+    #: The input's other fields (e.g. the other columns of a CSV row), strings only;
+    #: written as ``meta`` when not empty.
+    meta: dict[str, str] = field(default_factory=dict)
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -247,6 +250,8 @@ class TaggedArticle:
             dim: {label: p.to_dict() for label, p in labels.items()}
             for dim, labels in self.profile.items()
         }
+        if self.meta:
+            data["meta"] = dict(self.meta)
         return data
 
     def to_json(self, *, include_text: bool = False) -> str:
@@ -297,7 +302,10 @@ class TaggedArticle:
                 )
             dims.append(f"{_key(dim)}: {{{', '.join(items)}}}")
         parts.append(", ".join(dims))
-        parts.append("}}")
+        parts.append("}")
+        if self.meta:
+            parts.append(f', "meta": {json.dumps(self.meta, ensure_ascii=False)}')
+        parts.append("}")
         return "".join(parts)
 
 

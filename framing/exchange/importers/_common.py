@@ -553,8 +553,12 @@ def iter_json_items(path: Path, problems: RowProblems) -> Iterator[tuple[int, An
     index = _skip_space(text, index + 1)
     if index < len(text) and text[index] == "]":
         return
+    # Lines are counted from the previous item on, so the whole file is scanned once
+    # (counting from the start for every task made large exports quadratic).
+    line, counted = 1, 0
     while index < len(text):
-        line = text.count("\n", 0, index) + 1
+        line += text.count("\n", counted, index)
+        counted = index
         try:
             item, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as exc:
@@ -574,7 +578,7 @@ def iter_json_items(path: Path, problems: RowProblems) -> Iterator[tuple[int, An
             return
         problems.add(
             path,
-            text.count("\n", 0, index) + 1,
+            line + text.count("\n", counted, index),
             "invalid JSON: expected ',' or ']' between tasks",
             "the file must be one JSON array of tasks",
         )
@@ -582,10 +586,12 @@ def iter_json_items(path: Path, problems: RowProblems) -> Iterator[tuple[int, An
     problems.add(path, text.count("\n") + 1, "invalid JSON: the array is not closed with ']'")
 
 
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
 def _skip_space(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\r\n":
-        index += 1
-    return index
+    found = _SPACE.match(text, index)
+    return found.end() if found is not None else index
 
 
 def iter_jsonl(path: Path, problems: RowProblems) -> Iterator[tuple[int, Any]]:

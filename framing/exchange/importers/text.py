@@ -15,8 +15,9 @@ from pathlib import Path
 from framing.errors import AnnotationError
 from framing.exchange.importers import ImportResult
 from framing.format.annotations import Document, Sentence, collect_files
-from framing.format.article import Article, read_article
+from framing.format.article import Article, normalise_text, read_article, refuse_json
 from framing.format.codebook import Codebook
+from framing.format.table import is_table, read_table
 from framing.runtime.segment import split_sentences
 
 __all__ = ["article_records", "import_text"]
@@ -68,19 +69,30 @@ def _doc_ids(files: Sequence[Path]) -> list[str]:
     return ids
 
 
-def import_text(paths: Sequence[str | Path], codebook: Codebook | None = None) -> ImportResult:
+def import_text(
+    paths: Sequence[str | Path],
+    codebook: Codebook | None = None,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> ImportResult:
     """Import ``.txt`` articles (files or folders, recursively) as ``todo`` records.
 
     Document ids are the file names without ``.txt`` (made unique with ``-2``,
     ``-3``, ...); sentence ids are ``<doc_id>-s001``, ``-s002``, ... and
-    ``sent_index`` counts from 1.
+    ``sent_index`` counts from 1.  A ``.csv``/``.tsv`` file given by name holds one
+    article per row (see :func:`framing.format.table.read_table`): its other columns
+    are kept in the document record's ``meta``.
 
     Parameters
     ----------
     paths
-        Text files or folders holding them.
+        Text files or folders holding them, or CSV/TSV files.
     codebook
         When given, every record gets an empty label list per dimension, ready to fill.
+    text_column, id_column
+        For CSV/TSV files: the column of the text, and of the document id (default:
+        ``<file stem>:<line>``).
 
     Returns
     -------
@@ -90,12 +102,28 @@ def import_text(paths: Sequence[str | Path], codebook: Codebook | None = None) -
     ------
     InputNotFoundError
         When a path does not exist or a folder holds no ``.txt`` file.
+    UsageError
+        When a file is JSON (which needs no import or another importer), or a table
+        has no ``text_column``.
     AnnotationError
         When a file is not valid UTF-8 or is empty.
     """
     files = collect_files(paths, suffix=".txt")
     records: list[Sentence | Document] = []
     for file, doc_id in zip(files, _doc_ids(files), strict=True):
+        if is_table(file):
+            for row in read_table(file, text_column, id_column):
+                body = normalise_text(row.text)
+                if not body.strip():
+                    raise AnnotationError(f"{file}:{row.line}: the text column is empty")
+                article = Article(doc_id=row.doc_id, title=None, text=body, source=str(file))
+                article_recs = article_records(article, codebook)
+                document = article_recs[0]
+                assert isinstance(document, Document)
+                document.meta.update(row.meta)
+                records.extend(article_recs)
+            continue
+        refuse_json(file)
         article = read_article(file, doc_id=doc_id)
         if not article.text.strip():
             raise AnnotationError(f"{file}: the article has no text after its title")
