@@ -429,6 +429,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Comma-separated shipped config names (default: all of training/configs/).",
     )
+    parser.add_argument(
+        "--peers",
+        default=None,
+        help="Comma-separated baselines to run (default: all of "
+        + ", ".join(worker for _, worker in PEER_SYSTEMS)
+        + ").",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -453,7 +460,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         rows: list[tuple[str, dict, dict]] = []
-        systems = [(p.stem, str(p)) for p in configs] + PEER_SYSTEMS
+        peers = args.peers.split(",") if args.peers else None
+        systems = [(p.stem, str(p)) for p in configs] + [
+            (name, worker) for name, worker in PEER_SYSTEMS if peers is None or worker in peers
+        ]
         for name, system in systems:
             print(f"  running {name} ...", file=sys.stderr, flush=True)
             result = spawn(system, work / "plan.json", work / f"result-{name}.json")
