@@ -198,8 +198,9 @@ def fasttext_run(ft: Any, lines: list[str]) -> tuple[float, float]:
 
 def stage_rates(model: Any, corpus: list[str], split: list[str]) -> dict[str, float]:
     """Sentences per CPU second of each stage, in this process (best of 3)."""
+    from framing.output.json import article_json
     from framing.runtime.segment import split_sentences
-    from framing.runtime.tagger import tag_many
+    from framing.runtime.tagging import tag_many
 
     def best(run: Any) -> float:
         times = []
@@ -218,7 +219,7 @@ def stage_rates(model: Any, corpus: list[str], split: list[str]) -> dict[str, fl
         "tagging (`tag_many`: segmentation, scoring, labels, profiles)": best(
             lambda: list(tag_many(model, corpus))
         ),
-        "tagging + `to_json()`": best(lambda: [a.to_json() for a in tag_many(model, corpus)]),
+        "tagging + `to_json()`": best(lambda: [article_json(a) for a in tag_many(model, corpus)]),
     }
 
 

@@ -39,13 +39,13 @@ __all__ = [
 _LAZY = {
     "load_model": "framing.runtime.model",
     "Model": "framing.runtime.model",
-    "TaggedArticle": "framing.runtime.tagger",
-    "TaggedSentence": "framing.runtime.tagger",
-    "LabelScore": "framing.runtime.tagger",
-    "LabelProfile": "framing.runtime.tagger",
-    "Evidence": "framing.runtime.tagger",
-    "tag_many": "framing.runtime.tagger",
-    "OUTPUT_VERSION": "framing.runtime.tagger",
+    "TaggedArticle": "framing.runtime.results",
+    "TaggedSentence": "framing.runtime.results",
+    "LabelScore": "framing.runtime.results",
+    "LabelProfile": "framing.runtime.results",
+    "Evidence": "framing.runtime.results",
+    "tag_many": "framing.runtime.tagging",
+    "OUTPUT_VERSION": "framing.runtime.results",
     "Codebook": "framing.format.codebook",
     "load_codebook": "framing.format.codebook",
     "split_sentences": "framing.runtime.segment",
@@ -57,16 +57,16 @@ if TYPE_CHECKING:
     from framing.errors import FramingError, ModelError
     from framing.format.codebook import Codebook, load_codebook
     from framing.runtime.model import Model, load_model
-    from framing.runtime.segment import split_sentences
-    from framing.runtime.tagger import (
+    from framing.runtime.results import (
         OUTPUT_VERSION,
         Evidence,
         LabelProfile,
         LabelScore,
         TaggedArticle,
         TaggedSentence,
-        tag_many,
     )
+    from framing.runtime.segment import split_sentences
+    from framing.runtime.tagging import tag_many
 
 
 def __getattr__(name: str) -> Any:

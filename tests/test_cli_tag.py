@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from framing.cli import app
 from framing.runtime.meta import ModelMeta
 from framing.runtime.model import load_model, save_model
-from framing.runtime.tagger import OUTPUT_VERSION
+from framing.runtime.results import OUTPUT_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "sahel-summit.txt"

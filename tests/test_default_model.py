@@ -91,6 +91,7 @@ def _close(a, b, path: str = "") -> None:  # type: ignore[no-untyped-def]
         assert a == b, path
 
 
+@pytest.mark.slow
 def test_default_model_retrains_to_the_recorded_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """The committed model is what its config and the committed data produce."""
     from framing.training.config import load_config

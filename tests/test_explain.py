@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from framing.cli import app
+from framing.output.json import article_json
 from framing.runtime import _native, compiled
 from framing.runtime.analyzers import analyze, preprocess
 from framing.runtime.explain import NotExplainableError
@@ -179,7 +180,7 @@ def test_tag_explain_json_matches_explain(tag_model_path: Path, tmp_path: Path) 
     record = json.loads(result.stdout)
     article = model.tag(" ".join(TEXTS), title="Title", doc_id="a", explain=True)
     assert record == article.to_dict()
-    assert json.loads(article.to_json()) == article.to_dict()
+    assert json.loads(article_json(article)) == article.to_dict()
     labelled = 0
     for s in record["sentences"]:
         why = model.explain(s["text"])

@@ -124,3 +124,71 @@ def test_labels_rule_is_the_one_the_tagger_uses() -> None:
         for row, sentence in zip(mask, sentences, strict=True):
             expected = {label for label, on in zip(model.labels[dim], row, strict=True) if on}
             assert set(sentence.label_ids(dim)) == expected
+
+
+class _ConstantScorer:
+    """A scorer kind made up for the test: every label of 'frames' scores ``value``."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        return {"frames": np.full((len(texts), 2), self.value)}
+
+
+def save_scorer(scorer: _ConstantScorer, folder: Path) -> None:
+    (folder / "constant.json").write_text(json.dumps(scorer.value), encoding="utf-8")
+
+
+def load_scorer(folder: Path, meta: ModelMeta, trusted: object = ()) -> _ConstantScorer:
+    return _ConstantScorer(json.loads((folder / "constant.json").read_text(encoding="utf-8")))
+
+
+def test_scorers_a_new_kind_is_one_module_and_one_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+
+    from framing.format.codebook import Codebook
+    from framing.runtime.model import save_model
+    from framing.runtime.scorers import ScorerKind
+
+    kind = ScorerKind("constant.v1", ("constant.json",), __name__, False, "a test kind")
+    monkeypatch.setitem(SCORER_KINDS, kind.name, kind)
+    texts = ["prices rise", "troops guard", "prices fall", "troops march"]
+    pipe = Pipeline(
+        [("tfidf", TfidfVectorizer()), ("clf", OneVsRestClassifier(LogisticRegression()))]
+    )
+    pipe.fit(texts, np.array([[1, 0], [0, 1], [1, 0], [0, 1]]))
+    meta = ModelMeta.from_dict(
+        {"name": "c", "labels": {"frames": ["economic", "security"]}, "thresholds": {}}
+    )
+    codebook = Codebook.from_labels({"frames": ["economic", "security"]}, name="c")
+    folder = save_model(
+        tmp_path / "c", {"frames": pipe}, meta, codebook, scorers={kind.name: _ConstantScorer(0.7)}
+    )
+    model = load_model(folder)
+    assert model.meta.scorers == ("constant.v1", COMPILED, PIPELINES)
+    assert model.predict_proba(["anything"])["frames"].tolist() == [[0.7, 0.7]]
+    assert model.predict(["anything"])[0].label_ids("frames") == ["economic", "security"]
+    with pytest.raises(ModelError, match="scorer kind 'nope.v1' is unknown"):
+        save_model(tmp_path / "d", {"frames": pipe}, meta, codebook, scorers={"nope.v1": None})
+    assert not (tmp_path / "d").exists()
+
+
+def test_meta_json_is_read_in_one_place() -> None:
+    """Only ``framing.runtime.model.read_meta`` parses ``meta.json``; everything else reads
+    the :class:`ModelMeta` it returns (no ``meta.get(key, default)`` scattered around)."""
+    import re
+
+    literal = re.compile(r"""["']meta\.json["']""")
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for folder in ("framing", "training")
+        for path in (REPO / folder).rglob("*.py")
+        if literal.search(text := path.read_text(encoding="utf-8")) and "json.load" in text
+    )
+    assert readers == ["framing/runtime/model.py"]

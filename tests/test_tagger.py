@@ -1,4 +1,4 @@
-"""framing.runtime.tagger and the public API: tagging articles, batches, profiles, output form."""
+"""framing.runtime.tagging, results, inputs and framing.output, and the public API: tagging articles, batches, profiles, output form."""
 
 from __future__ import annotations
 
@@ -19,22 +19,14 @@ from hypothesis import strategies as st
 import framing
 import framing.runtime._native
 from framing.errors import InputNotFoundError, ModelError, UsageError
+from framing.output.html import HtmlWriter
+from framing.output.json import article_json, sentence_json, tag_json_lines
+from framing.output.table import render_table
+from framing.runtime.inputs import InputFailure, collect_inputs
 from framing.runtime.model import ModelVersionWarning, load_model
-from framing.runtime.tagger import (
-    MAX_EVIDENCE,
-    OUTPUT_VERSION,
-    HtmlWriter,
-    InputFailure,
-    TaggedArticle,
-    TaggedSentence,
-    collect_inputs,
-    predict_sentences,
-    render_table,
-    tag,
-    tag_json_lines,
-    tag_many,
-    tag_text,
-)
+from framing.runtime.profiles import MAX_EVIDENCE
+from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
+from framing.runtime.tagging import predict_sentences, tag, tag_many, tag_text
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "sahel-summit.txt"
@@ -163,9 +155,9 @@ def test_tagger_to_json_equals_json_dumps_of_to_dict(tag_model, text, all_scores
     article = tag_model.tag(text, title=title, doc_id=title, all_scores=all_scores)
     for include_text in (False, True):
         want = json.dumps(article.to_dict(include_text=include_text), ensure_ascii=False)
-        assert article.to_json(include_text=include_text) == want
+        assert article_json(article, include_text=include_text) == want
     for s in article.sentences:
-        assert s.to_json() == json.dumps(s.to_dict(), ensure_ascii=False)
+        assert sentence_json(s) == json.dumps(s.to_dict(), ensure_ascii=False)
 
 
 def test_tagger_tag_many_equals_tagging_one_by_one(tag_model) -> None:
@@ -366,7 +358,7 @@ def test_tagger_json_lines_equal_the_objects_json(
             assert got == want
         else:
             assert isinstance(got, tuple) and isinstance(want, TaggedArticle)
-            assert got == (want.to_json(), len(want.sentences))
+            assert got == (article_json(want), len(want.sentences))
 
 
 def test_tagger_json_lines_carry_labels_and_profiles(

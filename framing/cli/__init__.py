@@ -29,14 +29,19 @@ def _paths(value: Any) -> list[str]:
 
 
 def refuse_outputs_over_inputs(params: dict[str, Any]) -> None:
-    """Exit 2 before any work when an output parameter names one of the inputs."""
-    from framing.files import refuse_same_file
+    """Exit 2 before any work when an output parameter names one of the inputs, or
+    names a place that cannot be written."""
+    from pathlib import Path
+
+    from framing.files import check_writable, refuse_same_file
 
     inputs = [p for name, v in params.items() if name not in OUTPUT_PARAMS for p in _paths(v)]
     for name in OUTPUT_PARAMS:
         value = params.get(name)
         if value is not None:
             refuse_same_file(value, inputs)
+            if str(value) != "-":
+                check_writable(value, folder=Path(value).is_dir())
             refuse_same_file(
                 value,
                 [p for other in OUTPUT_PARAMS if other != name for p in _paths(params.get(other))],

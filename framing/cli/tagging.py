@@ -84,15 +84,11 @@ def tag_cli(
 
     Example: framing tag examples/sahel-summit.txt --format table
     """
+    from framing.output.json import tag_json_lines
+    from framing.runtime.inputs import InputFailure, collect_inputs
     from framing.runtime.model import load_model
-    from framing.runtime.tagger import (
-        InputFailure,
-        TaggedArticle,
-        TaggedSentence,
-        collect_inputs,
-        tag,
-        tag_json_lines,
-    )
+    from framing.runtime.results import TaggedArticle, TaggedSentence
+    from framing.runtime.tagging import tag
 
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
@@ -240,7 +236,10 @@ def _tag_tables(
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
-    from framing.runtime.tagger import HtmlWriter, render_table
+    from framing.output.html import HtmlWriter
+    from framing.output.json import article_json, sentence_json
+    from framing.output.table import render_table
+    from framing.runtime.results import TaggedArticle
 
     if format is TagFormat.jsonl:
         # Ready-made lines are UTF-8 bytes: straight to the binary layer when there is one.
@@ -253,7 +252,8 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
                 else:
                     out.write(r.decode("utf-8"))
             else:
-                out.write(r.to_json() + "\n")
+                line = article_json(r) if isinstance(r, TaggedArticle) else sentence_json(r)
+                out.write(line + "\n")
         out.flush()
     elif format is TagFormat.json:
         out.write("[")

@@ -1,1 +1,2 @@
-"""Rendering tagged articles: JSON lines, tables and HTML."""
+"""Writing tagged articles: ``json`` (JSON and JSON lines), ``table`` (a terminal view)
+and ``html`` (one self-contained page)."""

@@ -1,18 +1,28 @@
 /*
  * Optional compiled parts of framing, for speed; framing works without them
  * (framing/runtime/_native.py decides, FRAMING_NO_SPEEDUPS turns them off) and gives the
- * same results:
+ * same results.  What it holds:
  *
  * - unit_scores, word_scores, feature_scores: the per-sentence sums of TF-IDF +
- *   linear scoring for framing.runtime.compiled (numpy needs a sort for what one counting
- *   pass per sentence does here);
- * - WordTable: the word cache, words -> ids in order of first appearance;
- * - article_json: the JSON of tagged articles for framing.runtime.tagger.tag_json_lines.
+ *   linear scoring for framing.runtime.tfidf_scoring (numpy needs a sort for what one
+ *   counting pass per sentence does here);
+ * - WordTable: the word cache of framing.runtime.compiled, words -> ids in order of
+ *   first appearance (its own hash table);
+ * - article_json: the JSON of tagged articles for framing.output.json.tag_json_lines
+ *   (its own string escaping, float and integer formatting);
+ * - configure_segmenter, sentence_spans: the common candidate boundaries of
+ *   framing.runtime.segment, settled without calling back into Python.  The rules are
+ *   the ones of segment.py; tests/test_segment.py compares both on every edge case.
+ *
+ * Global state, all of it written once at import and read-only afterwards: the table
+ * of 1 + log(count) (filled by the module init) and the segmenter's character classes
+ * and pattern matchers (set by configure_segmenter, called by segment.py at import).
  *
  * It is built when a C compiler is available at install time.  Arrays come in
  * through the buffer protocol, so building needs no numpy headers.  The Python side
  * checks dtypes and shapes; this side checks every index it follows, so bad
- * arrays raise ValueError instead of reading out of bounds.
+ * arrays raise ValueError instead of reading out of bounds.  .ci/sanitize runs the
+ * tests against a build with AddressSanitizer and UndefinedBehaviorSanitizer.
  *
  * Term frequency modes: 0 raw count, 1 binary, 2 sublinear (1 + log(count)).
  * Norm modes: 0 none, 1 l1, 2 l2 (sq receives the sum of squares).
@@ -688,7 +698,7 @@ typedef struct {
 PyDoc_STRVAR(article_json_doc,
 "article_json(heads, bounds, indexes, starts, ends, texts, dims, as_bytes=False)\n"
 "\n"
-"The JSON of tagged articles (framing.runtime.tagger's output format), one str each.\n"
+"The JSON of tagged articles (framing.output.json's output format), one str each.\n"
 "heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
 "sentences are rows bounds[a]:bounds[a+1] (int64) of indexes, starts, ends\n"
 "(int64) and texts (str).  Each item of dims is (key, labels,\n"

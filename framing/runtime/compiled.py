@@ -1,8 +1,8 @@
-"""Linear TF-IDF models as plain arrays: fast, safe scoring without scikit-learn.
+"""Linear TF-IDF models as plain arrays (scorer kind ``tfidf-compiled.v1``).
 
 A model folder's pipelines (one per dimension, see :mod:`framing.runtime.model`) are
 ``TfidfVectorizer``/``FeatureUnion`` features followed by logistic regression.
-:func:`compile_pipelines` turns such fitted pipelines into
+:func:`framing.runtime.compile.compile_pipelines` turns such fitted pipelines into
 
 ``compiled.json``
     analyzer settings, vocabularies (terms in column order) and how the
@@ -15,6 +15,11 @@ A model folder's pipelines (one per dimension, see :mod:`framing.runtime.model`)
 (importing scikit-learn alone takes longer than tagging an article) and gives
 the same ``predict_proba`` as the scikit-learn pipelines, to rounding (about
 1e-15).
+
+The module is a little over 500 lines because the file layout (save, load, checks),
+scoring and the exact TF-IDF rows of explanations all read the same specs and change
+together; the analyzers, array helpers, per-vectorizer scoring and the compile step
+are modules of their own.
 
 How it stays exact and fast
 ---------------------------

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.explain import SentenceExplanation
-    from framing.runtime.tagger import TaggedArticle, TaggedSentence
+    from framing.runtime.results import TaggedArticle, TaggedSentence
 
 __all__ = [
     "Model",
@@ -172,7 +172,7 @@ class Model:
             use ``predict([text])``, or :meth:`tag` for an article.
         """
         _not_a_string(sentences, "predict")
-        from framing.runtime.tagger import predict_sentences
+        from framing.runtime.tagging import predict_sentences
 
         return predict_sentences(self, list(sentences), all_scores=all_scores, explain=explain)
 
@@ -203,7 +203,7 @@ class Model:
     ) -> TaggedArticle:
         """Split an article into sentences, label them and profile the article
         (with ``explain``, say why each label was predicted)."""
-        from framing.runtime.tagger import tag_text
+        from framing.runtime.tagging import tag_text
 
         return tag_text(
             self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
@@ -220,9 +220,9 @@ class Model:
     ) -> Iterator[TaggedArticle]:
         """Tag a stream of articles in order, in constant memory.
 
-        See :func:`framing.runtime.tagger.tag_many`.
+        See :func:`framing.runtime.tagging.tag_many`.
         """
-        from framing.runtime.tagger import tag_many
+        from framing.runtime.tagging import tag_many
 
         return tag_many(
             self,
@@ -423,6 +423,7 @@ def save_model(
     *,
     files: Mapping[str, str] | None = None,
     compile: bool = True,
+    scorers: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in
     (:func:`framing.files.atomic_dir`).
@@ -445,6 +446,9 @@ def save_model(
         Also write the ``tfidf-compiled.v1`` scorer when the pipelines are linear
         models over TF-IDF features (see :mod:`framing.runtime.compile`); it is then
         the one :func:`load_model` uses.
+    scorers
+        Other scorers to save, by registered kind name (:mod:`framing.runtime.scorers`),
+        preferred first; they come before the two above in ``meta.scorers``.
 
     Returns
     -------
@@ -454,29 +458,32 @@ def save_model(
     from framing.runtime.skops_pipelines import PipelineScorer
 
     path = Path(path)
-    scorers: dict[str, Any] = {}
+    to_save: dict[str, Any] = {}
+    for name, scorer in (scorers or {}).items():
+        scorer_kind(name, "save_model")  # an unknown kind is refused before any work
+        to_save[name] = scorer
     reason = None
     if compile:
         from framing.runtime.compile import CompileError, compile_pipelines
 
         try:
-            scorers[COMPILED] = compile_pipelines(pipelines, meta.labels)
+            to_save[COMPILED] = compile_pipelines(pipelines, meta.labels)
         except CompileError as exc:
             # Not every pipeline is a linear model over TF-IDF: those load with skops.
             reason = str(exc)
-    scorers[PIPELINES] = PipelineScorer(pipelines)
+    to_save[PIPELINES] = PipelineScorer(pipelines)
     full_meta = replace(
         meta,
         format_version=FORMAT_VERSION,
         codebook=CodebookRef(codebook.name, codebook.version, codebook.hash),
         versions=meta.versions or library_versions(),
-        scorers=tuple(scorers),
+        scorers=tuple(to_save),
         compiled_reason=reason,
     )
     from framing.files import atomic_dir
 
     with atomic_dir(path) as tmp:
-        for name, scorer in scorers.items():
+        for name, scorer in to_save.items():
             scorer_kind(name).save(scorer, tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():

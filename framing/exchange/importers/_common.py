@@ -596,7 +596,9 @@ def _skip_space(text: str, index: int) -> int:
 
 def iter_jsonl(path: Path, problems: RowProblems) -> Iterator[tuple[int, Any]]:
     """Yield ``(line, object)`` for each non-blank line of a JSONL file."""
+    seen, known = False, len(problems)
     for number, line in iter_lines(path, problems):
+        seen = True
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
@@ -606,3 +608,5 @@ def iter_jsonl(path: Path, problems: RowProblems) -> Iterator[tuple[int, Any]]:
                 f"invalid JSON: {exc.msg} at column {exc.colno}",
                 "each line must be one complete JSON object",
             )
+    if not seen and len(problems) == known:
+        problems.add(path, None, "the file is empty (no JSON line)", "export the data again")

@@ -1,0 +1,319 @@
+"""The JSON of tagged articles and sentences (``docs/output-format.md``).
+
+:func:`article_json` and :func:`sentence_json` give the text of
+``json.dumps(result.to_dict(), ensure_ascii=False)``, several times faster;
+:func:`tag_json_lines` writes the same lines straight from the score arrays,
+without building result objects (what ``framing tag`` does for JSONL), with the
+compiled writer of ``framing.runtime._speedups`` when it is built.  A test checks
+that all of them give the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from json.encoder import encode_basestring as _string_json
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from framing.runtime import _native
+from framing.runtime.inputs import InputFailure, input_batches
+from framing.runtime.profiles import profile_stats
+from framing.runtime.results import (
+    OUTPUT_VERSION,
+    Evidence,
+    LabelScore,
+    TaggedArticle,
+    TaggedSentence,
+)
+from framing.runtime.tagging import (
+    DEFAULT_BATCH_SIZE,
+    Labeler,
+    hit_arrays,
+    score_batch,
+    split_articles,
+    tag_batch,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from framing.runtime.model import Model
+
+__all__ = ["article_json", "sentence_json", "tag_json_lines"]
+
+_KEYS: dict[str, str] = {}
+
+
+_EMPTY_DIMS: dict[str, str] = {}
+
+
+def _float_json(value: float) -> str:
+    """A float as ``json.dumps`` writes it (``NaN``/``Infinity`` included)."""
+    return repr(value) if value - value == 0.0 else json.dumps(value)
+
+
+def _name_json(text: str) -> str:
+    """A label or dimension id as a JSON string (memoised: ids repeat on every line)."""
+    found = _KEYS.get(text)
+    if found is None:
+        found = _KEYS[text] = _string_json(text)
+    return found
+
+
+def _optional_json(text: str | None) -> str:
+    return "null" if text is None else _string_json(text)
+
+
+def _evidence_text(
+    e: Evidence, encoded: list[str], sentences: Sequence[TaggedSentence], n: int
+) -> str:
+    """The JSON of an evidence text, reusing its sentence's encoding (the usual case)."""
+    if 0 < e.index <= n and sentences[e.index - 1].text is e.text:
+        return encoded[e.index - 1]
+    return _string_json(e.text)
+
+
+def _labels_json(labels: Mapping[str, Sequence[LabelScore]]) -> str:
+    parts = []
+    for dim, found in labels.items():
+        if found:
+            items = ", ".join(
+                [
+                    f'{{"label": {_name_json(ls.label)}, "score": {_float_json(ls.score)}}}'
+                    for ls in found
+                ]
+            )
+            parts.append(f"{_name_json(dim)}: [{items}]")
+        else:
+            empty = _EMPTY_DIMS.get(dim)
+            if empty is None:
+                empty = _EMPTY_DIMS[dim] = f"{_name_json(dim)}: []"
+            parts.append(empty)
+    return ", ".join(parts)
+
+
+def sentence_json(sentence: TaggedSentence) -> str:
+    """``json.dumps(sentence.to_dict(), ensure_ascii=False)``, several times faster."""
+    if sentence.explanations is not None:
+        return json.dumps(sentence.to_dict(), ensure_ascii=False)
+    if sentence.start is None:
+        head = f'{{"index": {sentence.index}, "text": {_string_json(sentence.text)}, "labels": {{'
+    else:
+        head = (
+            f'{{"index": {sentence.index}, "start": {sentence.start}, "end": {sentence.end}, '
+            f'"text": {_string_json(sentence.text)}, "labels": {{'
+        )
+    if sentence.scores is None:
+        return f"{head}{_labels_json(sentence.labels)}}}}}"
+    scores = json.dumps(sentence.scores, ensure_ascii=False)
+    return f'{head}{_labels_json(sentence.labels)}}}, "scores": {scores}}}'
+
+
+def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
+    """``json.dumps(article.to_dict(...), ensure_ascii=False)``, several times faster."""
+    parts = [
+        f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(article.doc_id)}, '
+        f'"title": {_optional_json(article.title)}, '
+        f'"model": {json.dumps(article.model, ensure_ascii=False)}, '
+        f'"n_sentences": {len(article.sentences)}, '
+    ]
+    if include_text:
+        parts.append(f'"text": {_string_json(article.text)}, ')
+    parts.append('"sentences": [')
+    enc, labels_json = _string_json, _labels_json
+    texts = [enc(s.text) for s in article.sentences]
+    parts.append(
+        ", ".join(
+            [
+                f'{{"index": {s.index}, "start": {s.start}, "end": {s.end}, '
+                f'"text": {text}, "labels": {{{labels_json(s.labels)}}}}}'
+                if s.scores is None and s.start is not None and s.explanations is None
+                else sentence_json(s)
+                for s, text in zip(article.sentences, texts, strict=True)
+            ]
+        )
+    )
+    parts.append('], "profile": {')
+    n = len(texts)
+    dims = []
+    sentences = article.sentences
+    for dim, labels in article.profile.items():
+        items = []
+        for label, p in labels.items():
+            if p.evidence:
+                ev = ", ".join(
+                    [
+                        f'{{"index": {e.index}, '
+                        f'"text": {_evidence_text(e, texts, sentences, n)}, '
+                        f'"score": {_float_json(e.score)}}}'
+                        for e in p.evidence
+                    ]
+                )
+            else:
+                ev = ""
+            items.append(
+                f'{_name_json(label)}: {{"count": {p.count}, '
+                f'"share": {_float_json(p.share)}, "max_score": {_float_json(p.max_score)}, '
+                f'"mean_score": {_float_json(p.mean_score)}, '
+                f'"evidence": [{ev}]}}'
+            )
+        dims.append(f"{_name_json(dim)}: {{{', '.join(items)}}}")
+    parts.append(", ".join(dims))
+    parts.append("}")
+    if article.meta:
+        parts.append(f', "meta": {json.dumps(article.meta, ensure_ascii=False)}')
+    parts.append("}")
+    return "".join(parts)
+
+
+def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Runs of equal values in ``keys``: each run's value, start and end."""
+    import numpy as np
+
+    if not len(keys):
+        return [], [], []
+    new = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(keys))
+    return keys[starts].tolist(), starts.tolist(), ends.tolist()
+
+
+def _tag_batch_json(
+    plan: Labeler,
+    model: Model,
+    articles: Sequence[tuple[str | None, str | None, str]],
+    as_bytes: bool = False,
+) -> list[tuple[Any, int]]:
+    """``[(article_json(a), len(a.sentences)) for a in tag_batch(...)]``, without the objects.
+
+    The JSON is written straight from the score arrays, a batch at a time, by the
+    compiled module when it is there; a test checks that both writers give the same
+    text as the objects.
+    """
+    import numpy as np
+
+    texts, starts, ends, indexes, bounds = split_articles(articles)
+    n, n_articles = len(texts), len(articles)
+    sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
+    scores = score_batch(model, texts)
+    if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
+        lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
+        return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
+    masks = plan.masks(scores)
+    hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
+    stats = profile_stats(plan, scores, masks, bounds)
+    heads = [
+        f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
+        f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
+        f'"n_sentences": {sizes[a]}, '
+        for a, (doc_id, title, _) in enumerate(articles)
+    ]
+    if _native.speedups is not None:
+        dims = []
+        for dim in plan.dims:
+            st = stats[dim]
+            dims.append(
+                (
+                    _name_json(dim),
+                    [_name_json(name) for name in plan.labels[dim]],
+                    *hits[dim],
+                    *(st.counts, st.shares, st.maxes, st.means),
+                    *(st.ev_articles, st.ev_cols, st.ev_rows, st.ev_scores),
+                )
+            )
+        as_array = partial(np.array, dtype=np.int64)
+        lines = _native.speedups.article_json(
+            heads,
+            *map(as_array, (bounds, indexes, starts, ends)),
+            texts,
+            dims,
+            as_bytes,
+        )
+        return list(zip(lines, sizes, strict=True))
+    encoded = list(map(_string_json, texts))
+    per_dim = []
+    profiles: list[list[str]] = [[] for _ in range(n_articles)]
+    for dim in plan.dims:
+        key = _name_json(dim)
+        names = [_name_json(name) for name in plan.labels[dim]]
+        # Sentence labels: one string per hit, joined per sentence.
+        rows, cols, values = hits[dim]
+        items = [
+            f'{{"label": {names[c]}, "score": {v!r}}}'
+            for c, v in zip(cols.tolist(), values.tolist(), strict=True)
+        ]
+        parts = [f"{key}: []"] * n
+        for r, lo, hi in zip(*_groups(rows), strict=True):
+            parts[r] = f"{key}: [{', '.join(items[lo:hi])}]"
+        per_dim.append(parts)
+        # Profile: one string per (article, label) carried, with its evidence.
+        st = stats[dim]
+        evidence = [
+            f'{{"index": {indexes[r]}, "text": {encoded[r]}, "score": {v!r}}}'
+            for r, v in zip(st.ev_rows.tolist(), st.ev_scores.tolist(), strict=True)
+        ]
+        _, ev_lo, ev_hi = _groups(st.ev_articles * len(names) + st.ev_cols)
+        arts, cols = np.nonzero(st.counts)
+        entries = [
+            f'{names[c]}: {{"count": {k}, "share": {sh!r}, "max_score": {mx!r}, '
+            f'"mean_score": {mn!r}, "evidence": [{", ".join(evidence[lo:hi])}]}}'
+            for c, k, sh, mx, mn, lo, hi in zip(
+                cols.tolist(),
+                st.counts[arts, cols].tolist(),
+                st.shares[arts, cols].tolist(),
+                st.maxes[arts, cols].tolist(),
+                st.means[arts, cols].tolist(),
+                ev_lo,
+                ev_hi,
+                strict=True,
+            )
+        ]
+        empty = f"{key}: {{}}"
+        for profile in profiles:
+            profile.append(empty)
+        for a, lo, hi in zip(*_groups(arts), strict=True):
+            profiles[a][-1] = f"{key}: {{{', '.join(entries[lo:hi])}}}"
+    labels = list(map(", ".join, zip(*per_dim, strict=True))) if per_dim else [""] * n
+    sentences = [
+        f'{{"index": {i}, "start": {s}, "end": {e}, "text": {t}, "labels": {{{lab}}}}}'
+        for i, s, e, t, lab in zip(indexes, starts, ends, encoded, labels, strict=True)
+    ]
+    lines = [
+        f'{heads[a]}"sentences": [{", ".join(sentences[bounds[a] : bounds[a + 1]])}], '
+        f'"profile": {{{", ".join(profiles[a])}}}}}'
+        for a in range(n_articles)
+    ]
+    return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
+
+
+def _as_lines(lines: list[str], as_bytes: bool) -> list[Any]:
+    """JSON strings as they are, or as UTF-8 JSONL lines (bytes ending in a newline)."""
+    return [(line + "\n").encode("utf-8") for line in lines] if as_bytes else lines
+
+
+def tag_json_lines(
+    paths: Sequence[str | Path],
+    model: Model,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdin: IO[bytes] | None = None,
+    on_file: Any = None,
+    as_bytes: bool = False,
+) -> Iterator[tuple[Any, int] | InputFailure]:
+    """:func:`framing.runtime.tagging.tag` as JSON lines: ``(article_json(a), n_sentences)``.
+
+    The same text as :func:`article_json` of ``tag``'s articles, written straight from
+    the scores without building the result objects (what ``framing tag`` does for
+    JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
+    newline, ready for a binary file.  Failures come out as :class:`InputFailure`
+    in their place.
+    """
+    plan = Labeler(model)
+    for batch in input_batches(paths, False, batch_size, stdin, on_file):
+        good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
+        results = iter(_tag_batch_json(plan, model, good, as_bytes))
+        for item in batch:
+            yield item if isinstance(item, InputFailure) else next(results)

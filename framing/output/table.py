@@ -1,0 +1,45 @@
+"""A plain-text view of tagged results for a terminal (``framing tag --format table``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from framing.runtime.results import TaggedArticle, TaggedSentence
+
+__all__ = ["clip", "render_table"]
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) -> str:
+    """A readable plain-text view of one result for a terminal."""
+    if isinstance(result, TaggedSentence):
+        return _sentence_rows([result], width)
+    head = result.doc_id or "(article)"
+    lines = [f"== {head}" + (f": {result.title}" if result.title else "")]
+    lines.append(f"   {len(result.sentences)} sentences, model {result.model.get('name')}")
+    lines.append(_sentence_rows(result.sentences, width))
+    lines.append("")
+    lines.append("   profile (sentences with the label, share, max score; best evidence)")
+    for dim, labels in result.profile.items():
+        found = [(label, p) for label, p in labels.items() if p.count]
+        found.sort(key=lambda lp: (-lp[1].count, -lp[1].max_score))
+        lines.append(f"   {dim}: " + ("none" if not found else ""))
+        for label, p in found:
+            ev = p.evidence[0] if p.evidence else None
+            where = f"  #{ev.index} {clip(ev.text, 50)}" if ev else ""
+            lines.append(f"     {label:<24} {p.count:>3} {p.share:>5.0%} {p.max_score:.2f}{where}")
+    return "\n".join(lines)
+
+
+def _sentence_rows(sentences: Sequence[TaggedSentence], width: int) -> str:
+    rows = []
+    for s in sentences:
+        found = [f"{ls.label} {ls.score:.2f}" for labels in s.labels.values() for ls in labels]
+        rows.append(f"{s.index:>4}  {clip(s.text, width)}")
+        rows.append("      -> " + (", ".join(found) if found else "-"))
+    return "\n".join(rows)

@@ -1,0 +1,289 @@
+"""What tagging reads: files, folders, stdin and in-memory articles, as input items.
+
+``framing tag`` takes ``.txt`` articles (first line + blank line = title), ``.jsonl``
+files of articles (``text``, optional ``id``/``title``) and ``-`` for stdin; an input
+that cannot be read becomes an :class:`InputFailure` in its place, so one bad line
+does not stop a run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
+
+from framing.errors import InputNotFoundError
+
+__all__ = [
+    "INPUT_SUFFIXES",
+    "ArticleInput",
+    "InputFailure",
+    "InputItem",
+    "article_batches",
+    "as_article",
+    "collect_inputs",
+    "input_batches",
+]
+
+INPUT_SUFFIXES = (".txt", ".jsonl")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class InputFailure:
+    """An input that could not be tagged: where (file, file:line) and why."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+ArticleInput = str | tuple[str | None, str] | Mapping[str, Any]
+
+
+def as_article(item: ArticleInput, position: int) -> tuple[str | None, str | None, str]:
+    if isinstance(item, str):
+        return None, None, item
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+        return (None if item[0] is None else str(item[0])), None, item[1]
+    if isinstance(item, Mapping):
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise TypeError(f"item {position}: a dict needs a 'text' string")
+        doc_id = item.get("id", item.get("doc_id"))
+        title = item.get("title")
+        return (
+            None if doc_id is None else str(doc_id),
+            None if title is None else str(title),
+            text,
+        )
+    raise TypeError(
+        f"item {position}: expected a str, a (doc_id, text) pair or a dict with 'text', "
+        f"got {type(item).__name__}"
+    )
+
+
+def article_batches(
+    items: Iterable[ArticleInput], batch_size: int
+) -> Iterator[list[tuple[str | None, str | None, str]]]:
+    """Articles grouped so that a batch holds about ``batch_size`` sentences' worth of text."""
+    # Sentences are not known before splitting; ~120 characters per news sentence.
+    budget = batch_size * 120
+    batch: list[tuple[str | None, str | None, str]] = []
+    size = 0
+    for position, item in enumerate(items):
+        article = as_article(item, position)
+        batch.append(article)
+        size += len(article[2])
+        if size >= budget:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def collect_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand ``.txt``/``.jsonl`` files and folders (recursively); ``-`` is stdin.
+
+    Raises
+    ------
+    InputNotFoundError
+        When a path does not exist or a folder holds no ``.txt``/``.jsonl`` file.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if str(raw) == "-":
+            files.append(path)
+        elif path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+            )
+            if not found:
+                raise InputNotFoundError(f"{path}: folder holds no .txt or .jsonl file")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputNotFoundError(f"{path}: no such file or folder")
+    if not files:
+        raise InputNotFoundError("no input given (give files, folders or - for stdin)")
+    return files
+
+
+class _DecodeError(ValueError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _decode(raw: bytes) -> str:
+    from framing.format.article import normalise_text
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _DecodeError(
+            line, f"invalid UTF-8 byte 0x{raw[exc.start]:02x} (re-encode the file as UTF-8)"
+        ) from None
+    return normalise_text(text)
+
+
+#: (doc_id, title, text, line number) of an article or a sentence, or a failure.
+InputItem = tuple[str | None, str | None, str, int] | InputFailure
+
+
+def jsonl_items(lines: Iterable[bytes], source: str) -> Iterator[InputItem]:
+    """Records of a JSONL stream as ``(doc_id, title, text)``; bad lines as failures."""
+    stem = Path(source).stem if source != "<stdin>" else "stdin"
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            data = json.loads(raw)
+        except UnicodeDecodeError:
+            yield InputFailure(where, "invalid UTF-8 (re-encode the file as UTF-8)")
+            continue
+        except ValueError as exc:
+            yield InputFailure(where, f"not valid JSON ({exc.args[0] if exc.args else exc})")
+            continue
+        if not isinstance(data, dict):
+            yield InputFailure(where, f"expected a JSON object, got {type(data).__name__}")
+            continue
+        text = data.get("text")
+        if not isinstance(text, str):
+            yield InputFailure(where, 'record has no \'text\' string (add "text": "...")')
+            continue
+        doc_id = data.get("id", data.get("doc_id"))
+        title = data.get("title")
+        item = (
+            f"{stem}:{number}" if doc_id is None else str(doc_id),
+            None if title is None else str(title),
+            text,
+            number,
+        )
+        # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
+        if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
+            bad = _lone_surrogate(item[:3])
+            if bad is not None:
+                yield InputFailure(
+                    where,
+                    f"a {bad} escape stands alone: it is half of a UTF-16 pair, not a "
+                    "character (write the character itself, or both halves of the pair)",
+                )
+                continue
+        yield item
+
+
+def _lone_surrogate(values: Iterable[str | None]) -> str | None:
+    """The first lone surrogate in ``values`` as ``\\udXXX``, or None."""
+    for value in values:
+        found = _SURROGATE.search(value or "")
+        if found is not None:
+            return f"\\u{ord(found.group()):04x}"
+    return None
+
+
+def file_items(
+    path: Path, stdin: IO[bytes] | None, one_per_line: bool, doc_id: str
+) -> Iterator[InputItem]:
+    """The articles (or sentences, with ``one_per_line``) of one input."""
+    from framing.format.article import split_title
+
+    is_stdin = str(path) == "-"
+    source = "<stdin>" if is_stdin else str(path)
+    # A file is closed in the finally below, also when the consumer stops early.
+    stream: IO[bytes] = (
+        (stdin if stdin is not None else sys.stdin.buffer) if is_stdin else open(path, "rb")  # noqa: SIM115
+    )
+    try:
+        lines: Iterable[bytes] = stream
+        head = b""
+        if is_stdin:
+            # Peek at the first line: JSONL when it starts with '{'.
+            head = stream.readline()
+            lines = chain([head], stream)
+        if (path.suffix.lower() == ".jsonl" and not is_stdin) or (
+            is_stdin and head.lstrip().startswith(b"{")
+        ):
+            yield from jsonl_items(lines, source)
+            return
+        if one_per_line:
+            for number, raw in enumerate(lines, start=1):
+                try:
+                    line = _decode(raw).rstrip("\n")
+                except _DecodeError as exc:
+                    yield InputFailure(f"{source}:{number}", exc.reason)
+                    continue
+                yield (str(number), None, line, number)
+            return
+        try:
+            text = _decode(head + stream.read())
+        except _DecodeError as exc:
+            yield InputFailure(f"{source}:{exc.line}", exc.reason)
+            return
+        title, body = split_title(text)
+        yield (doc_id, title, body, 1)
+    finally:
+        if not is_stdin:
+            stream.close()
+
+
+def doc_ids(files: Sequence[Path]) -> list[str]:
+    ids: list[str] = []
+    seen: set[str] = set()
+    for file in files:
+        base = "stdin" if str(file) == "-" else file.stem or "doc"
+        doc_id, n = base, 1
+        while doc_id in seen:
+            n += 1
+            doc_id = f"{base}-{n}"
+        seen.add(doc_id)
+        ids.append(doc_id)
+    return ids
+
+
+def input_batches(
+    paths: Sequence[str | Path],
+    one_per_line: bool,
+    batch_size: int,
+    stdin: IO[bytes] | None,
+    on_file: Any,
+) -> Iterator[list[InputItem]]:
+    """The inputs of :func:`tag`, in batches of about ``batch_size`` sentences."""
+    files = collect_inputs(paths)
+
+    def items() -> Iterator[InputItem]:
+        for file, doc_id in zip(files, doc_ids(files), strict=True):
+            if on_file is not None:
+                on_file(file)
+            try:
+                yield from file_items(file, stdin, one_per_line, doc_id)
+            except OSError as exc:
+                yield InputFailure(str(file), exc.strerror or str(exc))
+
+    stream = items()
+    budget = batch_size * (1 if one_per_line else 120)
+    while True:
+        batch: list[InputItem] = []
+        size = 0
+        for item in stream:
+            batch.append(item)
+            size += 1 if one_per_line or isinstance(item, InputFailure) else len(item[2])
+            if size >= budget:
+                break
+        if not batch:
+            return
+        yield batch

@@ -1,0 +1,130 @@
+"""Article profiles: per label, how many sentences carry it, its scores, the evidence.
+
+Computed for a whole batch of articles at once from the score arrays; every
+statistic is per article, so an article gets the same profile in any batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from framing.runtime.results import Evidence, LabelProfile, TaggedSentence
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from framing.runtime.tagging import Labeler
+
+__all__ = ["MAX_EVIDENCE", "DimensionStats", "profile_stats", "build_profiles"]
+
+#: Evidence sentences kept per label in an article profile.
+MAX_EVIDENCE = 3
+
+
+@dataclass(slots=True)
+class DimensionStats:
+    """One dimension's profile numbers for a batch of articles.
+
+    ``counts``, ``shares``, ``maxes`` and ``means`` are ``(n_articles, n_labels)``;
+    the evidence is flat, ordered by article, label, then score (best first):
+    ``ev_articles[k]``, ``ev_cols[k]`` name the profile entry, ``ev_rows[k]`` the
+    sentence's batch row and ``ev_scores[k]`` its score.
+    """
+
+    counts: np.ndarray
+    shares: np.ndarray
+    maxes: np.ndarray
+    means: np.ndarray
+    ev_articles: np.ndarray
+    ev_cols: np.ndarray
+    ev_rows: np.ndarray
+    ev_scores: np.ndarray
+
+
+def profile_stats(
+    plan: Labeler,
+    scores: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    bounds: Sequence[int],
+) -> dict[str, DimensionStats]:
+    """Profile numbers of the articles whose sentences are rows ``bounds[k]:bounds[k+1]``.
+
+    Computed for the whole batch at once; an article gets the same numbers
+    whatever batch it is in (every statistic is per article).
+    """
+    import numpy as np
+
+    n_articles = len(bounds) - 1
+    sizes = np.diff(np.asarray(bounds))
+    present = np.flatnonzero(sizes > 0)
+    starts = np.asarray(bounds[:-1])[present]
+    article_of = np.repeat(np.arange(n_articles), sizes)
+    out = {}
+    for dim in plan.dims:
+        p, mask = scores[dim], masks[dim]
+        width = len(plan.labels[dim])
+        counts = np.zeros((n_articles, width), dtype=np.int64)
+        maxes = np.zeros((n_articles, width))
+        sums = np.zeros((n_articles, width))
+        if len(present) and width:
+            counts[present] = np.add.reduceat(mask.astype(np.int64), starts, axis=0)
+            maxes[present] = np.maximum.reduceat(p, starts, axis=0)
+            sums[present] = np.add.reduceat(p, starts, axis=0)
+        denominators = np.maximum(sizes, 1)[:, None]
+        # Evidence: per article and label, the best-scoring sentences that carry it.
+        rows, cols = np.nonzero(mask)
+        values = p[rows, cols]
+        arts = article_of[rows]
+        order = np.lexsort((rows, -values, cols, arts))
+        rows, cols, values, arts = rows[order], cols[order], values[order], arts[order]
+        group = arts * width + cols
+        new = np.ones(len(group), dtype=bool)
+        np.not_equal(group[1:], group[:-1], out=new[1:])
+        first = np.maximum.accumulate(np.where(new, np.arange(len(group)), 0))
+        keep = np.arange(len(group)) - first < MAX_EVIDENCE
+        out[dim] = DimensionStats(
+            counts,
+            counts / denominators,
+            maxes,
+            sums / denominators,
+            arts[keep],
+            cols[keep],
+            rows[keep],
+            values[keep],
+        )
+    return out
+
+
+def build_profiles(
+    plan: Labeler,
+    stats: Mapping[str, DimensionStats],
+    sentences: Sequence[TaggedSentence],
+    n_articles: int,
+) -> list[dict[str, dict[str, LabelProfile]]]:
+    """Profile objects from :func:`profile_stats`."""
+    out: list[dict[str, dict[str, LabelProfile]]] = [{} for _ in range(n_articles)]
+    for dim in plan.dims:
+        names = plan.labels[dim]
+        st = stats[dim]
+        evidence: dict[tuple[int, int], list[Evidence]] = {}
+        for a, c, r, v in zip(
+            st.ev_articles.tolist(),
+            st.ev_cols.tolist(),
+            st.ev_rows.tolist(),
+            st.ev_scores.tolist(),
+            strict=True,
+        ):
+            sent = sentences[r]
+            evidence.setdefault((a, c), []).append(Evidence(sent.index, sent.text, v))
+        counts, shares = st.counts.tolist(), st.shares.tolist()
+        maxes, means = st.maxes.tolist(), st.means.tolist()
+        for a in range(n_articles):
+            count, share, top, mean = counts[a], shares[a], maxes[a], means[a]
+            out[a][dim] = {
+                name: LabelProfile(count[j], share[j], top[j], mean[j], evidence[(a, j)])
+                for j, name in enumerate(names)
+                if count[j]
+            }
+    return out

@@ -1,0 +1,159 @@
+"""The results of tagging: labelled sentences and articles with their profiles.
+
+Plain dataclasses; ``to_dict`` gives the JSON form documented in
+``docs/output-format.md`` (:data:`OUTPUT_VERSION` is its version), which
+:mod:`framing.output.json` writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from framing.runtime.explain import LabelExplanation
+
+__all__ = [
+    "OUTPUT_VERSION",
+    "LabelScore",
+    "TaggedSentence",
+    "Evidence",
+    "LabelProfile",
+    "TaggedArticle",
+]
+
+#: Version of the output format in ``docs/output-format.md``.
+OUTPUT_VERSION = "1.0"
+
+
+@dataclass(slots=True)
+class LabelScore:
+    """A label predicted for a sentence, with its score in ``[0, 1]``."""
+
+    label: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": self.score}
+
+
+@dataclass(slots=True)
+class TaggedSentence:
+    """One sentence: its position, text, predicted labels and (on request) all scores.
+
+    ``labels`` maps every dimension of the model to a tuple of the labels whose
+    score reached their threshold, highest score first.  ``start``/``end`` are character offsets
+    into the article text (``text == article.text[start:end]``), or None for
+    sentences given already split.  ``index`` counts from 1.
+    """
+
+    index: int
+    text: str
+    labels: dict[str, tuple[LabelScore, ...]]
+    start: int | None = None
+    end: int | None = None
+    scores: dict[str, dict[str, float]] | None = None
+    #: With ``explain=True``: per dimension, why each predicted label was predicted.
+    explanations: dict[str, tuple[LabelExplanation, ...]] | None = None
+
+    def label_ids(self, dimension: str) -> list[str]:
+        """The predicted label ids of one dimension."""
+        return [ls.label for ls in self.labels.get(dimension, [])]
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"index": self.index}
+        if self.start is not None:
+            data["start"] = self.start
+            data["end"] = self.end
+        data["text"] = self.text
+        data["labels"] = {
+            dim: [{"label": ls.label, "score": ls.score} for ls in found]
+            for dim, found in self.labels.items()
+        }
+        if self.explanations is not None:
+            for dim, found in data["labels"].items():
+                why = {e.label: e for e in self.explanations.get(dim, ())}
+                for item in found:
+                    e = why.get(item["label"])
+                    item["explanation"] = None if e is None else e.to_dict()
+        if self.scores is not None:
+            data["scores"] = self.scores
+        return data
+
+
+@dataclass(slots=True)
+class Evidence:
+    """A sentence that supports a label in an article profile."""
+
+    index: int
+    text: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "text": self.text, "score": self.score}
+
+
+@dataclass(slots=True)
+class LabelProfile:
+    """How much of an article carries one label (only labels that some sentence carries).
+
+    ``count`` sentences (``share`` of all) carry the label; ``max_score`` and
+    ``mean_score`` are over all sentences of the article; ``evidence`` holds the
+    highest-scoring sentences that carry it (at most three, best first).
+    """
+
+    count: int
+    share: float
+    max_score: float
+    mean_score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "share": self.share,
+            "max_score": self.max_score,
+            "mean_score": self.mean_score,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass(slots=True)
+class TaggedArticle:
+    """An article split into tagged sentences, with a profile per dimension and label."""
+
+    doc_id: str | None
+    title: str | None
+    text: str
+    sentences: list[TaggedSentence]
+    profile: dict[str, dict[str, LabelProfile]]
+    model: dict[str, Any]
+    #: The input's other fields (e.g. the other columns of a CSV row), strings only;
+    #: written as ``meta`` when not empty.
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def labels(self, dimension: str) -> list[str]:
+        """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
+        found = self.profile.get(dimension, {})
+        hits = [(p.count, p.max_score, label) for label, p in found.items() if p.count]
+        return [label for _, _, label in sorted(hits, key=lambda h: (-h[0], -h[1]))]
+
+    def to_dict(self, *, include_text: bool = False) -> dict[str, Any]:
+        """The JSON form; the article text only with ``include_text`` (offsets index it)."""
+        data: dict[str, Any] = {
+            "version": OUTPUT_VERSION,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "model": self.model,
+            "n_sentences": len(self.sentences),
+        }
+        if include_text:
+            data["text"] = self.text
+        data["sentences"] = [s.to_dict() for s in self.sentences]
+        data["profile"] = {
+            dim: {label: p.to_dict() for label, p in labels.items()}
+            for dim, labels in self.profile.items()
+        }
+        if self.meta:
+            data["meta"] = dict(self.meta)
+        return data

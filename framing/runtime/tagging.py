@@ -1,0 +1,451 @@
+"""Tagging: sentences with labels and scores, articles with a profile and evidence.
+
+Everything here goes through one batch function (:func:`tag_batch`), so tagging an
+article alone, in a batch (:func:`tag_many`) or from files (:func:`tag`) gives the
+same result.  Scores become labels by :func:`framing.runtime.labels.label_masks`.
+Results are :mod:`framing.runtime.results`; :mod:`framing.output` writes them.
+
+The model is only used through its attributes: this module never imports
+:mod:`framing.runtime.model` (which imports this one for ``Model.tag``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from framing.errors import UsageError
+from framing.runtime.inputs import (
+    ArticleInput,
+    InputFailure,
+    article_batches,
+    input_batches,
+)
+from framing.runtime.labels import label_masks, threshold_vector
+from framing.runtime.profiles import build_profiles, profile_stats
+from framing.runtime.results import LabelScore, TaggedArticle, TaggedSentence
+from framing.runtime.segment import split_sentences
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from framing.runtime.model import Model
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "Labeler",
+    "tag_text",
+    "tag_many",
+    "predict_sentences",
+    "tag",
+    "tag_batch",
+    "split_articles",
+    "score_batch",
+    "hit_arrays",
+]
+
+#: Sentences scored together; larger batches amortise numpy calls, smaller ones memory.
+DEFAULT_BATCH_SIZE = 4096
+
+
+class Labeler:
+    """A model's labels, thresholds and identity, set up once per call to label scores."""
+
+    def __init__(self, model: Model) -> None:
+        meta = model.meta
+        self.dims = list(model.dimensions)
+        self.labels = {dim: list(ids) for dim, ids in meta.labels.items()}
+        self.thresholds = {
+            dim: threshold_vector(self.labels[dim], meta.thresholds[dim]) for dim in self.dims
+        }
+        self.multi_label = dict(meta.multi_label)
+        self.meta = meta
+        self.model_info = {
+            "name": model.name,
+            "version": meta.version,
+            "codebook": model.codebook.name,
+            "codebook_version": model.codebook.version,
+        }
+        self.model_json = json.dumps(self.model_info, ensure_ascii=False)
+
+    def masks(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Boolean ``(n, n_labels)`` per dimension: which labels are predicted
+        (:func:`framing.runtime.labels.label_masks`: thresholds, then the label structure)."""
+        return label_masks(scores, self.labels, self.meta)
+
+
+def hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and scores of the hits in ``mask``, by row, then highest score first."""
+    import numpy as np
+
+    rows, cols = np.nonzero(mask)
+    values = p[rows, cols]
+    order = np.lexsort((-values, rows))
+    return rows[order], cols[order], values[order]
+
+
+def _sorted_hits(p: np.ndarray, mask: np.ndarray) -> tuple[list[int], list[int], list[float]]:
+    """:func:`hit_arrays` as lists."""
+    rows, cols, values = hit_arrays(p, mask)
+    return rows.tolist(), cols.tolist(), values.tolist()
+
+
+def _label_lists(
+    plan: Labeler, scores: Mapping[str, np.ndarray], n: int
+) -> tuple[list[dict[str, tuple[LabelScore, ...]]], dict[str, np.ndarray]]:
+    """Per sentence, labels above threshold sorted by score; and the hit masks."""
+
+    template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
+    labels = list(map(dict.copy, repeat(template, n)))
+    masks = plan.masks(scores)
+    for dim in plan.dims:
+        rows, cols, values = _sorted_hits(scores[dim], masks[dim])
+        if not rows:
+            continue
+        names = plan.labels[dim]
+        found: list[LabelScore] = []
+        current = -1
+        for r, c, v in zip(rows, cols, values, strict=True):
+            if r != current:
+                if found:
+                    labels[current][dim] = tuple(found)
+                found = []
+                current = r
+            found.append(LabelScore(names[c], v))
+        labels[current][dim] = tuple(found)
+    return labels, masks
+
+
+def _all_scores(
+    plan: Labeler, scores: Mapping[str, np.ndarray], n: int
+) -> list[dict[str, dict[str, float]]]:
+    out: list[dict[str, dict[str, float]]] = [{} for _ in range(n)]
+    for dim in plan.dims:
+        names = plan.labels[dim]
+        for i, row in enumerate(scores[dim].tolist()):
+            out[i][dim] = dict(zip(names, row, strict=True))
+    return out
+
+
+def score_batch(model: Model, texts: list[str]) -> dict[str, np.ndarray]:
+    import numpy as np
+
+    scores = model.predict_proba(texts)
+    return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}
+
+
+def tag_sentences(
+    plan: Labeler,
+    model: Model,
+    texts: list[str],
+    starts: Sequence[int | None],
+    ends: Sequence[int | None],
+    indexes: Iterable[int],
+    all_scores: bool,
+    explain: bool = False,
+) -> tuple[list[TaggedSentence], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    n = len(texts)
+    scores = score_batch(model, texts)
+    labels, masks = _label_lists(plan, scores, n)
+    every: Iterable[Any] = _all_scores(plan, scores, n) if all_scores else repeat(None, n)
+    why: Iterable[Any] = repeat(None, n)
+    if explain:
+        from framing.runtime.explain import explain_hits
+
+        why = explain_hits(model, texts, scores, masks)
+    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every, why))
+    return out, scores, masks
+
+
+def split_articles(
+    articles: Sequence[tuple[str | None, str | None, str]],
+) -> tuple[list[str], list[int], list[int], list[int], list[int]]:
+    """Sentence texts, starts, ends and indexes of articles, and each article's bounds."""
+    texts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    indexes: list[int] = []
+    bounds = [0]
+    for _, _, text in articles:
+        found = split_sentences(text)
+        starts.extend([s for s, _ in found])
+        ends.extend([e for _, e in found])
+        texts.extend([text[s:e] for s, e in found])
+        indexes.extend(range(1, len(found) + 1))
+        bounds.append(len(texts))
+    return texts, starts, ends, indexes, bounds
+
+
+def tag_batch(
+    plan: Labeler,
+    model: Model,
+    articles: Sequence[tuple[str | None, str | None, str]],
+    all_scores: bool,
+    explain: bool = False,
+) -> list[TaggedArticle]:
+    """Tag articles ``(doc_id, title, text)`` together: one model call for all sentences."""
+    texts, starts, ends, indexes, bounds = split_articles(articles)
+    sentences, scores, masks = tag_sentences(
+        plan, model, texts, starts, ends, indexes, all_scores, explain
+    )
+    stats = profile_stats(plan, scores, masks, bounds)
+    profiles = build_profiles(plan, stats, sentences, len(articles))
+    info = plan.model_info
+    return [
+        TaggedArticle(
+            doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info)
+        )
+        for k, (doc_id, title, text) in enumerate(articles)
+    ]
+
+
+def tag_text(
+    model: Model,
+    text: str,
+    *,
+    title: str | None = None,
+    doc_id: str | None = None,
+    all_scores: bool = False,
+    explain: bool = False,
+) -> TaggedArticle:
+    """Split ``text`` into sentences, label them and profile the article.
+
+    Parameters
+    ----------
+    model
+        A loaded model (:func:`framing.load_model`).
+    text
+        The article body; sentence offsets index into it.
+    title, doc_id
+        Carried into the result as they are.
+    all_scores
+        Also give every label's score per sentence (``TaggedSentence.scores``).
+    explain
+        Also say why each label was predicted (``TaggedSentence.explanations``).
+
+    Returns
+    -------
+    TaggedArticle
+
+    Raises
+    ------
+    TypeError
+        When ``text`` is not a string.
+    NotExplainableError
+        With ``explain``, when the model is not linear.
+
+    Examples
+    --------
+    >>> article = tag_text(model, "NATO is a threat. Talks went on.")  # doctest: +SKIP
+    >>> [s.text for s in article.sentences]                            # doctest: +SKIP
+    ['NATO is a threat.', 'Talks went on.']
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    return tag_batch(Labeler(model), model, [(doc_id, title, text)], all_scores, explain)[0]
+
+
+def predict_sentences(
+    model: Model, sentences: Sequence[str], *, all_scores: bool = False, explain: bool = False
+) -> list[TaggedSentence]:
+    """Label sentences that are already split: one result per sentence, in order.
+
+    Results have ``index`` 1, 2, ... and no offsets.
+
+    Raises
+    ------
+    TypeError
+        When a sentence is not a string.
+    """
+    texts = list(sentences)
+    for i, s in enumerate(texts):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} must be a str, not {type(s).__name__}")
+    plan = Labeler(model)
+    out: list[TaggedSentence] = []
+    for lo in range(0, len(texts), DEFAULT_BATCH_SIZE * 8):
+        chunk = texts[lo : lo + DEFAULT_BATCH_SIZE * 8]
+        none = [None] * len(chunk)
+        part, _, _ = tag_sentences(
+            plan,
+            model,
+            chunk,
+            none,
+            none,
+            range(lo + 1, lo + len(chunk) + 1),
+            all_scores,
+            explain,
+        )
+        out.extend(part)
+    return out
+
+
+_WORKER_MODEL: Any = None
+
+
+def _worker_init(model: Model | None) -> None:
+    global _WORKER_MODEL
+    if model is not None:
+        _WORKER_MODEL = model
+
+
+def _worker_tag(
+    batch: list[tuple[str | None, str | None, str]], all_scores: bool, explain: bool = False
+) -> list[TaggedArticle]:
+    model = _WORKER_MODEL
+    return tag_batch(Labeler(model), model, batch, all_scores, explain)
+
+
+def tag_many(
+    model: Model,
+    items: Iterable[ArticleInput],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    n_jobs: int = 1,
+    all_scores: bool = False,
+    explain: bool = False,
+) -> Iterator[TaggedArticle]:
+    """Tag a stream of articles, in order, in constant memory.
+
+    Gives exactly what :func:`tag_text` gives for each article alone.
+
+    Parameters
+    ----------
+    model
+        A loaded model.
+    items
+        Articles: strings, ``(doc_id, text)`` pairs or dicts with ``text`` and
+        optional ``id`` (or ``doc_id``) and ``title``.  Consumed lazily.
+    batch_size
+        About how many sentences to score per model call.
+    n_jobs
+        Worker processes (1: in this process; -1: one per CPU).  Results still
+        come in input order; at most ``2 * n_jobs`` batches are in flight.
+    all_scores
+        Also give every label's score per sentence.
+    explain
+        Also say why each label was predicted (``TaggedSentence.explanations``).
+
+    Yields
+    ------
+    TaggedArticle
+
+    Raises
+    ------
+    TypeError
+        When an item is not one of the accepted forms.
+    UsageError
+        When ``batch_size`` or ``n_jobs`` is not a positive number (or -1).
+    """
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if n_jobs < 1:
+        raise UsageError(f"n_jobs must be a positive number or -1, got {n_jobs}")
+    batches = article_batches(items, batch_size)
+    if n_jobs == 1:
+        plan = Labeler(model)
+        for batch in batches:
+            yield from tag_batch(plan, model, batch, all_scores, explain)
+        return
+    yield from _tag_parallel(model, batches, n_jobs, all_scores, explain)
+
+
+def _tag_parallel(
+    model: Model,
+    batches: Iterator[list[tuple[str | None, str | None, str]]],
+    n_jobs: int,
+    all_scores: bool,
+    explain: bool = False,
+) -> Iterator[TaggedArticle]:
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    # With fork the workers inherit the loaded model instead of unpickling a copy.
+    if "fork" in methods:
+        global _WORKER_MODEL
+        _WORKER_MODEL = model
+        context: Any = multiprocessing.get_context("fork")
+        initargs: tuple[Any, ...] = (None,)
+    else:  # pragma: no cover - not on Linux
+        context = multiprocessing.get_context()
+        initargs = (model,)
+    with ProcessPoolExecutor(
+        n_jobs, mp_context=context, initializer=_worker_init, initargs=initargs
+    ) as pool:
+        pending: deque[Any] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_worker_tag, batch, all_scores, explain))
+            if len(pending) >= 2 * n_jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def tag(
+    paths: Sequence[str | Path],
+    model: Model,
+    *,
+    one_per_line: bool = False,
+    all_scores: bool = False,
+    explain: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdin: IO[bytes] | None = None,
+    on_file: Any = None,
+) -> Iterator[TaggedArticle | TaggedSentence | InputFailure]:
+    """Tag files: the library side of ``framing tag``.
+
+    ``.txt`` files are articles (first line + blank line = title); ``.jsonl`` files
+    hold one article a line (``text``, optional ``id``, ``title``); ``-`` reads stdin
+    (JSONL when it starts with ``{``, else one article).  With ``one_per_line`` every
+    line (or JSONL record) is one sentence, not segmented: results are
+    :class:`TaggedSentence` in input order, ``index`` being the line number.
+
+    Inputs that cannot be read (a bad file, a bad JSONL line) come out as
+    :class:`InputFailure` in their place; the others are tagged.
+
+    Parameters
+    ----------
+    paths
+        Files, folders (searched recursively for ``.txt``/``.jsonl``) or ``-``.
+    model
+        A loaded model.
+    one_per_line, all_scores, explain, batch_size
+        See above and :func:`tag_many`.
+    stdin
+        Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
+    on_file
+        Called with each input path as it is opened (e.g. to advance a progress bar).
+
+    Raises
+    ------
+    InputNotFoundError
+        Before anything is tagged, when a path does not exist.
+    NotExplainableError
+        Before anything is tagged, with ``explain``, when the model is not linear.
+    """
+    plan = Labeler(model)
+    if explain:
+        from framing.runtime.explain import check_explainable
+
+        check_explainable(model)
+    for batch in input_batches(paths, one_per_line, batch_size, stdin, on_file):
+        good = [u for u in batch if not isinstance(u, InputFailure)]
+        results: Iterator[TaggedArticle | TaggedSentence]
+        if one_per_line:
+            texts = [u[2] for u in good]
+            none = [None] * len(texts)
+            lines = [u[3] for u in good]
+            tagged, _, _ = tag_sentences(plan, model, texts, none, none, lines, all_scores, explain)
+            results = iter(tagged)
+        else:
+            results = iter(tag_batch(plan, model, [u[:3] for u in good], all_scores, explain))
+        for item in batch:
+            yield item if isinstance(item, InputFailure) else next(results)
