@@ -164,3 +164,28 @@ def test_edges_broken_pipe_is_quiet(tmp_path: Path) -> None:
     )
     assert done.stdout.strip() == "141"
     assert done.stderr == ""
+
+
+def test_edges_stdin_on_a_terminal_gets_a_hint() -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from framing.cli import main; main()", "tag"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(slave)
+    assert proc.stderr is not None
+    hint = proc.stderr.readline()
+    os.write(master, b"The West is a threat.\n\x04")
+    out, _ = proc.communicate(timeout=60)
+    os.close(master)
+    assert "reading articles from standard input" in hint and "Ctrl-D" in hint
+    assert proc.returncode == 0
+    assert json.loads(out.splitlines()[0])["n_sentences"] == 1

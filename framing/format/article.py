@@ -16,7 +16,14 @@ from pathlib import Path
 
 from framing.errors import AnnotationError
 
-__all__ = ["Article", "normalise_text", "read_article", "refuse_json", "split_title"]
+__all__ = [
+    "Article",
+    "normalise_text",
+    "read_article",
+    "read_utf8",
+    "refuse_json",
+    "split_title",
+]
 
 _TITLE = re.compile(r"\A[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n\s*")
 
@@ -54,6 +61,24 @@ def split_title(text: str) -> tuple[str | None, str]:
     return match.group(1), text[match.end() :]
 
 
+def read_utf8(path: Path, fix: str = "re-encode the file as UTF-8") -> str:
+    """The text of a UTF-8 file.
+
+    Raises
+    ------
+    AnnotationError
+        When it is not UTF-8, naming the line and the byte, and ``fix``.
+    """
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise AnnotationError(
+            f"{path}:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x} ({fix})"
+        ) from None
+
+
 def read_article(
     path: str | Path, *, doc_id: str | None = None, title_rule: bool = True
 ) -> Article:
@@ -65,16 +90,7 @@ def read_article(
         When the file is not valid UTF-8 (naming the byte offset).
     """
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise AnnotationError(
-            f"{path}:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x} "
-            "(re-encode the file as UTF-8)"
-        ) from None
-    text = normalise_text(text)
+    text = normalise_text(read_utf8(path))
     title, body = split_title(text) if title_rule else (None, text)
     return Article(doc_id=doc_id or path.stem, title=title, text=body, source=str(path))
 

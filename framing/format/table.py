@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from framing.errors import AnnotationError, UsageError
+from framing.format.article import read_utf8
 
 __all__ = ["TABLE_SUFFIXES", "TableArticle", "is_table", "read_table"]
 
@@ -52,15 +53,7 @@ def read_table(
         When the file is not UTF-8 or not valid CSV, naming the file and line.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise AnnotationError(
-            f"{path}:{line}: invalid UTF-8 byte 0x{raw[exc.start]:02x} "
-            "(save the table as UTF-8 CSV)"
-        ) from None
+    text = read_utf8(path, "save the table as UTF-8 CSV").removeprefix("\ufeff")
     if "\x00" in text:
         raise AnnotationError(f"{path}: holds NUL bytes: a binary file, not a CSV table")
     csv.field_size_limit(sys.maxsize)  # an article can be longer than csv's 128 kB default
