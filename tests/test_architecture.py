@@ -27,8 +27,19 @@ ALLOWED: dict[str, set[str]] = {
     "output": {"runtime", "format", "errors", "files"},
     "exchange": {"runtime", "format", "errors", "files"},
     "loop": {"runtime", "format", "errors", "files"},
+    "engines": {"output", "runtime", "format", "errors", "files"},
     "training": {"loop", "output", "runtime", "format", "errors", "files"},
-    "cli": {"training", "loop", "exchange", "output", "runtime", "format", "errors", "files"},
+    "cli": {
+        "training",
+        "loop",
+        "exchange",
+        "engines",
+        "output",
+        "runtime",
+        "format",
+        "errors",
+        "files",
+    },
     "package": {"runtime", "format", "errors"},  # framing/__init__.py: the public API
 }
 

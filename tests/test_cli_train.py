@@ -144,3 +144,15 @@ def test_cli_train_commands_have_help_with_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert f"Example: framing {command}" in result.output
+
+
+def test_cli_train_progress_log_is_throttled_but_keeps_the_estimate(capsys) -> None:
+    from framing.cli.training_cmds import _progress
+
+    assert _progress(quiet=True) is None
+    show = _progress(quiet=False, every=3600)
+    assert show is not None
+    for message in ("reading data", "frames: fold 1/5", "estimate: 12 pipeline fits", "x"):
+        show(message)
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["  reading data", "  estimate: 12 pipeline fits"]

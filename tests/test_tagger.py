@@ -191,7 +191,7 @@ def test_tagger_tag_many_rejects_bad_items(tag_model) -> None:
     with pytest.raises(UsageError, match="batch_size"):
         list(tag_many(tag_model, ["x"], batch_size=0))
     with pytest.raises(UsageError, match="n_jobs"):
-        list(tag_many(tag_model, ["x"], n_jobs=0))
+        list(tag_many(tag_model, ["x"], n_jobs=-2))
     with pytest.raises(TypeError, match="text must be a str"):
         tag_model.tag(b"bytes")  # type: ignore[arg-type]
 

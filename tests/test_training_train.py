@@ -286,3 +286,23 @@ def test_train_git_commit_is_the_code_checkout_not_the_working_directory(
         pytest.skip("the tests do not run from a git checkout")
     monkeypatch.chdir(tmp_path)  # a user's project folder, not a repository
     assert _git_commit() == head.stdout.strip()
+
+
+def test_train_n_jobs_gives_the_serial_model_and_estimates_its_length() -> None:
+    messages: list[str] = []
+    serial = fit_model(tiny_config("n_jobs=1", "search.C=[0.5, 20.0]"))
+    parallel = fit_model(tiny_config("n_jobs=2", "search.C=[0.5, 20.0]"), progress=messages.append)
+    texts = [line["text"] for line in _records() if "text" in line][:20]
+    for dim in serial.pipelines:
+        assert np.array_equal(
+            serial.pipelines[dim].predict_proba(texts),
+            parallel.pipelines[dim].predict_proba(texts),
+        )
+    assert serial.meta.thresholds == parallel.meta.thresholds
+    assert serial.metrics == parallel.metrics
+    # 2 dimensions x (2 grid points x 3 folds + 1 final fit)
+    (estimate,) = [m for m in messages if m.startswith("estimate: ")]
+    assert estimate.startswith("estimate: 14 pipeline fits in all")
+    assert "with 2 worker(s)" in estimate
+    with pytest.raises(ConfigError, match="n_jobs must be a whole number >= 0"):
+        tiny_config("n_jobs=-1")

@@ -34,6 +34,9 @@ cross-validation and the seed::
     [search]                        # optional grid, chosen by grouped cross-validation;
     C = [1.0, 3.0, 10.0]            # a searched value replaces the one in [pipeline.params]
 
+A top-level ``n_jobs`` (0, the default: every available CPU) sets how many folds and
+per-label fits run at once; the trained model is the same whatever its value.
+
 Relative paths are relative to the working directory (run from the repository
 root).  Unknown keys are errors that name the key and the valid ones; the
 pipeline's parameters are checked against its builder's signature.
@@ -265,8 +268,14 @@ class TrainConfig:
     cv: CVConfig = field(default_factory=CVConfig)
     search: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     structure: StructureConfig = field(default_factory=StructureConfig)
+    #: Folds and per-label fits run at once (0: every available CPU); results do not depend on it.
+    n_jobs: int = 0
 
     def __post_init__(self) -> None:
+        if not _is_int(self.n_jobs) or self.n_jobs < 0:
+            raise ConfigError(
+                f"n_jobs must be a whole number >= 0 (0: every available CPU), got {self.n_jobs!r}"
+            )
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError("name must be a non-empty string (it names the model folder)")
         if any(c in self.name for c in "/\\") or self.name in (".", ".."):
@@ -316,7 +325,7 @@ _SECTIONS: dict[str, type] = {
     "cv": CVConfig,
     "structure": StructureConfig,
 }
-_TOP = ("name", "seed", "dimensions", "single_label", "search", *_SECTIONS)
+_TOP = ("name", "seed", "dimensions", "single_label", "search", "n_jobs", *_SECTIONS)
 
 
 def config_from_dict(raw: Mapping[str, Any]) -> TrainConfig:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
@@ -38,6 +39,7 @@ from framing.format.annotations import Corpus, Sentence, collect_files, read_cor
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
+from framing.runtime.parallel import resolve_jobs
 from framing.runtime.structure import LabelStructure
 
 __all__ = [
@@ -503,25 +505,117 @@ def out_of_fold(
 ) -> np.ndarray | None:
     """Scores of every example from a pipeline that never saw its document.
 
-    Returns None when there are too few documents for folds.
+    Returns None when there are too few documents for folds.  The folds are fitted
+    ``config.n_jobs`` at a time (see :func:`out_of_fold_grid`).
     """
+    return out_of_fold_grid(examples, cv, config, [params], progress=progress, where=[where])[0]
+
+
+def out_of_fold_grid(
+    examples: Examples,
+    cv: CrossValidationPlan,
+    config: TrainConfig,
+    grid: Sequence[Mapping[str, Any]],
+    *,
+    progress: Progress | None = None,
+    where: Sequence[str] = (),
+    timer: FitTimer | None = None,
+) -> list[np.ndarray | None]:
+    """:func:`out_of_fold` for every parameter set of ``grid``, all folds of all points in
+    one pool of ``config.n_jobs`` threads.
+
+    scikit-learn's liblinear and lbfgs fits release the GIL, so threads fit folds side
+    by side without copying the data into other processes.  Every fold is fitted exactly
+    as in a serial run (same data, same seed), so the scores do not depend on ``n_jobs``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from framing.runtime.parallel import resolve_jobs
+
     if not cv.folds:
-        return None
+        return [None] * len(grid)
     say = progress or (lambda _message: None)
     plan = cv.plan
-    oof = np.zeros(cv.indicator.shape)
-    for k, (tr, te) in enumerate(cv.folds, start=1):
-        say(f"{plan.id}: {where}fold {k}/{len(cv.folds)}")
+    tasks = [(g, k) for g in range(len(grid)) for k in range(len(cv.folds))]
+
+    def fit_fold(task: tuple[int, int]) -> np.ndarray:
+        g, k = task
+        tr, te = cv.folds[k]
+        label = where[g] if g < len(where) else ""
+        say(f"{plan.id}: {label}fold {k + 1}/{len(cv.folds)}")
+        started = time.perf_counter()
         estimator = build_pipeline(
             config.pipeline.name,
-            dict(params),
+            dict(grid[g]),
             multi_label=plan.multi_label,
             n_labels=len(plan.labels),
             seed=config.seed,
         )
         _fit(estimator, [examples.texts[i] for i in tr], cv.target[tr])
-        oof[te] = _proba(estimator, [examples.texts[i] for i in te], plan)
-    return oof
+        scores = _proba(estimator, [examples.texts[i] for i in te], plan)
+        if timer is not None:
+            timer.done(time.perf_counter() - started)
+        return scores
+
+    n_jobs = min(resolve_jobs(config.n_jobs), len(tasks))
+    if n_jobs == 1:
+        fold_scores = [fit_fold(t) for t in tasks]
+    else:
+        with ThreadPoolExecutor(n_jobs, thread_name_prefix="framing-fold") as pool:
+            fold_scores = list(pool.map(fit_fold, tasks))
+    out = [np.zeros(cv.indicator.shape) for _ in grid]
+    for (g, k), scores in zip(tasks, fold_scores, strict=True):
+        out[g][cv.folds[k][1]] = scores
+    return list(out)
+
+
+#: Starts the progress message that estimates a run's length (shown even when quiet
+#: progress is throttled).
+ESTIMATE_PREFIX = "estimate: "
+
+
+class FitTimer:
+    """Counts the pipeline fits of a training run and estimates the time left.
+
+    After the first fit it says how long the whole run will take at that pace, so a
+    long run (the ``thorough`` grid) announces its length near its start.
+    """
+
+    def __init__(self, total: int, n_jobs: int, progress: Progress | None) -> None:
+        import threading
+
+        self.total = max(1, total)
+        self.n_jobs = max(1, n_jobs)
+        self.progress = progress
+        self.count = 0
+        self.started = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def done(self, seconds: float) -> None:
+        with self._lock:
+            self.count += 1
+            count = self.count
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        if count == 1:
+            estimate = seconds * self.total / self.n_jobs
+            self.progress(
+                f"{ESTIMATE_PREFIX}{self.total} pipeline fits in all; the first took "
+                f"{seconds:.0f} s, so the run will take about {_duration(estimate)} with "
+                f"{self.n_jobs} worker(s)"
+            )
+        elif count < self.total:
+            left = elapsed / count * (self.total - count)
+            self.progress(f"{count}/{self.total} fits done, about {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> FittedModel:
@@ -575,6 +669,47 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             f"(splits found: {', '.join(found) or 'none'}); fix data.train in the config"
         )
     grid = _grid(config)
+    n_jobs = resolve_jobs(config.n_jobs)
+    timer = FitTimer(len(dimensions) * (len(grid) * config.cv.folds + 1), n_jobs, progress)
+    # The fits of this thread (final models) run their per-label models n_jobs at a time;
+    # the fold fits run n_jobs at a time in out_of_fold_grid.  Neither changes a result.
+    parallel = joblib.parallel_config(backend="threading", n_jobs=n_jobs)
+    parallel.__enter__()
+    try:
+        return _fit_dimensions(
+            config,
+            codebook,
+            dimensions,
+            examples,
+            train_ex,
+            parts,
+            grid,
+            corpus,
+            paths,
+            files,
+            started,
+            say,
+            timer,
+        )
+    finally:
+        parallel.__exit__(None, None, None)
+
+
+def _fit_dimensions(
+    config: TrainConfig,
+    codebook: Codebook,
+    dimensions: list[str],
+    examples: Examples,
+    train_ex: Examples,
+    parts: dict[str, np.ndarray],
+    grid: list[dict[str, Any]],
+    corpus: Corpus,
+    paths: list[str],
+    files: list[str],
+    started: float,
+    say: Progress,
+    timer: FitTimer,
+) -> FittedModel:
     pipelines: dict[str, Any] = {}
     meta_labels: dict[str, list[str]] = {}
     meta_thresholds: dict[str, dict[str, float]] = {}
@@ -586,11 +721,16 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     for dim in dimensions:
         cv = cross_validation_plan(dim, codebook, train_ex, config)
         plan, target, Y, folds = cv.plan, cv.target, cv.indicator, cv.folds
+        points = [{**config.pipeline.params, **point} for point in grid]
+        wheres = [
+            f"grid point {g}/{len(grid)} {point}, " if len(grid) > 1 else ""
+            for g, point in enumerate(grid, start=1)
+        ]
+        oofs = out_of_fold_grid(
+            train_ex, cv, config, points, progress=say, where=wheres, timer=timer
+        )
         results = []
-        for g, point in enumerate(grid, start=1):
-            params = {**config.pipeline.params, **point}
-            where = f"grid point {g}/{len(grid)} {point}, " if len(grid) > 1 else ""
-            oof = out_of_fold(train_ex, cv, config, params, progress=say, where=where)
+        for point, params, oof in zip(grid, points, oofs, strict=True):
             tuned = tune_thresholds(
                 Y,
                 oof if plan.multi_label else None,
@@ -628,7 +768,9 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             n_labels=len(plan.labels),
             seed=config.seed,
         )
+        fit_started = time.perf_counter()
         _fit(final, train_ex.texts, target)
+        timer.done(time.perf_counter() - fit_started)
         pipelines[dim] = final
         meta_labels[dim] = list(plan.labels)
         thresholds = _thresholds(plan, tuned.values)

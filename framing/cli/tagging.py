@@ -79,6 +79,30 @@ def tag_cli(
         "--id-column",
         help="CSV/TSV input: the column holding the article id (other columns go to 'meta').",
     ),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        help="Worker processes (0: one per available CPU; 1: this process only).",
+    ),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "-O",
+        help="Write sharded JSONL here (part-NNNNN.jsonl), resumable with --resume.",
+        file_okay=False,
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Finish the run in --output-dir: tag only the missing shards."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Run the shards on this Dask scheduler (tcp://host:8786; needs framing[dask]).",
+    ),
+    shard_mb: float = typer.Option(
+        16.0, "--shard-mb", help="Input megabytes per shard of --output-dir."
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
@@ -87,11 +111,24 @@ def tag_cli(
     from framing.output.json import tag_json_lines
     from framing.runtime.inputs import InputFailure, collect_inputs
     from framing.runtime.model import load_model
+    from framing.runtime.parallel import resolve_jobs
     from framing.runtime.results import TaggedArticle, TaggedSentence
     from framing.runtime.tagging import tag
 
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
+    n_jobs = resolve_jobs(jobs)
+    if output_dir is None and (resume or scheduler):
+        raise UsageError("--resume and --scheduler write shards: add --output-dir FOLDER")
+    if output_dir is not None and (
+        output is not None or format is not TagFormat.jsonl or one_per_line or all_scores or explain
+    ):
+        raise UsageError(
+            "--output-dir writes article JSONL shards: it does not combine with --output, "
+            "--format, --one-per-line, --all-scores or --explain"
+        )
+    if output_dir is not None:
+        check_writable(output_dir / "framing-shards.json")
     refuse_same_file(output, files)
     tables = [f for f in files if is_table(f)]
     if tables and len(tables) != len(files):
@@ -102,6 +139,8 @@ def tag_cli(
     for file in files:
         if file.suffix.lower() not in (".jsonl", *TABLE_SUFFIXES):
             refuse_json(file)
+    if tables and output_dir is not None:
+        raise UsageError("--output-dir shards .txt/.jsonl inputs, not CSV/TSV tables")
     if tables and one_per_line:
         raise UsageError("--one-per-line does not apply to CSV/TSV tables (one article per row)")
     rows = [read_table(t, text_column, id_column) for t in tables]  # checks the headers now
@@ -131,21 +170,24 @@ def tag_cli(
             "--predictions FILE (article-level tagging is not implemented yet)"
         )
     # The model's objects live as long as the process: keep the cyclic garbage
-    # collector from traversing them again and again while tagging.
+    # collector from traversing them again and again while tagging (and, in forked
+    # workers, from writing to the pages they share with this process).
     gc.freeze()
+    if output_dir is not None:
+        _tag_to_folder(inputs, loaded, output_dir, n_jobs, resume, scheduler, shard_mb)
+        return
 
     failures = 0
     articles = 0
     sentences = 0
-    bar: Any = None
-    if len(files) > 1 and sys.stderr.isatty():
-        bar = typer.progressbar(length=len(files), label="tagging", file=sys.stderr)
-        bar.__enter__()
+    from framing.cli.progress import Progress
+
+    progress = Progress("files", sys.stderr)
     opened: list[int] = []
 
     def on_file(_: Path) -> None:
-        if bar is not None and opened:
-            bar.update(1)
+        if opened:
+            progress.update(len(opened), len(files), articles, sentences)
         opened.append(1)
 
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
@@ -158,7 +200,12 @@ def tag_cli(
             items = _tag_tables(tables, rows, loaded, all_scores, explain, batch_size, on_file)
         elif as_lines:
             items = tag_json_lines(
-                files, loaded, batch_size=batch_size, on_file=on_file, as_bytes=True
+                files,
+                loaded,
+                batch_size=batch_size,
+                on_file=on_file,
+                as_bytes=True,
+                n_jobs=n_jobs,
             )
         else:
             items = tag(
@@ -169,12 +216,12 @@ def tag_cli(
                 explain=explain,
                 batch_size=batch_size,
                 on_file=on_file,
+                n_jobs=n_jobs,
             )
         for item in items:
             if isinstance(item, InputFailure):
                 failures += 1
-                if bar is not None:
-                    typer.echo("", err=True)
+                progress.clear()
                 typer.echo(f"error: {item} (skipped)", err=True)
                 continue
             articles += 1
@@ -194,9 +241,9 @@ def tag_cli(
             _write(sys.stdout, format, results(), loaded)
             sys.stdout.flush()
     finally:
-        if bar is not None:
-            bar.update(1)
-            bar.__exit__(None, None, None)
+        if len(files) > 1:
+            progress.update(len(files), len(files), articles, sentences)
+        progress.close()
     if output is not None:
         unit = "sentences" if one_per_line else "articles"
         count = sentences if one_per_line else articles
@@ -232,6 +279,70 @@ def _tag_tables(
         ):
             article.meta = pending.popleft().meta
             yield article
+
+
+def _tag_to_folder(
+    inputs: list[str],
+    model: Any,
+    folder: Path,
+    n_jobs: int,
+    resume: bool,
+    scheduler: str | None,
+    shard_mb: float,
+) -> None:
+    """Sharded output, on this machine's cores or on a Dask cluster, with progress."""
+    from framing.cli.progress import Progress
+    from framing.output.shards import ShardResult, tag_to_folder
+
+    progress = Progress("shards", sys.stderr)
+
+    counts = [0, 0]
+
+    def on_shard(result: ShardResult, done: int, total: int) -> None:
+        for failure in result.failures:
+            progress.clear()
+            typer.echo(f"error: {failure} (skipped)", err=True)
+        counts[0] += result.articles
+        counts[1] += result.sentences
+        progress.update(done, total, *counts)
+
+    if scheduler is not None:
+        try:
+            from distributed import Client
+
+            from framing.engines.dask import tag_files
+        except ImportError:
+            raise UsageError('--scheduler needs Dask: pip install "framing[dask]"') from None
+        with Client(scheduler, timeout="30s") as client:
+            run = tag_files(
+                inputs,
+                model,
+                folder,
+                client=client,
+                resume=resume,
+                shard_mb=shard_mb,
+                on_shard=on_shard,
+            )
+    else:
+        run = tag_to_folder(
+            inputs,
+            model,
+            folder,
+            n_jobs=n_jobs,
+            resume=resume,
+            shard_mb=shard_mb,
+            on_shard=on_shard,
+        )
+    progress.close()
+    skipped = f", {run.skipped} shard(s) already done" if run.skipped else ""
+    typer.echo(
+        f"tagged {run.articles} articles ({run.sentences} sentences) into "
+        f"{len(run.shards)} shard(s) in {folder}{skipped}",
+        err=True,
+    )
+    if run.failures:
+        typer.echo(f"{len(run.failures)} input(s) failed and were skipped", err=True)
+        raise typer.Exit(1)
 
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:

@@ -29,13 +29,23 @@ class Level(StrEnum):
     document = "document"
 
 
-def _progress(quiet: bool) -> Callable[[str], None] | None:
-    """A progress printer on stderr, or None when quiet or not on a terminal."""
-    if quiet or not sys.stderr.isatty():
+def _progress(quiet: bool, every: float = 30.0) -> Callable[[str], None] | None:
+    """A progress printer on stderr: every message on a terminal, otherwise (a log) the
+    run's length estimate and then one line every ``every`` seconds; None when quiet."""
+    import time
+
+    from framing.training.train import ESTIMATE_PREFIX
+
+    if quiet:
         return None
+    terminal = sys.stderr.isatty()
+    last = [-every]
 
     def show(message: str) -> None:
-        typer.echo(f"  {message}", err=True)
+        now = time.monotonic()
+        if terminal or message.startswith(ESTIMATE_PREFIX) or now - last[0] >= every:
+            last[0] = now
+            typer.echo(f"  {message}", err=True)
 
     return show
 
@@ -59,6 +69,12 @@ def train(
         None, "--set", help="Override a config key, e.g. --set pipeline.params.C=2 (repeatable)."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress messages."),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="Folds and per-label fits at once (0: every CPU; default: the config's n_jobs).",
+    ),
 ) -> None:
     """Train a model from a TOML config: cross-validate, tune thresholds, fit and save.
 
@@ -67,7 +83,8 @@ def train(
     from framing.training.config import load_config
     from framing.training.train import train as train_model
 
-    resolved = load_config(config, overrides=overrides or [], data=data or [])
+    extra = [f"n_jobs={jobs}"] if jobs is not None else []
+    resolved = load_config(config, overrides=[*(overrides or []), *extra], data=data or [])
     result = train_model(resolved, output=output, progress=_progress(quiet))
     typer.echo(result.summary())
 

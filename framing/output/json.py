@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from framing.runtime import _native
-from framing.runtime.inputs import InputFailure, input_batches
+from framing.runtime.inputs import InputFailure, InputItem, crashed_inputs, input_batches
 from framing.runtime.profiles import profile_stats
 from framing.runtime.results import (
     OUTPUT_VERSION,
@@ -302,6 +302,8 @@ def tag_json_lines(
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
     as_bytes: bool = False,
+    n_jobs: int = 1,
+    doc_ids: Sequence[str] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`framing.runtime.tagging.tag` as JSON lines: ``(article_json(a), n_sentences)``.
 
@@ -309,11 +311,29 @@ def tag_json_lines(
     the scores without building the result objects (what ``framing tag`` does for
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
-    in their place.
+    in their place.  ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
+    the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``).
     """
-    plan = Labeler(model)
-    for batch in input_batches(paths, False, batch_size, stdin, on_file):
-        good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
-        results = iter(_tag_batch_json(plan, model, good, as_bytes))
-        for item in batch:
-            yield item if isinstance(item, InputFailure) else next(results)
+    from framing.runtime.parallel import map_with_model
+
+    batches = input_batches(paths, False, batch_size, stdin, on_file, doc_ids)
+    payloads = ((batch, as_bytes) for batch in batches)
+    if n_jobs > 1:
+        for items in map_with_model(
+            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs
+        ):
+            yield from items
+        return
+    labeler = Labeler(model)
+    for payload in payloads:
+        yield from _json_inputs(model, labeler, payload)
+
+
+def _json_inputs(
+    model: Model, labeler: Labeler, payload: tuple[list[InputItem], bool]
+) -> list[tuple[Any, int] | InputFailure]:
+    """One batch of inputs as JSON lines, failures in their place."""
+    batch, as_bytes = payload
+    good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
+    results = iter(_tag_batch_json(labeler, model, good, as_bytes))
+    return [item if isinstance(item, InputFailure) else next(results) for item in batch]

@@ -231,6 +231,11 @@ class CompiledModel:
         self._columns_of: dict[int, dict[str, int]] = {}
         self._word_columns: dict[int, dict[str, np.ndarray]] = {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its arrays and settings (the word tables and caches of the compiled
+        # module are rebuilt on the other side): how a cluster ships a model to its workers.
+        return (CompiledModel, (self.vectorizer_specs, self.heads))
+
     @property
     def dimensions(self) -> tuple[str, ...]:
         return tuple(h.dimension for h in self.heads)

@@ -242,6 +242,7 @@ def file_items(
 
 
 def doc_ids(files: Sequence[Path]) -> list[str]:
+    """The ``doc_id`` of each ``.txt`` input: its file stem, ``-2``, ``-3``... when repeated."""
     ids: list[str] = []
     seen: set[str] = set()
     for file in files:
@@ -261,12 +262,18 @@ def input_batches(
     batch_size: int,
     stdin: IO[bytes] | None,
     on_file: Any,
+    ids: Sequence[str] | None = None,
 ) -> Iterator[list[InputItem]]:
-    """The inputs of :func:`tag`, in batches of about ``batch_size`` sentences."""
+    """The inputs of :func:`tag`, in batches of about ``batch_size`` sentences.
+
+    ``ids`` are the ``doc_id`` of ``.txt`` files, one per path (default:
+    :func:`doc_ids` of these paths; a shard of a larger run passes the run's).
+    """
     files = collect_inputs(paths)
+    given = doc_ids(files) if ids is None else list(ids)
 
     def items() -> Iterator[InputItem]:
-        for file, doc_id in zip(files, doc_ids(files), strict=True):
+        for file, doc_id in zip(files, given, strict=True):
             if on_file is not None:
                 on_file(file)
             try:
@@ -287,3 +294,11 @@ def input_batches(
         if not batch:
             return
         yield batch
+
+
+def crashed_inputs(payload: tuple[Any, ...], reason: str) -> list[Any]:
+    """Every input of a batch (``payload[0]``) whose worker process died, as a failure."""
+    return [
+        u if isinstance(u, InputFailure) else InputFailure(str(u[0] or f"line {u[3]}"), reason)
+        for u in payload[0]
+    ]

@@ -12,7 +12,6 @@ The model is only used through its attributes: this module never imports
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
@@ -22,7 +21,9 @@ from framing.errors import UsageError
 from framing.runtime.inputs import (
     ArticleInput,
     InputFailure,
+    InputItem,
     article_batches,
+    crashed_inputs,
     input_batches,
 )
 from framing.runtime.labels import label_masks, threshold_vector
@@ -284,20 +285,31 @@ def predict_sentences(
     return out
 
 
-_WORKER_MODEL: Any = None
-
-
-def _worker_init(model: Model | None) -> None:
-    global _WORKER_MODEL
-    if model is not None:
-        _WORKER_MODEL = model
-
-
-def _worker_tag(
-    batch: list[tuple[str | None, str | None, str]], all_scores: bool, explain: bool = False
+def _tag_articles(
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[tuple[str | None, str | None, str]], bool, bool],
 ) -> list[TaggedArticle]:
-    model = _WORKER_MODEL
-    return tag_batch(Labeler(model), model, batch, all_scores, explain)
+    batch, all_scores, explain = payload
+    return tag_batch(labeler, model, batch, all_scores, explain)
+
+
+def _tag_inputs(
+    model: Model, labeler: Labeler, payload: tuple[list[InputItem], bool, bool, bool]
+) -> list[TaggedArticle | TaggedSentence | InputFailure]:
+    """One batch of :func:`tag`'s inputs tagged, failures in their place."""
+    batch, one_per_line, all_scores, explain = payload
+    good = [u for u in batch if not isinstance(u, InputFailure)]
+    results: Iterator[TaggedArticle | TaggedSentence]
+    if one_per_line:
+        texts = [u[2] for u in good]
+        none = [None] * len(texts)
+        lines = [u[3] for u in good]
+        tagged, _, _ = tag_sentences(labeler, model, texts, none, none, lines, all_scores, explain)
+        results = iter(tagged)
+    else:
+        results = iter(tag_batch(labeler, model, [u[:3] for u in good], all_scores, explain))
+    return [item if isinstance(item, InputFailure) else next(results) for item in batch]
 
 
 def tag_many(
@@ -323,8 +335,9 @@ def tag_many(
     batch_size
         About how many sentences to score per model call.
     n_jobs
-        Worker processes (1: in this process; -1: one per CPU).  Results still
-        come in input order; at most ``2 * n_jobs`` batches are in flight.
+        Worker processes (1: in this process; 0 or -1: one per available CPU, see
+        :func:`framing.runtime.parallel.available_cpus`).  Results still come in input
+        order; at most ``2 * n_jobs`` batches are in flight.
     all_scores
         Also give every label's score per sentence.
     explain
@@ -339,54 +352,22 @@ def tag_many(
     TypeError
         When an item is not one of the accepted forms.
     UsageError
-        When ``batch_size`` or ``n_jobs`` is not a positive number (or -1).
+        When ``batch_size`` is not positive or ``n_jobs`` is below -1.
     """
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, got {batch_size}")
-    if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
-    if n_jobs < 1:
-        raise UsageError(f"n_jobs must be a positive number or -1, got {n_jobs}")
+    from framing.runtime.parallel import map_with_model, resolve_jobs
+
+    n_jobs = resolve_jobs(n_jobs)
     batches = article_batches(items, batch_size)
     if n_jobs == 1:
-        plan = Labeler(model)
+        labeler = Labeler(model)
         for batch in batches:
-            yield from tag_batch(plan, model, batch, all_scores, explain)
+            yield from tag_batch(labeler, model, batch, all_scores, explain)
         return
-    yield from _tag_parallel(model, batches, n_jobs, all_scores, explain)
-
-
-def _tag_parallel(
-    model: Model,
-    batches: Iterator[list[tuple[str | None, str | None, str]]],
-    n_jobs: int,
-    all_scores: bool,
-    explain: bool = False,
-) -> Iterator[TaggedArticle]:
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    # With fork the workers inherit the loaded model instead of unpickling a copy.
-    if "fork" in methods:
-        global _WORKER_MODEL
-        _WORKER_MODEL = model
-        context: Any = multiprocessing.get_context("fork")
-        initargs: tuple[Any, ...] = (None,)
-    else:  # pragma: no cover - not on Linux
-        context = multiprocessing.get_context()
-        initargs = (model,)
-    with ProcessPoolExecutor(
-        n_jobs, mp_context=context, initializer=_worker_init, initargs=initargs
-    ) as pool:
-        pending: deque[Any] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_worker_tag, batch, all_scores, explain))
-            if len(pending) >= 2 * n_jobs:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    payloads = ((batch, all_scores, explain) for batch in batches)
+    for articles in map_with_model(model, _tag_articles, payloads, n_jobs=n_jobs):
+        yield from articles
 
 
 def tag(
@@ -399,6 +380,7 @@ def tag(
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
+    n_jobs: int = 1,
 ) -> Iterator[TaggedArticle | TaggedSentence | InputFailure]:
     """Tag files: the library side of ``framing tag``.
 
@@ -423,6 +405,9 @@ def tag(
         Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
     on_file
         Called with each input path as it is opened (e.g. to advance a progress bar).
+    n_jobs
+        Worker processes (see :func:`framing.runtime.parallel.imap_ordered`): files are
+        read here, batches are tagged in the workers, results come in input order.
 
     Raises
     ------
@@ -431,21 +416,20 @@ def tag(
     NotExplainableError
         Before anything is tagged, with ``explain``, when the model is not linear.
     """
-    plan = Labeler(model)
+    from framing.runtime.parallel import map_with_model
+
     if explain:
         from framing.runtime.explain import check_explainable
 
         check_explainable(model)
-    for batch in input_batches(paths, one_per_line, batch_size, stdin, on_file):
-        good = [u for u in batch if not isinstance(u, InputFailure)]
-        results: Iterator[TaggedArticle | TaggedSentence]
-        if one_per_line:
-            texts = [u[2] for u in good]
-            none = [None] * len(texts)
-            lines = [u[3] for u in good]
-            tagged, _, _ = tag_sentences(plan, model, texts, none, none, lines, all_scores, explain)
-            results = iter(tagged)
-        else:
-            results = iter(tag_batch(plan, model, [u[:3] for u in good], all_scores, explain))
-        for item in batch:
-            yield item if isinstance(item, InputFailure) else next(results)
+    batches = input_batches(paths, one_per_line, batch_size, stdin, on_file)
+    payloads = ((batch, one_per_line, all_scores, explain) for batch in batches)
+    if n_jobs > 1:
+        for items in map_with_model(
+            model, _tag_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs
+        ):
+            yield from items
+        return
+    labeler = Labeler(model)
+    for payload in payloads:
+        yield from _tag_inputs(model, labeler, payload)

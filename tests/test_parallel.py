@@ -1,0 +1,141 @@
+"""Worker processes: CPU counting, the ordered map, crashed workers, and ``--jobs``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from framing.cli import app
+from framing.errors import UsageError
+from framing.runtime import parallel
+from framing.runtime.parallel import available_cpus, imap_ordered, resolve_jobs
+
+runner = CliRunner()
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _die_on_seven(x: int) -> int:
+    if x == 7:
+        os._exit(3)  # a worker killed mid-task, as by the OOM killer
+    return x * x
+
+
+def _raise_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is bad")
+    return x
+
+
+def test_parallel_available_cpus_respects_affinity() -> None:
+    assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_parallel_cgroup_limit_is_read(tmp_path: Path, files: dict, expected) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert parallel._cgroup_cpus(tmp_path) == expected
+
+
+def test_parallel_cgroup_limit_caps_the_count(monkeypatch) -> None:
+    monkeypatch.setattr(parallel, "_cgroup_cpus", lambda: 0.5)
+    assert available_cpus() == 1
+
+
+def test_parallel_resolve_jobs() -> None:
+    assert resolve_jobs(3) == 3
+    assert resolve_jobs(0) == resolve_jobs(-1) == resolve_jobs(None) == available_cpus()
+    with pytest.raises(UsageError, match="n_jobs must be"):
+        resolve_jobs(-2)
+
+
+def test_parallel_imap_ordered_keeps_order_and_bounds_what_is_in_flight() -> None:
+    pulled = []
+
+    def tasks():
+        for i in range(40):
+            pulled.append(i)
+            yield i
+
+    out = []
+    for result in imap_ordered(_square, tasks(), n_jobs=2):
+        # never more than 2 tasks per worker taken ahead of what has come out
+        assert len(pulled) - len(out) <= 2 * 2
+        out.append(result)
+    assert out == [i * i for i in range(40)]
+
+
+def test_parallel_imap_ordered_single_task_runs_here() -> None:
+    seen = []
+    assert list(imap_ordered(os.getpid, [], n_jobs=2)) == []
+    assert list(imap_ordered(lambda _: os.getpid(), [0], n_jobs=2)) == [os.getpid()]
+    list(imap_ordered(seen.append, [1, 2, 3], n_jobs=1))
+    assert seen == [1, 2, 3]  # one worker: in this process (a lambda could not be pickled)
+
+
+def test_parallel_a_dead_worker_fails_its_task_only() -> None:
+    got = list(
+        imap_ordered(
+            _die_on_seven, range(12), n_jobs=2, on_crash=lambda task, why: f"{task}: {why}"
+        )
+    )
+    assert got[:7] == [i * i for i in range(7)]
+    assert got[8:] == [i * i for i in range(8, 12)]
+    assert str(got[7]).startswith("7: the worker process died")
+    with pytest.raises(parallel.WorkerCrashError):
+        list(imap_ordered(_die_on_seven, range(12), n_jobs=2))
+
+
+def test_parallel_an_exception_comes_out_as_in_one_process() -> None:
+    with pytest.raises(ValueError, match="three is bad"):
+        list(imap_ordered(_raise_on_three, range(6), n_jobs=2))
+
+
+def test_parallel_cli_tag_jobs_gives_the_serial_output(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"a{i:02d}.txt").write_text(
+            f"Headline {i}\n\nThe port strike goes on, day {i}. Prices of grain rise.",
+            encoding="utf-8",
+        )
+    (folder / "bad.txt").write_bytes(b"Broken \xff text.")
+    records = [
+        json.dumps({"id": f"r{i}", "text": f"Troops guard the border {i}."}) for i in range(9)
+    ]
+    records.insert(4, '{"text": 3}')
+    (folder / "z.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    outputs = {}
+    for jobs in ("1", "2"):
+        for extra in ([], ["--format", "json"], ["--one-per-line"]):
+            result = runner.invoke(
+                app,
+                ["tag", str(folder), "-m", str(tag_model_path), "--batch-size", "1", "-j", jobs]
+                + extra,
+            )
+            assert result.exit_code == 1, result.output
+            assert "2 input(s) failed and were skipped" in result.stderr
+            outputs[jobs, tuple(extra)] = (result.stdout, result.stderr)
+    for extra in ([], ["--format", "json"], ["--one-per-line"]):
+        assert outputs["1", tuple(extra)] == outputs["2", tuple(extra)]
+    ids = [json.loads(line)["doc_id"] for line in outputs["1", ()][0].splitlines()]
+    assert ids == [f"a{i:02d}" for i in range(12)] + [f"r{i}" for i in range(9)]
