@@ -31,6 +31,7 @@ import joblib
 import numpy as np
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
+from framing.training.ood import calibrate_ood
 from framing.training.pipelines import build_pipeline
 from framing.training.thresholds import grouped_folds, stratification_key, tune_thresholds
 
@@ -39,6 +40,7 @@ from framing.format.annotations import Corpus, Sentence, collect_files, read_cor
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
+from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
 from framing.runtime.structure import LabelStructure
 
@@ -287,6 +289,8 @@ class FittedModel:
     pipelines: dict[str, Any]
     meta: ModelMeta
     metrics: dict[str, Any]
+    #: The out-of-distribution check, or None when too few articles to calibrate it.
+    ood: OodCheck | None = None
 
 
 @dataclass
@@ -825,7 +829,17 @@ def _fit_dimensions(
             codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
         ).to_dict_if_any(),
     )
-    return FittedModel(config, codebook, pipelines, meta, metrics)
+    say("calibrating the out-of-distribution check")
+    ood = calibrate_ood(_articles(train_ex))
+    return FittedModel(config, codebook, pipelines, meta, metrics, ood)
+
+
+def _articles(examples: Examples) -> list[str]:
+    """The texts of the articles behind examples: their sentences in order, or documents."""
+    texts: dict[str, list[str]] = {}
+    for doc_id, text in zip(examples.doc_ids, examples.texts, strict=True):
+        texts.setdefault(doc_id, []).append(text)
+    return ["\n".join(parts) for parts in texts.values()]
 
 
 def _count_sentences(corpus: Corpus, train: Examples, level: str) -> int:
@@ -874,5 +888,5 @@ def train(
         "config.toml": to_toml(fitted.meta.config),
         "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
     }
-    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
+    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files, ood=fitted.ood)
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

@@ -249,6 +249,14 @@ def tag_cli(
         count = sentences if one_per_line else articles
         extra = "" if one_per_line else f" ({sentences} sentences)"
         typer.echo(f"tagged {count} {unit}{extra} to {output}", err=True)
+        if loaded.ood is None and not one_per_line:
+            # Said with the summary only: a pipeline's stderr stays quiet.
+            typer.echo(
+                f"note: model {loaded.name} has no out-of-distribution data (ood.json), so "
+                "the articles were not checked for text unlike its training data "
+                '("out_of_distribution": null); retrain it with framing train to add the check',
+                err=True,
+            )
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)

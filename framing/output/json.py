@@ -31,6 +31,7 @@ from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
     hit_arrays,
+    ood_checks,
     score_batch,
     split_articles,
     tag_batch,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = ["article_json", "sentence_json", "tag_json_lines"]
 
@@ -111,6 +113,10 @@ def sentence_json(sentence: TaggedSentence) -> str:
     return f'{head}{_labels_json(sentence.labels)}}}, "scores": {scores}}}'
 
 
+def _ood_json(check: OutOfDistribution | None) -> str:
+    return "null" if check is None else check.to_json()
+
+
 def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
     """``json.dumps(article.to_dict(...), ensure_ascii=False)``, several times faster."""
     parts = [
@@ -118,6 +124,7 @@ def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
         f'"title": {_optional_json(article.title)}, '
         f'"model": {json.dumps(article.model, ensure_ascii=False)}, '
         f'"n_sentences": {len(article.sentences)}, '
+        f'"out_of_distribution": {_ood_json(article.out_of_distribution)}, '
     ]
     if include_text:
         parts.append(f'"text": {_string_json(article.text)}, ')
@@ -205,10 +212,11 @@ def _tag_batch_json(
     masks = plan.masks(scores)
     hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
+    checks = ood_checks(model, articles)
     heads = [
         f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
         f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
-        f'"n_sentences": {sizes[a]}, '
+        f'"n_sentences": {sizes[a]}, "out_of_distribution": {_ood_json(checks[a])}, '
         for a, (doc_id, title, _) in enumerate(articles)
     ]
     if _native.speedups is not None:

@@ -13,6 +13,8 @@ A model folder (``models/NAME/``) describes itself::
     compiled.json    ``tfidf-compiled.v1``), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
+    ood.json         optional: the out-of-distribution check (see
+                     :mod:`framing.runtime.ood`); older models have none
     README.md        the model card
 
 Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.explain import SentenceExplanation
+    from framing.runtime.ood import OodCheck
     from framing.runtime.results import TaggedArticle, TaggedSentence
 
 __all__ = [
@@ -118,6 +121,8 @@ class Model:
     codebook: Codebook
     meta: ModelMeta
     scorer: Scorer = field(repr=False)
+    #: How unlike the training articles an article is (``ood.json``); None: not checked.
+    ood: OodCheck | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -350,8 +355,14 @@ def load_model(
     kind = _choose_scorer(path, meta, use_compiled)
     if kind.version_sensitive:
         _check_versions(meta, path)
+    from framing.runtime.ood import load_ood
+
     return Model(
-        path=path, codebook=model_codebook, meta=meta, scorer=kind.load(path, meta, trusted)
+        path=path,
+        codebook=model_codebook,
+        meta=meta,
+        scorer=kind.load(path, meta, trusted),
+        ood=load_ood(path),
     )
 
 
@@ -424,6 +435,7 @@ def save_model(
     files: Mapping[str, str] | None = None,
     compile: bool = True,
     scorers: Mapping[str, Any] | None = None,
+    ood: OodCheck | None = None,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in
     (:func:`framing.files.atomic_dir`).
@@ -446,6 +458,9 @@ def save_model(
         Also write the ``tfidf-compiled.v1`` scorer when the pipelines are linear
         models over TF-IDF features (see :mod:`framing.runtime.compile`); it is then
         the one :func:`load_model` uses.
+    ood
+        The out-of-distribution check (``ood.json``, see :mod:`framing.runtime.ood`);
+        without it, the model's tagged articles are not checked.
     scorers
         Other scorers to save, by registered kind name (:mod:`framing.runtime.scorers`),
         preferred first; they come before the two above in ``meta.scorers``.
@@ -485,6 +500,8 @@ def save_model(
     with atomic_dir(path) as tmp:
         for name, scorer in to_save.items():
             scorer_kind(name).save(scorer, tmp)
+        if ood is not None:
+            ood.save(tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from framing.runtime.explain import LabelExplanation
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "OUTPUT_VERSION",
@@ -131,6 +132,9 @@ class TaggedArticle:
     #: The input's other fields (e.g. the other columns of a CSV row), strings only;
     #: written as ``meta`` when not empty.
     meta: dict[str, str] = field(default_factory=dict)
+    #: How unlike the model's training articles this one is; None when the model
+    #: has no out-of-distribution data (see :mod:`framing.runtime.ood`).
+    out_of_distribution: OutOfDistribution | None = None
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -146,6 +150,9 @@ class TaggedArticle:
             "title": self.title,
             "model": self.model,
             "n_sentences": len(self.sentences),
+            "out_of_distribution": (
+                None if self.out_of_distribution is None else self.out_of_distribution.to_dict()
+            ),
         }
         if include_text:
             data["text"] = self.text

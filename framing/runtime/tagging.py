@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -196,12 +197,28 @@ def tag_batch(
     stats = profile_stats(plan, scores, masks, bounds)
     profiles = build_profiles(plan, stats, sentences, len(articles))
     info = plan.model_info
+    checks = ood_checks(model, articles)
     return [
         TaggedArticle(
-            doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info)
+            doc_id,
+            title,
+            text,
+            sentences[bounds[k] : bounds[k + 1]],
+            profiles[k],
+            dict(info),
+            out_of_distribution=checks[k],
         )
         for k, (doc_id, title, text) in enumerate(articles)
     ]
+
+
+def ood_checks(
+    model: Model, articles: Sequence[tuple[str | None, str | None, str]]
+) -> Sequence[OutOfDistribution | None]:
+    """Each article's out-of-distribution check (None each when the model has none)."""
+    if model.ood is None:
+        return [None] * len(articles)
+    return model.ood.check_many([text for _, _, text in articles])
 
 
 def tag_text(
