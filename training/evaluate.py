@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from framing.training.task_metrics import TaskScore, score_task, task_metric
 
 from framing.errors import AnnotationError, UsageError
-from framing.runtime.labels import label_mask, threshold_vector
+from framing.format.annotations import Document, Sentence
+from framing.format.crosswalk import Crosswalk
+from framing.runtime.labels import label_masks
+from framing.runtime.structure import apply_structure, structure_of
 
 if TYPE_CHECKING:
     from framing.training.train import Examples
@@ -258,6 +262,7 @@ class EvalReport:
     dimensions: dict[str, DimensionEval]
     documents: dict[str, DimensionEval] = field(default_factory=dict)
     worst: int = 5
+    tasks: dict[str, TaskScore] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -278,7 +283,51 @@ class EvalReport:
         if self.documents:
             data["documents"] = {dim: ev.to_dict(0) for dim, ev in self.documents.items()}
             data["data"]["documents"] = next(iter(self.documents.values())).scores.n
+        if self.tasks:
+            data["task_metrics"] = {name: score.to_dict() for name, score in self.tasks.items()}
         return data
+
+    def predictions(self) -> list[Any]:
+        """The predicted labels as annotation records, ready for ``framing export``.
+
+        One ``done`` record per scored example (documents for a document-level report,
+        sentences otherwise) whose label lists are the *predicted* labels and whose
+        ``meta.scores`` holds every label's score; a sentence-level report also gives a
+        document record per article with the labels of any of its sentences.
+        """
+        from framing.format.annotations import Document, Sentence
+
+        def scores(ev: DimensionEval, i: int) -> dict[str, float]:
+            return {label: round(float(ev.y_score[i, j]), 6) for j, label in enumerate(ev.labels)}
+
+        def build(evs: dict[str, DimensionEval], documents: bool) -> list[Any]:
+            first = next(iter(evs.values()), None)
+            if first is None:
+                return []
+            out: list[Any] = []
+            for i, ident in enumerate(first.ids):
+                labels = {
+                    dim: tuple(ev.labels[j] for j in np.flatnonzero(ev.y_pred[i]))
+                    for dim, ev in evs.items()
+                }
+                meta = {"scores": {dim: scores(ev, i) for dim, ev in evs.items()}}
+                if documents:
+                    out.append(Document(doc_id=str(ident), labels=labels, meta=meta))
+                else:
+                    out.append(
+                        Sentence(
+                            id=str(ident),
+                            doc_id=first.doc_ids[i] if first.doc_ids else str(ident),
+                            text=first.texts[i] if first.texts else "",
+                            labels=labels,
+                            meta=meta,
+                        )
+                    )
+            return out
+
+        if self.level == "document":
+            return build(self.dimensions, True)
+        return [*build(self.documents, True), *build(self.dimensions, False)]
 
     def to_table(self) -> str:
         """Plain-text tables for the terminal."""
@@ -292,6 +341,10 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_text_table(f"{dim} (documents: any sentence)", ev))
+        for score in self.tasks.values():
+            out.append("")
+            out.append(f"{score.task}, official scoring rule: {score.rule}")
+            out.extend(score.lines())
         if self.worst:
             for dim, ev in self.dimensions.items():
                 errors = ev.worst_errors(self.worst)
@@ -317,6 +370,9 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_markdown_table(f"{dim} (documents)", ev))
+        for score in self.tasks.values():
+            out += ["", f"**{score.task}** (`--metric {score.metric}`: {score.rule})", ""]
+            out.extend(f"- {line}" for line in score.lines())
         return "\n".join(out) + "\n"
 
 
@@ -501,6 +557,9 @@ def evaluate(
     level: str | None = None,
     trusted: Iterable[str] = (),
     worst: int = 5,
+    metrics: Sequence[str] = (),
+    crosswalk: Crosswalk | str | Path | None = None,
+    links: Sequence[str] = ("exact",),
 ) -> EvalReport:
     """Score a model on annotated data.
 
@@ -517,6 +576,13 @@ def evaluate(
         Extra types to trust when loading the model (see :func:`framing.runtime.model.load_model`).
     worst
         How many of the worst false positives and negatives to list per dimension.
+    metrics
+        Shared-task scoring rules to apply as well (names of
+        :data:`framing.training.task_metrics.TASK_METRICS`, e.g. ``"semeval2025"``).
+    crosswalk
+        Data labelled in another taxonomy: relabel its gold labels into the model's
+        codebook through this crosswalk (:mod:`framing.format.crosswalk`) and score only
+        the labels its ``links`` reach.
 
     Returns
     -------
@@ -544,7 +610,16 @@ def evaluate(
         raise UsageError(
             f"model '{loaded.name}' was trained on documents; evaluate it with --level document"
         )
+    for name in metrics:
+        if task_metric(name).level == "sentence" and loaded.level == "document":
+            raise UsageError(
+                f"metric '{name}' scores sentence records, but model '{loaded.name}' was "
+                "trained on documents; evaluate a sentence-level model with it"
+            )
     corpus = read_corpus(data)
+    reached: dict[str, list[str]] | None = None
+    if crosswalk is not None:
+        corpus, reached = _crosswalked(corpus, crosswalk, loaded, links)
     records: list[Any] = [*corpus.sentences, *corpus.documents.values()]
     present = {dim for r in records if r.status == "done" for dim in r.labels}
     dims = [d for d in loaded.dimensions if d in present]
@@ -560,38 +635,51 @@ def evaluate(
     if not len(examples):
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
     raw = loaded.predict_proba(examples.texts)
+    multi = loaded.meta.multi_label
+    structure = structure_of(loaded.meta)
+    label_lists: dict[str, list[str]] = {}
+    score_arrays: dict[str, np.ndarray] = {}
+    for dim in dims:
+        labels = list(loaded.codebook.dimension(dim).label_ids)
+        if reached is not None:
+            labels = [label for label in labels if label in reached[dim]]
+        label_lists[dim] = labels
+        score_arrays[dim] = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
+    preds = label_masks(score_arrays, label_lists, loaded.meta)
     evals: dict[str, DimensionEval] = {}
     documents: dict[str, DimensionEval] = {}
     for dim in dims:
-        labels = list(loaded.codebook.dimension(dim).label_ids)
-        multi_label = loaded.meta.multi_label[dim]
-        scores = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
-        thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
+        labels = label_lists[dim]
         Y = examples.indicator(dim, labels)
-        pred = label_mask(scores, threshold_vector(labels, thresholds), multi_label)
         ev = DimensionEval(
             dimension=dim,
             labels=labels,
-            multi_label=multi_label,
-            thresholds=thresholds,
+            multi_label=multi[dim],
+            thresholds={k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()},
             y_true=Y,
-            y_score=scores,
-            y_pred=pred,
-            scores=score_dimension(Y, pred, labels),
+            y_score=score_arrays[dim],
+            y_pred=preds[dim],
+            scores=score_dimension(Y, preds[dim], labels),
             ids=examples.ids,
             doc_ids=examples.doc_ids,
             texts=examples.texts,
             sources=examples.sources,
-            y_prob=_calibrated(loaded, dim, scores, labels, loaded.calibration_unit),
+            y_prob=_calibrated(loaded, dim, score_arrays[dim], labels, loaded.calibration_unit),
         )
         if unit == "sentence":
-            doc_ev = _document_eval(ev, corpus, examples, dim, loaded)
-            if level == "document":
-                evals[dim] = doc_ev
-                continue
-            documents[dim] = doc_ev
+            documents[dim] = _document_eval(ev, corpus, examples, dim, loaded)
         evals[dim] = ev
-    return EvalReport(
+    if documents and structure is not None:
+        # a document's labels are the union of its sentences': enforce the structure again
+        doc_preds = apply_structure(
+            {dim: ev.y_pred for dim, ev in documents.items()}, label_lists, structure
+        )
+        for dim, ev in documents.items():
+            ev.y_pred = doc_preds[dim]
+            ev.scores = score_dimension(ev.y_true, ev.y_pred, ev.labels)
+    if unit == "sentence" and level == "document":
+        evals, documents = documents, {}
+    report = EvalReport(
         model=loaded.name,
         model_path=_relative(loaded.path),
         level=level,
@@ -600,6 +688,54 @@ def evaluate(
         documents=documents,
         worst=worst,
     )
+    for name in metrics:
+        report.tasks[name] = score_task(name, _task_inputs(report, task_metric(name).level))
+    return report
+
+
+def _crosswalked(
+    corpus: Corpus, crosswalk: Crosswalk | str | Path, model: Model, links: Sequence[str]
+) -> tuple[Corpus, dict[str, list[str]]]:
+    """The corpus relabelled into the model's codebook, and the labels that can be scored."""
+    from framing.format.annotations import Corpus as CorpusType
+    from framing.format.crosswalk import load_crosswalk
+
+    walk = crosswalk if isinstance(crosswalk, Crosswalk) else load_crosswalk(crosswalk)
+    target = walk.codebook_for(model.codebook, links)
+    reached = {dim.id: list(dim.label_ids) for dim in target.dimensions}
+    if not reached:
+        raise UsageError(
+            f"crosswalk '{walk.name}' has no {'/'.join(links)} link to model '{model.name}''s "
+            "labels: nothing to score"
+        )
+    sentences, _ = walk.relabel(corpus.sentences, links)
+    documents, _ = walk.relabel(corpus.documents.values(), links)
+    relabelled = CorpusType(
+        sentences=[s for s in sentences if isinstance(s, Sentence)],
+        documents={d.doc_id: d for d in documents if isinstance(d, Document)},
+        files=corpus.files,
+    )
+    return relabelled, reached
+
+
+def _label_sets(matrix: np.ndarray, labels: Sequence[str]) -> list[frozenset[str]]:
+    return [frozenset(labels[int(j)] for j in np.flatnonzero(row)) for row in matrix]
+
+
+def _task_inputs(
+    report: EvalReport, unit: str
+) -> dict[str, tuple[list[frozenset[str]], list[frozenset[str]], list[str]]]:
+    """Gold and predicted label sets per dimension, at the unit a task metric scores."""
+    if unit == "document":
+        source = report.dimensions if report.level == "document" else report.documents
+    elif report.level == "sentence":
+        source = report.dimensions
+    else:
+        raise UsageError("this metric scores sentence records: evaluate with --level sentence")
+    return {
+        dim: (_label_sets(ev.y_true, ev.labels), _label_sets(ev.y_pred, ev.labels), ev.labels)
+        for dim, ev in source.items()
+    }
 
 
 def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -> list[Path]:

@@ -46,6 +46,7 @@ from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
 from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
+from framing.runtime.structure import LabelStructure
 
 __all__ = [
     "Examples",
@@ -843,6 +844,9 @@ def _fit_dimensions(
         trained_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         training_seconds=round(seconds, 3),
         git_commit=_git_commit(),
+        structure=LabelStructure.from_codebook(
+            codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
+        ).to_dict_if_any(),
     )
     calibration = (
         build_calibration(

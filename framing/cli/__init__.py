@@ -20,7 +20,7 @@ from framing.errors import FramingError
 
 #: Parameters that name a file or folder a command writes; every other path parameter
 #: is an input, and no output may be one of them (see :func:`framing.files.refuse_same_file`).
-OUTPUT_PARAMS = ("output", "codebook_out", "config_out", "plot")
+OUTPUT_PARAMS = ("output", "codebook_out", "config_out", "plot", "predictions", "out_dir")
 
 
 def _paths(value: Any) -> list[str]:

@@ -170,6 +170,13 @@ def tag_cli(
         )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
+    if loaded.level == "document":
+        # its thresholds were tuned on whole articles: sentence by sentence they mean nothing
+        raise UsageError(
+            f"model '{loaded.name}' was trained on documents (level = \"document\"); framing "
+            "tag labels sentences. Score articles with it through framing eval DATA "
+            "--predictions FILE (article-level tagging is not implemented yet)"
+        )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging (and, in forked
     # workers, from writing to the pages they share with this process).

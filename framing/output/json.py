@@ -212,7 +212,7 @@ def _tag_batch_json(
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
-    masks = {dim: plan.mask(dim, scores[dim]) for dim in plan.dims}
+    masks = plan.masks(scores)
     hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
     checks = ood_checks(model, articles)

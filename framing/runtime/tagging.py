@@ -2,7 +2,7 @@
 
 Everything here goes through one batch function (:func:`tag_batch`), so tagging an
 article alone, in a batch (:func:`tag_many`) or from files (:func:`tag`) gives the
-same result.  Scores become labels by :func:`framing.runtime.labels.label_mask`.
+same result.  Scores become labels by :func:`framing.runtime.labels.label_masks`.
 Results are :mod:`framing.runtime.results`; :mod:`framing.output` writes them.
 
 The model is only used through its attributes: this module never imports
@@ -26,7 +26,7 @@ from framing.runtime.inputs import (
     crashed_inputs,
     input_batches,
 )
-from framing.runtime.labels import label_mask, threshold_vector
+from framing.runtime.labels import label_masks, threshold_vector
 from framing.runtime.profiles import build_profiles, profile_stats
 from framing.runtime.results import LabelScore, TaggedArticle, TaggedSentence
 from framing.runtime.segment import split_sentences
@@ -67,6 +67,7 @@ class Labeler:
         self.multi_label = dict(meta.multi_label)
         self.calibration = model.calibration
         self.calibration_unit = model.calibration_unit
+        self.meta = meta
         self.model_info = {
             "name": model.name,
             "version": meta.version,
@@ -75,9 +76,10 @@ class Labeler:
         }
         self.model_json = json.dumps(self.model_info, ensure_ascii=False)
 
-    def mask(self, dim: str, p: np.ndarray) -> np.ndarray:
-        """Boolean ``(n, n_labels)``: which labels are predicted."""
-        return label_mask(p, self.thresholds[dim], self.multi_label[dim])
+    def masks(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Boolean ``(n, n_labels)`` per dimension: which labels are predicted
+        (:func:`framing.runtime.labels.label_masks`: thresholds, then the label structure)."""
+        return label_masks(scores, self.labels, self.meta)
 
 
 def hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,10 +105,9 @@ def _label_lists(
 
     template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
     labels = list(map(dict.copy, repeat(template, n)))
-    masks = {}
+    masks = plan.masks(scores)
     for dim in plan.dims:
-        mask = masks[dim] = plan.mask(dim, scores[dim])
-        rows, cols, values = _sorted_hits(scores[dim], mask)
+        rows, cols, values = _sorted_hits(scores[dim], masks[dim])
         if not rows:
             continue
         names = plan.labels[dim]
