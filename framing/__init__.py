@@ -27,6 +27,9 @@ __all__ = [
     "LabelScore",
     "LabelProfile",
     "Evidence",
+    "SentenceExplanation",
+    "LabelExplanation",
+    "OutOfDistribution",
     "tag_many",
     "Codebook",
     "load_codebook",
@@ -46,6 +49,9 @@ _LAZY = {
     "Evidence": "framing.runtime.results",
     "tag_many": "framing.runtime.tagging",
     "OUTPUT_VERSION": "framing.runtime.results",
+    "SentenceExplanation": "framing.runtime.explain",
+    "LabelExplanation": "framing.runtime.explain",
+    "OutOfDistribution": "framing.runtime.ood",
     "Codebook": "framing.format.codebook",
     "load_codebook": "framing.format.codebook",
     "split_sentences": "framing.runtime.segment",
@@ -56,7 +62,9 @@ _LAZY = {
 if TYPE_CHECKING:
     from framing.errors import FramingError, ModelError
     from framing.format.codebook import Codebook, load_codebook
+    from framing.runtime.explain import LabelExplanation, SentenceExplanation
     from framing.runtime.model import Model, load_model
+    from framing.runtime.ood import OutOfDistribution
     from framing.runtime.results import (
         OUTPUT_VERSION,
         Evidence,

@@ -28,10 +28,12 @@ ALLOWED: dict[str, set[str]] = {
     "exchange": {"runtime", "format", "errors", "files"},
     "loop": {"runtime", "format", "errors", "files"},
     "engines": {"output", "runtime", "format", "errors", "files"},
+    "findings": {"runtime", "format", "errors", "files"},
     "training": {"loop", "output", "runtime", "format", "errors", "files"},
     "cli": {
         "training",
         "loop",
+        "findings",
         "exchange",
         "engines",
         "output",

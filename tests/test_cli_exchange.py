@@ -6,11 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
+from sklearn.metrics import f1_score
 from typer.testing import CliRunner, Result
 
 from framing.cli import app
-from framing.format.annotations import Document, Sentence, iter_records, read_corpus, validate
-from framing.format.codebook import load_codebook
+from framing.format.annotations import (
+    Document,
+    Sentence,
+    iter_records,
+    read_corpus,
+    validate,
+    write_jsonl,
+)
+from framing.format.codebook import Codebook, load_codebook
 
 runner = CliRunner()
 
@@ -448,3 +456,501 @@ def _find_key(data: object, key: str) -> list[float]:
     if isinstance(data, list):
         return [v for item in data for v in _find_key(item, key)]
     return []
+
+
+def _official_semeval2025(pred_file: Path, gold_file: Path, classes: list[str]) -> float:
+    """The rules of the task's scorer, written here independently: rows paired in file
+    order, labels outside the classes ignored, binary F1 per article (0 when empty)."""
+
+    def rows(path: Path) -> list[list[str]]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [line.split("\t")[2].split(";") for line in lines if line]
+
+    scores = []
+    for gold, pred in zip(rows(gold_file), rows(pred_file), strict=True):
+        g = [1 if c in gold else 0 for c in classes]
+        p = [1 if c in pred else 0 for c in classes]
+        scores.append(f1_score(g, p, zero_division=0))
+    return sum(scores) / len(scores)
+
+
+def test_cli_exchange_semeval2025_document_model_to_official_score(tmp_path: Path) -> None:
+    """Import, train at document level, eval --metric and export agree with the task's scorer."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine."
+    green = "Climate activists and global elites push a green scam on ordinary people."
+    plain = "The council met on Tuesday and approved the budget for the bridge."
+
+    def articles(prefix: str, n: int) -> list[tuple[str, str, str]]:
+        kinds = [(blame, west), (climate, green), ("Other", plain)]
+        return [
+            (f"EN_{prefix}_{i:03d}", kinds[i % 3][0], f"{kinds[i % 3][1]} Item {i}.")
+            for i in range(n)
+        ]
+
+    train = _semeval_folder(tmp_path / "train", articles("TR", 15))
+    test = _semeval_folder(tmp_path / "test", articles("TE", 6))
+    train_out, test_out = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    book = tmp_path / "train.codebook.toml"
+    common = ["import", "semeval2025"]
+    assert (
+        invoke(
+            [
+                *common,
+                str(train / "raw-documents"),
+                "-a",
+                str(train / "annotations.txt"),
+                "--split",
+                "train",
+                "-o",
+                str(train_out),
+            ]
+        ).exit_code
+        == 0
+    )
+    assert (
+        invoke(
+            [
+                *common,
+                str(test / "raw-documents"),
+                "-a",
+                str(test / "annotations.txt"),
+                "--split",
+                "test",
+                "-c",
+                str(book),
+                "-o",
+                str(test_out),
+            ]
+        ).exit_code
+        == 0
+    )
+    config = tmp_path / "s25.toml"
+    config.write_text(
+        f"""name = "s25"
+[data]
+paths = [{json.dumps(str(train_out))}]
+codebook = {json.dumps(str(book))}
+level = "document"
+train = ["train"]
+dev = []
+test = []
+[cv]
+folds = 3
+""",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+    predicted = tmp_path / "predicted.jsonl"
+    result = invoke(
+        [
+            "eval",
+            str(model),
+            str(test_out),
+            "--metric",
+            "semeval2025",
+            "--predictions",
+            str(predicted),
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    task = json.loads(result.stdout)["task_metrics"]["semeval2025"]["dimensions"]
+    pred_file = tmp_path / "pred.txt"
+    result = invoke(
+        [
+            "export",
+            "semeval2025",
+            str(predicted),
+            "-g",
+            str(test / "annotations.txt"),
+            "-c",
+            str(book),
+            "-o",
+            str(pred_file),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    codebook = load_codebook(book)
+    fine = list(codebook.dimension("subnarratives").label_ids)
+    coarse = list(codebook.dimension("narratives").label_ids)
+    gold_file = test / "annotations.txt"
+    assert task["subnarratives"]["f1_samples"] == pytest.approx(
+        _official_semeval2025(pred_file, gold_file, fine), abs=1e-6
+    )
+    coarse_file = tmp_path / "coarse.txt"
+    swap = [line.split("\t") for line in pred_file.read_text(encoding="utf-8").splitlines()]
+    coarse_file.write_text("".join(f"{a}\t{b}\t{b}\n" for a, b, _ in swap), encoding="utf-8")
+    gold_swap = [line.split("\t") for line in gold_file.read_text(encoding="utf-8").splitlines()]
+    gold_coarse = tmp_path / "gold-coarse.txt"
+    gold_coarse.write_text("".join(f"{a}\t{b}\t{b}\n" for a, b, _ in gold_swap), encoding="utf-8")
+    assert task["narratives"]["f1_samples"] == pytest.approx(
+        _official_semeval2025(coarse_file, gold_coarse, coarse), abs=1e-6
+    )
+
+
+def test_cli_exchange_unknown_labels_outside_the_taxonomy(tmp_path: Path) -> None:
+    """A gold label outside the official taxonomy: named by default, dropped or added on request."""
+    subs = tmp_path / "subnarratives.txt"
+    known = (S25 / "subnarratives.txt").read_text(encoding="utf-8").splitlines()
+    # the taxonomy lacks one subnarrative that the annotation file uses
+    missing = "URW: Blaming the war on others rather than the invader: The West are the aggressors"
+    subs.write_text("\n".join(x for x in known if x != missing) + "\n", encoding="utf-8")
+    base = [
+        "import",
+        "semeval2025",
+        str(S25 / "raw-documents"),
+        "-a",
+        str(S25 / "subtask-2-annotations.txt"),
+        "--subnarratives-taxonomy",
+        str(subs),
+    ]
+    result = invoke([*base, "-o", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 1
+    assert f"subtask-2-annotations.txt:1: subnarrative '{missing}' is not in the taxonomy" in (
+        result.output
+    )
+    result = invoke([*base, "--unknown-labels", "drop", "-o", str(tmp_path / "d.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"labels outside the taxonomy dropped '{'subnarratives:' + missing}' (1)" in result.output
+    )
+    docs = {r.doc_id: r for r in read_corpus([tmp_path / "d.jsonl"]).documents.values()}
+    assert missing not in docs["EN_UA_001"].labels["subnarratives"]
+    assert len(docs["EN_UA_001"].labels["subnarratives"]) == 1
+    result = invoke([*base, "--unknown-labels", "add", "-o", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 0, result.output
+    book = load_codebook(tmp_path / "a.codebook.toml")
+    assert missing in book.dimension("subnarratives").label_ids
+
+
+def test_cli_exchange_unknown_labels_against_a_codebook(tmp_path: Path) -> None:
+    s23 = [
+        "import",
+        "semeval2023",
+        str(S23 / "articles"),
+        "--frames",
+        str(S23 / "labels-subtask-2.txt"),
+    ]
+    book = tmp_path / "book.toml"
+    book.write_text(
+        Codebook.from_labels({"frames": ["Economic", "Political"]}, name="mine").to_toml(),
+        encoding="utf-8",
+    )
+    result = invoke([*s23, "-c", str(book), "-o", str(tmp_path / "e.jsonl")])
+    assert result.exit_code == 1
+    assert "label 'Security_and_defense' is not in the codebook's 'frames'" in result.output
+    assert "label 'Legality_Constitutionality_and_jurisprudence'" in result.output
+    result = invoke(
+        [*s23, "-c", str(book), "--unknown-labels", "drop", "-o", str(tmp_path / "d.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unknown labels dropped" in result.output
+    assert not (tmp_path / "d.codebook.toml").exists()
+    docs = read_corpus([tmp_path / "d.jsonl"]).documents
+    assert docs["1002"].labels["frames"] == ()
+    result = invoke(
+        [*s23, "-c", str(book), "--unknown-labels", "add", "-o", str(tmp_path / "a.jsonl")]
+    )
+    assert result.exit_code == 0, result.output
+    grown = load_codebook(tmp_path / "a.codebook.toml")
+    assert "Security_and_defense" in grown.dimension("frames").label_ids
+    assert read_corpus([tmp_path / "a.jsonl"], grown).documents["1002"].labels["frames"] == (
+        "Security_and_defense",
+        "Legality_Constitutionality_and_jurisprudence",
+    )
+
+
+def test_cli_exchange_ptc_sentence_model_import_split_train_score(tmp_path: Path) -> None:
+    """PTC files -> import -> split -> train (sentences) -> eval --metric ptc-sentence."""
+    articles, labels = tmp_path / "articles", tmp_path / "labels.txt"
+    articles.mkdir()
+    loaded = "These corrupt traitors will destroy our nation."
+    plain = "The committee met on Monday to discuss the budget."
+    rows = []
+    for i in range(16):
+        lines = [f"Headline number {i}", "", loaded if i % 2 else plain, plain, loaded]
+        text = "\n".join(lines) + "\n"
+        (articles / f"article{1000 + i}.txt").write_text(text, encoding="utf-8")
+        start = 0
+        for line in lines:
+            if line == loaded:
+                rows.append(f"{1000 + i}\tLoaded_Language\t{start}\t{start + len(line)}\n")
+            start += len(line) + 1
+    labels.write_text("".join(rows), encoding="utf-8")
+    imported, split = tmp_path / "ptc.jsonl", tmp_path / "ptc-split.jsonl"
+    assert (
+        invoke(["import", "ptc", str(articles), "-l", str(labels), "-o", str(imported)]).exit_code
+        == 0
+    )
+    result = invoke(["split", str(imported), "--ratios", "75/25", "--seed", "1", "-o", str(split)])
+    assert result.exit_code == 0, result.output
+    config = tmp_path / "ptc.toml"
+    config.write_text(
+        f"""name = "ptc"
+[data]
+paths = [{json.dumps(str(split))}]
+codebook = {json.dumps(str(tmp_path / "ptc.codebook.toml"))}
+train = ["train"]
+dev = []
+test = ["test"]
+[cv]
+folds = 3
+""",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+    test_part = tmp_path / "test.jsonl"
+    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    predicted = tmp_path / "predicted.jsonl"
+    result = invoke(
+        [
+            "eval",
+            str(model),
+            str(test_part),
+            "--metric",
+            "ptc-sentence",
+            "--predictions",
+            str(predicted),
+            "--format",
+            "json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    figure = json.loads(result.stdout)["task_metrics"]["ptc-sentence"]["dimensions"]["techniques"]
+    gold = {
+        r.id: bool(r.labels["techniques"])
+        for r in iter_records([test_part])
+        if isinstance(r, Sentence) and r.status == "done"
+    }
+    pred = {
+        r.id: bool(r.labels["techniques"])
+        for r in iter_records([predicted])
+        if isinstance(r, Sentence)
+    }
+    tp = sum(gold[k] and pred[k] for k in gold)
+    fp = sum(pred[k] and not gold[k] for k in gold)
+    fn = sum(gold[k] and not pred[k] for k in gold)
+    assert figure["n"] == len(gold) == 16  # four test articles of four sentences
+    assert figure["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+
+
+def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> None:
+    """SemEval-2023 files -> import -> split -> document and paragraph models -> task metrics."""
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    kinds = [
+        (
+            "Economic",
+            "Prices and wages fell as the market slumped.",
+            "Loaded_Language",
+            "This disastrous collapse ruins honest families.",
+        ),
+        (
+            "Security_and_defense",
+            "Troops and missiles were moved to the border.",
+            "Doubt",
+            "Can anyone really believe the official story?",
+        ),
+    ]
+    frames_rows, technique_rows = [], []
+    for i in range(18):
+        frame, body, technique, loaded = kinds[i % 2]
+        ident = str(2000 + i)
+        lines = [f"Title {i}", "", body, loaded, "A plain closing paragraph."]
+        (articles / f"article{ident}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        frames_rows.append(f"{ident}\t{frame}\n")
+        technique_rows.append(f"{ident}\t4\t{technique}\n")
+    (tmp_path / "frames.txt").write_text("".join(frames_rows), encoding="utf-8")
+    (tmp_path / "techniques.txt").write_text("".join(technique_rows), encoding="utf-8")
+    imported, split = tmp_path / "s23.jsonl", tmp_path / "s23-split.jsonl"
+    result = invoke(
+        [
+            "import",
+            "semeval2023",
+            str(articles),
+            "--frames",
+            str(tmp_path / "frames.txt"),
+            "--techniques",
+            str(tmp_path / "techniques.txt"),
+            "--unlisted",
+            "negative",
+            "-o",
+            str(imported),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    result = invoke(["split", str(imported), "--ratios", "2/1", "--seed", "3", "-o", str(split)])
+    assert result.exit_code == 0, result.output
+    book = tmp_path / "s23.codebook.toml"
+    test_part = tmp_path / "test.jsonl"
+    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    figures = {}
+    for dim, level, metric in (
+        ("frames", "document", "semeval2023-frames"),
+        ("techniques", "sentence", "semeval2023-techniques"),
+    ):
+        config = tmp_path / f"{dim}.toml"
+        config.write_text(
+            f"""name = "s23-{dim}"
+dimensions = ["{dim}"]
+[data]
+paths = [{json.dumps(str(split))}]
+codebook = {json.dumps(str(book))}
+level = "{level}"
+train = ["train"]
+dev = []
+test = []
+[cv]
+folds = 3
+""",
+            encoding="utf-8",
+        )
+        model = tmp_path / f"model-{dim}"
+        assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
+        predicted = tmp_path / f"pred-{dim}.jsonl"
+        result = invoke(
+            [
+                "eval",
+                str(model),
+                str(test_part),
+                "--metric",
+                metric,
+                "--predictions",
+                str(predicted),
+                "--format",
+                "json",
+            ]
+        )
+        assert result.exit_code == 0, result.output
+        figures[dim] = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+        # The scorer's rules, independently: the class list, MultiLabelBinarizer, sklearn F1
+        classes = list(load_codebook(book).dimension(dim).label_ids)
+        if level == "document":
+            gold = {d.doc_id: d.labels[dim] for d in read_corpus([test_part]).documents.values()}
+            pred = {
+                r.doc_id: r.labels[dim]
+                for r in iter_records([predicted])
+                if isinstance(r, Document)
+            }
+        else:
+            gold = {
+                r.id: r.labels[dim]
+                for r in iter_records([test_part])
+                if isinstance(r, Sentence) and r.status == "done"
+            }
+            pred = {
+                r.id: r.labels[dim] for r in iter_records([predicted]) if isinstance(r, Sentence)
+            }
+        mlb = MultiLabelBinarizer()
+        mlb.fit([classes])
+        g = mlb.transform([gold[k] for k in gold])
+        p = mlb.transform([pred[k] for k in gold])
+        assert figures[dim]["micro_f1"] == pytest.approx(
+            f1_score(g, p, average="micro", zero_division=1)
+        )
+        assert figures[dim]["macro_f1"] == pytest.approx(
+            f1_score(g, p, average="macro", zero_division=1)
+        )
+    assert figures["frames"]["n"] == 6  # a third of 18 articles
+    assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
+
+
+def test_cli_exchange_semeval2025_structure_is_enforced_on_predictions(tmp_path: Path) -> None:
+    """A document model of imported SemEval-2025 data never predicts Other with a narrative,
+    nor a subnarrative without its narrative; with [structure] off it may."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine."
+    green = "Climate activists and global elites push a green scam on ordinary people."
+    kinds = [
+        ([blame], west),
+        ([climate], green),
+        (["Other"], "The council met on Tuesday."),
+        ([blame, climate], f"{west} {green}"),
+    ]
+    root = tmp_path / "data"
+    (root / "raw-documents").mkdir(parents=True)
+    rows = []
+    for i in range(20):
+        narratives, body = kinds[i % 4]
+        name = f"EN_S_{i:03d}"
+        (root / "raw-documents" / f"{name}.txt").write_text(
+            f"Headline {i}\n\n{body} Item {i}.\n", encoding="utf-8"
+        )
+        sub = ";".join(f"{n}: Other" if n != "Other" else "Other" for n in narratives)
+        rows.append(f"{name}.txt\t{';'.join(narratives)}\t{sub}\n")
+    (root / "annotations.txt").write_text("".join(rows), encoding="utf-8")
+    out = tmp_path / "s25.jsonl"
+    result = invoke(
+        [
+            "import",
+            "semeval2025",
+            str(root / "raw-documents"),
+            "-a",
+            str(root / "annotations.txt"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    book = load_codebook(tmp_path / "s25.codebook.toml")
+    subs = book.dimension("subnarratives")
+    assert subs.label(f"{blame}: Other").parent == blame
+    assert book.dimension("narratives").label("Other").exclusive
+    for hierarchy, exclusive in (("add-parent", "true"), ("off", "false")):
+        config = tmp_path / f"{hierarchy}.toml"
+        config.write_text(
+            f"""name = "s25-{hierarchy}"
+[data]
+paths = [{json.dumps(str(out))}]
+codebook = {json.dumps(str(tmp_path / "s25.codebook.toml"))}
+level = "document"
+train = ["train"]
+dev = []
+test = []
+[thresholds]
+strategy = "fixed"
+fixed = 0.02
+[cv]
+folds = 2
+[structure]
+hierarchy = "{hierarchy}"
+exclusive = {exclusive}
+""",
+            encoding="utf-8",
+        )
+        # no split in the data: train and score on every article (a behaviour test, not a score)
+        data = tmp_path / f"{hierarchy}.jsonl"
+        write_jsonl(data, [_with_split(r) for r in iter_records([out])])
+        config.write_text(config.read_text().replace(json.dumps(str(out)), json.dumps(str(data))))
+        model = tmp_path / f"model-{hierarchy}"
+        result = invoke(["train", str(config), "--output", str(model), "--quiet"])
+        assert result.exit_code == 0, result.output
+        meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+        assert ("structure" in meta) == (hierarchy != "off")
+        predicted = tmp_path / f"pred-{hierarchy}.jsonl"
+        result = invoke(["eval", str(model), str(data), "--predictions", str(predicted)])
+        assert result.exit_code == 0, result.output
+        violations = 0
+        for record in iter_records([predicted]):
+            narratives = set(record.labels["narratives"])
+            orphan = any(
+                subs.label(s).parent not in narratives for s in record.labels["subnarratives"]
+            )
+            violations += orphan or ("Other" in narratives and len(narratives) > 1)
+        if hierarchy == "add-parent":
+            assert violations == 0
+    # at a threshold of 0.02 the unstructured model predicts Other beside a narrative
+    assert violations > 0
+
+
+def _with_split(record):
+    record.split = "train"
+    return record

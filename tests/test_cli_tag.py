@@ -237,3 +237,18 @@ def test_cli_tag_example_article_in_every_format(tag_model_path: Path, fmt: str)
     result = run(str(EXAMPLE), "-m", str(tag_model_path), "-f", fmt)
     assert result.exit_code == 0, result.output
     assert "Burkina Faso" in result.stdout
+
+
+def test_cli_tag_refuses_a_document_level_model(tag_model_path: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "doc-model"
+    shutil.copytree(tag_model_path, folder)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["level"] = "document"
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text("Title\n\nThe West lies. It always does.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder)])
+    assert result.exit_code == 2
+    assert "trained on documents" in result.output and "--predictions" in result.output

@@ -383,7 +383,8 @@ def test_importers_conform_to_existing_codebook(tmp_path: Path) -> None:
     other = Codebook.from_labels({"frames": ["economy", "security"]}, name="b")
     with pytest.raises(
         AnnotationError,
-        match=r"label 'economic' is not in the codebook's 'frames' \(did you mean 'economy'\?\)",
+        match=r"export.jsonl:1: label 'economic' is not in the codebook's 'frames' "
+        r"\(first of 2 records\) \(did you mean 'economy'\?\)",
     ):
         conform(
             doccano(FORMATS / "doccano" / "export.jsonl", dimension="frames").records, other, "x"
@@ -536,3 +537,21 @@ def test_importers_hf_unknown_split_needs_a_choice(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="split\\(s\\) 'unsupervised' have no counterpart"):
         hf_datasets(folder)
     assert hf_datasets(folder, split="train").records[0].split == "train"
+
+
+def test_importers_unknown_labels_drop_and_add(tmp_path: Path) -> None:
+    book = Codebook.from_labels({"frames": ["economy", "security"]}, name="b")
+    records = doccano(FORMATS / "doccano" / "export.jsonl", dimension="frames").records
+    before = {r.id: r.labels["frames"] for r in records if isinstance(r, Sentence)}
+    dropped, summary = conform(records, book, "x", "drop")
+    assert dropped is book
+    assert summary == {"frames:economic": 2}
+    for r in records:
+        assert isinstance(r, Sentence)
+        assert r.labels["frames"] == tuple(x for x in before[r.id] if x != "economic")
+    records = doccano(FORMATS / "doccano" / "export.jsonl", dimension="frames").records
+    grown, summary = conform(records, book, "x", "add")
+    assert grown.dimension("frames").label_ids == ("economy", "security", "economic")
+    assert {r.id: r.labels["frames"] for r in records if isinstance(r, Sentence)} == before
+    with pytest.raises(UsageError, match="unknown-labels must be one of error, drop, add"):
+        conform(records, book, "x", "keep")

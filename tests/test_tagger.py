@@ -133,6 +133,7 @@ def test_tagger_to_dict_has_the_documented_fields(tag_model) -> None:
         "title",
         "model",
         "n_sentences",
+        "out_of_distribution",
         "text",
         "sentences",
         "profile",

@@ -237,6 +237,31 @@ class CVConfig:
 
 
 @dataclass(frozen=True)
+class StructureConfig:
+    """How the codebook's label structure is enforced at prediction time.
+
+    ``hierarchy``: ``add-parent`` (a predicted child switches its parent on),
+    ``drop-orphan`` (a child without its parent is dropped) or ``off``; ``exclusive``:
+    whether a label marked ``exclusive`` in the codebook (``Other``) is dropped when
+    another label of its dimension is predicted.  See :mod:`framing.runtime.structure`.
+    """
+
+    hierarchy: str = "add-parent"
+    exclusive: bool = True
+
+    def __post_init__(self) -> None:
+        from framing.runtime.structure import HIERARCHY_RULES
+
+        if self.hierarchy not in HIERARCHY_RULES:
+            raise ConfigError(
+                f"structure.hierarchy must be one of {', '.join(HIERARCHY_RULES)}, "
+                f"got {self.hierarchy!r}{_suggest(str(self.hierarchy), HIERARCHY_RULES)}"
+            )
+        if not isinstance(self.exclusive, bool):
+            raise ConfigError(f"structure.exclusive must be true or false, got {self.exclusive!r}")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """A whole training run; build one with :func:`load_config`.
 
@@ -260,6 +285,7 @@ class TrainConfig:
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
     cv: CVConfig = field(default_factory=CVConfig)
     search: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    structure: StructureConfig = field(default_factory=StructureConfig)
     #: Folds and per-label fits run at once (0: every available CPU); results do not depend on it.
     n_jobs: int = 0
 
@@ -315,6 +341,7 @@ _SECTIONS: dict[str, type] = {
     "pipeline": PipelineConfig,
     "thresholds": ThresholdConfig,
     "cv": CVConfig,
+    "structure": StructureConfig,
 }
 _TOP = ("name", "seed", "dimensions", "single_label", "search", "n_jobs", *_SECTIONS)
 

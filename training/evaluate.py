@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from framing.training.task_metrics import TaskScore, score_task, task_metric
 
 from framing.errors import AnnotationError, UsageError
-from framing.runtime.labels import label_mask, threshold_vector
+from framing.format.annotations import Document, Sentence
+from framing.format.crosswalk import Crosswalk
+from framing.runtime.labels import label_masks
+from framing.runtime.structure import apply_structure, structure_of
 
 if TYPE_CHECKING:
     from framing.training.train import Examples
@@ -128,6 +132,47 @@ def score_dimension(
     return DimensionScores(per_label, micro, macro, samples, int(T.shape[0]))
 
 
+# --------------------------------------------------------------------------- calibration
+
+
+def reliability_bins(
+    y_true: np.ndarray, y_score: np.ndarray, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean score, observed positive rate and count per equal-width score bin.
+
+    Empty bins are dropped.
+    """
+    y = np.asarray(y_true, dtype=float).ravel()
+    s = np.asarray(y_score, dtype=float).ravel()
+    which = np.clip((s * n_bins).astype(int), 0, n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins)
+    sums = np.bincount(which, weights=s, minlength=n_bins)
+    hits = np.bincount(which, weights=y, minlength=n_bins)
+    keep = counts > 0
+    return sums[keep] / counts[keep], hits[keep] / counts[keep], counts[keep]
+
+
+def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: int = 10) -> float:
+    """ECE: the count-weighted mean gap between the mean probability and the observed
+    frequency over ``n_bins`` equal-width bins (0 for a perfectly calibrated model).
+
+    Examples
+    --------
+    >>> expected_calibration_error(np.array([1, 0, 1, 0]), np.array([0.5, 0.5, 0.5, 0.5]))
+    0.0
+    """
+    mean, observed, counts = reliability_bins(y_true, y_prob, n_bins)
+    total = counts.sum()
+    return float(np.sum(counts / total * np.abs(mean - observed))) if total else 0.0
+
+
+def brier_score(y_true: np.ndarray, y_prob: np.ndarray) -> float:
+    """Mean squared difference between probability and outcome (lower is better)."""
+    y = np.asarray(y_true, dtype=float).ravel()
+    p = np.asarray(y_prob, dtype=float).ravel()
+    return float(np.mean((p - y) ** 2)) if len(y) else 0.0
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -147,6 +192,24 @@ class DimensionEval:
     doc_ids: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
+    #: Calibrated probabilities (the model's ``calibration.json``); None without one.
+    y_prob: np.ndarray | None = None
+
+    def calibration_errors(self, n_bins: int = 10) -> dict[str, dict[str, float]]:
+        """Per label: ECE and Brier score of the raw scores and, when the model is
+        calibrated, of the calibrated probabilities."""
+        out: dict[str, dict[str, float]] = {}
+        for j, label in enumerate(self.labels):
+            y = self.y_true[:, j]
+            entry = {
+                "ece_raw": round(expected_calibration_error(y, self.y_score[:, j], n_bins), 6),
+                "brier_raw": round(brier_score(y, self.y_score[:, j]), 6),
+            }
+            if self.y_prob is not None:
+                entry["ece"] = round(expected_calibration_error(y, self.y_prob[:, j], n_bins), 6)
+                entry["brier"] = round(brier_score(y, self.y_prob[:, j]), 6)
+            out[label] = entry
+        return out
 
     def worst_errors(self, k: int = 5) -> dict[str, list[dict[str, Any]]]:
         """The ``k`` most confident false positives and the ``k`` most missed false negatives."""
@@ -180,6 +243,9 @@ class DimensionEval:
         for label, values in data["labels"].items():
             values["threshold"] = self.thresholds.get(label)
         data["multi_label"] = self.multi_label
+        data["calibrated"] = self.y_prob is not None
+        for label, values in self.calibration_errors().items():
+            data["labels"][label].update(values)
         if worst:
             data["errors"] = self.worst_errors(worst)
         return data
@@ -196,6 +262,7 @@ class EvalReport:
     dimensions: dict[str, DimensionEval]
     documents: dict[str, DimensionEval] = field(default_factory=dict)
     worst: int = 5
+    tasks: dict[str, TaskScore] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -216,7 +283,51 @@ class EvalReport:
         if self.documents:
             data["documents"] = {dim: ev.to_dict(0) for dim, ev in self.documents.items()}
             data["data"]["documents"] = next(iter(self.documents.values())).scores.n
+        if self.tasks:
+            data["task_metrics"] = {name: score.to_dict() for name, score in self.tasks.items()}
         return data
+
+    def predictions(self) -> list[Any]:
+        """The predicted labels as annotation records, ready for ``framing export``.
+
+        One ``done`` record per scored example (documents for a document-level report,
+        sentences otherwise) whose label lists are the *predicted* labels and whose
+        ``meta.scores`` holds every label's score; a sentence-level report also gives a
+        document record per article with the labels of any of its sentences.
+        """
+        from framing.format.annotations import Document, Sentence
+
+        def scores(ev: DimensionEval, i: int) -> dict[str, float]:
+            return {label: round(float(ev.y_score[i, j]), 6) for j, label in enumerate(ev.labels)}
+
+        def build(evs: dict[str, DimensionEval], documents: bool) -> list[Any]:
+            first = next(iter(evs.values()), None)
+            if first is None:
+                return []
+            out: list[Any] = []
+            for i, ident in enumerate(first.ids):
+                labels = {
+                    dim: tuple(ev.labels[j] for j in np.flatnonzero(ev.y_pred[i]))
+                    for dim, ev in evs.items()
+                }
+                meta = {"scores": {dim: scores(ev, i) for dim, ev in evs.items()}}
+                if documents:
+                    out.append(Document(doc_id=str(ident), labels=labels, meta=meta))
+                else:
+                    out.append(
+                        Sentence(
+                            id=str(ident),
+                            doc_id=first.doc_ids[i] if first.doc_ids else str(ident),
+                            text=first.texts[i] if first.texts else "",
+                            labels=labels,
+                            meta=meta,
+                        )
+                    )
+            return out
+
+        if self.level == "document":
+            return build(self.dimensions, True)
+        return [*build(self.documents, True), *build(self.dimensions, False)]
 
     def to_table(self) -> str:
         """Plain-text tables for the terminal."""
@@ -230,6 +341,10 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_text_table(f"{dim} (documents: any sentence)", ev))
+        for score in self.tasks.values():
+            out.append("")
+            out.append(f"{score.task}, official scoring rule: {score.rule}")
+            out.extend(score.lines())
         if self.worst:
             for dim, ev in self.dimensions.items():
                 errors = ev.worst_errors(self.worst)
@@ -255,6 +370,9 @@ class EvalReport:
         for dim, ev in self.documents.items():
             out.append("")
             out.extend(_markdown_table(f"{dim} (documents)", ev))
+        for score in self.tasks.values():
+            out += ["", f"**{score.task}** (`--metric {score.metric}`: {score.rule})", ""]
+            out.extend(f"- {line}" for line in score.lines())
         return "\n".join(out) + "\n"
 
 
@@ -273,16 +391,29 @@ def _text_table(title: str, ev: DimensionEval) -> list[str]:
     lines = [
         f"[{title}] micro-F1 {s.micro_f1:.3f}  macro-F1 {s.macro_f1:.3f}  "
         f"samples-F1 {s.samples_f1:.3f}  (n={s.n})",
-        f"  {'label':<{width}}  precision  recall     f1  support  threshold",
+        f"  {'label':<{width}}  precision  recall     f1  support  threshold    ECE  Brier",
     ]
+    cal = ev.calibration_errors()
+    kind = "" if ev.y_prob is not None else "_raw"
     for label in ev.labels:
         ls = s.labels[label]
         threshold = ev.thresholds.get(label) if ev.multi_label else None
         lines.append(
             f"  {label:<{width}}  {ls.precision:>9.3f}  {ls.recall:>6.3f}  {ls.f1:>5.3f}  "
-            f"{ls.support:>7}  {_fmt_threshold(threshold):>9}"
+            f"{ls.support:>7}  {_fmt_threshold(threshold):>9}  {cal[label]['ece' + kind]:.3f}  "
+            f"{cal[label]['brier' + kind]:.3f}"
         )
+    lines.append(f"  ECE and Brier: {_calibration_note(ev)}")
     return lines
+
+
+def _calibration_note(ev: DimensionEval) -> str:
+    if ev.y_prob is not None:
+        return f"of the calibrated probabilities on these {ev.scores.n} examples (10 bins)"
+    return (
+        f"of the raw scores on these {ev.scores.n} examples (the model has no "
+        "calibration.json: retrain it to get calibrated probabilities)"
+    )
 
 
 def _markdown_table(title: str, ev: DimensionEval) -> list[str]:
@@ -291,16 +422,20 @@ def _markdown_table(title: str, ev: DimensionEval) -> list[str]:
         f"**{title}**: micro-F1 {s.micro_f1:.3f}, macro-F1 {s.macro_f1:.3f}, "
         f"samples-F1 {s.samples_f1:.3f} (n={s.n})",
         "",
-        "| label | precision | recall | F1 | support | threshold |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| label | precision | recall | F1 | support | threshold | ECE | Brier |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    cal = ev.calibration_errors()
+    kind = "" if ev.y_prob is not None else "_raw"
     for label in ev.labels:
         ls = s.labels[label]
         threshold = ev.thresholds.get(label) if ev.multi_label else None
         lines.append(
             f"| `{label}` | {ls.precision:.3f} | {ls.recall:.3f} | {ls.f1:.3f} | "
-            f"{ls.support} | {_fmt_threshold(threshold)} |"
+            f"{ls.support} | {_fmt_threshold(threshold)} | {cal[label]['ece' + kind]:.3f} | "
+            f"{cal[label]['brier' + kind]:.3f} |"
         )
+    lines.extend(["", f"ECE and Brier: {_calibration_note(ev)}."])
     return lines
 
 
@@ -355,8 +490,24 @@ def _columns(model: Model, dim: str, raw: np.ndarray, labels: Sequence[str]) -> 
     return out
 
 
+def _calibrated(
+    model: Model, dim: str, scores: np.ndarray, labels: Sequence[str], unit: str
+) -> np.ndarray | None:
+    """Calibrated probabilities of ``scores`` (columns ``labels``), or None without a
+    calibration; a label the calibration lacks keeps its raw score."""
+    calibration = model.calibration
+    if calibration is None:
+        return None
+    known = calibration.units.get(unit, {}).get(dim, {})
+    out = np.asarray(scores, dtype=float).copy()
+    for j, label in enumerate(labels):
+        if label in known:
+            out[:, j] = known[label].map.apply(out[:, j])
+    return out
+
+
 def _document_eval(
-    ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str
+    ev: DimensionEval, corpus: Corpus, examples: Examples, dim: str, model: Model
 ) -> DimensionEval:
     """Aggregate sentence predictions to documents: a label is on when any sentence has it."""
     order: dict[str, int] = {}
@@ -395,6 +546,7 @@ def _document_eval(
         ids=list(order),
         doc_ids=list(order),
         texts=texts,
+        y_prob=_calibrated(model, dim, S, ev.labels, "article"),
     )
 
 
@@ -405,6 +557,9 @@ def evaluate(
     level: str | None = None,
     trusted: Iterable[str] = (),
     worst: int = 5,
+    metrics: Sequence[str] = (),
+    crosswalk: Crosswalk | str | Path | None = None,
+    links: Sequence[str] = ("exact",),
 ) -> EvalReport:
     """Score a model on annotated data.
 
@@ -421,6 +576,13 @@ def evaluate(
         Extra types to trust when loading the model (see :func:`framing.runtime.model.load_model`).
     worst
         How many of the worst false positives and negatives to list per dimension.
+    metrics
+        Shared-task scoring rules to apply as well (names of
+        :data:`framing.training.task_metrics.TASK_METRICS`, e.g. ``"semeval2025"``).
+    crosswalk
+        Data labelled in another taxonomy: relabel its gold labels into the model's
+        codebook through this crosswalk (:mod:`framing.format.crosswalk`) and score only
+        the labels its ``links`` reach.
 
     Returns
     -------
@@ -448,7 +610,16 @@ def evaluate(
         raise UsageError(
             f"model '{loaded.name}' was trained on documents; evaluate it with --level document"
         )
+    for name in metrics:
+        if task_metric(name).level == "sentence" and loaded.level == "document":
+            raise UsageError(
+                f"metric '{name}' scores sentence records, but model '{loaded.name}' was "
+                "trained on documents; evaluate a sentence-level model with it"
+            )
     corpus = read_corpus(data)
+    reached: dict[str, list[str]] | None = None
+    if crosswalk is not None:
+        corpus, reached = _crosswalked(corpus, crosswalk, loaded, links)
     records: list[Any] = [*corpus.sentences, *corpus.documents.values()]
     present = {dim for r in records if r.status == "done" for dim in r.labels}
     dims = [d for d in loaded.dimensions if d in present]
@@ -464,37 +635,51 @@ def evaluate(
     if not len(examples):
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
     raw = loaded.predict_proba(examples.texts)
+    multi = loaded.meta.multi_label
+    structure = structure_of(loaded.meta)
+    label_lists: dict[str, list[str]] = {}
+    score_arrays: dict[str, np.ndarray] = {}
+    for dim in dims:
+        labels = list(loaded.codebook.dimension(dim).label_ids)
+        if reached is not None:
+            labels = [label for label in labels if label in reached[dim]]
+        label_lists[dim] = labels
+        score_arrays[dim] = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
+    preds = label_masks(score_arrays, label_lists, loaded.meta)
     evals: dict[str, DimensionEval] = {}
     documents: dict[str, DimensionEval] = {}
     for dim in dims:
-        labels = list(loaded.codebook.dimension(dim).label_ids)
-        multi_label = loaded.meta.multi_label[dim]
-        scores = _columns(loaded, dim, np.asarray(raw[dim], dtype=float), labels)
-        thresholds = {k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()}
+        labels = label_lists[dim]
         Y = examples.indicator(dim, labels)
-        pred = label_mask(scores, threshold_vector(labels, thresholds), multi_label)
         ev = DimensionEval(
             dimension=dim,
             labels=labels,
-            multi_label=multi_label,
-            thresholds=thresholds,
+            multi_label=multi[dim],
+            thresholds={k: float(v) for k, v in loaded.thresholds.get(dim, {}).items()},
             y_true=Y,
-            y_score=scores,
-            y_pred=pred,
-            scores=score_dimension(Y, pred, labels),
+            y_score=score_arrays[dim],
+            y_pred=preds[dim],
+            scores=score_dimension(Y, preds[dim], labels),
             ids=examples.ids,
             doc_ids=examples.doc_ids,
             texts=examples.texts,
             sources=examples.sources,
+            y_prob=_calibrated(loaded, dim, score_arrays[dim], labels, loaded.calibration_unit),
         )
         if unit == "sentence":
-            doc_ev = _document_eval(ev, corpus, examples, dim)
-            if level == "document":
-                evals[dim] = doc_ev
-                continue
-            documents[dim] = doc_ev
+            documents[dim] = _document_eval(ev, corpus, examples, dim, loaded)
         evals[dim] = ev
-    return EvalReport(
+    if documents and structure is not None:
+        # a document's labels are the union of its sentences': enforce the structure again
+        doc_preds = apply_structure(
+            {dim: ev.y_pred for dim, ev in documents.items()}, label_lists, structure
+        )
+        for dim, ev in documents.items():
+            ev.y_pred = doc_preds[dim]
+            ev.scores = score_dimension(ev.y_true, ev.y_pred, ev.labels)
+    if unit == "sentence" and level == "document":
+        evals, documents = documents, {}
+    report = EvalReport(
         model=loaded.name,
         model_path=_relative(loaded.path),
         level=level,
@@ -503,6 +688,54 @@ def evaluate(
         documents=documents,
         worst=worst,
     )
+    for name in metrics:
+        report.tasks[name] = score_task(name, _task_inputs(report, task_metric(name).level))
+    return report
+
+
+def _crosswalked(
+    corpus: Corpus, crosswalk: Crosswalk | str | Path, model: Model, links: Sequence[str]
+) -> tuple[Corpus, dict[str, list[str]]]:
+    """The corpus relabelled into the model's codebook, and the labels that can be scored."""
+    from framing.format.annotations import Corpus as CorpusType
+    from framing.format.crosswalk import load_crosswalk
+
+    walk = crosswalk if isinstance(crosswalk, Crosswalk) else load_crosswalk(crosswalk)
+    target = walk.codebook_for(model.codebook, links)
+    reached = {dim.id: list(dim.label_ids) for dim in target.dimensions}
+    if not reached:
+        raise UsageError(
+            f"crosswalk '{walk.name}' has no {'/'.join(links)} link to model '{model.name}''s "
+            "labels: nothing to score"
+        )
+    sentences, _ = walk.relabel(corpus.sentences, links)
+    documents, _ = walk.relabel(corpus.documents.values(), links)
+    relabelled = CorpusType(
+        sentences=[s for s in sentences if isinstance(s, Sentence)],
+        documents={d.doc_id: d for d in documents if isinstance(d, Document)},
+        files=corpus.files,
+    )
+    return relabelled, reached
+
+
+def _label_sets(matrix: np.ndarray, labels: Sequence[str]) -> list[frozenset[str]]:
+    return [frozenset(labels[int(j)] for j in np.flatnonzero(row)) for row in matrix]
+
+
+def _task_inputs(
+    report: EvalReport, unit: str
+) -> dict[str, tuple[list[frozenset[str]], list[frozenset[str]], list[str]]]:
+    """Gold and predicted label sets per dimension, at the unit a task metric scores."""
+    if unit == "document":
+        source = report.dimensions if report.level == "document" else report.documents
+    elif report.level == "sentence":
+        source = report.dimensions
+    else:
+        raise UsageError("this metric scores sentence records: evaluate with --level sentence")
+    return {
+        dim: (_label_sets(ev.y_true, ev.labels), _label_sets(ev.y_pred, ev.labels), ev.labels)
+        for dim, ev in source.items()
+    }
 
 
 def save_report(report: EvalReport, folder: str | Path, *, plots: bool = True) -> list[Path]:

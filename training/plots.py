@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from framing.training.evaluate import expected_calibration_error, reliability_bins
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ __all__ = [
     "plot_confusion",
     "plot_reliability",
     "plot_format",
+    "reliability_bins",
     "save_figure",
     "write_plots",
 ]
@@ -211,35 +213,24 @@ def plot_confusion(ev: DimensionEval) -> Figure:
     return fig
 
 
-def reliability_bins(
-    y_true: np.ndarray, y_score: np.ndarray, n_bins: int = 10
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean score, observed positive rate and count per equal-width score bin.
-
-    Empty bins are dropped.
-    """
-    y = np.asarray(y_true, dtype=float).ravel()
-    s = np.asarray(y_score, dtype=float).ravel()
-    which = np.minimum((s * n_bins).astype(int), n_bins - 1)
-    counts = np.bincount(which, minlength=n_bins)
-    sums = np.bincount(which, weights=s, minlength=n_bins)
-    hits = np.bincount(which, weights=y, minlength=n_bins)
-    keep = counts > 0
-    return sums[keep] / counts[keep], hits[keep] / counts[keep], counts[keep]
-
-
 def plot_reliability(ev: DimensionEval, n_bins: int = 10) -> Figure:
-    """Reliability diagram: observed frequency of a label against its score, all labels pooled."""
+    """Reliability diagram: observed frequency of a label against its score, all labels
+    pooled; raw scores and, for a calibrated model, calibrated probabilities."""
     fig = Figure(figsize=(6, 6.5))
     top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
-    mean, observed, counts = reliability_bins(ev.y_true, ev.y_score, n_bins)
     top.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
-    top.plot(mean, observed, "o-", label="model")
-    total = counts.sum()
-    ece = float(np.sum(counts / total * np.abs(mean - observed))) if total else 0.0
+    curves = [("raw score", ev.y_score)]
+    if ev.y_prob is not None:
+        curves.append(("calibrated probability", ev.y_prob))
+    for name, values in curves:
+        mean, observed, _ = reliability_bins(ev.y_true, values, n_bins)
+        ece = expected_calibration_error(ev.y_true, values, n_bins)
+        top.plot(mean, observed, "o-", label=f"{name} (ECE {ece:.3f})")
     top.set_ylabel("observed frequency")
     top.set_ylim(0, 1.02)
-    top.set_title(f"{ev.dimension}: reliability (all labels pooled, ECE {ece:.3f})", fontsize=10)
+    top.set_title(
+        f"{ev.dimension}: reliability on {ev.scores.n} examples (all labels pooled)", fontsize=10
+    )
     top.legend(fontsize=8, loc="upper left")
     top.grid(alpha=0.3)
     edges = np.linspace(0, 1, n_bins + 1)

@@ -9,6 +9,8 @@ without writing anything.  Per dimension, the trainer
    and stratified over labels, once per grid point of ``[search]``, and keeps the
    parameters with the best out-of-fold macro-F1;
 3. tunes one threshold per label on the out-of-fold scores (:mod:`framing.training.thresholds`);
+   fits a calibration map per label on the same scores and records the out-of-fold
+   error rates at the threshold (:mod:`framing.training.calibration`);
 4. fits the pipeline on all training examples and scores the dev and test splits.
 
 Everything is deterministic given the config's seed.
@@ -29,18 +31,23 @@ from typing import Any
 
 import joblib
 import numpy as np
+from framing.training.calibration import build_calibration, calibrate_dimension
 from framing.training.config import SHIFTED_SPLIT as SHIFTED
 from framing.training.config import TrainConfig
 from framing.training.evaluate import DimensionScores, score_dimension
+from framing.training.ood import calibrate_ood
 from framing.training.pipelines import build_pipeline
 from framing.training.thresholds import grouped_folds, stratification_key, tune_thresholds
 
 from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
 from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
+from framing.runtime.calibration import Calibration
 from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
+from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
+from framing.runtime.structure import LabelStructure
 
 __all__ = [
     "Examples",
@@ -287,6 +294,10 @@ class FittedModel:
     pipelines: dict[str, Any]
     meta: ModelMeta
     metrics: dict[str, Any]
+    #: ``calibration.json``; None when no dimension had enough documents for folds.
+    calibration: Calibration | None = None
+    #: The out-of-distribution check, or None when too few articles to calibrate it.
+    ood: OodCheck | None = None
 
 
 @dataclass
@@ -719,6 +730,7 @@ def _fit_dimensions(
     untrainable: dict[str, list[str]] = {}
     fallback: dict[str, list[str]] = {}
     chosen: dict[str, dict[str, Any]] = {}
+    calibrations: dict[str, Any] = {}
     metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, SHIFTED: {}, "search": {}}
     for dim in dimensions:
         cv = cross_validation_plan(dim, codebook, train_ex, config)
@@ -784,6 +796,18 @@ def _fit_dimensions(
         if cv_scores is not None:
             metrics["cv"][dim] = _scores_dict(cv_scores, thresholds)
             metrics["cv"][dim]["folds"] = len(folds)
+        if oof is not None:
+            say(f"{dim}: calibrating on the out-of-fold scores")
+            calibrations[dim] = calibrate_dimension(
+                plan.labels,
+                Y,
+                oof,
+                _predict(oof, plan, thresholds),
+                train_ex.doc_ids,
+                thresholds,
+                level=config.data.level,
+                seed=config.seed,
+            )
         for part in ("dev", "test", SHIFTED):
             index = parts[part]
             if not len(index):
@@ -827,8 +851,36 @@ def _fit_dimensions(
         trained_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         training_seconds=round(seconds, 3),
         git_commit=_git_commit(),
+        structure=LabelStructure.from_codebook(
+            codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
+        ).to_dict_if_any(),
     )
-    return FittedModel(config, codebook, pipelines, meta, metrics)
+    calibration = (
+        build_calibration(
+            calibrations,
+            {
+                "scores": "out-of-fold, folds grouped by document",
+                "folds": config.cv.folds,
+                "seed": config.seed,
+                "selected_by": "held-out Brier score (sigmoid or isotonic)",
+                "examples": len(train_ex),
+                "documents": len(train_docs),
+            },
+        )
+        if calibrations
+        else None
+    )
+    say("calibrating the out-of-distribution check")
+    ood = calibrate_ood(_articles(train_ex))
+    return FittedModel(config, codebook, pipelines, meta, metrics, calibration, ood)
+
+
+def _articles(examples: Examples) -> list[str]:
+    """The texts of the articles behind examples: their sentences in order, or documents."""
+    texts: dict[str, list[str]] = {}
+    for doc_id, text in zip(examples.doc_ids, examples.texts, strict=True):
+        texts.setdefault(doc_id, []).append(text)
+    return ["\n".join(parts) for parts in texts.values()]
 
 
 def _count_sentences(corpus: Corpus, train: Examples, level: str) -> int:
@@ -847,7 +899,8 @@ def train(
     """Train a model and write its folder (``models/NAME`` unless ``output`` is given).
 
     The folder holds ``model.skops``, ``meta.json``, ``codebook.toml``, ``metrics.json``,
-    ``config.toml`` and a model card ``README.md`` (see :mod:`framing.runtime.model`).
+    ``config.toml``, ``calibration.json`` (when cross-validation ran) and a model card
+    ``README.md`` (see :mod:`framing.runtime.model`).
 
     Raises
     ------
@@ -863,6 +916,7 @@ def train(
     from framing.training.report import model_card
 
     from framing.files import check_writable
+    from framing.runtime.calibration import CALIBRATION_FILE
     from framing.runtime.model import read_meta, save_model
 
     path = Path(output) if output is not None else Path("models") / config.name
@@ -877,5 +931,7 @@ def train(
         "config.toml": to_toml(fitted.meta.config),
         "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
     }
-    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files)
+    if fitted.calibration is not None:
+        files[CALIBRATION_FILE] = fitted.calibration.to_json()
+    save_model(path, fitted.pipelines, fitted.meta, fitted.codebook, files=files, ood=fitted.ood)
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

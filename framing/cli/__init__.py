@@ -20,7 +20,7 @@ from framing.errors import FramingError
 
 #: Parameters that name a file or folder a command writes; every other path parameter
 #: is an input, and no output may be one of them (see :func:`framing.files.refuse_same_file`).
-OUTPUT_PARAMS = ("output", "codebook_out", "config_out", "plot")
+OUTPUT_PARAMS = ("output", "codebook_out", "config_out", "plot", "predictions", "out_dir")
 
 
 def _paths(value: Any) -> list[str]:
@@ -128,7 +128,7 @@ def _root(
 
 
 # Command modules register themselves on ``app``; imported here for that side effect.
-from framing.cli import annotate, exchange, loop, tagging, training_cmds  # noqa: E402,F401
+from framing.cli import annotate, exchange, findings, loop, tagging, training_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -86,3 +86,15 @@ def resolve_codebook(
 
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+class Links(StrEnum):
+    """Which crosswalk links ``--links`` follows."""
+
+    exact = "exact"
+    broader = "broader"
+
+
+def links_followed(links: Links) -> tuple[str, ...]:
+    """The link types a ``--links`` choice follows: exact, or exact and broader."""
+    return ("exact",) if links is Links.exact else ("exact", "broader")

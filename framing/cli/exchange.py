@@ -18,6 +18,7 @@ import typer
 
 from framing.cli import FramingGroup, app
 from framing.cli.annotate import import_app, report_import
+from framing.cli.common import Links, links_followed
 from framing.errors import UsageError
 from framing.format.codebook import Codebook, load_codebook
 
@@ -45,6 +46,12 @@ class Unlisted(StrEnum):
 class Missing(StrEnum):
     error = "error"
     other = "other"
+
+
+class Unknown(StrEnum):
+    error = "error"
+    drop = "drop"
+    add = "add"
 
 
 class HFFormat(StrEnum):
@@ -84,6 +91,63 @@ def _split() -> Any:
     return typer.Option(None, "--split", help="Set this split on every record.")
 
 
+def _crosswalk() -> Any:
+    return typer.Option(
+        None,
+        "--crosswalk",
+        help="Relabel into our codebook through this crosswalk (data/crosswalks/*.toml); "
+        "--codebook then names our codebook (default: the bundled model's).",
+        dir_okay=False,
+    )
+
+
+def _links() -> Any:
+    return typer.Option(
+        Links.exact,
+        "--links",
+        help="Crosswalk links to follow: exact (sound for training and evaluation), or "
+        "broader (adds the positives of our broader labels; their negatives are unsure).",
+    )
+
+
+def _unknown() -> Any:
+    return typer.Option(
+        Unknown.error,
+        "--unknown-labels",
+        help="Labels the codebook (or taxonomy) lacks: error (name each), drop them, or add "
+        "them to the codebook written next to the output.",
+    )
+
+
+def run_import(
+    importer: Any,
+    codebook: Path | None,
+    unknown: Unknown = Unknown.error,
+    crosswalk: Path | None = None,
+    links: Links = Links.exact,
+) -> tuple[Any, bool]:
+    """Run ``importer()`` and fit its result to the codebook the options name.
+
+    Returns the result and whether the codebook is the user's own, unchanged (then no
+    codebook is written).  With ``--codebook`` the labels are checked against it,
+    unknown ones handled by ``--unknown-labels``; with a crosswalk the labels found
+    (their taxonomy) are relabelled into ours, and the codebook written is ours cut
+    down to the labels the links reach.
+    """
+    result = importer()
+    if crosswalk is not None:
+        from framing.format.crosswalk import load_crosswalk
+        from framing.runtime.model import resolve_model_path
+
+        walk = load_crosswalk(crosswalk)
+        ours = load_codebook(codebook or resolve_model_path(None) / "codebook.toml")
+        return result.relabel(walk, ours, links_followed(links)), False
+    if codebook is None:
+        return result, False
+    conformed = result.conform(load_codebook(codebook), unknown.value)
+    return conformed, unknown is not Unknown.add or conformed.codebook == load_codebook(codebook)
+
+
 def default_codebook_path(output: Path) -> Path:
     """``out.jsonl`` -> ``out.codebook.toml``."""
     return output.with_suffix(".codebook.toml")
@@ -106,10 +170,6 @@ def finish_import(
         typer.echo(f"wrote codebook '{result.codebook.name}' to {target}")
     else:
         typer.echo("no label found, so no codebook written")
-
-
-def _book(path: Path | None) -> Codebook | None:
-    return load_codebook(path) if path is not None else None
 
 
 def _value(option: Split | None) -> str | None:
@@ -137,6 +197,9 @@ def import_semeval2025_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import SemEval-2025 Task 10 subtask 2 articles with their narratives.
 
@@ -152,10 +215,16 @@ def import_semeval2025_cmd(
         )
         if path is not None
     }
-    result = semeval2025(
-        documents, annotations, taxonomy=taxonomy, split=_value(split), codebook=_book(codebook)
+    result, given = run_import(
+        lambda: semeval2025(
+            documents, annotations, taxonomy=taxonomy, split=_value(split), unknown=unknown.value
+        ),
+        codebook,
+        unknown,
+        crosswalk,
+        links,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("semeval2023")
@@ -181,6 +250,9 @@ def import_semeval2023_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import SemEval-2023 Task 3 articles with frames and/or persuasion techniques.
 
@@ -188,15 +260,16 @@ def import_semeval2023_cmd(
     """
     from framing.exchange.importers.semeval2023 import semeval2023
 
-    result = semeval2023(
-        articles,
-        frames,
-        techniques,
-        split=_value(split),
-        unlisted=unlisted.value,
-        codebook=_book(codebook),
+    result, given = run_import(
+        lambda: semeval2023(
+            articles, frames, techniques, split=_value(split), unlisted=unlisted.value
+        ),
+        codebook,
+        unknown,
+        crosswalk,
+        links,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("ptc")
@@ -211,6 +284,9 @@ def import_ptc_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
+    crosswalk: Path | None = _crosswalk(),
+    links: Links = _links(),
 ) -> None:
     """Import the Propaganda Techniques Corpus as sentences labelled with techniques.
 
@@ -218,8 +294,14 @@ def import_ptc_cmd(
     """
     from framing.exchange.importers.ptc import ptc
 
-    result = ptc(articles, labels or None, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = run_import(
+        lambda: ptc(articles, labels or None, split=_value(split)),
+        codebook,
+        unknown,
+        crosswalk,
+        links,
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("frac")
@@ -229,6 +311,7 @@ def import_frac_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import the FrAC gold sentences as single-label frame records.
 
@@ -236,12 +319,8 @@ def import_frac_cmd(
     """
     from framing.exchange.importers.frac import frac
 
-    finish_import(
-        frac(path, split=_value(split), codebook=_book(codebook)),
-        output,
-        codebook is not None,
-        codebook_out,
-    )
+    result, given = run_import(lambda: frac(path, split=_value(split)), codebook, unknown)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("labelstudio")
@@ -252,6 +331,7 @@ def import_labelstudio_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a Label Studio JSON export of choice annotations.
 
@@ -259,8 +339,10 @@ def import_labelstudio_cmd(
     """
     from framing.exchange.importers.labelstudio import labelstudio
 
-    result = labelstudio(path, text_field=text_field, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = run_import(
+        lambda: labelstudio(path, text_field=text_field, split=_value(split)), codebook, unknown
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("doccano")
@@ -281,6 +363,7 @@ def import_doccano_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a doccano text-classification JSONL export.
 
@@ -288,14 +371,12 @@ def import_doccano_cmd(
     """
     from framing.exchange.importers.doccano import doccano
 
-    result = doccano(
-        path,
-        dimension=dimension,
-        separator=separator,
-        split=_value(split),
-        codebook=_book(codebook),
+    result, given = run_import(
+        lambda: doccano(path, dimension=dimension, separator=separator, split=_value(split)),
+        codebook,
+        unknown,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 @import_app.command("prodigy")
@@ -308,6 +389,7 @@ def import_prodigy_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import Prodigy choice annotations; only accepted answers are gold.
 
@@ -315,8 +397,10 @@ def import_prodigy_cmd(
     """
     from framing.exchange.importers.prodigy import prodigy
 
-    result = prodigy(path, dimension=dimension, split=_value(split), codebook=_book(codebook))
-    finish_import(result, output, codebook is not None, codebook_out)
+    result, given = run_import(
+        lambda: prodigy(path, dimension=dimension, split=_value(split)), codebook, unknown
+    )
+    finish_import(result, output, given, codebook_out)
 
 
 def _label_columns(specs: list[str]) -> dict[str, str]:
@@ -359,6 +443,7 @@ def import_datasets_cmd(
     codebook: Path | None = _codebook_in(),
     codebook_out: Path | None = _codebook_out(),
     split: Split | None = _split(),
+    unknown: Unknown = _unknown(),
 ) -> None:
     """Import a Hugging Face dataset (folder, data files or hub name) as sentence records.
 
@@ -366,19 +451,22 @@ def import_datasets_cmd(
     """
     from framing.exchange.importers.hf_datasets import hf_datasets
 
-    result = hf_datasets(
-        source,
-        text=text,
-        labels=_label_columns(labels),
-        id_column=id_column,
-        doc_id_column=doc_id_column,
-        split_column=split_column,
-        splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
-        split=_value(split),
-        config=config,
-        codebook=_book(codebook),
+    result, given = run_import(
+        lambda: hf_datasets(
+            source,
+            text=text,
+            labels=_label_columns(labels),
+            id_column=id_column,
+            doc_id_column=doc_id_column,
+            split_column=split_column,
+            splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
+            split=_value(split),
+            config=config,
+        ),
+        codebook,
+        unknown,
     )
-    finish_import(result, output, codebook is not None, codebook_out)
+    finish_import(result, output, given, codebook_out)
 
 
 # --------------------------------------------------------------------------- export

@@ -12,7 +12,8 @@ import typer
 
 from framing.cli import app
 from framing.cli.common import ReportFormat, codebook_option, echo_json, resolve_codebook
-from framing.errors import AnnotationError
+from framing.errors import AnnotationError, UsageError
+from framing.files import refuse_same_file
 
 if TYPE_CHECKING:
     from framing.format.annotations import Record
@@ -223,3 +224,65 @@ def review(
         return
     written = write_jsonl(output, result.records)
     typer.echo(f"{result.summary()}\nwrote {written} records to {output}")
+
+
+class SplitBy(StrEnum):
+    doc = "doc"
+    sentence = "sentence"
+
+
+@app.command("split")
+def split(
+    paths: list[Path] = typer.Argument(..., help="Annotation JSONL files or folders."),
+    by: SplitBy = typer.Option(
+        SplitBy.doc, "--by", help="Keep each document's records together (doc) or not."
+    ),
+    ratios: str = typer.Option(
+        "80/10/10", "--ratios", help="Part sizes: train/dev/test, or train/test."
+    ),
+    seed: int = typer.Option(13, "--seed", help="The same seed gives the same split."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="One JSONL file with the split field set.", dir_okay=False
+    ),
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", help="Write train.jsonl, dev.jsonl and test.jsonl here.", file_okay=False
+    ),
+    format: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Report format."),
+) -> None:
+    """Split a corpus by document into train/dev/test, stratified over labels, seeded.
+
+    Example: framing split en.jsonl --by doc --ratios 80/10/10 --seed 13 -o en-split.jsonl
+    """
+    from framing.format.annotations import collect_files, iter_records
+    from framing.loop.split import parse_ratios, split_corpus
+
+    if (output is None) == (out_dir is None):
+        raise UsageError("give exactly one of -o FILE (one file) or --out-dir DIR (one per part)")
+    inputs = collect_files(paths)
+    refuse_same_file(output, [*paths, *inputs])
+    if out_dir is not None:
+        for part in ("train", "dev", "test"):
+            refuse_same_file(out_dir / f"{part}.jsonl", [*paths, *inputs])
+    result = split_corpus(iter_records(inputs), ratios=parse_ratios(ratios), seed=seed, by=by.value)
+    targets: dict[str, Path] = {}
+    if output is not None:
+        write_jsonl(output, result.records)
+        targets["all"] = output
+    else:
+        assert out_dir is not None
+        for part in result.counts:
+            targets[part] = out_dir / f"{part}.jsonl"
+        for part, target in targets.items():
+            write_jsonl(target, [r for r in result.records if r.split == part])
+    if format is ReportFormat.json:
+        echo_json({**result.to_dict(), "written": {k: str(v) for k, v in targets.items()}})
+        return
+    unit = "documents" if by is SplitBy.doc else "sentences"
+    for part, counts in result.counts.items():
+        typer.echo(
+            f"{part}: {counts.get(unit, 0)} {unit}, {counts['sentences']} sentence records, "
+            f"{len(counts['labels'])} labels present"
+        )
+    typer.echo(
+        f"{result.changed} records got a new split; wrote {', '.join(map(str, targets.values()))}"
+    )

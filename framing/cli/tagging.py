@@ -103,11 +103,18 @@ def tag_cli(
     shard_mb: float = typer.Option(
         16.0, "--shard-mb", help="Input megabytes per shard of --output-dir."
     ),
+    meta: list[str] = typer.Option(
+        [],
+        "--meta",
+        help="KEY=VALUE metadata for every article, e.g. --meta outlet=X --meta date=2024-03-14 "
+        "(repeatable; a record's own meta wins).",
+    ),
 ) -> None:
     """Label every sentence of articles with frames and rhetoric, and profile each article.
 
     Example: framing tag examples/sahel-summit.txt --format table
     """
+    from framing.format.meta import parse_meta_options
     from framing.output.json import tag_json_lines
     from framing.runtime.inputs import InputFailure, collect_inputs
     from framing.runtime.model import load_model
@@ -115,6 +122,7 @@ def tag_cli(
     from framing.runtime.results import TaggedArticle, TaggedSentence
     from framing.runtime.tagging import tag
 
+    defaults = parse_meta_options(meta) or None
     inputs = paths or ["-"]
     files = collect_inputs(inputs)
     n_jobs = resolve_jobs(jobs)
@@ -162,6 +170,13 @@ def tag_cli(
         )
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
+    if loaded.level == "document":
+        # its thresholds were tuned on whole articles: sentence by sentence they mean nothing
+        raise UsageError(
+            f"model '{loaded.name}' was trained on documents (level = \"document\"); framing "
+            "tag labels sentences. Score articles with it through framing eval DATA "
+            "--predictions FILE (article-level tagging is not implemented yet)"
+        )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging (and, in forked
     # workers, from writing to the pages they share with this process).
@@ -190,7 +205,9 @@ def tag_cli(
         nonlocal failures, articles, sentences
         items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
         if tables:
-            items = _tag_tables(tables, rows, loaded, all_scores, explain, batch_size, on_file)
+            items = _tag_tables(
+                tables, rows, loaded, all_scores, explain, batch_size, on_file, defaults
+            )
         elif as_lines:
             items = tag_json_lines(
                 files,
@@ -199,6 +216,7 @@ def tag_cli(
                 on_file=on_file,
                 as_bytes=True,
                 n_jobs=n_jobs,
+                meta=defaults,
             )
         else:
             items = tag(
@@ -210,6 +228,7 @@ def tag_cli(
                 batch_size=batch_size,
                 on_file=on_file,
                 n_jobs=n_jobs,
+                meta=defaults,
             )
         for item in items:
             if isinstance(item, InputFailure):
@@ -242,6 +261,14 @@ def tag_cli(
         count = sentences if one_per_line else articles
         extra = "" if one_per_line else f" ({sentences} sentences)"
         typer.echo(f"tagged {count} {unit}{extra} to {output}", err=True)
+        if loaded.ood is None and not one_per_line:
+            # Said with the summary only: a pipeline's stderr stays quiet.
+            typer.echo(
+                f"note: model {loaded.name} has no out-of-distribution data (ood.json), so "
+                "the articles were not checked for text unlike its training data "
+                '("out_of_distribution": null); retrain it with framing train to add the check',
+                err=True,
+            )
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
@@ -259,8 +286,13 @@ def _tag_tables(
     explain: bool,
     batch_size: int,
     on_file: Any,
+    defaults: dict[str, str] | None = None,
 ) -> Iterator[Any]:
-    """Tag the rows of CSV/TSV tables in order, each article with its row's other columns."""
+    """Tag the rows of CSV/TSV tables in order, each article with its row's other columns
+    (over the ``--meta`` defaults); a row whose ``date`` is not a date is a failure."""
+    from framing.format.meta import MetadataError, check_meta
+    from framing.runtime.inputs import InputFailure
+
     for table, table_rows in zip(tables, rows, strict=True):
         on_file(table)
         pending: deque[TableArticle] = deque()
@@ -270,7 +302,13 @@ def _tag_tables(
             all_scores=all_scores,
             explain=explain,
         ):
-            article.meta = pending.popleft().meta
+            row = pending.popleft()
+            where = f"{table}:{row.line}"
+            try:
+                article.meta = check_meta({**(defaults or {}), **row.meta}, where)
+            except MetadataError as exc:
+                yield InputFailure(where, str(exc).removeprefix(f"{where}: "))
+                continue
             yield article
 
 

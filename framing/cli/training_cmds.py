@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from framing.cli import app
-from framing.cli.common import echo_json
+from framing.cli.common import Links, echo_json, links_followed
 
 
 class EvalFormat(StrEnum):
@@ -112,16 +112,64 @@ def evaluate(
         help="Compare MODEL_A with MODEL: per-label deltas and a bootstrap interval on micro-F1.",
     ),
     worst: int = typer.Option(5, "--worst", help="Worst false positives/negatives to list.", min=0),
+    agreement: bool = typer.Option(
+        False,
+        "--agreement",
+        help="DATA are one file per annotator: the model's Krippendorff alpha against each "
+        "annotator beside the annotators' own.",
+    ),
     trust: list[str] | None = typer.Option(
         None, "--trust", help="Trust this extra type in model.skops (repeatable)."
+    ),
+    predictions: Path | None = typer.Option(
+        None,
+        "--predictions",
+        "-p",
+        help="Also write the predicted labels as annotation JSONL (for framing export).",
+        dir_okay=False,
+    ),
+    crosswalk: Path | None = typer.Option(
+        None,
+        "--crosswalk",
+        help="The data is labelled in another taxonomy: relabel its gold labels through this "
+        "crosswalk (data/crosswalks/*.toml) and score the labels its links reach.",
+        dir_okay=False,
+    ),
+    links: Links = typer.Option(
+        Links.exact,
+        "--links",
+        help="With --crosswalk: exact links, or broader too (recall is then sound, precision not).",
+    ),
+    metric: list[str] | None = typer.Option(
+        None,
+        "--metric",
+        "-m",
+        help="Also score by a shared task's official rules: semeval2025, semeval2023-frames, "
+        "semeval2023-techniques, ptc-sentence (repeatable).",
     ),
 ) -> None:
     """Score a model on annotated data: per-label P/R/F1, micro/macro/samples F1, errors.
 
     Example: framing eval models/default data/annotations/test.jsonl --output eval/ --format json
+
+    With --agreement: framing eval models/default --agreement ann_a.jsonl ann_b.jsonl
     """
     from framing.training.evaluate import compare, evaluate, save_report
 
+    if agreement:
+        from framing.training.agreement import model_agreement
+
+        agreed = model_agreement(model, data, trusted=trust or [])
+        if format is EvalFormat.json:
+            echo_json(agreed.to_dict())
+        else:
+            typer.echo(agreed.to_table(), nl=False)
+        return
+    if predictions is not None:
+        from framing.files import check_writable, refuse_same_file
+
+        refuse_same_file(predictions, data)
+        check_writable(predictions)
     lvl = level.value if level is not None else None
     if output is not None:
         from framing.files import check_writable
@@ -145,8 +193,22 @@ def evaluate(
         else:
             typer.echo(comparison.to_table())
         return
-    report = evaluate(model, data, level=lvl, trusted=trust or [], worst=worst)
+    report = evaluate(
+        model,
+        data,
+        level=lvl,
+        trusted=trust or [],
+        worst=worst,
+        metrics=metric or [],
+        crosswalk=crosswalk,
+        links=links_followed(links),
+    )
     written = save_report(report, output) if output is not None else []
+    if predictions is not None:
+        from framing.format.annotations import write_jsonl
+
+        count = write_jsonl(predictions, report.predictions())
+        typer.echo(f"wrote {count} predicted records to {predictions}", err=True)
     if format is EvalFormat.json:
         echo_json(report.to_dict())
     elif format is EvalFormat.markdown:

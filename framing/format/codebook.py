@@ -20,7 +20,10 @@ A codebook is a TOML file (the default is ``data/annotations/codebook.toml``)::
     exclude = ["..."]
     examples = ["..."]
     near_misses = ["..."]
-    parent = "..."          # optional, a label of the same dimension
+    parent = "..."          # optional, a label of the same dimension ...
+    parent_dimension = "..."  # ... or of this other dimension (a subnarrative's narrative)
+    exclusive = true        # optional: never predicted together with another label
+                            # of its dimension (an "Other" / "none of these" label)
 
 Loading validates the whole file and reports every problem at once.  The
 :attr:`Codebook.hash` is a stable digest of the content (not of the file's
@@ -56,6 +59,8 @@ _LABEL_KEYS = (
     "examples",
     "near_misses",
     "parent",
+    "parent_dimension",
+    "exclusive",
 )
 
 
@@ -89,6 +94,10 @@ class Label:
     examples: tuple[str, ...] = ()
     near_misses: tuple[str, ...] = ()
     parent: str | None = None
+    #: The dimension of ``parent`` when it is not this label's own.
+    parent_dimension: str | None = None
+    #: Never together with another label of the dimension ("Other", "none of these").
+    exclusive: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -102,6 +111,10 @@ class Label:
         }
         if self.parent is not None:
             data["parent"] = self.parent
+        if self.parent_dimension is not None:
+            data["parent_dimension"] = self.parent_dimension
+        if self.exclusive:
+            data["exclusive"] = True
         return data
 
 
@@ -210,6 +223,8 @@ class Codebook:
                     if isinstance(value, list):
                         items = ", ".join(_toml_str(v) for v in value)
                         lines.append(f"{key} = [{items}]")
+                    elif isinstance(value, bool):
+                        lines.append(f"{key} = {'true' if value else 'false'}")
                     else:
                         lines.append(f"{key} = {_toml_str(value)}")
         return "\n".join(lines) + "\n"
@@ -346,6 +361,16 @@ class Codebook:
                 if parent is not None and not isinstance(parent, str):
                     problem(lwhere, "'parent' must be a label id (a string)")
                     parent = None
+                parent_dimension = raw.get("parent_dimension")
+                if parent_dimension is not None and (
+                    not isinstance(parent_dimension, str) or parent is None
+                ):
+                    problem(lwhere, "'parent_dimension' must be a dimension id, set with 'parent'")
+                    parent_dimension = None
+                exclusive = raw.get("exclusive", False)
+                if not isinstance(exclusive, bool):
+                    problem(lwhere, "'exclusive' must be true or false")
+                    exclusive = False
                 labels.append(
                     Label(
                         id=label_id,
@@ -356,12 +381,14 @@ class Codebook:
                         examples=strings(raw, "examples", lwhere),
                         near_misses=strings(raw, "near_misses", lwhere),
                         parent=parent,
+                        parent_dimension=parent_dimension if parent_dimension != dim_id else None,
+                        exclusive=exclusive,
                     )
                 )
             ids = [label.id for label in labels]
             parents = {label.id: label.parent for label in labels}
             for j, label in enumerate(labels):
-                if label.parent is None:
+                if label.parent is None or label.parent_dimension is not None:
                     continue
                 lwhere = f"{where}.labels[{j}] ('{label.id}')"
                 if label.parent not in parents:
@@ -380,6 +407,32 @@ class Codebook:
                     seen.add(node)
                     node = parents.get(node)
             dims.append(Dimension(dim_id, dim_name, dim_description, tuple(labels)))
+
+        by_dim = {dim.id: dim for dim in dims}
+        for dim in dims:
+            for label in dim.labels:
+                if label.parent_dimension is None:
+                    continue
+                lwhere = f"dimension '{dim.id}', label '{label.id}'"
+                other = by_dim.get(label.parent_dimension)
+                if other is None:
+                    problem(
+                        lwhere,
+                        f"parent_dimension '{label.parent_dimension}' is not a dimension"
+                        f"{_suggest(label.parent_dimension, by_dim)}",
+                    )
+                elif label.parent not in other.label_ids:
+                    problem(
+                        lwhere,
+                        f"parent '{label.parent}' is not a label of '{other.id}'"
+                        f"{_suggest(str(label.parent), other.label_ids)}",
+                    )
+                elif other.label(str(label.parent)).parent_dimension is not None:
+                    problem(
+                        lwhere,
+                        f"parent '{label.parent}' has a parent in another dimension itself: "
+                        "a hierarchy across dimensions has two levels",
+                    )
 
         if problems:
             raise CodebookError("\n".join(problems))

@@ -36,6 +36,8 @@ table {{ border-collapse: collapse; margin: 0.5rem 0 1rem; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left;
   vertical-align: top; }}
 td.n {{ text-align: right; }}
+.ood {{ font: 13px/1.4 system-ui, sans-serif; color: #8a4b00; background: #fff4e0;
+  padding: 0.3rem 0.5rem; }}
 .why {{ display: none; }}
 .s:focus .why {{ display: block; margin: 0.2rem 0 0.4rem; padding: 0.3rem 0.5rem;
   font: 12px/1.4 system-ui, sans-serif; background: #fff; border: 1px solid #ccc; }}
@@ -117,6 +119,9 @@ class HtmlWriter:
         w(f"<h2>{_escape(heading)}</h2>\n")
         count = len(result.sentences)
         w(f'<p class="meta">{_escape(result.doc_id or "")} &middot; {count} sentences</p>\n')
+        ood = result.out_of_distribution
+        if ood is not None and ood.flagged:
+            w(f'<p class="ood">{_escape(ood.warning())}</p>\n')
         paragraphs = _paragraphs(result)
         for para in paragraphs:
             w("<p>" + " ".join(self._sentence(s) for s in para) + "</p>\n")

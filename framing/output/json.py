@@ -31,6 +31,7 @@ from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
     hit_arrays,
+    ood_checks,
     score_batch,
     split_articles,
     tag_batch,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = ["article_json", "sentence_json", "tag_json_lines"]
 
@@ -108,7 +110,14 @@ def sentence_json(sentence: TaggedSentence) -> str:
     if sentence.scores is None:
         return f"{head}{_labels_json(sentence.labels)}}}}}"
     scores = json.dumps(sentence.scores, ensure_ascii=False)
+    if sentence.probabilities is not None:
+        probs = json.dumps(sentence.probabilities, ensure_ascii=False)
+        scores = f'{scores}, "probabilities": {probs}'
     return f'{head}{_labels_json(sentence.labels)}}}, "scores": {scores}}}'
+
+
+def _ood_json(check: OutOfDistribution | None) -> str:
+    return "null" if check is None else check.to_json()
 
 
 def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
@@ -118,6 +127,7 @@ def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
         f'"title": {_optional_json(article.title)}, '
         f'"model": {json.dumps(article.model, ensure_ascii=False)}, '
         f'"n_sentences": {len(article.sentences)}, '
+        f'"out_of_distribution": {_ood_json(article.out_of_distribution)}, '
     ]
     if include_text:
         parts.append(f'"text": {_string_json(article.text)}, ')
@@ -202,13 +212,14 @@ def _tag_batch_json(
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
-    masks = {dim: plan.mask(dim, scores[dim]) for dim in plan.dims}
+    masks = plan.masks(scores)
     hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
+    checks = ood_checks(model, articles)
     heads = [
         f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
         f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
-        f'"n_sentences": {sizes[a]}, '
+        f'"n_sentences": {sizes[a]}, "out_of_distribution": {_ood_json(checks[a])}, '
         for a, (doc_id, title, _) in enumerate(articles)
     ]
     if _native.speedups is not None:
@@ -289,6 +300,18 @@ def _tag_batch_json(
     return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
 
 
+def _with_meta(line: Any, meta: Mapping[str, Any] | None) -> Any:
+    """A ready-made article line (str, or UTF-8 bytes ending in a newline) with ``meta``
+    as its last key, as :func:`article_json` writes it."""
+    if not meta:
+        return line
+    extra = f', "meta": {json.dumps(meta, ensure_ascii=False)}}}'
+    if isinstance(line, bytes):
+        end = len(line.rstrip(b"\n"))
+        return line[: end - 1] + extra.encode("utf-8") + line[end:]
+    return line[:-1] + extra
+
+
 def _as_lines(lines: list[str], as_bytes: bool) -> list[Any]:
     """JSON strings as they are, or as UTF-8 JSONL lines (bytes ending in a newline)."""
     return [(line + "\n").encode("utf-8") for line in lines] if as_bytes else lines
@@ -304,6 +327,7 @@ def tag_json_lines(
     as_bytes: bool = False,
     n_jobs: int = 1,
     doc_ids: Sequence[str] | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`framing.runtime.tagging.tag` as JSON lines: ``(article_json(a), n_sentences)``.
 
@@ -311,13 +335,13 @@ def tag_json_lines(
     the scores without building the result objects (what ``framing tag`` does for
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
-    in their place.  ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
+    in their place.  ``meta`` and ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
     the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``).
     """
     from framing.runtime.parallel import map_with_model
 
     batches = input_batches(paths, False, batch_size, stdin, on_file, doc_ids)
-    payloads = ((batch, as_bytes) for batch in batches)
+    payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
             model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs
@@ -330,10 +354,20 @@ def tag_json_lines(
 
 
 def _json_inputs(
-    model: Model, labeler: Labeler, payload: tuple[list[InputItem], bool]
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[InputItem], bool, Mapping[str, Any] | None],
 ) -> list[tuple[Any, int] | InputFailure]:
-    """One batch of inputs as JSON lines, failures in their place."""
-    batch, as_bytes = payload
-    good = [u[:3] for u in batch if not isinstance(u, InputFailure)]
-    results = iter(_tag_batch_json(labeler, model, good, as_bytes))
+    """One batch of inputs as JSON lines (with their metadata), failures in their place."""
+    from framing.runtime.tagging import merge_meta
+
+    batch, as_bytes, meta = payload
+    units = [u for u in batch if not isinstance(u, InputFailure)]
+    lines = _tag_batch_json(labeler, model, [u[:3] for u in units], as_bytes)
+    if meta or any(u[4] is not None for u in units):
+        lines = [
+            (_with_meta(line, merge_meta(meta, u[4])), n)
+            for (line, n), u in zip(lines, units, strict=True)
+        ]
+    results = iter(lines)
     return [item if isinstance(item, InputFailure) else next(results) for item in batch]

@@ -22,6 +22,9 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
     head = result.doc_id or "(article)"
     lines = [f"== {head}" + (f": {result.title}" if result.title else "")]
     lines.append(f"   {len(result.sentences)} sentences, model {result.model.get('name')}")
+    ood = result.out_of_distribution
+    if ood is not None and ood.flagged:
+        lines.append(f"   {ood.warning()}")
     lines.append(_sentence_rows(result.sentences, width))
     lines.append("")
     lines.append("   profile (sentences with the label, share, max score; best evidence)")

@@ -361,17 +361,10 @@ def explain_sentence(
         raise UsageError(f"top must be 0 or more, got {top}")
     scores = model.predict_proba([sentence])
     if labels is None:
-        from framing.runtime.labels import label_mask, threshold_vector
+        from framing.runtime.labels import label_masks
 
         meta = model.meta
-        masks = {
-            dim: label_mask(
-                scores[dim],
-                threshold_vector(meta.labels[dim], meta.thresholds[dim]),
-                meta.multi_label[dim],
-            )
-            for dim in model.dimensions
-        }
+        masks = label_masks({dim: scores[dim] for dim in model.dimensions}, meta.labels, meta)
     else:
         masks = _label_masks(model, labels)
     return SentenceExplanation(sentence, explain_hits(model, [sentence], scores, masks, top)[0])

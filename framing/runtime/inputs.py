@@ -140,8 +140,8 @@ def _decode(raw: bytes) -> str:
     return normalise_text(text)
 
 
-#: (doc_id, title, text, line number) of an article or a sentence, or a failure.
-InputItem = tuple[str | None, str | None, str, int] | InputFailure
+#: (doc_id, title, text, line number, meta or None) of an article or a sentence, or a failure.
+InputItem = tuple[str | None, str | None, str, int, dict[str, Any] | None] | InputFailure
 
 
 def jsonl_items(lines: Iterable[bytes], source: str) -> Iterator[InputItem]:
@@ -168,11 +168,21 @@ def jsonl_items(lines: Iterable[bytes], source: str) -> Iterator[InputItem]:
             continue
         doc_id = data.get("id", data.get("doc_id"))
         title = data.get("title")
+        meta = data.get("meta")
+        if meta is not None:
+            from framing.format.meta import MetadataError, check_meta
+
+            try:
+                meta = check_meta(meta)
+            except MetadataError as exc:
+                yield InputFailure(where, str(exc))
+                continue
         item = (
             f"{stem}:{number}" if doc_id is None else str(doc_id),
             None if title is None else str(title),
             text,
             number,
+            meta,
         )
         # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
         if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
@@ -227,7 +237,7 @@ def file_items(
                 except _DecodeError as exc:
                     yield InputFailure(f"{source}:{number}", exc.reason)
                     continue
-                yield (str(number), None, line, number)
+                yield (str(number), None, line, number, None)
             return
         try:
             text = _decode(head + stream.read())
@@ -235,7 +245,7 @@ def file_items(
             yield InputFailure(f"{source}:{exc.line}", exc.reason)
             return
         title, body = split_title(text)
-        yield (doc_id, title, body, 1)
+        yield (doc_id, title, body, 1, None)
     finally:
         if not is_stdin:
             stream.close()

@@ -54,6 +54,7 @@ _KNOWN = (
     "scorers",
     "compiled_reason",
     "compiled",
+    "structure",
 )
 
 
@@ -102,6 +103,9 @@ class ModelMeta:
     git_commit: str | None = None
     #: Why the fast compiled scorer could not be made, when it could not.
     compiled_reason: str | None = None
+    #: The label structure enforced after thresholds (:mod:`framing.runtime.structure`);
+    #: empty when the codebook has no parents or exclusive labels.
+    structure: dict[str, Any] = field(default_factory=dict)
     #: Keys this framing does not know, kept so that re-saving does not drop them.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -188,6 +192,7 @@ class ModelMeta:
             ),
             git_commit=_optional_str(data.get("git_commit")),
             compiled_reason=_optional_str(data.get("compiled_reason")),
+            structure=dict(_mapping(data, "structure", where)),
             extra={k: v for k, v in data.items() if k not in _KNOWN},
         )
 
@@ -202,7 +207,7 @@ class ModelMeta:
         }
         if self.version is not None:
             out["version"] = self.version
-        for key in ("untrainable", "threshold_fallback", "pipeline", "data", "config"):
+        for key in ("untrainable", "threshold_fallback", "pipeline", "data", "config", "structure"):
             value = getattr(self, key)
             if value:
                 out[key] = value

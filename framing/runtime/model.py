@@ -13,6 +13,11 @@ A model folder (``models/NAME/``) describes itself::
     compiled.json    ``tfidf-compiled.v1``), which tags without importing
                      scikit-learn and several times faster
     metrics.json     cross-validated and dev/test scores
+    calibration.json optional: per label, a map from scores to calibrated
+                     probabilities and the out-of-fold error rates at the threshold
+                     (see :mod:`framing.runtime.calibration`)
+    ood.json         optional: the out-of-distribution check (see
+                     :mod:`framing.runtime.ood`); older models have none
     README.md        the model card
 
 Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
@@ -29,6 +34,7 @@ import platform
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +47,9 @@ from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, sco
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.calibration import Calibration
     from framing.runtime.explain import SentenceExplanation
+    from framing.runtime.ood import OodCheck
     from framing.runtime.results import TaggedArticle, TaggedSentence
 
 __all__ = [
@@ -118,6 +126,8 @@ class Model:
     codebook: Codebook
     meta: ModelMeta
     scorer: Scorer = field(repr=False)
+    #: How unlike the training articles an article is (``ood.json``); None: not checked.
+    ood: OodCheck | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -160,6 +170,55 @@ class Model:
             return {dim: np.zeros((0, len(ids))) for dim, ids in self.labels.items()}
         return self.scorer.predict_proba(texts)
 
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """The model's ``calibration.json``, or None for a model trained without one.
+
+        Raises
+        ------
+        ModelError
+            When the file is there but damaged.
+        """
+        from framing.runtime.calibration import load_calibration
+
+        return load_calibration(self.path)
+
+    @property
+    def calibration_unit(self) -> str:
+        """The calibration unit of the model's own scores: a document-level model scores
+        whole articles, so its maps are the ``article`` unit's."""
+        return "article" if self.level == "document" else "sentence"
+
+    def require_calibration(self, purpose: str = "calibrated probabilities") -> Calibration:
+        """The calibration, or a :class:`ModelError` saying that ``purpose`` needs one."""
+        found = self.calibration
+        if found is None:
+            raise ModelError(
+                f"model '{self.name}' ({self.path}) has no calibration.json, which "
+                f"{purpose} need(s); retrain it with 'framing train' (models trained by "
+                "framing 0.x before calibration existed lack it)"
+            )
+        return found
+
+    def calibrated_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per dimension, beside :meth:`predict_proba`'s raw scores.
+
+        Each raw score goes through its label's calibration map (fitted on out-of-fold
+        scores at training time), so that among sentences given probability ``p`` about
+        a share ``p`` carries the label.
+
+        Raises
+        ------
+        ModelError
+            When the model has no ``calibration.json``.
+        """
+        calibration = self.require_calibration()
+        raw = self.predict_proba(texts)
+        return {
+            dim: calibration.apply(dim, raw[dim], self.labels[dim], unit=self.calibration_unit)
+            for dim in self.dimensions
+        }
+
     def predict(
         self, sentences: Iterable[str], *, all_scores: bool = False, explain: bool = False
     ) -> list[TaggedSentence]:
@@ -198,15 +257,23 @@ class Model:
         *,
         title: str | None = None,
         doc_id: str | None = None,
+        meta: Mapping[str, Any] | None = None,
         all_scores: bool = False,
         explain: bool = False,
     ) -> TaggedArticle:
         """Split an article into sentences, label them and profile the article
-        (with ``explain``, say why each label was predicted)."""
+        (with ``explain``, say why each label was predicted); ``meta`` (outlet, date, ...)
+        is carried into the result."""
         from framing.runtime.tagging import tag_text
 
         return tag_text(
-            self, text, title=title, doc_id=doc_id, all_scores=all_scores, explain=explain
+            self,
+            text,
+            title=title,
+            doc_id=doc_id,
+            meta=meta,
+            all_scores=all_scores,
+            explain=explain,
         )
 
     def tag_many(
@@ -350,8 +417,14 @@ def load_model(
     kind = _choose_scorer(path, meta, use_compiled)
     if kind.version_sensitive:
         _check_versions(meta, path)
+    from framing.runtime.ood import load_ood
+
     return Model(
-        path=path, codebook=model_codebook, meta=meta, scorer=kind.load(path, meta, trusted)
+        path=path,
+        codebook=model_codebook,
+        meta=meta,
+        scorer=kind.load(path, meta, trusted),
+        ood=load_ood(path),
     )
 
 
@@ -424,6 +497,7 @@ def save_model(
     files: Mapping[str, str] | None = None,
     compile: bool = True,
     scorers: Mapping[str, Any] | None = None,
+    ood: OodCheck | None = None,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in
     (:func:`framing.files.atomic_dir`).
@@ -446,6 +520,9 @@ def save_model(
         Also write the ``tfidf-compiled.v1`` scorer when the pipelines are linear
         models over TF-IDF features (see :mod:`framing.runtime.compile`); it is then
         the one :func:`load_model` uses.
+    ood
+        The out-of-distribution check (``ood.json``, see :mod:`framing.runtime.ood`);
+        without it, the model's tagged articles are not checked.
     scorers
         Other scorers to save, by registered kind name (:mod:`framing.runtime.scorers`),
         preferred first; they come before the two above in ``meta.scorers``.
@@ -485,6 +562,8 @@ def save_model(
     with atomic_dir(path) as tmp:
         for name, scorer in to_save.items():
             scorer_kind(name).save(scorer, tmp)
+        if ood is not None:
+            ood.save(tmp)
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")

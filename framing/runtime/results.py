@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from framing.runtime.explain import LabelExplanation
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "OUTPUT_VERSION",
@@ -55,6 +56,8 @@ class TaggedSentence:
     scores: dict[str, dict[str, float]] | None = None
     #: With ``explain=True``: per dimension, why each predicted label was predicted.
     explanations: dict[str, tuple[LabelExplanation, ...]] | None = None
+    #: With ``all_scores=True`` and a calibrated model: every label's calibrated probability.
+    probabilities: dict[str, dict[str, float]] | None = None
 
     def label_ids(self, dimension: str) -> list[str]:
         """The predicted label ids of one dimension."""
@@ -78,6 +81,8 @@ class TaggedSentence:
                     item["explanation"] = None if e is None else e.to_dict()
         if self.scores is not None:
             data["scores"] = self.scores
+        if self.probabilities is not None:
+            data["probabilities"] = self.probabilities
         return data
 
 
@@ -131,6 +136,9 @@ class TaggedArticle:
     #: The input's other fields (e.g. the other columns of a CSV row), strings only;
     #: written as ``meta`` when not empty.
     meta: dict[str, str] = field(default_factory=dict)
+    #: How unlike the model's training articles this one is; None when the model
+    #: has no out-of-distribution data (see :mod:`framing.runtime.ood`).
+    out_of_distribution: OutOfDistribution | None = None
 
     def labels(self, dimension: str) -> list[str]:
         """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
@@ -146,6 +154,9 @@ class TaggedArticle:
             "title": self.title,
             "model": self.model,
             "n_sentences": len(self.sentences),
+            "out_of_distribution": (
+                None if self.out_of_distribution is None else self.out_of_distribution.to_dict()
+            ),
         }
         if include_text:
             data["text"] = self.text

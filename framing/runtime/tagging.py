@@ -2,7 +2,7 @@
 
 Everything here goes through one batch function (:func:`tag_batch`), so tagging an
 article alone, in a batch (:func:`tag_many`) or from files (:func:`tag`) gives the
-same result.  Scores become labels by :func:`framing.runtime.labels.label_mask`.
+same result.  Scores become labels by :func:`framing.runtime.labels.label_masks`.
 Results are :mod:`framing.runtime.results`; :mod:`framing.output` writes them.
 
 The model is only used through its attributes: this module never imports
@@ -26,7 +26,7 @@ from framing.runtime.inputs import (
     crashed_inputs,
     input_batches,
 )
-from framing.runtime.labels import label_mask, threshold_vector
+from framing.runtime.labels import label_masks, threshold_vector
 from framing.runtime.profiles import build_profiles, profile_stats
 from framing.runtime.results import LabelScore, TaggedArticle, TaggedSentence
 from framing.runtime.segment import split_sentences
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -64,6 +65,9 @@ class Labeler:
             dim: threshold_vector(self.labels[dim], meta.thresholds[dim]) for dim in self.dims
         }
         self.multi_label = dict(meta.multi_label)
+        self.calibration = model.calibration
+        self.calibration_unit = model.calibration_unit
+        self.meta = meta
         self.model_info = {
             "name": model.name,
             "version": meta.version,
@@ -72,9 +76,10 @@ class Labeler:
         }
         self.model_json = json.dumps(self.model_info, ensure_ascii=False)
 
-    def mask(self, dim: str, p: np.ndarray) -> np.ndarray:
-        """Boolean ``(n, n_labels)``: which labels are predicted."""
-        return label_mask(p, self.thresholds[dim], self.multi_label[dim])
+    def masks(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Boolean ``(n, n_labels)`` per dimension: which labels are predicted
+        (:func:`framing.runtime.labels.label_masks`: thresholds, then the label structure)."""
+        return label_masks(scores, self.labels, self.meta)
 
 
 def hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,10 +105,9 @@ def _label_lists(
 
     template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
     labels = list(map(dict.copy, repeat(template, n)))
-    masks = {}
+    masks = plan.masks(scores)
     for dim in plan.dims:
-        mask = masks[dim] = plan.mask(dim, scores[dim])
-        rows, cols, values = _sorted_hits(scores[dim], mask)
+        rows, cols, values = _sorted_hits(scores[dim], masks[dim])
         if not rows:
             continue
         names = plan.labels[dim]
@@ -157,7 +161,14 @@ def tag_sentences(
         from framing.runtime.explain import explain_hits
 
         why = explain_hits(model, texts, scores, masks)
-    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every, why))
+    probs: Iterable[Any] = repeat(None, n)
+    if all_scores and plan.calibration is not None:
+        cal, unit = plan.calibration, plan.calibration_unit
+        calibrated = {
+            dim: cal.apply(dim, scores[dim], plan.labels[dim], unit=unit) for dim in plan.dims
+        }
+        probs = _all_scores(plan, calibrated, n)
+    out = list(map(TaggedSentence, indexes, texts, labels, starts, ends, every, why, probs))
     return out, scores, masks
 
 
@@ -195,12 +206,28 @@ def tag_batch(
     stats = profile_stats(plan, scores, masks, bounds)
     profiles = build_profiles(plan, stats, sentences, len(articles))
     info = plan.model_info
+    checks = ood_checks(model, articles)
     return [
         TaggedArticle(
-            doc_id, title, text, sentences[bounds[k] : bounds[k + 1]], profiles[k], dict(info)
+            doc_id,
+            title,
+            text,
+            sentences[bounds[k] : bounds[k + 1]],
+            profiles[k],
+            dict(info),
+            out_of_distribution=checks[k],
         )
         for k, (doc_id, title, text) in enumerate(articles)
     ]
+
+
+def ood_checks(
+    model: Model, articles: Sequence[tuple[str | None, str | None, str]]
+) -> Sequence[OutOfDistribution | None]:
+    """Each article's out-of-distribution check (None each when the model has none)."""
+    if model.ood is None:
+        return [None] * len(articles)
+    return model.ood.check_many([text for _, _, text in articles])
 
 
 def tag_text(
@@ -209,6 +236,7 @@ def tag_text(
     *,
     title: str | None = None,
     doc_id: str | None = None,
+    meta: Mapping[str, Any] | None = None,
     all_scores: bool = False,
     explain: bool = False,
 ) -> TaggedArticle:
@@ -222,6 +250,9 @@ def tag_text(
         The article body; sentence offsets index into it.
     title, doc_id
         Carried into the result as they are.
+    meta
+        The article's metadata (outlet, date, ...), carried into the result; a ``date``
+        must be a date (:class:`framing.format.meta.MetadataError` otherwise).
     all_scores
         Also give every label's score per sentence (``TaggedSentence.scores``).
     explain
@@ -246,7 +277,12 @@ def tag_text(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    return tag_batch(Labeler(model), model, [(doc_id, title, text)], all_scores, explain)[0]
+    article = tag_batch(Labeler(model), model, [(doc_id, title, text)], all_scores, explain)[0]
+    if meta is not None:
+        from framing.format.meta import check_meta
+
+        article.meta = check_meta(meta)
+    return article
 
 
 def predict_sentences(
@@ -294,10 +330,13 @@ def _tag_articles(
 
 
 def _tag_inputs(
-    model: Model, labeler: Labeler, payload: tuple[list[InputItem], bool, bool, bool]
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[InputItem], bool, bool, bool, Mapping[str, Any] | None],
 ) -> list[TaggedArticle | TaggedSentence | InputFailure]:
-    """One batch of :func:`tag`'s inputs tagged, failures in their place."""
-    batch, one_per_line, all_scores, explain = payload
+    """One batch of :func:`tag`'s inputs tagged (articles with their metadata), failures
+    in their place."""
+    batch, one_per_line, all_scores, explain, meta = payload
     good = [u for u in batch if not isinstance(u, InputFailure)]
     results: Iterator[TaggedArticle | TaggedSentence]
     if one_per_line:
@@ -307,7 +346,10 @@ def _tag_inputs(
         tagged, _, _ = tag_sentences(labeler, model, texts, none, none, lines, all_scores, explain)
         results = iter(tagged)
     else:
-        results = iter(tag_batch(labeler, model, [u[:3] for u in good], all_scores, explain))
+        tagged_articles = tag_batch(labeler, model, [u[:3] for u in good], all_scores, explain)
+        for article, u in zip(tagged_articles, good, strict=True):
+            article.meta = merge_meta(meta, u[4])
+        results = iter(tagged_articles)
     return [item if isinstance(item, InputFailure) else next(results) for item in batch]
 
 
@@ -369,6 +411,11 @@ def tag_many(
         yield from articles
 
 
+def merge_meta(defaults: Mapping[str, Any] | None, own: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An article's metadata: its own keys over the defaults given for every article."""
+    return {**(defaults or {}), **(own or {})}
+
+
 def tag(
     paths: Sequence[str | Path],
     model: Model,
@@ -379,6 +426,7 @@ def tag(
     batch_size: int = DEFAULT_BATCH_SIZE,
     stdin: IO[bytes] | None = None,
     on_file: Any = None,
+    meta: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
 ) -> Iterator[TaggedArticle | TaggedSentence | InputFailure]:
     """Tag files: the library side of ``framing tag``.
@@ -404,6 +452,9 @@ def tag(
         Binary stream read for ``-`` (default: ``sys.stdin.buffer``).
     on_file
         Called with each input path as it is opened (e.g. to advance a progress bar).
+    meta
+        Metadata for every article (``framing tag --meta KEY=VALUE``); a JSONL record's
+        own ``meta`` keys win over it.  Articles carry it as ``meta``.
     n_jobs
         Worker processes (see :func:`framing.runtime.parallel.imap_ordered`): files are
         read here, batches are tagged in the workers, results come in input order.
@@ -422,7 +473,7 @@ def tag(
 
         check_explainable(model)
     batches = input_batches(paths, one_per_line, batch_size, stdin, on_file)
-    payloads = ((batch, one_per_line, all_scores, explain) for batch in batches)
+    payloads = ((batch, one_per_line, all_scores, explain, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
             model, _tag_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs

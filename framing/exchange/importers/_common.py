@@ -224,47 +224,117 @@ def finish(
     )
 
 
-def conform(records: list[Record], codebook: Codebook, source: str) -> None:
+#: What an import does with a label its codebook lacks (``--unknown-labels``).
+UNKNOWN_POLICIES = ("error", "drop", "add")
+
+
+def conform(
+    records: list[Record], codebook: Codebook, source: str, unknown: str = "error"
+) -> tuple[Codebook, dict[str, int]]:
     """Check imported labels against an existing codebook; give sentences every dimension.
+
+    ``unknown`` says what to do with a label (or dimension) the codebook lacks:
+    ``error`` reports each one with where it first occurs and how many records carry it;
+    ``drop`` removes it from the records; ``add`` adds it to the codebook.
+
+    Returns
+    -------
+    tuple
+        The codebook (with the added labels under ``add``) and, per unknown
+        ``dimension:label``, the number of records that carried it.
 
     Raises
     ------
     AnnotationError
-        Naming every unknown dimension and label (with the closest match).
+        Under ``error``, naming every unknown dimension and label (with the closest match).
     """
-    problems = RowProblems()
+    if unknown not in UNKNOWN_POLICIES:
+        raise UsageError(
+            f"unknown-labels must be one of {', '.join(UNKNOWN_POLICIES)}, got '{unknown}'"
+        )
     known = {dim.id: set(dim.label_ids) for dim in codebook.dimensions}
-    reported: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], list[Any]] = {}
     for record in records:
         where = record.source or (source, None)
         for dim, labels in record.labels.items():
             if dim not in known:
-                if (dim, "") not in reported:
-                    reported.add((dim, ""))
-                    match = did_you_mean(dim, known)
-                    hint = (
-                        f"did you mean '{match}'?"
-                        if match
-                        else f"the codebook has: {', '.join(known)}"
-                    )
-                    problems.add(
-                        where[0], where[1], f"dimension '{dim}' is not in the codebook", hint
-                    )
+                found.setdefault((dim, ""), []).append(where)
+                for label in labels:
+                    found.setdefault((dim, label), []).append(where)
                 continue
             for label in labels:
-                if label not in known[dim] and (dim, label) not in reported:
-                    reported.add((dim, label))
-                    match = did_you_mean(label, known[dim])
-                    problems.add(
-                        where[0],
-                        where[1],
-                        f"label '{label}' is not in the codebook's '{dim}'",
-                        f"did you mean '{match}'?" if match else "add it to the codebook",
-                    )
-    problems.raise_if_any(f"the labels of {source} (against codebook '{codebook.name}')")
+                if label not in known[dim]:
+                    found.setdefault((dim, label), []).append(where)
+    summary = {
+        f"{dim}:{label}" if label else f"{dim} (dimension)": len(where)
+        for (dim, label), where in found.items()
+    }
+    if found and unknown == "error":
+        problems = RowProblems()
+        for (dim, label), wheres in found.items():
+            first, n = wheres[0], len(wheres)
+            count = f" (first of {n} records)" if n > 1 else ""
+            if not label:
+                match = did_you_mean(dim, known)
+                hint = (
+                    f"did you mean '{match}'?" if match else f"the codebook has: {', '.join(known)}"
+                )
+                problems.add(
+                    first[0], first[1], f"dimension '{dim}' is not in the codebook{count}", hint
+                )
+            elif dim in known:
+                match = did_you_mean(label, known[dim])
+                problems.add(
+                    first[0],
+                    first[1],
+                    f"label '{label}' is not in the codebook's '{dim}'{count}",
+                    f"did you mean '{match}'?"
+                    if match
+                    else "add it to the codebook, or import with --unknown-labels drop|add",
+                )
+        problems.raise_if_any(f"the labels of {source} (against codebook '{codebook.name}')")
+    if found and unknown == "drop":
+        for record in records:
+            record.labels = {
+                dim: tuple(label for label in labels if label in known[dim])
+                for dim, labels in record.labels.items()
+                if dim in known
+            }
+    if found and unknown == "add":
+        codebook = _with_labels(codebook, [key for key in found if key[1]], source)
+        known = {dim.id: set(dim.label_ids) for dim in codebook.dimensions}
     for record in records:
         if isinstance(record, Sentence):
             record.labels = {dim: tuple(record.labels.get(dim, ())) for dim in known}
+    return codebook, summary
+
+
+def _with_labels(codebook: Codebook, added: list[tuple[str, str]], source: str) -> Codebook:
+    """``codebook`` with the ``(dimension, label)`` pairs added (new dimensions at the end)."""
+    from dataclasses import replace
+
+    from framing.format.codebook import Dimension, Label
+
+    def label(dim: str, ident: str) -> Label:
+        return Label(id=ident, name=ident, definition=f"Added on import from {source}.")
+
+    dims = list(codebook.dimensions)
+    for i, dim in enumerate(dims):
+        extra = tuple(label(dim.id, lab) for d, lab in added if d == dim.id)
+        if extra:
+            dims[i] = replace(dim, labels=(*dim.labels, *extra))
+    present = {dim.id for dim in dims}
+    for new_dim in dict.fromkeys(d for d, _ in added if d not in present):
+        dims.append(
+            Dimension(
+                id=new_dim,
+                name=new_dim.replace("_", " ").capitalize(),
+                description=f"Added on import from {source}.",
+                labels=tuple(label(new_dim, lab) for d, lab in added if d == new_dim),
+            )
+        )
+    grown = replace(codebook, dimensions=tuple(dims), source=None)
+    return Codebook.from_dict(grown.to_dict(), source=f"<codebook {codebook.name}>")
 
 
 def label_counts(codebook: Codebook | None) -> dict[str, int]:

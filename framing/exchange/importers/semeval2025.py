@@ -18,6 +18,7 @@ from pathlib import Path
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
 from framing.exchange.importers._common import (
+    UNKNOWN_POLICIES,
     RowProblems,
     check_split,
     finish,
@@ -33,7 +34,7 @@ from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.article import read_article
 from framing.format.codebook import Codebook, did_you_mean
 
-__all__ = ["semeval2025", "read_taxonomy", "DIMENSIONS"]
+__all__ = ["semeval2025", "read_taxonomy", "with_hierarchy", "DIMENSIONS"]
 
 DIMENSIONS = ("narratives", "subnarratives")
 
@@ -63,6 +64,7 @@ def semeval2025(
     taxonomy: Mapping[str, str | Path] | None = None,
     split: str | None = None,
     codebook: Codebook | None = None,
+    unknown: str = "error",
 ) -> ImportResult:
     """Import SemEval-2025 Task 10 subtask 2 articles and their narrative labels.
 
@@ -81,6 +83,10 @@ def semeval2025(
         When given, the labels are checked against it (each unknown label is an error,
         with the closest match) and it is the result's codebook; otherwise a codebook
         is built from the labels found.
+    unknown
+        A label outside the taxonomy: ``error`` (each named with its row), ``drop`` it
+        from its row, or ``add`` it to the codebook; the counts say which were dropped
+        or added.
 
     Returns
     -------
@@ -114,6 +120,11 @@ def semeval2025(
     by_name = {f.name: f for f in files}
     problems = RowProblems()
 
+    if unknown not in UNKNOWN_POLICIES:
+        raise UsageError(
+            f"unknown-labels must be one of {', '.join(UNKNOWN_POLICIES)}, got '{unknown}'"
+        )
+    outside: dict[str, int] = {}
     allowed: dict[str, list[str]] = {}
     for dim, path in (taxonomy or {}).items():
         if dim not in DIMENSIONS:
@@ -168,17 +179,26 @@ def semeval2025(
                         "use 'Other' when none applies",
                     )
                     ok = False
+                kept = []
                 for item in items:
                     if dim in allowed and item not in allowed[dim]:
-                        close = did_you_mean(item, allowed[dim])
-                        problems.add(
-                            annotation_path,
-                            number,
-                            f"{dim[:-1]} '{item}' is not in the taxonomy",
-                            f"did you mean '{close}'?" if close else "check the taxonomy file",
-                        )
-                        ok = False
-                row[dim], dropped = unique(items)
+                        outside[f"{dim}:{item}"] = outside.get(f"{dim}:{item}", 0) + 1
+                        if unknown == "drop":
+                            continue
+                        if unknown == "error":
+                            close = did_you_mean(item, allowed[dim])
+                            problems.add(
+                                annotation_path,
+                                number,
+                                f"{dim[:-1]} '{item}' is not in the taxonomy",
+                                f"did you mean '{close}'?"
+                                if close
+                                else "check the taxonomy file, or import with "
+                                "--unknown-labels drop|add",
+                            )
+                            ok = False
+                    kept.append(item)
+                row[dim], dropped = unique(kept)
                 repeated += dropped
             if ok:
                 labels[by_name[name].stem] = row
@@ -200,6 +220,7 @@ def semeval2025(
         records.extend(article_recs)
     problems.raise_if_any(f"the SemEval-2025 articles in {folder}")
 
+    given = codebook is not None
     codebook = finish(
         records,
         name="semeval2025-narratives",
@@ -209,6 +230,8 @@ def semeval2025(
         split=split,
         codebook=codebook,
     )
+    if codebook is not None and not given:
+        codebook = with_hierarchy(codebook)
     result = ImportResult(records=records, codebook=codebook)
     annotated = sum(1 for r in records if isinstance(r, Document) and r.status == "done")
     result.counts = {
@@ -218,7 +241,55 @@ def semeval2025(
         **label_counts(codebook),
         "repeated labels dropped": repeated,
     }
+    if outside:
+        verb = "dropped" if unknown == "drop" else "added"
+        listed = ", ".join(f"'{key}' ({n})" for key, n in outside.items())
+        result.counts[f"labels outside the taxonomy {verb}"] = listed
     return result
+
+
+def with_hierarchy(codebook: Codebook) -> Codebook:
+    """The task's label structure written into an imported codebook.
+
+    ``Other`` is exclusive in both dimensions (it means "none of the others"); each
+    subnarrative ``Narrative: Sub`` has its narrative as parent (``parent_dimension =
+    "narratives"``), and the subnarrative ``Other`` has the narrative ``Other``.
+
+    Examples
+    --------
+    >>> book = Codebook.from_labels({"narratives": ["N", "Other"],
+    ...     "subnarratives": ["N: s", "N: Other", "Other"]}, name="x")
+    >>> sub = with_hierarchy(book).dimension("subnarratives")
+    >>> sub.label("N: s").parent, sub.label("Other").exclusive, sub.label("N: Other").exclusive
+    ('N', True, False)
+    """
+    from dataclasses import replace
+
+    if set(codebook.dimension_ids) != set(DIMENSIONS):
+        return codebook
+    narratives = codebook.dimension("narratives").label_ids
+    by_length = sorted(narratives, key=len, reverse=True)
+    dims = []
+    for dim in codebook.dimensions:
+        labels = []
+        for label in dim.labels:
+            parent: str | None = None
+            if dim.id == "subnarratives":
+                if label.id == "Other":
+                    parent = "Other" if "Other" in narratives else None
+                else:
+                    parent = next((n for n in by_length if label.id.startswith(f"{n}: ")), None)
+            labels.append(
+                replace(
+                    label,
+                    exclusive=label.id == "Other",
+                    parent=parent if parent is not None else label.parent,
+                    parent_dimension="narratives" if parent is not None else label.parent_dimension,
+                )
+            )
+        dims.append(replace(dim, labels=tuple(labels)))
+    structured = replace(codebook, dimensions=tuple(dims), source=None)
+    return Codebook.from_dict(structured.to_dict(), source=f"<codebook {codebook.name}>")
 
 
 def gold_order(path: str | Path) -> list[tuple[int, str, str]]:

@@ -1,0 +1,236 @@
+"""Out-of-distribution check: how unlike the training articles an article is.
+
+A model's labels are only as good as the likeness of the text to what it learnt
+from.  Each article gets a score, the share of its word n-grams (single words and
+word pairs, lowercased) that never occur in the training articles, and is
+*flagged* when the score is above a threshold calibrated at training time on
+held-out articles: every training article in turn is scored against the n-grams
+of all the others (leave one article out), and the threshold is a high quantile
+of those scores (0.95 by default, so about 1 in 20 articles like the training
+data is flagged too).
+
+The score reads at most the first ``max_chars`` characters of an article (3,000,
+about the median training article): it bounds the cost per article and keeps long
+and short articles comparable.  Articles with fewer than ``min_ngrams`` n-grams are
+never flagged (their share says little).
+
+The model folder's ``ood.json`` holds the settings, the threshold, how it was
+calibrated, and the training n-grams.  A model without it (trained before this
+check existed) tags as before and says so: the article field is ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from framing.errors import ModelError
+
+__all__ = [
+    "OOD_FILE",
+    "OOD_VERSION",
+    "OutOfDistribution",
+    "OodCheck",
+    "article_tokens",
+    "ngrams_of",
+    "load_ood",
+]
+
+OOD_FILE = "ood.json"
+#: Version of the ``ood.json`` layout.
+OOD_VERSION = 1
+#: Name of the score in ``ood.json``; a new measure gets a new name.
+MEASURE = "unseen_word_ngrams.v1"
+DEFAULT_MAX_CHARS = 3000
+DEFAULT_MIN_NGRAMS = 20
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def article_tokens(text: str, max_chars: int | None = DEFAULT_MAX_CHARS) -> list[str]:
+    """The lowercased word tokens (two or more word characters) of an article's start."""
+    if max_chars is not None:
+        text = text[:max_chars]
+    return _TOKEN.findall(text.lower())
+
+
+def ngrams_of(tokens: Sequence[str]) -> list[str]:
+    """Single words and word pairs (joined by a space), the n-grams the check counts."""
+    return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))]
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfDistribution:
+    """An article's out-of-distribution check.
+
+    ``score`` is the share of its ``ngrams`` word n-grams never seen in training;
+    ``flagged`` is true when it is above ``threshold`` (and the article has enough
+    n-grams to say).
+    """
+
+    flagged: bool
+    score: float
+    threshold: float
+    ngrams: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged,
+            "score": self.score,
+            "threshold": self.threshold,
+            "ngrams": self.ngrams,
+        }
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict())``."""
+        return json.dumps(self.to_dict())
+
+    def warning(self) -> str:
+        """One line for readers of a flagged article (table and HTML output)."""
+        return (
+            f"out of distribution: {self.score:.0%} of its word n-grams never occur in the "
+            f"training articles (threshold {self.threshold:.0%}); its labels are less reliable"
+        )
+
+
+class _Words(dict[str, tuple[int, ...]]):
+    """Lowercased whitespace-separated word -> its token ids (-1: unseen in training)."""
+
+    def __init__(self, tokens: dict[str, int]) -> None:
+        super().__init__()
+        self.tokens = tokens
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        get = self.tokens.get
+        ids = tuple(get(t, -1) for t in _TOKEN.findall(word))
+        if len(self) < 500_000:  # bounded: a stream of junk words must not grow it forever
+            self[word] = ids
+        return ids
+
+
+class OodCheck:
+    """Scores articles against the n-grams of the training articles (see the module)."""
+
+    def __init__(
+        self,
+        ngrams: Iterable[str],
+        threshold: float,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        min_ngrams: int = DEFAULT_MIN_NGRAMS,
+        calibration: dict[str, Any] | None = None,
+    ) -> None:
+        import numpy as np
+
+        self.ngrams = sorted(set(ngrams))
+        self.threshold = float(threshold)
+        self.max_chars = int(max_chars)
+        self.min_ngrams = int(min_ngrams)
+        self.calibration = dict(calibration or {})
+        unigrams = [g for g in self.ngrams if " " not in g]
+        self._tokens = {t: i for i, t in enumerate(unigrams)}
+        size = self._size = max(len(unigrams), 1)
+        keys = []
+        for g in self.ngrams:
+            a, _, b = g.partition(" ")
+            if b:
+                ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
+                if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
+                    keys.append(ia * size + ib)
+        from framing.runtime.arrays import IntTable
+
+        pairs = np.unique(np.asarray(keys, dtype=np.int64))
+        # A hash table probed with numpy: one gather per lookup (a sorted array needs ~15).
+        self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
+        self._words = _Words(self._tokens)
+
+    def check(self, text: str) -> OutOfDistribution:
+        """The check of one article body."""
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: Sequence[str]) -> list[OutOfDistribution]:
+        """The checks of many article bodies, computed together."""
+        import numpy as np
+
+        n = len(texts)
+        cap = self.max_chars
+        per_text = [t[:cap].lower().split() for t in texts]
+        words = self._words
+        ids_per_text = [list(chain.from_iterable(map(words.__getitem__, w))) for w in per_text]
+        lengths = np.fromiter(map(len, ids_per_text), np.int64, n)
+        ids = np.fromiter(chain.from_iterable(ids_per_text), np.int64, int(lengths.sum()))
+        article = np.repeat(np.arange(n), lengths)
+        unseen = np.bincount(article, weights=(ids < 0).astype(np.float64), minlength=n)
+        # Pairs within an article: drop the one that straddles two articles.
+        same = article[1:] == article[:-1]
+        a, b = ids[:-1][same], ids[1:][same]
+        pair_article = article[1:][same]
+        known = np.flatnonzero((a >= 0) & (b >= 0))
+        at, _ = self._pairs.get(a[known] * self._size + b[known])
+        found = np.zeros(len(a), dtype=bool)
+        found[known[at]] = True
+        unseen += np.bincount(pair_article, weights=(~found).astype(np.float64), minlength=n)
+        counts = 2 * lengths - (lengths > 0)
+        out = []
+        for u, c in zip(unseen.tolist(), counts.tolist(), strict=True):
+            score = u / c if c else 0.0
+            flagged = c >= self.min_ngrams and score > self.threshold
+            out.append(OutOfDistribution(flagged, score, self.threshold, int(c)))
+        return out
+
+    # ----------------------------------------------------------- files
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "ood_version": OOD_VERSION,
+            "measure": MEASURE,
+            "threshold": self.threshold,
+            "max_chars": self.max_chars,
+            "min_ngrams": self.min_ngrams,
+            "calibration": self.calibration,
+            "ngrams": self.ngrams,
+        }
+
+    def save(self, folder: str | Path) -> None:
+        """Write ``ood.json`` into ``folder`` (a model folder being built)."""
+        text = json.dumps(self.to_doc(), ensure_ascii=False, separators=(",", ":"))
+        (Path(folder) / OOD_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def load_ood(folder: str | Path) -> OodCheck | None:
+    """The check stored in a model folder, or None when the folder has no ``ood.json``.
+
+    Raises
+    ------
+    ModelError
+        When ``ood.json`` is there but unreadable, from a newer framing, or of a
+        measure this framing does not know.
+    """
+    path = Path(folder) / OOD_FILE
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ModelError(f"{path}: expected a JSON object")
+    version = doc.get("ood_version")
+    if version != OOD_VERSION or doc.get("measure") != MEASURE:
+        raise ModelError(
+            f"{path}: out-of-distribution data version {version} ({doc.get('measure')}) is not "
+            f"{OOD_VERSION} ({MEASURE}); upgrade framing, or retrain the model"
+        )
+    try:
+        return OodCheck(
+            doc["ngrams"],
+            doc["threshold"],
+            max_chars=doc["max_chars"],
+            min_ngrams=doc["min_ngrams"],
+            calibration=doc.get("calibration"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: incomplete out-of-distribution data ({exc!r})") from None

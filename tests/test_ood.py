@@ -1,0 +1,184 @@
+"""The out-of-distribution check: calibration, scoring, the model folder and tag output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from framing.training.ood import MIN_ARTICLES, calibrate_ood
+from typer.testing import CliRunner
+
+from framing.cli import app
+from framing.errors import ModelError
+from framing.output.json import article_json
+from framing.runtime.model import load_model
+from framing.runtime.ood import OOD_FILE, OodCheck, article_tokens, load_ood, ngrams_of
+
+NEWS = [
+    "Ministers of the bloc met in the capital on Friday and agreed to fund new border posts. "
+    "Officials said the plan would cost several million dollars over two years.",
+    "The alliance held joint exercises near the border, and its commanders said the drills "
+    "were defensive. Critics in the capital called them a provocation.",
+    "Grain prices rose after the port strike entered its second week, traders said on Monday. "
+    "Exporters warned that the stoppage could cost millions in lost trade.",
+    "Leaders of the three countries signed eleven agreements at the summit, including a plan "
+    "for a joint force and a regional investment bank, officials said.",
+    "The foreign minister accused the West of meddling in the region and said the bloc would "
+    "resist outside pressure, according to a statement from the ministry.",
+    "Talks on the new trade deal stalled on Tuesday after negotiators failed to agree on "
+    "tariffs for farm goods, two officials familiar with the talks said.",
+]
+FOREIGN = (
+    "Die Außenminister trafen sich am Freitag in der Hauptstadt und vereinbarten neue "
+    "Grenzposten. Kritiker nannten den Plan teuer und überflüssig, hieß es aus Kreisen."
+)
+
+
+def reference(check: OodCheck, text: str) -> tuple[float, int]:
+    """The score computed the plain way: n-grams of the article start, looked up one by one."""
+    known = set(check.ngrams)
+    grams = ngrams_of(article_tokens(text, check.max_chars))
+    unseen = sum(g not in known for g in grams)
+    return (unseen / len(grams) if grams else 0.0), len(grams)
+
+
+def test_ood_calibration_is_leave_one_article_out() -> None:
+    check = calibrate_ood(NEWS, quantile=0.5)
+    assert check is not None
+    held_out = []
+    for i, text in enumerate(NEWS):
+        others = {g for j, t in enumerate(NEWS) if j != i for g in ngrams_of(article_tokens(t))}
+        grams = ngrams_of(article_tokens(text))
+        held_out.append(sum(g not in others for g in grams) / len(grams))
+    held_out.sort()
+    assert check.threshold == pytest.approx((held_out[2] + held_out[3]) / 2)
+    assert check.calibration["articles"] == len(NEWS)
+    assert check.calibration["held_out_scores"]["max"] == pytest.approx(held_out[-1])
+    assert calibrate_ood(NEWS[: MIN_ARTICLES - 1]) is None
+
+
+def test_ood_scores_match_the_plain_computation_in_any_batch() -> None:
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    texts = [
+        NEWS[0],
+        FOREIGN,
+        "",
+        "Officials said.",
+        NEWS[2][:40] + " Zorblat quuxes " + NEWS[4],
+        "Ünïcode İstanbul officials SAID the plan, the plan!",
+    ]
+    batch = check.check_many(texts)
+    for text, result in zip(texts, batch, strict=True):
+        score, count = reference(check, text)
+        assert result.score == pytest.approx(score, abs=1e-12)
+        assert result.ngrams == count
+        assert result == check.check(text)
+    assert batch[0].score == 0.0 and not batch[0].flagged  # a training article
+    assert batch[1].score > 0.9 and batch[1].flagged
+    assert batch[2].ngrams == 0 and not batch[2].flagged
+    assert not batch[3].flagged  # too short to say, however unusual
+
+
+def test_ood_reads_only_the_start_of_long_articles() -> None:
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    long = NEWS[0] + " " * (check.max_chars - len(NEWS[0])) + FOREIGN * 20
+    assert check.check(long) == check.check(NEWS[0])
+
+
+def test_ood_save_load_round_trip_and_broken_files(tmp_path: Path) -> None:
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    assert load_ood(tmp_path) is None
+    check.save(tmp_path)
+    loaded = load_ood(tmp_path)
+    assert loaded is not None
+    assert loaded.to_doc() == check.to_doc()
+    assert loaded.check_many(NEWS + [FOREIGN]) == check.check_many(NEWS + [FOREIGN])
+    doc = json.loads((tmp_path / OOD_FILE).read_text())
+    (tmp_path / OOD_FILE).write_text(json.dumps({**doc, "ood_version": 99}))
+    with pytest.raises(ModelError, match=r"ood.json: out-of-distribution data version 99"):
+        load_ood(tmp_path)
+    (tmp_path / OOD_FILE).write_text("{not json")
+    with pytest.raises(ModelError, match="ood.json: not valid JSON"):
+        load_ood(tmp_path)
+    del doc["threshold"]
+    (tmp_path / OOD_FILE).write_text(json.dumps(doc))
+    with pytest.raises(ModelError, match="incomplete"):
+        load_ood(tmp_path)
+
+
+@pytest.fixture
+def ood_model(tag_model_path: Path, tmp_path: Path) -> Path:
+    """The small tagging model with an out-of-distribution check added."""
+    folder = tmp_path / "with-ood"
+    shutil.copytree(tag_model_path, folder)
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    check.save(folder)
+    return folder
+
+
+def test_ood_in_tag_output_all_paths(ood_model: Path, tmp_path: Path) -> None:
+    model = load_model(ood_model)
+    assert model.ood is not None
+    article = model.tag(FOREIGN, doc_id="de")
+    assert article.out_of_distribution is not None and article.out_of_distribution.flagged
+    data = article.to_dict()
+    assert data["out_of_distribution"] == model.ood.check(FOREIGN).to_dict()
+    assert json.loads(article_json(article)) == data
+    source = tmp_path / "in.jsonl"
+    records = [{"id": "de", "text": FOREIGN}, {"id": "en", "text": NEWS[1]}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    runner = CliRunner()
+    for extra in ([], ["--explain"], ["--all-scores"]):
+        result = runner.invoke(app, ["tag", str(source), "-m", str(ood_model), *extra])
+        assert result.exit_code == 0, result.output
+        out = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [r["out_of_distribution"]["flagged"] for r in out] == [True, False]
+        assert "out-of-distribution" not in result.stderr
+    html = runner.invoke(app, ["tag", str(source), "-m", str(ood_model), "-f", "html"])
+    assert html.stdout.count('class="ood"') == 1
+    table = runner.invoke(app, ["tag", str(source), "-m", str(ood_model), "-f", "table"])
+    assert table.stdout.count("out of distribution:") == 1
+
+
+def test_ood_model_without_the_data_says_so(tag_model_path: Path, tmp_path: Path) -> None:
+    model = load_model(tag_model_path)
+    assert model.ood is None
+    assert model.tag(FOREIGN).to_dict()["out_of_distribution"] is None
+    result = CliRunner().invoke(app, ["tag", "-m", str(tag_model_path)], input=FOREIGN)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["out_of_distribution"] is None
+    assert result.stderr == ""  # to stdout (a pipeline): quiet
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["tag", "-m", str(tag_model_path), "-o", str(out)], input=FOREIGN
+    )
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["out_of_distribution"] is None
+    assert "has no out-of-distribution data" in result.stderr
+
+
+def test_ood_training_writes_the_check(tmp_path: Path) -> None:
+    from framing.training.config import load_config
+    from framing.training.train import train
+
+    data = Path(__file__).resolve().parent / "data"
+    config = load_config(
+        "default",
+        data=[data / "tiny_corpus.jsonl"],
+        overrides=[
+            f"data.codebook={json.dumps(str(data / 'tiny_codebook.toml'))}",
+            "cv.folds=3",
+            "name=tiny",
+        ],
+    )
+    result = train(config, output=tmp_path / "tiny")
+    model = load_model(result.path)
+    assert model.ood is not None
+    assert model.ood.calibration["articles"] == result.meta.data["documents"]
+    assert model.tag(FOREIGN).out_of_distribution is not None
