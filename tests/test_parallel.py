@@ -103,6 +103,27 @@ def test_parallel_a_dead_worker_fails_its_task_only() -> None:
         list(imap_ordered(_die_on_seven, range(12), n_jobs=2))
 
 
+def test_parallel_a_pool_broken_before_submit_reruns_its_tasks(monkeypatch) -> None:
+    # The pool can be marked broken between two results, so that the next submit raises
+    # (seen on a loaded CI machine): the tasks in flight are rerun, nothing is lost.
+    import concurrent.futures
+    from concurrent.futures.process import BrokenProcessPool
+
+    real = concurrent.futures.ProcessPoolExecutor
+    calls = {"submit": 0}
+
+    class BreaksOnce(real):  # type: ignore[misc, valid-type]
+        def submit(self, fn, /, *args, **kwargs):
+            calls["submit"] += 1
+            if calls["submit"] == 6:
+                raise BrokenProcessPool("broken while submitting")
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", BreaksOnce)
+    assert list(imap_ordered(_square, range(20), n_jobs=2)) == [i * i for i in range(20)]
+    assert calls["submit"] > 20  # the tasks in flight were submitted again
+
+
 def test_parallel_an_exception_comes_out_as_in_one_process() -> None:
     with pytest.raises(ValueError, match="three is bad"):
         list(imap_ordered(_raise_on_three, range(6), n_jobs=2))

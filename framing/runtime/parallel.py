@@ -167,6 +167,10 @@ def _pooled(
             n_jobs, mp_context=_context(), initializer=initializer, initargs=initargs
         )
 
+    def restart(broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        broken.shutdown(wait=True, cancel_futures=True)
+        return new_pool()
+
     pool = new_pool()
     pending: deque[tuple[T, Any]] = deque()
     suspects: deque[T] = deque()  # tasks in flight when a worker died: rerun one at a time
@@ -178,8 +182,7 @@ def _pooled(
                 try:
                     result = pool.submit(func, task).result()
                 except BrokenProcessPool as exc:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    pool = new_pool()
+                    pool = restart(pool)
                     reason = f"the worker process died while running it ({exc})"
                     if on_crash is None:
                         raise WorkerCrashError(reason) from None
@@ -190,7 +193,16 @@ def _pooled(
                     task = next(tasks, _END)
                     if task is _END:
                         break
-                    pending.append((task, pool.submit(func, task)))
+                    try:
+                        future = pool.submit(func, task)
+                    except BrokenProcessPool:
+                        # The pool broke between two results: same as a failed result.
+                        pool = restart(pool)
+                        suspects.extend(t for t, _ in pending)
+                        suspects.append(task)
+                        pending.clear()
+                        break
+                    pending.append((task, future))
             if not pending:
                 if suspects:
                     continue
@@ -199,8 +211,7 @@ def _pooled(
             try:
                 result = future.result()
             except BrokenProcessPool:
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = new_pool()
+                pool = restart(pool)
                 suspects.extend(t for t, _ in pending)
                 pending.clear()
                 continue
