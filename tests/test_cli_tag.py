@@ -41,10 +41,12 @@ def test_cli_tag_txt_file_to_jsonl(tag_model_path: Path, tmp_path: Path) -> None
     assert (record["doc_id"], record["title"], record["n_sentences"]) == (
         "strike",
         "Headline of the day",
-        3,
+        4,
     )
     body = ARTICLE.split("\n\n", 1)[1]
-    for s in record["sentences"]:
+    head, *rest = record["sentences"]
+    assert (head["index"], head["text"], "start" in head) == (0, "Headline of the day", False)
+    for s in rest:
         assert body[s["start"] : s["end"]] == s["text"]
     model = load_model(tag_model_path)
     assert record == model.tag(body, title="Headline of the day", doc_id="strike").to_dict()
@@ -63,7 +65,8 @@ def test_cli_tag_output_file_folder_and_all_scores(tag_model_path: Path, tmp_pat
     result = run(str(folder), "-m", str(tag_model_path), "-o", str(out), "--all-scores")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "tagged 3 articles (6 sentences)" in result.stderr
+    # 3 + 1 + 2 sentences, and the titles of a.txt and c1 as sentence 0
+    assert "tagged 3 articles (8 sentences)" in result.stderr
     records = lines(out.read_text(encoding="utf-8"))
     assert [r["doc_id"] for r in records] == ["a", "c1", "b"]
     assert records[1]["title"] == "T"
@@ -100,7 +103,7 @@ def test_cli_tag_stdin_text_and_jsonl(tag_model_path: Path) -> None:
     assert (record["doc_id"], record["title"], record["n_sentences"]) == (
         "stdin",
         "Headline of the day",
-        3,
+        4,
     )
     stream = "\n".join(
         json.dumps(r) for r in [{"id": "x", "text": "Prices rise. Troops wait."}, {"text": "One."}]

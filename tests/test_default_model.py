@@ -44,8 +44,10 @@ def test_default_model_tags_the_example_article(default_model) -> None:
 
     article = read_article(EXAMPLE)
     tagged = default_model.tag(article.text, title=article.title, doc_id=article.doc_id)
-    assert len(tagged.sentences) >= 15
-    assert all(article.text[s.start : s.end] == s.text for s in tagged.sentences)
+    head, *body = tagged.sentences
+    assert (head.index, head.text, head.start) == (0, article.title, None)
+    assert len(body) >= 15
+    assert all(article.text[s.start : s.end] == s.text for s in body)
     assert any(s.labels[dim] for s in tagged.sentences for dim in default_model.dimensions)
 
 
@@ -57,7 +59,7 @@ def test_default_model_finds_west_as_threat_in_the_seed_article(default_model) -
 
     article = read_article(seed)
     tagged = default_model.tag(article.text, title=article.title)
-    for s in tagged.sentences:
+    for s in tagged.sentences[1:]:  # sentence 0 is the title
         assert article.text[s.start : s.end] == s.text
     found = {ls.label for s in tagged.sentences for ls in s.labels.get("frames", [])}
     assert "west_as_threat" in found, f"frames found: {sorted(found)}"
@@ -103,3 +105,49 @@ def test_default_model_retrains_to_the_recorded_scores(monkeypatch: pytest.Monke
     fitted = fit_model(load_config(REPO / "training" / "configs" / "default.toml"))
     _close(fitted.meta.thresholds, meta["thresholds"], "thresholds")
     _close(fitted.metrics, metrics, "metrics")
+
+
+def test_default_model_profile_ranks_by_calibrated_strength(default_model) -> None:
+    """Three sentences just over a low threshold rank below one clear sentence."""
+    import numpy as np
+
+    from framing.runtime.profiles import build_profiles, profile_stats
+    from framing.runtime.results import TaggedArticle, TaggedSentence
+    from framing.runtime.tagging import Labeler
+
+    plan = Labeler(default_model)
+    labels = plan.labels["frames"]
+    weak, clear = labels.index("shared_destiny"), labels.index("west_as_threat")
+    scores = {dim: np.zeros((4, len(plan.labels[dim]))) for dim in plan.dims}
+    scores["frames"][:3, weak] = plan.thresholds["frames"][weak] + 0.01
+    scores["frames"][3, clear] = 0.95
+    masks = plan.masks(scores)
+    sentences = [TaggedSentence(i + 1, f"s{i}", {}) for i in range(4)]
+    stats = profile_stats(plan, scores, masks, [0, 4])
+    profile = build_profiles(plan, stats, sentences, 1)[0]
+    article = TaggedArticle(None, None, "", sentences, profile, {})
+    assert (
+        profile["frames"]["shared_destiny"].count == 3 > profile["frames"]["west_as_threat"].count
+    )
+    assert article.labels("frames") == ["west_as_threat", "shared_destiny"]
+    cal = default_model.calibration
+    q = cal.apply("frames", scores["frames"], labels)  # sentence-level calibrated probabilities
+    want = 1 - np.prod(1 - q[:3, weak])
+    assert profile["frames"]["shared_destiny"].strength == pytest.approx(want)
+    assert profile["frames"]["west_as_threat"].strength == pytest.approx(q[3, clear])
+
+
+def test_default_model_json_writers_agree_on_strengths(default_model, tmp_path: Path) -> None:
+    from framing.output.json import article_json, tag_json_lines
+    from framing.runtime.tagging import tag
+
+    path = tmp_path / "a.jsonl"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(
+        json.dumps({"id": "a", "title": "Sahel leaders close ranks", "text": text}) + "\n"
+    )
+    (want,) = list(tag([path], default_model))
+    ((line, n),) = list(tag_json_lines([path], default_model))
+    assert (line, n) == (article_json(want), len(want.sentences))
+    strengths = [p["strength"] for p in json.loads(line)["profile"]["frames"].values()]
+    assert strengths and all(0 < s <= 1 for s in strengths)

@@ -113,6 +113,21 @@ def test_edges_tag_csv_keeps_the_other_columns_as_meta(tmp_path: Path) -> None:
     assert records[1]["n_sentences"] == 2
 
 
+def test_edges_tag_csv_title_column_is_sentence_0(tmp_path: Path) -> None:
+    table = tmp_path / "articles.csv"
+    table.write_text(CSV, encoding="utf-8")
+    args = ("--text-column", "body", "--id-column", "id", "--title-column", "outlet")
+    result = run("tag", str(table), *args)
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (first["title"], first["meta"]) == ("Daily Example", {"date": "2024-01-02"})
+    assert first["sentences"][0] == {**first["sentences"][0], "index": 0, "text": "Daily Example"}
+    assert "start" not in first["sentences"][0]
+    assert [s["index"] for s in second["sentences"]] == [0, 1, 2]
+    wrong = run("tag", str(table), "--text-column", "body", "--title-column", "headline")
+    assert wrong.exit_code == 2 and "--title-column 'headline' is not a column" in wrong.stderr
+
+
 def test_edges_tag_csv_needs_a_text_column(tmp_path: Path) -> None:
     table = tmp_path / "articles.csv"
     table.write_text(CSV, encoding="utf-8")

@@ -53,14 +53,29 @@ def _articles() -> list[str]:
 
 
 def test_tagger_offsets_index_the_text(tag_model) -> None:
-    article = tag_model.tag(ARTICLE, title="Strike", doc_id="a1")
+    article = tag_model.tag(ARTICLE, doc_id="a1")
     assert isinstance(article, TaggedArticle)
-    assert (article.doc_id, article.title, article.text) == ("a1", "Strike", ARTICLE)
+    assert (article.doc_id, article.title, article.text) == ("a1", None, ARTICLE)
     assert [s.index for s in article.sentences] == list(range(1, 6))
     for s in article.sentences:
         assert ARTICLE[s.start : s.end] == s.text
     assert article.sentences[0].text.startswith("The port strike")
     assert article.sentences[-1].text == "Neighbours pledged to stand together."
+
+
+def test_tagger_scores_the_title_as_sentence_0(tag_model) -> None:
+    body = tag_model.tag(ARTICLE, doc_id="a1", all_scores=True)
+    article = tag_model.tag(ARTICLE, title="  Strike  ", doc_id="a1", all_scores=True)
+    head, rest = article.sentences[0], article.sentences[1:]
+    assert (head.index, head.text, head.start, head.end) == (0, "Strike", None, None)
+    assert head.scores == tag_model.predict(["Strike"], all_scores=True)[0].scores
+    # the body's sentences, offsets and scores do not change; the title stays as given
+    assert [s.to_dict() for s in rest] == [s.to_dict() for s in body.sentences]
+    assert article.title == "  Strike  " and article.text == ARTICLE
+    assert "start" not in article.to_dict()["sentences"][0]
+    assert article.to_dict()["n_sentences"] == len(body.sentences) + 1
+    for blank in (None, "", " \n "):
+        assert tag_model.tag(ARTICLE, title=blank).sentences[0].index == 1
 
 
 def test_tagger_labels_follow_scores_and_thresholds(tag_model) -> None:
@@ -306,7 +321,11 @@ def test_tagger_tag_files_reports_failures_in_place(tag_model, tmp_path: Path) -
         "TaggedArticle",
     ]
     a, bad_b, x, bad_json, bad_text, no_id = results
-    assert (a.doc_id, a.title, len(a.sentences)) == ("a", "Headline", 2)
+    assert (a.doc_id, a.title, len(a.sentences)) == ("a", "Headline", 3)
+    assert [(s.index, s.text, s.start) for s in a.sentences[:2]] == [
+        (0, "Headline", None),
+        (1, "The strike goes on.", 0),
+    ]
     assert (
         str(bad_b)
         == f"{tmp_path / 'b.txt'}:2: invalid UTF-8 byte 0xff (re-encode the file as UTF-8)"
@@ -369,8 +388,11 @@ def test_tagger_json_lines_carry_labels_and_profiles(
     lines = [item for item in tag_json_lines([path], tag_model) if isinstance(item, tuple)]
     data = [json.loads(line) for line, _ in lines]
     assert [len(d["sentences"]) for d in data] == [n for _, n in lines]
-    assert any(d["sentences"][0]["labels"]["frames"] for d in data)
+    assert any(s["labels"]["frames"] for d in data for s in d["sentences"])
     assert any(d["profile"]["frames"] for d in data)
+    titled = [d for d in data if d["title"]]
+    assert titled and all(d["sentences"][0]["index"] == 0 for d in titled)
+    assert all("start" not in d["sentences"][0] for d in titled)
 
 
 def test_tagger_lone_surrogate_escapes_are_input_failures(tag_model, tmp_path: Path) -> None:
@@ -435,7 +457,9 @@ def test_tagger_example_article_tags(tag_model) -> None:
     article = read_article(EXAMPLE)
     assert article.title and 15 <= len(framing.split_sentences(article.text)) <= 25
     tagged = tag_model.tag(article.text, title=article.title, doc_id=article.doc_id)
-    assert all(article.text[s.start : s.end] == s.text for s in tagged.sentences)
+    head, *body = tagged.sentences
+    assert (head.index, head.text, head.start) == (0, article.title, None)
+    assert all(article.text[s.start : s.end] == s.text for s in body)
 
 
 def test_tagger_public_api_is_lazy_and_light() -> None:
@@ -463,7 +487,7 @@ def test_native_article_json_refuses_inconsistent_arrays() -> None:
     f64 = partial(np.array, dtype=np.float64)
     one = (i64([0, 1]), i64([1]), i64([0]), i64([3]))
 
-    def dim(hit_rows: list[int], ev_rows: list[int]) -> tuple:
+    def dim(hit_rows: list[int], ev_rows: list[int], strength: float = 0.8) -> tuple:
         return (
             '"frames"',
             ['"a"'],
@@ -471,10 +495,21 @@ def test_native_article_json_refuses_inconsistent_arrays() -> None:
             *(i64([[1]]), f64([[1.0]]), f64([[0.9]]), f64([[0.9]])),
             *(i64([0] * len(ev_rows)), i64([0] * len(ev_rows)), i64(ev_rows)),
             f64([0.9] * len(ev_rows)),
+            f64([[strength]]),
         )
 
     line = native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [0])])
-    assert json.loads(line[0])["profile"]["frames"]["a"]["evidence"][0]["text"] == "Hi."
+    profile = json.loads(line[0])["profile"]["frames"]["a"]
+    assert (profile["evidence"][0]["text"], profile["strength"]) == ("Hi.", 0.8)
+    line = native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [0], float("nan"))])
+    assert json.loads(line[0])["profile"]["frames"]["a"]["strength"] is None
+    headline = (i64([0, 1]), i64([0]), i64([-1]), i64([-1]))
+    line = native.article_json(['{"n": 1, '], *headline, ["Hi"], [dim([0], [0])])
+    assert json.loads(line[0])["sentences"][0] == {
+        "index": 0,
+        "text": "Hi",
+        "labels": {"frames": [{"label": "a", "score": 0.9}]},
+    }
     with pytest.raises(ValueError, match="bad or unsorted hits"):
         native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([5], [0])])
     with pytest.raises(ValueError, match="bad evidence"):

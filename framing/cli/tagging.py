@@ -79,6 +79,11 @@ def tag_cli(
         "--id-column",
         help="CSV/TSV input: the column holding the article id (other columns go to 'meta').",
     ),
+    title_column: str | None = typer.Option(
+        None,
+        "--title-column",
+        help="CSV/TSV input: the column holding the headline (tagged as sentence 0).",
+    ),
     jobs: int = typer.Option(
         0,
         "--jobs",
@@ -151,7 +156,8 @@ def tag_cli(
         raise UsageError("--output-dir shards .txt/.jsonl inputs, not CSV/TSV tables")
     if tables and one_per_line:
         raise UsageError("--one-per-line does not apply to CSV/TSV tables (one article per row)")
-    rows = [read_table(t, text_column, id_column) for t in tables]  # checks the headers now
+    # checks the headers now
+    rows = [read_table(t, text_column, id_column, title_column) for t in tables]
     if output is not None:
         check_writable(output)
     if "-" in [str(f) for f in files] and sys.stdin.isatty():
@@ -418,8 +424,10 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
 __all__ = ["tag_cli", "TagFormat"]
 
 
-def _queued(rows: Iterator[TableArticle], pending: deque[TableArticle]) -> Iterator[dict[str, str]]:
+def _queued(
+    rows: Iterator[TableArticle], pending: deque[TableArticle]
+) -> Iterator[dict[str, str | None]]:
     """The rows as tagger inputs, each also queued so its meta joins its result."""
     for row in rows:
         pending.append(row)
-        yield {"id": row.doc_id, "text": row.text}
+        yield {"id": row.doc_id, "text": row.text, "title": row.title}

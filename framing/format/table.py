@@ -1,8 +1,9 @@
 """Articles from CSV/TSV files: one row per article, the other columns kept as ``meta``.
 
 Used by ``framing tag`` and ``framing import`` for spreadsheet exports: the text is in
-the column named by ``--text-column``, the id optionally in ``--id-column``, and every
-other column is kept as a plain ``{column: value}`` dict of strings.
+the column named by ``--text-column``, the id optionally in ``--id-column``, the title
+optionally in ``--title-column`` (``framing tag`` tags it as the article's sentence 0),
+and every other column is kept as a plain ``{column: value}`` dict of strings.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class TableArticle:
     text: str
     meta: dict[str, str] = field(default_factory=dict)
     line: int = 0
+    title: str | None = None
 
 
 def is_table(path: str | Path) -> bool:
@@ -38,7 +40,10 @@ def is_table(path: str | Path) -> bool:
 
 
 def read_table(
-    path: str | Path, text_column: str | None, id_column: str | None = None
+    path: str | Path,
+    text_column: str | None,
+    id_column: str | None = None,
+    title_column: str | None = None,
 ) -> Iterator[TableArticle]:
     """The rows of a CSV (``,``) or TSV (tab) file with a header row, as articles.
 
@@ -72,16 +77,26 @@ def read_table(
             f"{path}: a table needs --text-column to say which column holds the text "
             f"(columns: {shown})"
         )
-    for name, option in ((text_column, "--text-column"), (id_column, "--id-column")):
+    for name, option in (
+        (text_column, "--text-column"),
+        (id_column, "--id-column"),
+        (title_column, "--title-column"),
+    ):
         if name is not None and name not in columns:
             raise UsageError(f"{path}: {option} '{name}' is not a column (columns: {shown})")
-    return _rows(path, reader, columns, columns.index(text_column), id_column)
+    return _rows(path, reader, columns, columns.index(text_column), id_column, title_column)
 
 
 def _rows(
-    path: Path, reader: Any, columns: list[str], text_at: int, id_column: str | None
+    path: Path,
+    reader: Any,
+    columns: list[str],
+    text_at: int,
+    id_column: str | None,
+    title_column: str | None = None,
 ) -> Iterator[TableArticle]:
     id_at = columns.index(id_column) if id_column is not None else None
+    title_at = columns.index(title_column) if title_column is not None else None
     seen: set[str] = set()
     while True:
         line = reader.line_num + 1
@@ -107,6 +122,7 @@ def _rows(
         meta = {
             name: value
             for i, (name, value) in enumerate(zip(columns, row, strict=True))
-            if i != text_at and i != id_at
+            if i not in (text_at, id_at, title_at)
         }
-        yield TableArticle(doc_id=doc_id, text=row[text_at], meta=meta, line=line)
+        title = row[title_at] if title_at is not None else None
+        yield TableArticle(doc_id=doc_id, text=row[text_at], meta=meta, line=line, title=title)

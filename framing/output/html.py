@@ -115,9 +115,12 @@ class HtmlWriter:
             return
         w = self.out.write
         w("<article>\n")
-        heading = result.title or result.doc_id or "Article"
-        w(f"<h2>{_escape(heading)}</h2>\n")
-        count = len(result.sentences)
+        sentences = result.sentences
+        if sentences and sentences[0].index == 0:  # the title, tagged as sentence 0
+            w(f"<h2>{self._sentence(sentences[0])}</h2>\n")
+        else:
+            w(f"<h2>{_escape(result.title or result.doc_id or 'Article')}</h2>\n")
+        count = len(sentences)
         w(f'<p class="meta">{_escape(result.doc_id or "")} &middot; {count} sentences</p>\n')
         ood = result.out_of_distribution
         if ood is not None and ood.flagged:
@@ -126,18 +129,18 @@ class HtmlWriter:
         for para in paragraphs:
             w("<p>" + " ".join(self._sentence(s) for s in para) + "</p>\n")
         w(
-            "<table><tr><th>dimension</th><th>label</th><th>sentences</th><th>share</th>"
-            "<th>max</th><th>evidence</th></tr>\n"
+            "<table><tr><th>dimension</th><th>label</th><th>strength</th><th>sentences</th>"
+            "<th>share</th><th>max</th><th>evidence</th></tr>\n"
         )
-        for dim, labels in result.profile.items():
-            for label, p in sorted(labels.items(), key=lambda lp: -lp[1].count):
-                if not p.count:
-                    continue
+        for dim in result.profile:
+            for label, p in result.ranked(dim):
                 ev = "<br>".join(f"#{e.index} {_escape(clip(e.text, 90))}" for e in p.evidence)
+                strength = "-" if p.strength is None else f"{p.strength:.2f}"
                 w(
                     f'<tr><td>{_escape(dim)}</td><td><span class="s" data-labels '
                     f'style="{self._style(label)}">{_escape(label)}</span></td>'
-                    f'<td class="n">{p.count}</td><td class="n">{p.share:.0%}</td>'
+                    f'<td class="n">{strength}</td><td class="n">{p.count}</td>'
+                    f'<td class="n">{p.share:.0%}</td>'
                     f'<td class="n">{p.max_score:.2f}</td><td>{ev}</td></tr>\n'
                 )
         w("</table>\n</article>\n")
@@ -147,10 +150,13 @@ class HtmlWriter:
 
 
 def _paragraphs(article: TaggedArticle) -> list[list[TaggedSentence]]:
-    """Sentences grouped by the blank lines of the article text."""
+    """The body's sentences grouped by the blank lines of the article text (the
+    headline, sentence 0, is the page's heading)."""
     paras: list[list[TaggedSentence]] = [[]]
     prev_end = 0
     for s in article.sentences:
+        if s.index == 0:
+            continue
         gap = article.text[prev_end : s.start] if s.start is not None else ""
         if paras[-1] and gap.count("\n") >= 2:
             paras.append([])

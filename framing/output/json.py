@@ -56,6 +56,12 @@ def _float_json(value: float) -> str:
     return repr(value) if value - value == 0.0 else json.dumps(value)
 
 
+def _strength_json(value: float | None) -> str:
+    """A profile strength: a float, or null when the model has no calibration maps (NaN
+    in the arrays)."""
+    return "null" if value is None or value != value else _float_json(value)
+
+
 def _name_json(text: str) -> str:
     """A label or dimension id as a JSON string (memoised: ids repeat on every line)."""
     found = _KEYS.get(text)
@@ -72,8 +78,9 @@ def _evidence_text(
     e: Evidence, encoded: list[str], sentences: Sequence[TaggedSentence], n: int
 ) -> str:
     """The JSON of an evidence text, reusing its sentence's encoding (the usual case)."""
-    if 0 < e.index <= n and sentences[e.index - 1].text is e.text:
-        return encoded[e.index - 1]
+    at = e.index - sentences[0].index if n else -1  # sentence 0 is the headline, if any
+    if 0 <= at < n and sentences[at].text is e.text:
+        return encoded[at]
     return _string_json(e.text)
 
 
@@ -167,6 +174,7 @@ def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
                 f'{_name_json(label)}: {{"count": {p.count}, '
                 f'"share": {_float_json(p.share)}, "max_score": {_float_json(p.max_score)}, '
                 f'"mean_score": {_float_json(p.mean_score)}, '
+                f'"strength": {_strength_json(p.strength)}, '
                 f'"evidence": [{ev}]}}'
             )
         dims.append(f"{_name_json(dim)}: {{{', '.join(items)}}}")
@@ -233,12 +241,15 @@ def _tag_batch_json(
                     *hits[dim],
                     *(st.counts, st.shares, st.maxes, st.means),
                     *(st.ev_articles, st.ev_cols, st.ev_rows, st.ev_scores),
+                    st.strengths,
                 )
             )
         as_array = partial(np.array, dtype=np.int64)
+        # A headline has no offsets: -1 tells the compiled writer to leave them out.
+        offsets = [[-1 if x is None else x for x in xs] for xs in (starts, ends)]
         lines = _native.speedups.article_json(
             heads,
-            *map(as_array, (bounds, indexes, starts, ends)),
+            *map(as_array, (bounds, indexes, *offsets)),
             texts,
             dims,
             as_bytes,
@@ -270,13 +281,15 @@ def _tag_batch_json(
         arts, cols = np.nonzero(st.counts)
         entries = [
             f'{names[c]}: {{"count": {k}, "share": {sh!r}, "max_score": {mx!r}, '
-            f'"mean_score": {mn!r}, "evidence": [{", ".join(evidence[lo:hi])}]}}'
-            for c, k, sh, mx, mn, lo, hi in zip(
+            f'"mean_score": {mn!r}, "strength": {_strength_json(sg)}, '
+            f'"evidence": [{", ".join(evidence[lo:hi])}]}}'
+            for c, k, sh, mx, mn, sg, lo, hi in zip(
                 cols.tolist(),
                 st.counts[arts, cols].tolist(),
                 st.shares[arts, cols].tolist(),
                 st.maxes[arts, cols].tolist(),
                 st.means[arts, cols].tolist(),
+                st.strengths[arts, cols].tolist(),
                 ev_lo,
                 ev_hi,
                 strict=True,
@@ -290,6 +303,8 @@ def _tag_batch_json(
     labels = list(map(", ".join, zip(*per_dim, strict=True))) if per_dim else [""] * n
     sentences = [
         f'{{"index": {i}, "start": {s}, "end": {e}, "text": {t}, "labels": {{{lab}}}}}'
+        if s is not None
+        else f'{{"index": {i}, "text": {t}, "labels": {{{lab}}}}}'
         for i, s, e, t, lab in zip(indexes, starts, ends, encoded, labels, strict=True)
     ]
     lines = [

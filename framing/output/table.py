@@ -27,15 +27,20 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
         lines.append(f"   {ood.warning()}")
     lines.append(_sentence_rows(result.sentences, width))
     lines.append("")
-    lines.append("   profile (sentences with the label, share, max score; best evidence)")
-    for dim, labels in result.profile.items():
-        found = [(label, p) for label, p in labels.items() if p.count]
-        found.sort(key=lambda lp: (-lp[1].count, -lp[1].max_score))
+    lines.append(
+        "   profile, strongest first (strength, sentences with the label, share, max score; "
+        "best evidence)"
+    )
+    for dim in result.profile:
+        found = result.ranked(dim)
         lines.append(f"   {dim}: " + ("none" if not found else ""))
         for label, p in found:
             ev = p.evidence[0] if p.evidence else None
             where = f"  #{ev.index} {clip(ev.text, 50)}" if ev else ""
-            lines.append(f"     {label:<24} {p.count:>3} {p.share:>5.0%} {p.max_score:.2f}{where}")
+            strength = "   - " if p.strength is None else f"{p.strength:.2f} "
+            lines.append(
+                f"     {label:<24} {strength}{p.count:>3} {p.share:>5.0%} {p.max_score:.2f}{where}"
+            )
     return "\n".join(lines)
 
 

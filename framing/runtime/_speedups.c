@@ -684,14 +684,14 @@ text_float(Text *t, double v, FloatCache *cache)
     return rc;
 }
 
-#define N_DIM_ARRAYS 11
+#define N_DIM_ARRAYS 12
 typedef struct {
     PyObject *key;    /* the dimension id, JSON-encoded */
     PyObject *labels; /* list of the label ids, JSON-encoded */
     Py_ssize_t n_labels;
     Buf b[N_DIM_ARRAYS];
     const int64_t *hit_rows, *hit_cols, *counts, *ev_articles, *ev_cols, *ev_rows;
-    const double *hit_scores, *shares, *maxes, *means, *ev_scores;
+    const double *hit_scores, *shares, *maxes, *means, *ev_scores, *strengths;
     Py_ssize_t n_hits, n_ev, hit, ev; /* sizes and cursors */
 } Dim;
 
@@ -701,11 +701,13 @@ PyDoc_STRVAR(article_json_doc,
 "The JSON of tagged articles (framing.output.json's output format), one str each.\n"
 "heads[a] is article a's JSON up to and including '\"n_sentences\": N, '; its\n"
 "sentences are rows bounds[a]:bounds[a+1] (int64) of indexes, starts, ends\n"
-"(int64) and texts (str).  Each item of dims is (key, labels,\n"
+"(int64; a start below 0, a headline's, leaves both offsets out) and texts\n"
+"(str).  Each item of dims is (key, labels,\n"
 "hit_rows, hit_cols, hit_scores, counts, shares, maxes, means, ev_articles,\n"
-"ev_cols, ev_rows, ev_scores): the JSON-encoded dimension and label ids, the\n"
-"predicted labels sorted by row then best score first, the profile arrays\n"
-"(n_articles x n_labels) and the evidence sorted by article, label, best first.\n"
+"ev_cols, ev_rows, ev_scores, strengths): the JSON-encoded dimension and label\n"
+"ids, the predicted labels sorted by row then best score first, the profile\n"
+"arrays (n_articles x n_labels), the evidence sorted by article, label, best\n"
+"first, and the profile strengths (n_articles x n_labels; NaN is written null).\n"
 "Scores must be finite.  Each article is a str, or with as_bytes its UTF-8 bytes\n"
 "followed by a newline (a JSONL line, ready for a binary file).");
 
@@ -754,7 +756,7 @@ article_json(PyObject *self, PyObject *args)
         Dim *d = &dims[k];
         PyObject *item = PyList_GET_ITEM(dims_in, k);
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 + N_DIM_ARRAYS) {
-            PyErr_SetString(PyExc_TypeError, "article_json: a dimension is a 13-tuple");
+            PyErr_SetString(PyExc_TypeError, "article_json: a dimension is a 14-tuple");
             goto done;
         }
         d->key = PyTuple_GET_ITEM(item, 0);
@@ -778,12 +780,14 @@ article_json(PyObject *self, PyObject *args)
         d->ev_cols = d->b[8].view.buf;
         d->ev_rows = d->b[9].view.buf;
         d->ev_scores = d->b[10].view.buf;
+        d->strengths = d->b[11].view.buf;
         d->n_hits = LEN(d->b[0]);
         d->n_ev = LEN(d->b[7]);
         Py_ssize_t cells = n_articles * d->n_labels;
         if (LEN(d->b[1]) != d->n_hits || LEN(d->b[2]) != d->n_hits || LEN(d->b[3]) != cells ||
             LEN(d->b[4]) != cells || LEN(d->b[5]) != cells || LEN(d->b[6]) != cells ||
-            LEN(d->b[8]) != d->n_ev || LEN(d->b[9]) != d->n_ev || LEN(d->b[10]) != d->n_ev) {
+            LEN(d->b[8]) != d->n_ev || LEN(d->b[9]) != d->n_ev || LEN(d->b[10]) != d->n_ev ||
+            LEN(d->b[11]) != cells) {
             PyErr_SetString(PyExc_ValueError, "article_json: inconsistent dimension arrays");
             goto done;
         }
@@ -818,10 +822,12 @@ article_json(PyObject *self, PyObject *args)
                 ADD(TEXT_LIT(&t, ", "));
             ADD(TEXT_LIT(&t, "{\"index\": "));
             ADD(text_int(&t, indexes[r]));
-            ADD(TEXT_LIT(&t, ", \"start\": "));
-            ADD(text_int(&t, starts[r]));
-            ADD(TEXT_LIT(&t, ", \"end\": "));
-            ADD(text_int(&t, ends[r]));
+            if (starts[r] >= 0) { /* a headline (sentence 0) has no offsets: -1 */
+                ADD(TEXT_LIT(&t, ", \"start\": "));
+                ADD(text_int(&t, starts[r]));
+                ADD(TEXT_LIT(&t, ", \"end\": "));
+                ADD(text_int(&t, ends[r]));
+            }
             ADD(TEXT_LIT(&t, ", \"text\": "));
             ADD(text_json_str(&t, PyList_GET_ITEM(texts, r)));
             ADD(TEXT_LIT(&t, ", \"labels\": {"));
@@ -869,6 +875,11 @@ article_json(PyObject *self, PyObject *args)
                 ADD(text_float(&t, d->maxes[cell], cache));
                 ADD(TEXT_LIT(&t, ", \"mean_score\": "));
                 ADD(text_float(&t, d->means[cell], cache));
+                ADD(TEXT_LIT(&t, ", \"strength\": "));
+                if (isnan(d->strengths[cell]))
+                    ADD(TEXT_LIT(&t, "null"));
+                else
+                    ADD(text_float(&t, d->strengths[cell], cache));
                 ADD(TEXT_LIT(&t, ", \"evidence\": ["));
                 for (int e_first = 1; d->ev < d->n_ev && d->ev_articles[d->ev] == a &&
                                       d->ev_cols[d->ev] == j;

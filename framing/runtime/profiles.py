@@ -2,6 +2,11 @@
 
 Computed for a whole batch of articles at once from the score arrays; every
 statistic is per article, so an article gets the same profile in any batch.
+
+Labels are ranked by their **strength** (:func:`strengths`): the calibrated evidence
+of the sentences that carry the label, not how many sentences do.  A label carried
+only by sentences that barely pass its threshold (a protocol sentence scored just
+above a low threshold) ranks below one carried by a single clear sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ if TYPE_CHECKING:
 
     from framing.runtime.tagging import Labeler
 
-__all__ = ["MAX_EVIDENCE", "DimensionStats", "profile_stats", "build_profiles"]
+__all__ = [
+    "MAX_EVIDENCE",
+    "DimensionStats",
+    "profile_stats",
+    "build_profiles",
+    "strengths",
+    "rank_key",
+]
 
 #: Evidence sentences kept per label in an article profile.
 MAX_EVIDENCE = 3
@@ -30,7 +42,8 @@ class DimensionStats:
     ``counts``, ``shares``, ``maxes`` and ``means`` are ``(n_articles, n_labels)``;
     the evidence is flat, ordered by article, label, then score (best first):
     ``ev_articles[k]``, ``ev_cols[k]`` name the profile entry, ``ev_rows[k]`` the
-    sentence's batch row and ``ev_scores[k]`` its score.
+    sentence's batch row and ``ev_scores[k]`` its score.  ``strengths`` is
+    ``(n_articles, n_labels)`` (:func:`strengths`; NaN without calibration maps).
     """
 
     counts: np.ndarray
@@ -41,6 +54,50 @@ class DimensionStats:
     ev_cols: np.ndarray
     ev_rows: np.ndarray
     ev_scores: np.ndarray
+    strengths: np.ndarray
+
+
+def strengths(
+    plan: Labeler,
+    dim: str,
+    p: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    article_of: np.ndarray,
+    n_articles: int,
+) -> np.ndarray:
+    """``(n_articles, n_labels)``: per article and label, ``1 - prod(1 - q)`` over the
+    sentences that carry the label, ``q`` each one's calibrated probability.
+
+    Under the calibration maps of the model (fitted on out-of-fold training scores),
+    it is the chance that at least one of those sentences really carries the label,
+    if sentences were independent: one clear sentence (q = 0.9) outweighs three that
+    barely pass a low threshold (q = 0.2 each: 0.49).  ``(rows, cols)`` are the
+    predicted cells of the batch; NaN everywhere when the model has no calibration maps.
+    """
+    import numpy as np
+
+    width = len(plan.labels[dim])
+    out = np.full((n_articles, width), np.nan)
+    cal = plan.calibration
+    if cal is None:
+        return out
+    q = np.empty(len(rows))
+    for j, label in enumerate(plan.labels[dim]):
+        at = cols == j
+        if at.any():
+            q[at] = cal.label(plan.calibration_unit, dim, label).map.apply(p[rows[at], j])
+    miss = np.zeros((n_articles, width))
+    np.add.at(miss, (article_of[rows], cols), np.log1p(-np.clip(q, 0.0, 1.0 - 1e-12)))
+    out[:] = -np.expm1(miss)  # cells without a hit: 0
+    return out
+
+
+def rank_key(label: str, profile: LabelProfile) -> tuple[float, float, float, str]:
+    """Sort key of a profile entry, strongest first: strength (when the model has
+    calibration maps), then count, then best score, then the label id."""
+    strength = profile.strength if profile.strength is not None else 0.0
+    return (-strength, -profile.count, -profile.max_score, label)
 
 
 def profile_stats(
@@ -84,6 +141,8 @@ def profile_stats(
         np.not_equal(group[1:], group[:-1], out=new[1:])
         first = np.maximum.accumulate(np.where(new, np.arange(len(group)), 0))
         keep = np.arange(len(group)) - first < MAX_EVIDENCE
+        hit_rows, hit_cols = np.nonzero(mask)
+        strength = strengths(plan, dim, p, hit_rows, hit_cols, article_of, n_articles)
         out[dim] = DimensionStats(
             counts,
             counts / denominators,
@@ -93,6 +152,7 @@ def profile_stats(
             cols[keep],
             rows[keep],
             values[keep],
+            strength,
         )
     return out
 
@@ -120,10 +180,13 @@ def build_profiles(
             evidence.setdefault((a, c), []).append(Evidence(sent.index, sent.text, v))
         counts, shares = st.counts.tolist(), st.shares.tolist()
         maxes, means = st.maxes.tolist(), st.means.tolist()
+        strong = [[None if v != v else v for v in row] for row in st.strengths.tolist()]
         for a in range(n_articles):
             count, share, top, mean = counts[a], shares[a], maxes[a], means[a]
             out[a][dim] = {
-                name: LabelProfile(count[j], share[j], top[j], mean[j], evidence[(a, j)])
+                name: LabelProfile(
+                    count[j], share[j], top[j], mean[j], evidence[(a, j)], strong[a][j]
+                )
                 for j, name in enumerate(names)
                 if count[j]
             }

@@ -103,7 +103,10 @@ class LabelProfile:
     """How much of an article carries one label (only labels that some sentence carries).
 
     ``count`` sentences (``share`` of all) carry the label; ``max_score`` and
-    ``mean_score`` are over all sentences of the article; ``evidence`` holds the
+    ``mean_score`` are over all sentences of the article; ``strength`` is the
+    calibrated evidence of the sentences that carry it
+    (:func:`framing.runtime.profiles.strengths`; None when the model has no
+    calibration maps), which ranks the labels; ``evidence`` holds the
     highest-scoring sentences that carry it (at most three, best first).
     """
 
@@ -112,6 +115,7 @@ class LabelProfile:
     max_score: float
     mean_score: float
     evidence: list[Evidence] = field(default_factory=list)
+    strength: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +123,7 @@ class LabelProfile:
             "share": self.share,
             "max_score": self.max_score,
             "mean_score": self.mean_score,
+            "strength": self.strength,
             "evidence": [e.to_dict() for e in self.evidence],
         }
 
@@ -141,10 +146,16 @@ class TaggedArticle:
     out_of_distribution: OutOfDistribution | None = None
 
     def labels(self, dimension: str) -> list[str]:
-        """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
-        found = self.profile.get(dimension, {})
-        hits = [(p.count, p.max_score, label) for label, p in found.items() if p.count]
-        return [label for _, _, label in sorted(hits, key=lambda h: (-h[0], -h[1]))]
+        """Labels of ``dimension`` carried by at least one sentence, strongest first
+        (:func:`framing.runtime.profiles.rank_key`: calibrated strength, then count)."""
+        return [label for label, _ in self.ranked(dimension)]
+
+    def ranked(self, dimension: str) -> list[tuple[str, LabelProfile]]:
+        """The profile entries of ``dimension`` carried by a sentence, strongest first."""
+        from framing.runtime.profiles import rank_key
+
+        found = [(label, p) for label, p in self.profile.get(dimension, {}).items() if p.count]
+        return sorted(found, key=lambda lp: rank_key(*lp))
 
     def to_dict(self, *, include_text: bool = False) -> dict[str, Any]:
         """The JSON form; the article text only with ``include_text`` (offsets index it)."""

@@ -46,6 +46,7 @@ __all__ = [
     "tag",
     "tag_batch",
     "split_articles",
+    "headline",
     "score_batch",
     "hit_arrays",
 ]
@@ -172,16 +173,36 @@ def tag_sentences(
     return out, scores, masks
 
 
+def headline(title: str | None) -> str | None:
+    """The text of an article's headline sentence: its title without edge whitespace,
+    or None when there is no title (None, empty or blank)."""
+    if title is None:
+        return None
+    return title.strip() or None
+
+
 def split_articles(
     articles: Sequence[tuple[str | None, str | None, str]],
-) -> tuple[list[str], list[int], list[int], list[int], list[int]]:
-    """Sentence texts, starts, ends and indexes of articles, and each article's bounds."""
+) -> tuple[list[str], list[int | None], list[int | None], list[int], list[int]]:
+    """Sentence texts, starts, ends and indexes of articles, and each article's bounds.
+
+    An article with a title gets it as sentence 0, before the body's sentences 1, 2, ...:
+    the model was trained on headlines as sentences (``meta.part = "headline"`` in the
+    corpus).  The title is not part of the body that offsets index, so its start and
+    end are None.
+    """
     texts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts: list[int | None] = []
+    ends: list[int | None] = []
     indexes: list[int] = []
     bounds = [0]
-    for _, _, text in articles:
+    for _, title, text in articles:
+        head = headline(title)
+        if head is not None:
+            texts.append(head)
+            starts.append(None)
+            ends.append(None)
+            indexes.append(0)
         found = split_sentences(text)
         starts.extend([s for s, _ in found])
         ends.extend([e for _, e in found])
@@ -248,8 +269,11 @@ def tag_text(
         A loaded model (:func:`framing.load_model`).
     text
         The article body; sentence offsets index into it.
-    title, doc_id
-        Carried into the result as they are.
+    title
+        The headline, carried into the result as it is and also tagged, as sentence 0
+        (without offsets) before the body's sentences 1, 2, ...
+    doc_id
+        Carried into the result as it is.
     meta
         The article's metadata (outlet, date, ...), carried into the result; a ``date``
         must be a date (:class:`framing.format.meta.MetadataError` otherwise).
