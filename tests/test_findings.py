@@ -251,11 +251,18 @@ def test_findings_usage_errors(tagged: Path, model, kwargs, match) -> None:
         findings([tagged], by, model=model, **args)
 
 
-def test_findings_refuses_untagged_input_listing_every_line() -> None:
+def test_findings_refuses_untagged_input_listing_every_line(tmp_path: Path, tagged: Path) -> None:
     from framing.errors import AnnotationError
 
-    with pytest.raises(AnnotationError, match=r"articles.jsonl:1: not a tagged article"):
-        findings([ARTICLES], ["outlet"], model=DEFAULT)
+    with pytest.raises(UsageError, match=r"articles.jsonl: not the output of 'framing tag'"):
+        findings([ARTICLES], ["outlet"])
+    mixed = tmp_path / "mixed.jsonl"
+    raw = ARTICLES.read_text(encoding="utf-8").splitlines()
+    first = tagged.read_text(encoding="utf-8").splitlines()[0]
+    mixed.write_text("\n".join([first, *raw[:3]]) + "\n", encoding="utf-8")
+    with pytest.raises(AnnotationError, match=r"mixed.jsonl:2: not a tagged article") as caught:
+        findings([mixed], ["outlet"], model=DEFAULT)
+    assert "mixed.jsonl:4: not a tagged article" in str(caught.value)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -324,3 +331,150 @@ def test_findings_cli_errors_are_one_line(tmp_path: Path, tagged: Path) -> None:
     assert same.exit_code == 2 and "would overwrite an input" in same.output
     missing = runner.invoke(app, ["findings", str(tmp_path / "none.jsonl"), "--by", "outlet"])
     assert missing.exit_code == 2
+
+
+def test_findings_count_out_of_distribution_articles_apart(tmp_path: Path, tagged: Path, model):
+    """Flagged articles are counted per group, and every estimate is also given without
+    them (the same as leaving them out of the input); the main estimates do not move."""
+    records = _records(tagged)
+    for i, r in enumerate(records):
+        r["out_of_distribution"] = {**(r["out_of_distribution"] or {}), "flagged": i % 4 == 0}
+    flagged = tmp_path / "flagged.jsonl"
+    flagged.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text(
+        "".join(json.dumps(r) + "\n" for i, r in enumerate(records) if i % 4), encoding="utf-8"
+    )
+    clean = tmp_path / "clean.jsonl"
+    for r in records:
+        r["out_of_distribution"]["flagged"] = False
+    clean.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    args = {"model": model, "min_articles": 5, "n_boot": 50}
+    report = findings([flagged], ["register"], **args)
+    alone = findings([kept], ["register"], **args)
+    unflagged = findings([clean], ["register"], **args)
+    assert report.n_flagged == len(range(0, len(records), 4))
+    per_group: dict[str, int] = {}
+    for i, r in enumerate(records):
+        per_group[r["meta"]["register"]] = per_group.get(r["meta"]["register"], 0) + (i % 4 == 0)
+    some = 0
+    for c in report.cells:
+        assert c.n_flagged == per_group[c.group[0]]
+        base = unflagged.cell(c.dimension, c.label, c.group)
+        assert c.without_flagged is None or c.estimate is not None
+        if c.estimate is not None:
+            assert base.estimate is not None and base.without_flagged is None
+            assert (c.estimate.value, c.estimate.low) == (base.estimate.value, base.estimate.low)
+        if c.without_flagged is not None:
+            other = alone.cell(c.dimension, c.label, c.group).estimate
+            # the same point estimate by the same method (auto may settle each run apart)
+            assert other is not None
+            same = c.without_flagged.replicates_of(other.method)
+            assert same is not None and same[0] == pytest.approx(other.value)
+            some += 1
+    assert some
+    row = next(r for r in report.to_dict()["cells"] if r["estimate_without_flagged"] is not None)
+    assert row["flagged_articles"] > 0 and row["low_without_flagged"] is not None
+    assert f"{report.n_flagged} of {len(records)} checked articles are flagged" in report.describe()
+    assert " ood " in report.to_table().splitlines()[3]
+    from framing.findings.html import render_html
+
+    page = render_html(report)
+    assert "out of distribution</th>" in page and "w/o ood" in page
+
+
+def test_findings_cli_tags_raw_articles_with_model(tmp_path: Path, tagged: Path) -> None:
+    """Articles with metadata to findings in one command: the same cells as tag, then findings."""
+    args = ["--by", "register", "--min-articles", "5", "--bootstrap", "50", "-f", "json"]
+    kept = tmp_path / "kept.jsonl"
+    result = runner.invoke(
+        app,
+        ["findings", str(ARTICLES), "--model", str(DEFAULT), "--tagged-out", str(kept), *args],
+    )
+    assert result.exit_code == 0, result.output
+    direct = json.loads(result.stdout)
+    two_steps = runner.invoke(app, ["findings", str(tagged), *args])
+    assert two_steps.exit_code == 0, two_steps.output
+    assert direct["cells"] == json.loads(two_steps.stdout)["cells"]
+    assert "tagged here by model 'default'" in direct["description"]
+    assert len(kept.read_text(encoding="utf-8").splitlines()) == len(_records(tagged))
+    refused = runner.invoke(app, ["findings", str(ARTICLES), *args])
+    assert refused.exit_code == 2 and "give --model" in refused.output
+    # a CSV table with --text-column, the other columns and --meta as metadata
+    table = tmp_path / "articles.csv"
+    articles = [json.loads(x) for x in ARTICLES.read_text(encoding="utf-8").splitlines()[:12]]
+    rows = ["id,body,outlet"] + [
+        f'a{i},"{a["text"].replace(chr(34), "")}",{"A" if i % 2 else "B"}'
+        for i, a in enumerate(articles)
+    ]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "findings",
+            str(table),
+            "--model",
+            str(DEFAULT),
+            "--text-column",
+            "body",
+            "--meta",
+            "date=2024-05-01",
+            "--by",
+            "outlet",
+            "--by",
+            "date",
+            "--period",
+            "year",
+            "--min-articles",
+            "3",
+            "--bootstrap",
+            "20",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    groups = {(c["outlet"], c["date"]) for c in report["cells"]}
+    assert groups == {("A", "2024"), ("B", "2024")}
+    assert report["data"]["articles"] == 12
+
+
+def test_findings_of_a_document_level_model_count_articles(
+    tmp_path: Path, s25_document_model: Path
+) -> None:
+    """Tag output of a document-level model: one unit per article, its labels counted."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    bodies = {
+        "war": "Western sanctions hurt Europe and the West provoked the war in Ukraine.",
+        "plain": "The council met on Tuesday and approved the budget for the bridge.",
+    }
+    items = []
+    for i in range(24):
+        outlet = "A" if i < 12 else "B"
+        kind = "war" if (i % 3 == 0 if outlet == "A" else i % 3 != 0) else "plain"
+        items.append({"id": f"d{i}", "text": bodies[kind], "meta": {"outlet": outlet}})
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("".join(json.dumps(x) + "\n" for x in items), encoding="utf-8")
+    tagged = tmp_path / "tagged.jsonl"
+    result = runner.invoke(
+        app,
+        ["tag", str(articles), "-m", str(s25_document_model), "--all-scores", "-o", str(tagged)],
+    )
+    assert result.exit_code == 0, result.output
+    report = findings(
+        [tagged], ["outlet"], model=s25_document_model, unit="article", min_articles=5, n_boot=50
+    )
+    records = _records(tagged)
+    for outlet in ("A", "B"):
+        members = [r for r in records if r["meta"]["outlet"] == outlet]
+        carrying = sum(
+            any(x["label"] == blame for x in r["document"]["labels"]["narratives"]) for r in members
+        )
+        cell = report.cell("narratives", blame, (outlet,))
+        assert (cell.n_articles, cell.n_units, cell.hits) == (12, 12, carrying)
+        assert cell.estimate is not None
+    assert report.model_level == "document"
+    assert "labelled as whole articles by document-level model" in report.describe()
+    with pytest.raises(UsageError, match="--unit article"):
+        findings([tagged], ["outlet"], model=s25_document_model, min_articles=5, n_boot=50)

@@ -473,7 +473,9 @@ def import_datasets_cmd(
 
 
 def _data() -> Any:
-    return typer.Argument(..., help="Annotation JSONL files or folders.")
+    return typer.Argument(
+        ..., help="Annotation JSONL files or folders, or the JSONL that 'framing tag' writes."
+    )
 
 
 def _export_codebook() -> Any:
@@ -584,11 +586,12 @@ def export_prodigy_cmd(
 @export_app.command("semeval2025")
 def export_semeval2025_cmd(
     paths: list[Path] = _data(),
-    gold: Path = typer.Option(
-        ...,
+    gold: Path | None = typer.Option(
+        None,
         "--gold",
         "-g",
-        help="Task annotation file giving the articles and order.",
+        help="Task annotation file giving the articles and order (default: every article "
+        "of the input, in its order).",
         dir_okay=False,
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Predictions file.", dir_okay=False),
@@ -597,14 +600,42 @@ def export_semeval2025_cmd(
     ),
     codebook: Path | None = _export_codebook(),
 ) -> None:
-    """Export narratives as SemEval-2025 subtask 2 predictions, in the gold file's order.
+    """Export narratives (annotations, eval predictions or 'framing tag' output of a
+    document-level model) as SemEval-2025 subtask 2 predictions, in the gold file's order.
 
-    Example: framing export semeval2025 predicted.jsonl -g EN/subtask-2-annotations.txt -o pred.txt
+    Example: framing export semeval2025 tagged.jsonl -g EN/subtask-2-annotations.txt -o pred.txt
     """
     from framing.exchange.exporters.semeval2025 import semeval2025
 
     records, book = _read(paths, codebook)
     result = semeval2025(records, gold, book, missing=missing.value)
+    _report(result.write_lines(output), "articles", output, result.counts)
+
+
+@export_app.command("semeval2023")
+def export_semeval2023_cmd(
+    paths: list[Path] = _data(),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions file.", dir_okay=False),
+    gold: Path | None = typer.Option(
+        None,
+        "--gold",
+        "-g",
+        help="Subtask 2 label file giving the articles and order (default: every article "
+        "of the input, in its order).",
+        dir_okay=False,
+    ),
+    dimension: str = typer.Option("frames", "--dimension", "-d", help="The frames dimension."),
+    codebook: Path | None = _export_codebook(),
+) -> None:
+    """Export frames (annotations, eval predictions or 'framing tag' output of a
+    document-level model) as SemEval-2023 Task 3 subtask 2 predictions.
+
+    Example: framing export semeval2023 tagged.jsonl -g en/dev-labels-subtask-2.txt -o pred.txt
+    """
+    from framing.exchange.exporters.semeval2023 import semeval2023
+
+    records, book = _read(paths, codebook)
+    result = semeval2023(records, book, gold=gold, dimension=dimension)
     _report(result.write_lines(output), "articles", output, result.counts)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,11 @@ class Cell:
     estimate: Estimate | None
     too_small: bool
     evidence: list[Evidence] = field(default_factory=list)
+    #: Articles of the group flagged out of distribution by the tagging model.
+    n_flagged: int = 0
+    #: The same estimate without the flagged articles (None when none is flagged, or when
+    #: too few articles are left to estimate).
+    without_flagged: Estimate | None = None
 
     @property
     def naive(self) -> float:
@@ -83,6 +89,10 @@ class Cell:
                 e.reason if e else f"too few articles to estimate ({self.n_articles} < the minimum)"
             ),
             "too_small": self.too_small,
+            "flagged_articles": self.n_flagged,
+            "estimate_without_flagged": _num(w.value) if (w := self.without_flagged) else None,
+            "low_without_flagged": _num(w.low) if w else None,
+            "high_without_flagged": _num(w.high) if w else None,
             "evidence": [ev.to_dict() for ev in self.evidence],
         }
 
@@ -134,6 +144,12 @@ class FindingsReport:
     groups: list[tuple[str, ...]]
     cells: list[Cell]
     comparison: Comparison | None = None
+    #: Articles flagged out of distribution, and articles the model could not check
+    #: (tagged by a model without ood.json).
+    n_flagged: int = 0
+    n_unchecked: int = 0
+    #: The tagging model's level: ``document`` when it labelled whole articles.
+    model_level: str = "sentence"
 
     def cell(self, dimension: str, label: str, group: tuple[str, ...]) -> Cell:
         for c in self.cells:
@@ -155,11 +171,34 @@ class FindingsReport:
         return (
             f"Share of {unit} carrying each label, per {' x '.join(self.by)}"
             f"{f' (dates by {self.period})' if self.period else ''}: {self.n_articles} articles "
-            f"({self.n_sentences} sentences) tagged by model '{self.model}' from "
+            + (
+                "labelled as whole articles by document-level "
+                if self.model_level == "document"
+                else f"({self.n_sentences} sentences) tagged by "
+            )
+            + f"model '{self.model}' from "
             f"{', '.join(self.files)}; {int(self.level * 100)} % intervals from {self.n_boot} "
             "bootstrap replicates over articles with the model's error rates drawn from "
-            "their out-of-fold counts."
+            f"their out-of-fold counts. {self.ood_note()}"
         )
+
+    def ood_note(self) -> str:
+        """How many articles were flagged out of distribution, and what is done with them."""
+        if self.n_unchecked == self.n_articles:
+            return (
+                "The articles were not checked for text unlike the model's training data "
+                "(the model has no ood.json)."
+            )
+        checked = self.n_articles - self.n_unchecked
+        note = (
+            f"{self.n_flagged} of {checked} checked articles are flagged out of distribution "
+            "(unlike the model's training articles, so its error rates may not hold for them)"
+        )
+        if self.n_flagged:
+            note += "; each estimate is also given without them"
+        if self.n_unchecked:
+            note += f"; {self.n_unchecked} articles were not checked"
+        return note + "."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,13 +211,20 @@ class FindingsReport:
             "bootstrap": self.n_boot,
             "seed": self.seed,
             "min_articles": self.min_articles,
-            "model": {"name": self.model, "path": self.model_path, "calibrated": self.calibrated},
+            "model": {
+                "name": self.model,
+                "path": self.model_path,
+                "calibrated": self.calibrated,
+                "level": self.model_level,
+            },
             "data": {
                 "files": self.files,
                 "articles": self.n_articles,
                 "sentences": self.n_sentences,
                 "articles_with_scores": self.with_scores,
                 "empty_articles": self.empty,
+                "flagged_out_of_distribution": self.n_flagged,
+                "not_checked_out_of_distribution": self.n_unchecked,
             },
             "cells": [c.to_dict(self.by) for c in self.cells],
             "comparison": self.comparison.to_dict() if self.comparison else None,
@@ -202,8 +248,8 @@ class FindingsReport:
         width = max([len(self.group_name(g)) for g in self.groups] + [5])
         for dim in self.labels:
             lines.append(f"[{dim}]")
-            head = f"  {'group':<{width}}  {'label':<24} {'arts':>5}  {'naive':>6}  "
-            lines.append(head + f"{'estimate':>8}  interval         method")
+            head = f"  {'group':<{width}}  {'label':<24} {'arts':>5} {'ood':>4}  {'naive':>6}  "
+            lines.append(head + f"{'estimate':>8}  interval         method  w/o ood")
             for c in self.cells:
                 if c.dimension != dim:
                     continue
@@ -215,9 +261,12 @@ class FindingsReport:
                         f"{_pct(e.value):>8}  [{_pct(e.low)}, {_pct(e.high)}]".ljust(28)
                         + f" {e.method}"
                     )
+                w = c.without_flagged
+                if w is not None:
+                    rest = rest.ljust(36) + f"  {_pct(w.value)} [{_pct(w.low)}, {_pct(w.high)}]"
                 lines.append(
-                    f"  {self.group_name(c.group):<{width}}  {c.label:<24} {c.n_articles:>5}  "
-                    f"{_pct(c.naive):>6}  {rest}"
+                    f"  {self.group_name(c.group):<{width}}  {c.label:<24} {c.n_articles:>5} "
+                    f"{c.n_flagged:>4}  {_pct(c.naive):>6}  {rest}"
                 )
             lines.append("")
         if self.comparison is not None:
@@ -247,6 +296,10 @@ def findings(
     min_articles: int = MIN_ARTICLES,
     compare: tuple[Sequence[str], Sequence[str]] | None = None,
     seed: int = 0,
+    meta: Mapping[str, Any] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    tagged_out: str | Path | None = None,
 ) -> FindingsReport:
     """Prevalence of every label per group of tagged articles, with intervals.
 
@@ -254,7 +307,10 @@ def findings(
     ----------
     paths
         JSONL files (or folders of them) written by ``framing tag``; tag with
-        ``--all-scores`` so that the probabilistic estimators can be used.
+        ``--all-scores`` so that the probabilistic estimators can be used.  With
+        ``model``, also raw articles (``.txt``, JSONL with ``text`` and ``meta``, CSV/TSV
+        tables, folders): they are tagged first with every score
+        (:func:`framing.findings.raw.tag_raw`).
     by
         Metadata fields to group by (``outlet``, ``date``, ``language``, ...).
     period
@@ -263,10 +319,12 @@ def findings(
         ``sentence``: the share of sentences carrying a label; ``article``: the share of
         articles with at least one such sentence.
     method
-        ``auto`` (per label, see :func:`framing.findings.estimators.choose_method`),
-        ``cc``, ``acc``, ``pcc`` or ``pacc``.
+        ``auto`` (per label, see :func:`framing.findings.estimators.choose_method`, then
+        per group :func:`framing.findings.estimators.settle_auto`), ``cc``, ``acc``,
+        ``pcc`` or ``pacc``.
     model
         A loaded model, a model folder or name; default: the model named in the records.
+        Needed to tag raw articles.
     dimensions
         Only these dimensions (default: all of the model's).
     level
@@ -279,6 +337,12 @@ def findings(
         Two group values (one per ``by`` field) to compare label by label.
     seed
         Seeds the bootstrap (same seed, same intervals).
+    meta
+        Raw articles only: metadata for every article (a record's own keys win).
+    text_column, id_column
+        Raw CSV/TSV tables only: the columns of the text and the id.
+    tagged_out
+        Raw articles only: keep their tagged JSONL here (default: a temporary file).
 
     Returns
     -------
@@ -288,6 +352,77 @@ def findings(
     ------
     UsageError, InputNotFoundError, ModelError, AnnotationError
     """
+    import tempfile
+    from contextlib import ExitStack
+
+    from framing.findings.raw import split_inputs, tag_raw
+    from framing.runtime.model import Model, load_model
+
+    tagged, raw = split_inputs(paths)
+    estimate = partial(
+        _findings_of_tagged,
+        by=by,
+        period=period,
+        unit=unit,
+        method=method,
+        dimensions=dimensions,
+        level=level,
+        n_boot=n_boot,
+        min_articles=min_articles,
+        compare=compare,
+        seed=seed,
+    )
+    if not raw:
+        return estimate(paths, model=model)
+    if model is None:
+        raise UsageError(
+            f"{raw[0]}: not the output of 'framing tag': give --model NAME (e.g. --model "
+            "default) to tag the articles here, or tag them first with framing tag --all-scores"
+        )
+    if not list(by):
+        raise UsageError("give at least one field to group by (--by outlet)")
+    loaded = model if isinstance(model, Model) else load_model(model)
+    with ExitStack() as stack:
+        if tagged_out is not None:
+            from framing.files import atomic_write
+
+            target = Path(tagged_out)
+            with atomic_write(target) as out:
+                count = tag_raw(
+                    raw, loaded, out, meta=meta, text_column=text_column, id_column=id_column
+                )
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="framing-")))
+            target = folder / "tagged.jsonl"
+            with open(target, "w", encoding="utf-8") as out:
+                count = tag_raw(
+                    raw, loaded, out, meta=meta, text_column=text_column, id_column=id_column
+                )
+        if not count:
+            raise UsageError(f"no article found in {', '.join(str(p) for p in raw)}")
+        report = estimate([*tagged, target], model=loaded)
+    where = f", tagged into {target}" if tagged_out is not None else ""
+    shown = [f"{p} (tagged here by model '{loaded.name}' with every score{where})" for p in raw]
+    report.files = [f for f in report.files if f != str(target)] + shown
+    return report
+
+
+def _findings_of_tagged(
+    paths: Sequence[str | Path],
+    by: Sequence[str],
+    *,
+    period: str | None = None,
+    unit: str = "sentence",
+    method: str = "auto",
+    model: Any = None,
+    dimensions: Sequence[str] | None = None,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    min_articles: int = MIN_ARTICLES,
+    compare: tuple[Sequence[str], Sequence[str]] | None = None,
+    seed: int = 0,
+) -> FindingsReport:
+    """:func:`findings` of files that all hold ``framing tag`` output."""
     from framing.runtime.model import Model, load_model
 
     by = list(by)
@@ -320,6 +455,11 @@ def findings(
                 f"(it has {', '.join(labels)})"
             )
         labels = {d: labels[d] for d in dimensions}
+    if loaded.level == "document" and unit != "article":
+        raise UsageError(
+            f"model '{loaded.name}' labels whole articles (level = \"document\"): estimate "
+            "the share of articles with --unit article"
+        )
     calibration = loaded.calibration
     data = read_tagged(paths, labels, calibration, unit_of_model=loaded.calibration_unit)
     if data.model_name is not None and data.model_name != loaded.name:
@@ -341,6 +481,8 @@ def findings(
         grouped.setdefault(group_key(article.meta, by, period, article.doc_id), []).append(article)
     groups = sorted(grouped)
     rng = np.random.default_rng(seed)
+    # the estimates without flagged articles draw apart, so the main ones do not move
+    rng_ood = np.random.default_rng([seed, 1])
     cells: list[Cell] = []
     for dim, ids in labels.items():
         rates = (
@@ -352,26 +494,31 @@ def findings(
             choose_method(method, rates[j] if rates else None, has_probs) for j in range(len(ids))
         ]
         draws = draw_rates(rates, n_boot, rng) if rates is not None else None
+        estimate = partial(
+            _estimate_labels,
+            dim=dim,
+            ids=ids,
+            unit=unit,
+            calibration=calibration,
+            probs_ok=has_probs,
+            rates=rates,
+            chosen=chosen,
+            draws=draws,
+            n_boot=n_boot,
+            level=level,
+            min_articles=min_articles,
+            auto=method == "auto",
+        )
+
         for group in groups:
             members = grouped[group]
-            n, hits, probs = _arrays(members, dim, unit, calibration, ids)
+            n, hits, _ = _arrays(members, dim, unit, calibration, ids)
             small = len(members) < min_articles
-            estimates: list[Estimate | None] = (
-                [None] * len(ids)
-                if small
-                else list(
-                    estimate_group(
-                        n,
-                        hits,
-                        probs if has_probs else None,
-                        rates,
-                        chosen,
-                        draws,
-                        rng,
-                        n_boot=n_boot,
-                        level=level,
-                    )
-                )
+            estimates = estimate(members, rng)
+            checked = [a for a in members if not a.flagged]
+            n_flagged = len(members) - len(checked)
+            without: list[Estimate | None] = (
+                estimate(checked, rng_ood) if n_flagged and not small else [None] * len(ids)
             )
             for j, label in enumerate(ids):
                 cells.append(
@@ -385,6 +532,8 @@ def findings(
                         estimate=estimates[j],
                         too_small=small,
                         evidence=_evidence(members, dim, j),
+                        n_flagged=n_flagged,
+                        without_flagged=without[j],
                     )
                 )
     report = FindingsReport(
@@ -407,10 +556,50 @@ def findings(
         labels=labels,
         groups=groups,
         cells=cells,
+        n_flagged=sum(1 for a in data.articles if a.flagged),
+        n_unchecked=sum(1 for a in data.articles if a.flagged is None),
+        model_level=loaded.level,
     )
     if compare is not None:
         report.comparison = _compare(report, tuple(compare[0]), tuple(compare[1]), level)
     return report
+
+
+def _estimate_labels(
+    members: list[Article],
+    rng: np.random.Generator,
+    *,
+    dim: str,
+    ids: tuple[str, ...],
+    unit: str,
+    calibration: Any,
+    probs_ok: bool,
+    rates: Any,
+    chosen: list[tuple[str, str]],
+    draws: Any,
+    n_boot: int,
+    level: float,
+    min_articles: int,
+    auto: bool,
+) -> list[Estimate | None]:
+    """Every label's estimate for these articles (None each when they are too few)."""
+    if len(members) < min_articles:
+        return [None] * len(ids)
+    n, hits, probs = _arrays(members, dim, unit, calibration, ids)
+    return list(
+        estimate_group(
+            n,
+            hits,
+            probs if probs_ok else None,
+            rates,
+            chosen,
+            draws,
+            rng,
+            n_boot=n_boot,
+            level=level,
+            auto=auto,
+        )
+    )
 
 
 def _first_model_name(paths: Sequence[str | Path]) -> str:
@@ -472,7 +661,7 @@ def _compare(
         for label in ids:
             ea = report.cell(dim, label, a).estimate
             eb = report.cell(dim, label, b).estimate
-            if ea is None or eb is None or ea.method != eb.method:
+            if ea is None or eb is None:
                 out[dim][label] = (math.nan, math.nan, math.nan)
             else:
                 out[dim][label] = difference(ea, eb, level)
