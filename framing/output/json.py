@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from framing.runtime import _native
-from framing.runtime.inputs import InputFailure, InputItem, crashed_inputs, input_batches
+from framing.runtime.inputs import InputFailure, RawInput, crashed_raw, raw_batches, raw_items
 from framing.runtime.profiles import profile_stats
 from framing.runtime.results import (
     OUTPUT_VERSION,
@@ -340,11 +340,12 @@ def tag_json_lines(
     """
     from framing.runtime.parallel import map_with_model
 
-    batches = input_batches(paths, False, batch_size, stdin, on_file, doc_ids)
+    # The inputs are only read here: with several workers, parsing is theirs too.
+    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids)
     payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
-            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs
+            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_raw
         ):
             yield from items
         return
@@ -356,12 +357,13 @@ def tag_json_lines(
 def _json_inputs(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[InputItem], bool, Mapping[str, Any] | None],
+    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
 ) -> list[tuple[Any, int] | InputFailure]:
     """One batch of inputs as JSON lines (with their metadata), failures in their place."""
     from framing.runtime.tagging import merge_meta
 
-    batch, as_bytes, meta = payload
+    raw, as_bytes, meta = payload
+    batch = list(raw_items(raw))
     units = [u for u in batch if not isinstance(u, InputFailure)]
     lines = _tag_batch_json(labeler, model, [u[:3] for u in units], as_bytes)
     if meta or any(u[4] is not None for u in units):
