@@ -31,8 +31,7 @@ from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
     hit_arrays,
-    ood_checks,
-    score_batch,
+    score_articles,
     split_articles,
     tag_batch,
 )
@@ -208,14 +207,13 @@ def _tag_batch_json(
     texts, starts, ends, indexes, bounds = split_articles(articles)
     n, n_articles = len(texts), len(articles)
     sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
-    scores = score_batch(model, texts)
+    scores, checks = score_articles(model, articles, texts, starts, ends, bounds)
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
     masks = plan.masks(scores)
     hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
-    checks = ood_checks(model, articles)
     heads = [
         f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
         f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
