@@ -473,7 +473,9 @@ def import_datasets_cmd(
 
 
 def _data() -> Any:
-    return typer.Argument(..., help="Annotation JSONL files or folders.")
+    return typer.Argument(
+        ..., help="Annotation JSONL files or folders, or the JSONL that 'framing tag' writes."
+    )
 
 
 def _export_codebook() -> Any:
@@ -584,11 +586,12 @@ def export_prodigy_cmd(
 @export_app.command("semeval2025")
 def export_semeval2025_cmd(
     paths: list[Path] = _data(),
-    gold: Path = typer.Option(
-        ...,
+    gold: Path | None = typer.Option(
+        None,
         "--gold",
         "-g",
-        help="Task annotation file giving the articles and order.",
+        help="Task annotation file giving the articles and order (default: every article "
+        "of the input, in its order).",
         dir_okay=False,
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Predictions file.", dir_okay=False),
@@ -597,9 +600,10 @@ def export_semeval2025_cmd(
     ),
     codebook: Path | None = _export_codebook(),
 ) -> None:
-    """Export narratives as SemEval-2025 subtask 2 predictions, in the gold file's order.
+    """Export narratives (annotations, eval predictions or 'framing tag' output of a
+    document-level model) as SemEval-2025 subtask 2 predictions, in the gold file's order.
 
-    Example: framing export semeval2025 predicted.jsonl -g EN/subtask-2-annotations.txt -o pred.txt
+    Example: framing export semeval2025 tagged.jsonl -g EN/subtask-2-annotations.txt -o pred.txt
     """
     from framing.exchange.exporters.semeval2025 import semeval2025
 

@@ -54,7 +54,7 @@ def document_labels(
 
 def semeval2025(
     records: Iterable[Sentence | Document],
-    gold: str | Path,
+    gold: str | Path | None = None,
     codebook: Codebook | None = None,
     *,
     missing: Literal["error", "other"] = "error",
@@ -68,7 +68,8 @@ def semeval2025(
         (or on ``done`` sentences, whose union is the article's labels).
     gold
         The gold (or any) annotation file of the task: its first column gives the
-        articles and their order.
+        articles and their order.  None (a test set without annotations): every article
+        of the records, in their order, named ``<doc_id>.txt`` as the task's files are.
     codebook
         When given, it must have the two dimensions.
     missing
@@ -90,12 +91,18 @@ def semeval2025(
     if codebook is not None:
         for dim in DIMENSIONS:
             codebook.dimension(dim)
+    records = list(records)
     labels = document_labels(records)
-    gold = Path(gold)
+    if gold is None:
+        seen = dict.fromkeys(r.doc_id for r in records if r.doc_id in labels)
+        order = [(0, f"{doc_id}.txt", doc_id) for doc_id in seen]
+    else:
+        gold = Path(gold)
+        order = gold_order(gold)
     lines: list[str] = []
     problems: list[Problem] = []
     others = 0
-    for number, name, doc_id in gold_order(gold):
+    for number, name, doc_id in order:
         found = labels.get(doc_id)
         if found is None:
             if missing == "error":
