@@ -214,3 +214,17 @@ def test_ood_checks_from_the_scoring_words_equal_check_many(
     for batch_size in (1, 7, 4096):
         got = [a.out_of_distribution for a in tag_many(model, articles, batch_size=batch_size)]
         assert got == want
+
+
+def test_ood_pair_bitmap_and_hash_table_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import framing.runtime.ood as ood_module
+
+    check = calibrate_ood(NEWS)
+    assert check is not None and check._bits is not None
+    texts = [*NEWS, FOREIGN, NEWS[1][::-1], " ".join(reversed(NEWS[3].split()))]
+    monkeypatch.setattr(ood_module, "_MAX_BITMAP_BITS", 0)
+    hashed = OodCheck(reversed(check.ngrams), check.threshold)  # unsorted: sorted on load
+    assert hashed._bits is None and hashed.ngrams == check.ngrams
+    assert hashed.check_many(texts) == check.check_many(texts)
+    for text, result in zip(texts, hashed.check_many(texts), strict=True):
+        assert result.score == pytest.approx(reference(check, text)[0], abs=1e-12)

@@ -50,6 +50,9 @@ OOD_VERSION = 1
 #: Name of the score in ``ood.json``; a new measure gets a new name.
 MEASURE = "unseen_word_ngrams.v1"
 DEFAULT_MAX_CHARS = 3000
+#: Up to this many possible pairs of known words (32 MB), pairs seen in training are a
+#: bitmap; beyond, a hash table (slower to probe, smaller).
+_MAX_BITMAP_BITS = 2**28
 DEFAULT_MIN_NGRAMS = 20
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -168,7 +171,10 @@ class OodCheck:
         min_ngrams: int = DEFAULT_MIN_NGRAMS,
         calibration: dict[str, Any] | None = None,
     ) -> None:
-        self.ngrams = sorted(set(ngrams))
+        listed = list(ngrams)
+        # ood.json holds them sorted and unique: checking is cheaper than sorting again.
+        strict = all(map(str.__lt__, listed, listed[1:]))
+        self.ngrams = listed if strict else sorted(set(listed))
         self.threshold = float(threshold)
         self.max_chars = int(max_chars)
         self.min_ngrams = int(min_ngrams)
@@ -183,9 +189,17 @@ class OodCheck:
                 ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
                 if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
                     keys.append(ia * size + ib)
-        pairs = np.unique(np.asarray(keys, dtype=np.int64))
-        # A hash table probed with numpy: one gather per lookup (a sorted array needs ~15).
-        self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
+        pairs = np.asarray(keys, dtype=np.int64)
+        self._bits: np.ndarray | None = None
+        self._pairs: IntTable | None = None
+        if size * size <= _MAX_BITMAP_BITS:
+            # One bit per possible pair of known words: a lookup is one gather.
+            self._bits = np.zeros((size * size + 7) // 8, dtype=np.uint8)
+            np.bitwise_or.at(self._bits, pairs >> 3, (1 << (pairs & 7)).astype(np.uint8))
+        else:
+            # A hash table probed with numpy: about one gather per lookup.
+            pairs = np.unique(pairs)
+            self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
         self._words = _Words(self._tokens)
         self._follower = _WordTokens(self._tokens)
 
@@ -271,9 +285,14 @@ class OodCheck:
         a, b = ids[:-1][same], ids[1:][same]
         pair_article = article[1:][same]
         known = np.flatnonzero((a >= 0) & (b >= 0))
-        at, _ = self._pairs.get(a[known] * self._size + b[known])
+        keys = a[known] * self._size + b[known]
         found = np.zeros(len(a), dtype=bool)
-        found[known[at]] = True
+        if self._bits is not None:
+            found[known] = (self._bits[keys >> 3] >> (keys & 7).astype(np.uint8)) & 1 != 0
+        else:
+            assert self._pairs is not None
+            at, _ = self._pairs.get(keys)
+            found[known[at]] = True
         unseen += np.bincount(pair_article, weights=(~found).astype(np.float64), minlength=n)
         counts = 2 * lengths - (lengths > 0)
         out = []
