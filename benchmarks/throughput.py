@@ -395,11 +395,13 @@ their coefficient rows), one counting pass per sentence to correct the n-grams i
 (sublinear tf), word unigrams and bigrams looked up by token ids in a hash table, and the
 JSON of each article written from the score arrays. Features are numbered by frequency
 so the coefficient rows most sentences touch stay in the CPU caches, and sentences are
-scored in batches of 4,096. The segmenter's common boundaries are settled in C as well
-(the rarer rules stay in Python). What is left in Python is the glue per batch, reading
-the input, and start-up (imports and model loading: the cold start below, paid once per
-process). fastText tokenises, hashes and averages in C++ and is given the sentences
-already split.
+scored in batches of 4,096. The out-of-distribution check reads the words of the scoring
+pass (each word's tokens are kept in the same word table) rather than splitting the
+article again, and looks word pairs up in a bitmap. The segmenter's common boundaries are
+settled in C as well (the rarer rules stay in Python). What is left in Python is the glue
+per batch, reading the input, and start-up (imports and model loading: the cold start
+below, paid once per process). fastText tokenises, hashes and averages in C++ and is
+given the sentences already split.
 
 | cold start (best of 5, wall) | seconds |
 |---|---:|
