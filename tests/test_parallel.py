@@ -198,3 +198,32 @@ def test_parallel_a_crashed_raw_batch_fails_each_of_its_inputs(tmp_path: Path) -
     assert [str(f) for f in got[::2]] == ["x: it died", "c:3: it died"]
     assert str(got[1]).startswith(f"{tmp_path / 'c.jsonl'}:2: not valid JSON")
     assert all(isinstance(f, InputFailure) for f in got)
+
+
+def test_parallel_a_worker_dying_on_an_input_fails_that_input_only(
+    tag_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """framing tag's JSONL path: a worker killed while tagging one file (as by the OOM
+    killer) gives a failure for that file; the other files come out as in one process."""
+    from framing.output import json as json_output
+
+    real = json_output._json_inputs
+
+    def dies_on_crash(model, labeler, payload):  # inherited by the forked workers
+        if any(b"CRASH" in piece[3] for piece in payload[0]):
+            os._exit(3)
+        return real(model, labeler, payload)
+
+    for i in range(6):
+        text = "CRASH here." if i == 3 else f"The port strike goes on, day {i}."
+        text += " Prices of grain rise." * 6  # over 120 bytes: one file per batch
+        (tmp_path / f"a{i}.txt").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(json_output, "_json_inputs", dies_on_crash)
+    batches = list(json_output.tag_json_batches([tmp_path], tag_model, batch_size=1, n_jobs=2))
+    failures = [str(f) for b in batches for f in b.failures]
+    assert len(failures) == 1 and failures[0].startswith("a3: the worker process died")
+    monkeypatch.setattr(json_output, "_json_inputs", real)
+    serial = list(json_output.tag_json_batches([tmp_path], tag_model, batch_size=1))
+    lines = b"".join(b.data for b in batches).splitlines()
+    want = [line for b in serial for line in b.data.splitlines() if b"CRASH" not in line]
+    assert lines == want and len(lines) == 5

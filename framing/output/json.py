@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from json.encoder import encode_basestring as _string_json
 from pathlib import Path
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from framing.runtime.model import Model
     from framing.runtime.ood import OutOfDistribution
 
-__all__ = ["article_json", "sentence_json", "tag_json_lines"]
+__all__ = ["JsonBatch", "article_json", "sentence_json", "tag_json_batches", "tag_json_lines"]
 
 _KEYS: dict[str, str] = {}
 
@@ -356,6 +357,66 @@ def tag_json_lines(
     labeler = Labeler(model)
     for payload in payloads:
         yield from _json_inputs(model, labeler, payload)
+
+
+@dataclass(slots=True)
+class JsonBatch:
+    """A batch of inputs tagged as JSONL: every article's line (UTF-8, in input order)
+    in ``data``, how many articles and sentences that is, and the inputs that failed."""
+
+    data: bytes = b""
+    articles: int = 0
+    sentences: int = 0
+    failures: list[InputFailure] = field(default_factory=list)
+
+
+def tag_json_batches(
+    paths: Sequence[str | Path],
+    model: Model,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdin: IO[bytes] | None = None,
+    on_file: Any = None,
+    n_jobs: int = 1,
+    meta: Mapping[str, Any] | None = None,
+) -> Iterator[JsonBatch]:
+    """:func:`tag_json_lines` (``as_bytes``) a batch at a time, each batch's lines joined:
+    what ``framing tag`` writes.  With several workers, each sends back one ``bytes``
+    per batch, so the main process only reads input and writes output."""
+    from framing.runtime.parallel import map_with_model
+
+    batches = raw_batches(paths, batch_size, stdin, on_file)
+    payloads = ((batch, True, meta) for batch in batches)
+    if n_jobs > 1:
+        yield from map_with_model(
+            model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
+        )
+        return
+    labeler = Labeler(model)
+    for payload in payloads:
+        yield _json_batch(model, labeler, payload)
+
+
+def _json_batch(
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+) -> JsonBatch:
+    out = JsonBatch()
+    lines = []
+    for item in _json_inputs(model, labeler, payload):
+        if isinstance(item, InputFailure):
+            out.failures.append(item)
+        else:
+            lines.append(item[0])
+            out.sentences += item[1]
+    out.data = b"".join(lines)
+    out.articles = len(lines)
+    return out
+
+
+def _crashed_batch(payload: tuple[Any, ...], reason: str) -> JsonBatch:
+    return JsonBatch(failures=crashed_raw(payload, reason))
 
 
 def _json_inputs(
