@@ -438,3 +438,43 @@ def test_findings_cli_tags_raw_articles_with_model(tmp_path: Path, tagged: Path)
     groups = {(c["outlet"], c["date"]) for c in report["cells"]}
     assert groups == {("A", "2024"), ("B", "2024")}
     assert report["data"]["articles"] == 12
+
+
+def test_findings_of_a_document_level_model_count_articles(
+    tmp_path: Path, s25_document_model: Path
+) -> None:
+    """Tag output of a document-level model: one unit per article, its labels counted."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    bodies = {
+        "war": "Western sanctions hurt Europe and the West provoked the war in Ukraine.",
+        "plain": "The council met on Tuesday and approved the budget for the bridge.",
+    }
+    items = []
+    for i in range(24):
+        outlet = "A" if i < 12 else "B"
+        kind = "war" if (i % 3 == 0 if outlet == "A" else i % 3 != 0) else "plain"
+        items.append({"id": f"d{i}", "text": bodies[kind], "meta": {"outlet": outlet}})
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("".join(json.dumps(x) + "\n" for x in items), encoding="utf-8")
+    tagged = tmp_path / "tagged.jsonl"
+    result = runner.invoke(
+        app,
+        ["tag", str(articles), "-m", str(s25_document_model), "--all-scores", "-o", str(tagged)],
+    )
+    assert result.exit_code == 0, result.output
+    report = findings(
+        [tagged], ["outlet"], model=s25_document_model, unit="article", min_articles=5, n_boot=50
+    )
+    records = _records(tagged)
+    for outlet in ("A", "B"):
+        members = [r for r in records if r["meta"]["outlet"] == outlet]
+        carrying = sum(
+            any(x["label"] == blame for x in r["document"]["labels"]["narratives"]) for r in members
+        )
+        cell = report.cell("narratives", blame, (outlet,))
+        assert (cell.n_articles, cell.n_units, cell.hits) == (12, 12, carrying)
+        assert cell.estimate is not None
+    assert report.model_level == "document"
+    assert "labelled as whole articles by document-level model" in report.describe()
+    with pytest.raises(UsageError, match="--unit article"):
+        findings([tagged], ["outlet"], model=s25_document_model, min_articles=5, n_boot=50)

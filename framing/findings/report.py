@@ -148,6 +148,8 @@ class FindingsReport:
     #: (tagged by a model without ood.json).
     n_flagged: int = 0
     n_unchecked: int = 0
+    #: The tagging model's level: ``document`` when it labelled whole articles.
+    model_level: str = "sentence"
 
     def cell(self, dimension: str, label: str, group: tuple[str, ...]) -> Cell:
         for c in self.cells:
@@ -169,7 +171,12 @@ class FindingsReport:
         return (
             f"Share of {unit} carrying each label, per {' x '.join(self.by)}"
             f"{f' (dates by {self.period})' if self.period else ''}: {self.n_articles} articles "
-            f"({self.n_sentences} sentences) tagged by model '{self.model}' from "
+            + (
+                "labelled as whole articles by document-level "
+                if self.model_level == "document"
+                else f"({self.n_sentences} sentences) tagged by "
+            )
+            + f"model '{self.model}' from "
             f"{', '.join(self.files)}; {int(self.level * 100)} % intervals from {self.n_boot} "
             "bootstrap replicates over articles with the model's error rates drawn from "
             f"their out-of-fold counts. {self.ood_note()}"
@@ -204,7 +211,12 @@ class FindingsReport:
             "bootstrap": self.n_boot,
             "seed": self.seed,
             "min_articles": self.min_articles,
-            "model": {"name": self.model, "path": self.model_path, "calibrated": self.calibrated},
+            "model": {
+                "name": self.model,
+                "path": self.model_path,
+                "calibrated": self.calibrated,
+                "level": self.model_level,
+            },
             "data": {
                 "files": self.files,
                 "articles": self.n_articles,
@@ -443,6 +455,11 @@ def _findings_of_tagged(
                 f"(it has {', '.join(labels)})"
             )
         labels = {d: labels[d] for d in dimensions}
+    if loaded.level == "document" and unit != "article":
+        raise UsageError(
+            f"model '{loaded.name}' labels whole articles (level = \"document\"): estimate "
+            "the share of articles with --unit article"
+        )
     calibration = loaded.calibration
     data = read_tagged(paths, labels, calibration, unit_of_model=loaded.calibration_unit)
     if data.model_name is not None and data.model_name != loaded.name:
@@ -541,6 +558,7 @@ def _findings_of_tagged(
         cells=cells,
         n_flagged=sum(1 for a in data.articles if a.flagged),
         n_unchecked=sum(1 for a in data.articles if a.flagged is None),
+        model_level=loaded.level,
     )
     if compare is not None:
         report.comparison = _compare(report, tuple(compare[0]), tuple(compare[1]), level)
