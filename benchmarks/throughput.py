@@ -359,7 +359,7 @@ def main() -> None:
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     if ratio >= 1.0:
         verdict = f"met ({ratio:.2f}x)."
-    elif ratio >= 0.5:
+    elif ratio >= 0.8:
         verdict = f"the floor is met, the target is not ({ratio:.2f}x)."
     else:
         verdict = f"**neither is met** ({ratio:.2f}x)."
@@ -381,7 +381,7 @@ is shared; the two runs alternate, best of {args.repeats} each; wall-time rates 
 |---|---:|---:|
 {table}
 
-Target: at least 1.0x fastText, floor 0.5x; {verdict}
+Target: at least 1.0x fastText, floor 0.8x (issue 12); {verdict}
 
 The ratio of each round (fastText and `framing tag` back to back) was
 {", ".join(f"{r:.2f}" for r in ratios)}. On this shared machine fastText's rate moves more
