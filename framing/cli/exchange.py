@@ -612,6 +612,33 @@ def export_semeval2025_cmd(
     _report(result.write_lines(output), "articles", output, result.counts)
 
 
+@export_app.command("semeval2023")
+def export_semeval2023_cmd(
+    paths: list[Path] = _data(),
+    output: Path = typer.Option(..., "--output", "-o", help="Predictions file.", dir_okay=False),
+    gold: Path | None = typer.Option(
+        None,
+        "--gold",
+        "-g",
+        help="Subtask 2 label file giving the articles and order (default: every article "
+        "of the input, in its order).",
+        dir_okay=False,
+    ),
+    dimension: str = typer.Option("frames", "--dimension", "-d", help="The frames dimension."),
+    codebook: Path | None = _export_codebook(),
+) -> None:
+    """Export frames (annotations, eval predictions or 'framing tag' output of a
+    document-level model) as SemEval-2023 Task 3 subtask 2 predictions.
+
+    Example: framing export semeval2023 tagged.jsonl -g en/dev-labels-subtask-2.txt -o pred.txt
+    """
+    from framing.exchange.exporters.semeval2023 import semeval2023
+
+    records, book = _read(paths, codebook)
+    result = semeval2023(records, book, gold=gold, dimension=dimension)
+    _report(result.write_lines(output), "articles", output, result.counts)
+
+
 @export_app.command("datasets")
 def export_datasets_cmd(
     paths: list[Path] = _data(),
