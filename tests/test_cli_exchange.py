@@ -344,14 +344,39 @@ def test_cli_exchange_export_datasets(tmp_path: Path) -> None:
 
 
 def test_cli_exchange_every_command_has_help_with_an_example() -> None:
-    for group, names in (
-        ("import", [*IMPORTS, "datasets"]),
-        ("export", ["labelstudio", "doccano", "prodigy", "semeval2025", "datasets"]),
-    ):
+    from framing.exchange.registry import EXPORTERS, IMPORTERS
+
+    assert set(IMPORTS) | {"datasets"} == set(IMPORTERS)
+    for group, names in (("import", ["text", *IMPORTERS]), ("export", list(EXPORTERS))):
         for name in names:
             result = runner.invoke(app, [group, name, "--help"])
             assert result.exit_code == 0, (group, name)
             assert "Example: framing" in result.output, (group, name)
+
+
+def test_cli_exchange_registry_lists_every_format_module() -> None:
+    from framing.exchange import exporters, importers
+    from framing.exchange.registry import EXPORTERS, IMPORTERS, exporter, importer
+
+    for package, table, load in (
+        (importers, IMPORTERS, importer),
+        (exporters, EXPORTERS, exporter),
+    ):
+        folder = Path(package.__file__).parent
+        modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")} - {"text"}
+        assert modules == {module.rsplit(".", 1)[1] for module in table.values()}
+        for name in table:
+            assert load(name).name == name
+
+
+def test_cli_exchange_unknown_format_is_a_usage_error() -> None:
+    from framing.errors import UsageError
+    from framing.exchange.registry import importer
+
+    with pytest.raises(UsageError, match="did you mean 'doccano'"):
+        importer("docano")
+    result = invoke(["export", "docano", "x.jsonl", "-o", "y.jsonl"])
+    assert result.exit_code == 2
 
 
 # --------------------------------------------------------------------------- end to end

@@ -22,7 +22,7 @@ from framing.format.annotations import (
 )
 from framing.format.codebook import Codebook
 
-__all__ = ["ExportResult", "read_records", "write_json", "write_lines"]
+__all__ = ["ExportResult", "Written", "read_records", "write_json", "write_lines"]
 
 Record = Sentence | Document
 
@@ -45,6 +45,16 @@ class ExportResult:
     def write_lines(self, path: str | Path) -> int:
         """Write the items as text lines (SemEval predictions); return how many."""
         return write_lines(path, self.items)
+
+
+@dataclass
+class Written:
+    """What an export wrote: how many items of what kind, its counts, and other files."""
+
+    written: int
+    what: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    also: list[str] = field(default_factory=list)
 
 
 def read_records(paths: Sequence[str | Path], codebook: Codebook | None = None) -> list[Record]:

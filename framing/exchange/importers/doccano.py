@@ -30,6 +30,7 @@ from framing.exchange.importers._common import (
     label_counts,
     require_file,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import STATUSES, Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -176,3 +177,29 @@ def _valid_dimension(dim: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+IMPORTER = Importer(
+    name="doccano",
+    help="Import a doccano text-classification JSONL export.\n\n"
+    "Example: framing import doccano all.jsonl --dimension frames -o annotated.jsonl",
+    params=(
+        Param(
+            "path",
+            "doccano text-classification JSONL export.",
+            kind=Path,
+            default=REQUIRED,
+            dir_okay=False,
+        ),
+        Param(
+            "dimension", "The dimension the labels go to.", ("--dimension", "-d"), default="label"
+        ),
+        Param(
+            "separator",
+            "Labels are '<dimension><separator><label>' (as 'framing export doccano' "
+            "writes with several dimensions), e.g. ':'.",
+            ("--separator",),
+        ),
+    ),
+    run=doccano,
+)

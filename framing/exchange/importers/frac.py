@@ -21,6 +21,7 @@ from framing.exchange.importers._common import (
     read_text,
     require_file,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -150,3 +151,17 @@ def frac(
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {"sentences": result.sentences, **label_counts(codebook)}
     return result
+
+
+IMPORTER = Importer(
+    name="frac",
+    help="Import the FrAC gold sentences as single-label frame records.\n\n"
+    "Example: framing import frac ../shared/benchmarks/frac/frac_gold_sentences.csv "
+    "-o frac.jsonl",
+    params=(
+        Param(
+            "path", "The FrAC CSV (sentence,label).", kind=Path, default=REQUIRED, dir_okay=False
+        ),
+    ),
+    run=frac,
+)

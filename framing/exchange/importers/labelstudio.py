@@ -32,6 +32,7 @@ from framing.exchange.importers._common import (
     label_counts,
     require_file,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -177,3 +178,15 @@ def labelstudio(
         "non-choice results ignored": ignored,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="labelstudio",
+    help="Import a Label Studio JSON export of choice annotations.\n\n"
+    "Example: framing import labelstudio project-1-export.json -o annotated.jsonl",
+    params=(
+        Param("path", "Label Studio JSON export.", kind=Path, default=REQUIRED, dir_okay=False),
+        Param("text_field", "The data key holding the text.", ("--text-field",), default="text"),
+    ),
+    run=labelstudio,
+)

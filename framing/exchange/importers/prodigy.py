@@ -33,6 +33,7 @@ from framing.exchange.importers._common import (
     label_counts,
     require_file,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -203,3 +204,22 @@ def prodigy(
         "repeated answers dropped (first kept)": dropped,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="prodigy",
+    help="Import Prodigy choice annotations; only accepted answers are gold.\n\n"
+    "Example: framing import prodigy round1.jsonl --dimension frames -o annotated.jsonl",
+    params=(
+        Param(
+            "path", "Prodigy JSONL (prodigy db-out).", kind=Path, default=REQUIRED, dir_okay=False
+        ),
+        Param(
+            "dimension",
+            "The dimension of options that name none.",
+            ("--dimension", "-d"),
+            default="label",
+        ),
+    ),
+    run=prodigy,
+)

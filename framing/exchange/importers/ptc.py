@@ -29,6 +29,7 @@ from framing.exchange.importers._common import (
     read_text,
     require_dir,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.codebook import Codebook, did_you_mean
 
@@ -207,3 +208,28 @@ def ptc(
         "spans over blank text only": unplaced,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="ptc",
+    help="Import the Propaganda Techniques Corpus as sentences labelled with techniques.\n\n"
+    "Example: framing import ptc train-articles -l train-labels-task2-TC -o ptc.jsonl",
+    params=(
+        Param(
+            "articles",
+            "Folder of the article<ID>.txt files.",
+            kind=Path,
+            default=REQUIRED,
+            file_okay=False,
+        ),
+        Param(
+            "labels",
+            "Technique-classification .labels files or folders.",
+            ("--labels", "-l"),
+            Path,
+            many=True,
+        ),
+    ),
+    run=ptc,
+    crosswalk=True,
+)

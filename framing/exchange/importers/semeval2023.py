@@ -35,6 +35,7 @@ from framing.exchange.importers._common import (
     split_labels,
     unique,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.codebook import Codebook, did_you_mean
 
@@ -267,3 +268,39 @@ def semeval2023(
         "repeated labels dropped": repeated,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="semeval2023",
+    help="Import SemEval-2023 Task 3 articles with frames and/or persuasion techniques.\n\n"
+    "Example: framing import semeval2023 en/articles --frames en/labels-subtask-2.txt "
+    "-o en.jsonl",
+    params=(
+        Param(
+            "articles",
+            "Folder of the article<ID>.txt files.",
+            kind=Path,
+            default=REQUIRED,
+            file_okay=False,
+        ),
+        Param(
+            "frames", "Subtask 2 labels: <ID><TAB>frame,frame.", ("--frames",), Path, dir_okay=False
+        ),
+        Param(
+            "techniques",
+            "Subtask 3 labels: <ID><TAB><line><TAB>technique,technique.",
+            ("--techniques",),
+            Path,
+            dir_okay=False,
+        ),
+        Param(
+            "unlisted",
+            "Lines the subtask 3 file does not list: todo, or negative (done, no technique).",
+            ("--unlisted",),
+            default="todo",
+            choices=("todo", "negative"),
+        ),
+    ),
+    run=semeval2023,
+    crosswalk=True,
+)
