@@ -29,6 +29,7 @@ from framing.training.task_metrics import TaskScore, score_task, task_metric
 from framing.errors import AnnotationError, UsageError
 from framing.format.annotations import Document, Sentence
 from framing.format.crosswalk import Crosswalk
+from framing.format.text import clip
 from framing.runtime.labels import label_masks
 from framing.runtime.structure import apply_structure, structure_of
 
@@ -353,9 +354,8 @@ class EvalReport:
                         out.append("")
                         out.append(f"[{dim}] worst {kind.replace('_', ' ')}:")
                         for e in errors[kind]:
-                            out.append(
-                                f"  {e['score']:.2f} {e['label']:<22} {e['id']}: {_clip(e['text'])}"
-                            )
+                            text = clip(e["text"], 90, one_line=True)
+                            out.append(f"  {e['score']:.2f} {e['label']:<22} {e['id']}: {text}")
         return "\n".join(out)
 
     def to_markdown(self) -> str:
@@ -374,11 +374,6 @@ class EvalReport:
             out += ["", f"**{score.task}** (`--metric {score.metric}`: {score.rule})", ""]
             out.extend(f"- {line}" for line in score.lines())
         return "\n".join(out) + "\n"
-
-
-def _clip(text: str, width: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fmt_threshold(value: float | None) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 from framing.errors import AnnotationError, UsageError
 from framing.format.annotations import Document, Sentence, collect_files, read_corpus
 from framing.format.codebook import Codebook
+from framing.format.text import clip
 
 __all__ = [
     "AgreementReport",
@@ -452,7 +453,7 @@ class AgreementReport:
             shown = shown[:max_disagreements]
         width = max((len(a) for a in self.annotators), default=0)
         for dis in shown:
-            lines.append(f"  {dis.id} [{', '.join(dis.dimensions)}]: {_clip(dis.text)}")
+            lines.append(f"  {dis.id} [{', '.join(dis.dimensions)}]: {clip(dis.text, 70)}")
             for name, coding in dis.annotations.items():
                 if coding is None:
                     said = "(not coded)"
@@ -476,10 +477,6 @@ def _round(value: float | None) -> float | None:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
-
-
-def _clip(text: str, width: int = 70) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def coding_dict(sentence: Sentence | None, dimensions: Iterable[str]) -> dict[str, Any] | None:
