@@ -358,12 +358,13 @@ def test_cli_exchange_registry_lists_every_format_module() -> None:
     from framing.exchange import exporters, importers
     from framing.exchange.registry import EXPORTERS, IMPORTERS, exporter, importer
 
-    for package, table, load in (
-        (importers, IMPORTERS, importer),
-        (exporters, EXPORTERS, exporter),
+    for package, table, load, declares in (
+        (importers, IMPORTERS, importer, "\nIMPORTER = "),
+        (exporters, EXPORTERS, exporter, "\nEXPORTER = "),
     ):
+        # a module that declares a format is registered, and every entry names one
         folder = Path(package.__file__).parent
-        modules = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")} - {"text"}
+        modules = {p.stem for p in folder.glob("*.py") if declares in p.read_text("utf-8")}
         assert modules == {module.rsplit(".", 1)[1] for module in table.values()}
         for name in table:
             assert load(name).name == name
@@ -615,6 +616,44 @@ folds = 3
     assert task["narratives"]["f1_samples"] == pytest.approx(
         _official_semeval2025(coarse_file, gold_coarse, coarse), abs=1e-6
     )
+    # The same model through framing tag on the distributed article files, then the
+    # exporter over tag output: the same submission, so the same official figures.
+    tagged = tmp_path / "tagged.jsonl"
+    result = invoke(
+        ["tag", str(test / "raw-documents"), "-m", str(model), "--all-scores", "-o", str(tagged)]
+    )
+    assert result.exit_code == 0, result.output
+    articles = [json.loads(line) for line in tagged.read_text(encoding="utf-8").splitlines()]
+    assert {a["model"]["level"] for a in articles} == {"document"}
+    for a in articles:
+        for dim in ("narratives", "subnarratives"):
+            for item in a["document"]["labels"][dim]:
+                assert 0.0 <= item["probability"] <= 1.0  # the model is calibrated
+                assert a["document"]["probabilities"][dim][item["label"]] == item["probability"]
+    from_tag = tmp_path / "from-tag.txt"
+    result = invoke(
+        ["export", "semeval2025", str(tagged), "-g", str(gold_file), "-o", str(from_tag)]
+    )
+    assert result.exit_code == 0, result.output
+    assert from_tag.read_text(encoding="utf-8") == pred_file.read_text(encoding="utf-8")
+    # the scorer's format: one line per gold article, in its order, three tab-separated
+    # fields (file name, narratives, subnarratives joined by ';'), 'Other' when empty
+    gold_names = [line.split("\t")[0] for line in gold_file.read_text().splitlines()]
+    lines = from_tag.read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and [line.split("\t")[0] for line in lines[:-1]] == gold_names
+    fine_or_other, coarse_or_other = {*fine, "Other"}, {*coarse, "Other"}
+    for line in lines[:-1]:
+        name, narratives, subnarratives = line.split("\t")
+        assert name.endswith(".txt") and narratives and subnarratives
+        assert set(narratives.split(";")) <= coarse_or_other
+        assert set(subnarratives.split(";")) <= fine_or_other
+    # without a gold file (a test set): the tagged articles in their order, the same lines
+    no_gold = tmp_path / "no-gold.txt"
+    assert invoke(["export", "semeval2025", str(tagged), "-o", str(no_gold)]).exit_code == 0
+    assert no_gold.read_text(encoding="utf-8") == from_tag.read_text(encoding="utf-8")
+    assert task["subnarratives"]["f1_samples"] == pytest.approx(
+        _official_semeval2025(from_tag, gold_file, fine), abs=1e-6
+    )
 
 
 def test_cli_exchange_unknown_labels_outside_the_taxonomy(tmp_path: Path) -> None:
@@ -762,6 +801,37 @@ folds = 3
     fn = sum(gold[k] and not pred[k] for k in gold)
     assert figure["n"] == len(gold) == 16  # four test articles of four sentences
     assert figure["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    # framing tag on the test articles as distributed labels their body lines as eval did
+    # (the first line is the title for tag, a sentence for PTC: compared on the body)
+    test_docs = sorted({r.doc_id for r in iter_records([test_part])})
+    tagged = tmp_path / "tagged.jsonl"
+    files = [str(articles / f"article{d}.txt") for d in test_docs]
+    result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+    assert result.exit_code == 0, result.output
+    by_text = {
+        (r.doc_id, r.text): bool(r.labels["techniques"])
+        for r in iter_records([predicted])
+        if isinstance(r, Sentence)
+    }
+    compared = 0
+    for line in tagged.read_text(encoding="utf-8").splitlines():
+        a = json.loads(line)
+        assert a["model"]["level"] == "sentence"
+        for s in a["sentences"]:
+            key = (a["doc_id"].removeprefix("article"), s["text"])
+            assert bool(s["labels"]["techniques"]) == by_text[key]
+            compared += 1
+    assert compared == 4 * 3
+    # and every exporter reads tag output: the sentences with their predicted techniques
+    exported = tmp_path / "tagged-doccano.jsonl"
+    result = invoke(["export", "doccano", str(tagged), "-d", "techniques", "-o", str(exported)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in exported.read_text(encoding="utf-8").splitlines()]
+    sentence_rows = [r for r in rows if r.get("record_type") != "document"]
+    assert len(sentence_rows) == compared
+    assert sum(bool(r["label"]) for r in sentence_rows) == sum(
+        by_text[(r["doc_id"].removeprefix("article"), r["text"])] for r in sentence_rows
+    )
 
 
 def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> None:
@@ -883,6 +953,22 @@ folds = 3
         assert figures[dim]["macro_f1"] == pytest.approx(
             f1_score(g, p, average="macro", zero_division=1)
         )
+        if level == "document":
+            # framing tag on the distributed article files: the article labels in the
+            # 'document' field give the same task figure as eval
+            tagged = tmp_path / "tagged-frames.jsonl"
+            files = [str(articles / f"article{d}.txt") for d in gold]
+            result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+            assert result.exit_code == 0, result.output
+            from_tag = {}
+            for line in tagged.read_text(encoding="utf-8").splitlines():
+                a = json.loads(line)
+                labels = [item["label"] for item in a["document"]["labels"][dim]]
+                from_tag[a["doc_id"].removeprefix("article")] = labels
+            t = mlb.transform([from_tag[k] for k in gold])
+            assert figures[dim]["micro_f1"] == pytest.approx(
+                f1_score(g, t, average="micro", zero_division=1)
+            )
     assert figures["frames"]["n"] == 6  # a third of 18 articles
     assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
 

@@ -239,16 +239,55 @@ def test_cli_tag_example_article_in_every_format(tag_model_path: Path, fmt: str)
     assert "Burkina Faso" in result.stdout
 
 
-def test_cli_tag_refuses_a_document_level_model(tag_model_path: Path, tmp_path: Path) -> None:
+def test_cli_tag_document_level_model_labels_whole_articles(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
+    """A document-level model labels each article as a whole (its thresholds were tuned on
+    articles), in the 'document' field, the same from the CLI and from Python."""
     import shutil
+
+    import numpy as np
+
+    from framing.runtime.model import load_model
 
     folder = tmp_path / "doc-model"
     shutil.copytree(tag_model_path, folder)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     meta["level"] = "document"
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    body = "The West lies. It always does. Prices rose and the army marched."
     article = tmp_path / "a.txt"
-    article.write_text("Title\n\nThe West lies. It always does.\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder)])
-    assert result.exit_code == 2
-    assert "trained on documents" in result.output and "--predictions" in result.output
+    article.write_text(f"Title\n\n{body}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder), "--all-scores"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["model"]["level"] == "document"
+    assert record["sentences"] == [] and record["profile"] == {}
+    model = load_model(folder)
+    scores = model.predict_proba([body + "\n"])
+    for dim, ids in model.labels.items():
+        # the article's labels: every label whose score on the whole body reaches its threshold
+        want = [
+            label
+            for label, score in zip(ids, scores[dim][0], strict=True)
+            if score >= meta["thresholds"][dim][label]
+        ]
+        got = [item["label"] for item in record["document"]["labels"][dim]]
+        assert sorted(got) == sorted(want)
+        assert np.allclose(
+            [record["document"]["scores"][dim][label] for label in ids], scores[dim][0]
+        )
+    python = model.tag(body + "\n", title="Title", doc_id="a", all_scores=True)
+    assert python.level == "document"
+    assert python.to_dict()["document"] == record["document"]
+    many = list(model.tag_many([{"id": "a", "text": body + "\n", "meta": {"outlet": "X"}}]))
+    assert many[0].labels("frames") == python.labels("frames")
+    assert many[0].meta == {"outlet": "X"}
+    for option in ("--one-per-line", "--explain"):
+        refused = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder), option])
+        assert refused.exit_code == 2
+        assert "labels whole articles" in refused.output
+    table = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder), "-f", "table"])
+    assert table.exit_code == 0 and "the whole article" in table.stdout
+    page = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder), "-f", "html"])
+    assert page.exit_code == 0 and "document-level model" in page.stdout

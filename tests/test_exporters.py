@@ -305,3 +305,32 @@ def test_exporters_hf_document_level(tmp_path: Path) -> None:
     assert result.dataset["id"] == ["d1"]
     assert result.counts["not done (left out)"] == 1
     assert json.loads(json.dumps(result.counts))
+
+
+def test_exporters_read_tag_output_of_a_sentence_model(tag_model, tmp_path) -> None:
+    """Tag output becomes a todo document and done sentences with the predicted labels."""
+    from framing.format.annotations import Document, Sentence
+    from framing.format.codebook import Codebook
+    from framing.output.json import article_json
+
+    text = (
+        "The price of grain rose by a fifth after the port strike entered its second week. "
+        "Exporters say the stoppage costs them millions of dollars in lost trade every day."
+    )
+    article = tag_model.tag(text, doc_id="d1", meta={"outlet": "X"})
+    path = tmp_path / "tagged.jsonl"
+    path.write_text(article_json(article) + "\n", encoding="utf-8")
+    records = read_records([path])
+    doc, *sentences = records
+    assert isinstance(doc, Document) and doc.status == "todo" and doc.meta["outlet"] == "X"
+    assert doc.meta["model"]["name"] == tag_model.name
+    assert [s.id for s in sentences] == ["d1-s1", "d1-s2"]
+    for s, tagged in zip(sentences, article.sentences, strict=True):
+        assert isinstance(s, Sentence) and s.status == "done"
+        assert (s.start, s.end, s.text) == (tagged.start, tagged.end, tagged.text)
+        for dim in tag_model.dimensions:
+            assert list(s.labels[dim]) == tagged.label_ids(dim)
+    other = Codebook.from_labels({"frames": ["nothing"], "rhetoric": ["nothing"]}, name="o")
+    assert "economic" in sentences[0].labels["frames"]  # a training sentence
+    with pytest.raises(AnnotationError, match="tagged.jsonl:1: label"):
+        read_records([path], other)

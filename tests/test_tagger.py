@@ -143,6 +143,7 @@ def test_tagger_to_dict_has_the_documented_fields(tag_model) -> None:
         "version": "0.0.1",
         "codebook": tag_model.codebook.name,
         "codebook_version": tag_model.codebook.version,
+        "level": "sentence",
     }
     first = data["sentences"][0]
     assert list(first) == ["index", "start", "end", "text", "labels", "scores"]
@@ -483,3 +484,19 @@ def test_native_article_json_refuses_inconsistent_arrays() -> None:
         native.article_json(['{"n": 1, '], *one, ["Hi.", "Extra."], [dim([0], [0])])
     with pytest.raises(TypeError, match="texts must be str"):
         native.article_json(['{"n": 1, '], *one, [b"Hi."], [dim([0], [0])])
+
+
+def test_tagger_tag_many_carries_meta_of_dict_inputs(tag_model) -> None:
+    from framing.format.meta import MetadataError
+
+    items = [
+        {"id": "a", "text": "NATO is a threat.", "meta": {"outlet": "X", "date": "2024-03-14"}},
+        "Talks went on.",
+        {"id": "c", "text": "Prices rose."},
+    ]
+    for n_jobs in (1, 2):
+        out = list(tag_model.tag_many(items, n_jobs=n_jobs, batch_size=1))
+        assert [a.meta for a in out] == [{"outlet": "X", "date": "2024-03-14"}, {}, {}]
+        assert out[0].to_dict()["meta"] == {"outlet": "X", "date": "2024-03-14"}
+    with pytest.raises(MetadataError, match="item 0 meta.date"):
+        list(tag_model.tag_many([{"text": "x", "meta": {"date": "soon"}}]))

@@ -171,12 +171,15 @@ def tag_cli(
     for w in caught:
         typer.echo(f"warning: {w.message}", err=True)
     if loaded.level == "document":
-        # its thresholds were tuned on whole articles: sentence by sentence they mean nothing
-        raise UsageError(
-            f"model '{loaded.name}' was trained on documents (level = \"document\"); framing "
-            "tag labels sentences. Score articles with it through framing eval DATA "
-            "--predictions FILE (article-level tagging is not implemented yet)"
-        )
+        from framing.runtime.documents import check_document_options
+
+        # labels whole articles: the sentence options do not apply
+        check_document_options(loaded, one_per_line=one_per_line, explain=explain)
+        if output_dir is not None:
+            raise UsageError(
+                f"model '{loaded.name}' labels whole articles (level = \"document\"): tag "
+                "with --output FILE (--output-dir shards are for sentence-level models)"
+            )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging (and, in forked
     # workers, from writing to the pages they share with this process).
@@ -260,6 +263,8 @@ def tag_cli(
         unit = "sentences" if one_per_line else "articles"
         count = sentences if one_per_line else articles
         extra = "" if one_per_line else f" ({sentences} sentences)"
+        if loaded.level == "document":
+            extra = " (labelled as whole articles: a document-level model)"
         typer.echo(f"tagged {count} {unit}{extra} to {output}", err=True)
         if loaded.ood is None and not one_per_line:
             # Said with the summary only: a pipeline's stderr stays quiet.
@@ -272,7 +277,7 @@ def tag_cli(
     if failures:
         typer.echo(f"{failures} input(s) failed and were skipped", err=True)
         raise typer.Exit(1)
-    if not sentences:
+    if not sentences and not (loaded.level == "document" and articles):
         shown = ", ".join("<stdin>" if str(f) == "-" else str(f) for f in files[:3])
         typer.echo(f"error: {shown}: no text found (empty input), nothing tagged", err=True)
         raise typer.Exit(1)

@@ -184,7 +184,14 @@ CROSSWALK_PARAMS: tuple[Param, ...] = (
 
 #: The data every export reads (first) and its codebook (last).
 EXPORT_PARAMS: tuple[Param, Param] = (
-    Param("paths", "Annotation JSONL files or folders.", (), Path, REQUIRED, many=True),
+    Param(
+        "paths",
+        "Annotation JSONL files or folders, or the JSONL that 'framing tag' writes.",
+        (),
+        Path,
+        REQUIRED,
+        many=True,
+    ),
     Param(
         "codebook",
         "Codebook (default: <file>.codebook.toml or codebook.toml next to the data, "

@@ -118,10 +118,17 @@ class HtmlWriter:
         heading = result.title or result.doc_id or "Article"
         w(f"<h2>{_escape(heading)}</h2>\n")
         count = len(result.sentences)
-        w(f'<p class="meta">{_escape(result.doc_id or "")} &middot; {count} sentences</p>\n')
+        if result.document is not None:
+            count_text = "labelled as a whole (document-level model)"
+        else:
+            count_text = f"{count} sentences"
+        w(f'<p class="meta">{_escape(result.doc_id or "")} &middot; {count_text}</p>\n')
         ood = result.out_of_distribution
         if ood is not None and ood.flagged:
             w(f'<p class="ood">{_escape(ood.warning())}</p>\n')
+        if result.document is not None:
+            self._document(result)
+            return
         paragraphs = _paragraphs(result)
         for para in paragraphs:
             w("<p>" + " ".join(self._sentence(s) for s in para) + "</p>\n")
@@ -143,6 +150,25 @@ class HtmlWriter:
                     f'<td class="n">{p.max_score:.2f}</td><td>{ev}</td></tr>\n'
                 )
         w("</table>\n</article>\n")
+
+    def _document(self, result: TaggedArticle) -> None:
+        """A document-level model's labels, then the article text as it is."""
+        assert result.document is not None
+        w = self.out.write
+        w("<table><tr><th>dimension</th><th>label</th><th>score</th><th>probability</th></tr>\n")
+        for dim, found in result.document.labels.items():
+            for item in found:
+                prob = "" if item.probability is None else f"{item.probability:.2f}"
+                w(
+                    f'<tr><td>{_escape(dim)}</td><td><span class="s" data-labels '
+                    f'style="{self._style(item.label)}">{_escape(item.label)}</span></td>'
+                    f'<td class="n">{item.score:.2f}</td><td class="n">{prob}</td></tr>\n'
+                )
+        w("</table>\n")
+        for para in result.text.split("\n\n"):
+            if para.strip():
+                w(f"<p>{_escape(para.strip())}</p>\n")
+        w("</article>\n")
 
     def close(self) -> None:
         self.out.write("</body>\n</html>\n")

@@ -131,6 +131,9 @@ def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
     ]
     if include_text:
         parts.append(f'"text": {_string_json(article.text)}, ')
+    if article.document is not None:
+        document = json.dumps(article.document.to_dict(), ensure_ascii=False)
+        parts.append(f'"document": {document}, ')
     parts.append('"sentences": [')
     enc, labels_json = _string_json, _labels_json
     texts = [enc(s.text) for s in article.sentences]
@@ -205,6 +208,9 @@ def _tag_batch_json(
     """
     import numpy as np
 
+    if model.level == "document":  # one short line per article: the objects are cheap
+        lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
+        return list(zip(_as_lines(lines, as_bytes), [0] * len(lines), strict=True))
     texts, starts, ends, indexes, bounds = split_articles(articles)
     n, n_articles = len(texts), len(articles)
     sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]

@@ -16,6 +16,8 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
         return _sentence_rows([result], width)
     head = result.doc_id or "(article)"
     lines = [f"== {head}" + (f": {result.title}" if result.title else "")]
+    if result.document is not None:
+        return "\n".join([*lines, *_document_rows(result)])
     lines.append(f"   {len(result.sentences)} sentences, model {result.model.get('name')}")
     ood = result.out_of_distribution
     if ood is not None and ood.flagged:
@@ -41,3 +43,18 @@ def _sentence_rows(sentences: Sequence[TaggedSentence], width: int) -> str:
         rows.append(f"{s.index:>4}  {clip(s.text, width, one_line=True)}")
         rows.append("      -> " + (", ".join(found) if found else "-"))
     return "\n".join(rows)
+
+
+def _document_rows(result: TaggedArticle) -> list[str]:
+    """A document-level model's labels of the whole article (score, calibrated probability)."""
+    assert result.document is not None
+    lines = [f"   the whole article, document-level model {result.model.get('name')}"]
+    ood = result.out_of_distribution
+    if ood is not None and ood.flagged:
+        lines.append(f"   {ood.warning()}")
+    for dim, found in result.document.labels.items():
+        lines.append(f"   {dim}: " + ("none" if not found else ""))
+        for item in found:
+            prob = "" if item.probability is None else f"  probability {item.probability:.2f}"
+            lines.append(f"     {item.label:<40} {item.score:.2f}{prob}")
+    return lines

@@ -21,10 +21,12 @@ __all__ = [
     "Evidence",
     "LabelProfile",
     "TaggedArticle",
+    "DocumentLabel",
+    "DocumentLabels",
 ]
 
 #: Version of the output format in ``docs/output-format.md``.
-OUTPUT_VERSION = "1.0"
+OUTPUT_VERSION = "1.1"
 
 
 @dataclass(slots=True)
@@ -124,6 +126,52 @@ class LabelProfile:
 
 
 @dataclass(slots=True)
+class DocumentLabel:
+    """A label a document-level model predicts for a whole article: its raw score and,
+    for a calibrated model, its calibrated probability (None without calibration)."""
+
+    label: str
+    score: float
+    probability: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"label": self.label, "score": self.score}
+        if self.probability is not None:
+            data["probability"] = self.probability
+        return data
+
+
+@dataclass(slots=True)
+class DocumentLabels:
+    """What a document-level model (``level = "document"``) says about a whole article.
+
+    ``labels`` maps every dimension of the model to the labels predicted for the article,
+    highest score first; ``scores`` and ``probabilities`` (with ``all_scores``; the latter
+    for a calibrated model) give every label's raw score and calibrated probability.
+    """
+
+    labels: dict[str, tuple[DocumentLabel, ...]]
+    scores: dict[str, dict[str, float]] | None = None
+    probabilities: dict[str, dict[str, float]] | None = None
+
+    def label_ids(self, dimension: str) -> list[str]:
+        """The predicted label ids of one dimension."""
+        return [item.label for item in self.labels.get(dimension, ())]
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "labels": {
+                dim: [item.to_dict() for item in found] for dim, found in self.labels.items()
+            }
+        }
+        if self.scores is not None:
+            data["scores"] = self.scores
+        if self.probabilities is not None:
+            data["probabilities"] = self.probabilities
+        return data
+
+
+@dataclass(slots=True)
 class TaggedArticle:
     """An article split into tagged sentences, with a profile per dimension and label."""
 
@@ -139,9 +187,21 @@ class TaggedArticle:
     #: How unlike the model's training articles this one is; None when the model
     #: has no out-of-distribution data (see :mod:`framing.runtime.ood`).
     out_of_distribution: OutOfDistribution | None = None
+    #: A document-level model's labels for the whole article (then ``sentences`` and
+    #: ``profile`` are empty); None for a sentence-level model.
+    document: DocumentLabels | None = None
+
+    @property
+    def level(self) -> str:
+        """``"document"`` when a document-level model labelled the article as a whole,
+        else ``"sentence"``."""
+        return "sentence" if self.document is None else "document"
 
     def labels(self, dimension: str) -> list[str]:
-        """Labels of ``dimension`` carried by at least one sentence, most frequent first."""
+        """Labels of ``dimension``: a document-level model's labels of the article,
+        highest score first; else those carried by at least one sentence, most frequent first."""
+        if self.document is not None:
+            return self.document.label_ids(dimension)
         found = self.profile.get(dimension, {})
         hits = [(p.count, p.max_score, label) for label, p in found.items() if p.count]
         return [label for _, _, label in sorted(hits, key=lambda h: (-h[0], -h[1]))]
@@ -160,6 +220,8 @@ class TaggedArticle:
         }
         if include_text:
             data["text"] = self.text
+        if self.document is not None:
+            data["document"] = self.document.to_dict()
         data["sentences"] = [s.to_dict() for s in self.sentences]
         data["profile"] = {
             dim: {label: p.to_dict() for label, p in labels.items()}

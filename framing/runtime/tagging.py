@@ -12,12 +12,14 @@ The model is only used through its attributes: this module never imports
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from framing.errors import UsageError
+from framing.runtime.documents import check_document_options
 from framing.runtime.inputs import (
     ArticleInput,
     InputFailure,
@@ -73,6 +75,7 @@ class Labeler:
             "version": meta.version,
             "codebook": model.codebook.name,
             "codebook_version": model.codebook.version,
+            "level": model.level,
         }
         self.model_json = json.dumps(self.model_info, ensure_ascii=False)
 
@@ -198,7 +201,12 @@ def tag_batch(
     all_scores: bool,
     explain: bool = False,
 ) -> list[TaggedArticle]:
-    """Tag articles ``(doc_id, title, text)`` together: one model call for all sentences."""
+    """Tag articles ``(doc_id, title, text)`` together: one model call for all sentences
+    (for a document-level model, one call for the articles: :mod:`framing.runtime.documents`)."""
+    if model.level == "document":
+        from framing.runtime.documents import tag_documents
+
+        return tag_documents(plan, model, articles, all_scores, ood_checks(model, articles))
     texts, starts, ends, indexes, bounds = split_articles(articles)
     sentences, scores, masks = tag_sentences(
         plan, model, texts, starts, ends, indexes, all_scores, explain
@@ -277,6 +285,7 @@ def tag_text(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
+    check_document_options(model, explain=explain)
     article = tag_batch(Labeler(model), model, [(doc_id, title, text)], all_scores, explain)[0]
     if meta is not None:
         from framing.format.meta import check_meta
@@ -372,7 +381,9 @@ def tag_many(
         A loaded model.
     items
         Articles: strings, ``(doc_id, text)`` pairs or dicts with ``text`` and
-        optional ``id`` (or ``doc_id``) and ``title``.  Consumed lazily.
+        optional ``id`` (or ``doc_id``), ``title`` and ``meta`` (outlet, date, ...;
+        carried into the result's ``meta``, a ``date`` checked as in :func:`tag_text`).
+        Consumed lazily.
     batch_size
         About how many sentences to score per model call.
     n_jobs
@@ -393,22 +404,51 @@ def tag_many(
     TypeError
         When an item is not one of the accepted forms.
     UsageError
-        When ``batch_size`` is not positive or ``n_jobs`` is below -1.
+        When ``batch_size`` is not positive or ``n_jobs`` is below -1, or with
+        ``explain`` for a document-level model.
+    MetadataError
+        When an item's ``meta`` is not a dict or its ``date`` is not a date.
+
+    A document-level model (``model.level == "document"``) labels each article as a
+    whole: the results carry ``document`` (:class:`DocumentLabels`) and no sentences.
     """
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+    check_document_options(model, explain=explain)
     from framing.runtime.parallel import map_with_model, resolve_jobs
 
     n_jobs = resolve_jobs(n_jobs)
-    batches = article_batches(items, batch_size)
+    metas: deque[Mapping[str, Any] | None] = deque()
+    batches = article_batches(_with_metas(items, metas), batch_size)
     if n_jobs == 1:
         labeler = Labeler(model)
-        for batch in batches:
-            yield from tag_batch(labeler, model, batch, all_scores, explain)
-        return
-    payloads = ((batch, all_scores, explain) for batch in batches)
-    for articles in map_with_model(model, _tag_articles, payloads, n_jobs=n_jobs):
-        yield from articles
+        tagged: Iterator[TaggedArticle] = (
+            a for batch in batches for a in tag_batch(labeler, model, batch, all_scores, explain)
+        )
+    else:
+        payloads = ((batch, all_scores, explain) for batch in batches)
+        tagged = (
+            a
+            for articles in map_with_model(model, _tag_articles, payloads, n_jobs=n_jobs)
+            for a in articles
+        )
+    for position, article in enumerate(tagged):
+        meta = metas.popleft()
+        if meta is not None:
+            from framing.format.meta import check_meta
+
+            article.meta = check_meta(meta, f"item {position}")
+        yield article
+
+
+def _with_metas(
+    items: Iterable[ArticleInput], metas: deque[Mapping[str, Any] | None]
+) -> Iterator[ArticleInput]:
+    """The items as they are, each one's ``meta`` (dict items) queued in order so that it
+    joins its result."""
+    for item in items:
+        metas.append(item.get("meta") if isinstance(item, Mapping) else None)
+        yield item
 
 
 def merge_meta(defaults: Mapping[str, Any] | None, own: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -468,6 +508,7 @@ def tag(
     """
     from framing.runtime.parallel import map_with_model
 
+    check_document_options(model, one_per_line=one_per_line, explain=explain)
     if explain:
         from framing.runtime.explain import check_explainable
 

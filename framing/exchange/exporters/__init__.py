@@ -17,7 +17,6 @@ from framing.files import write_text
 from framing.format.annotations import (
     Document,
     Sentence,
-    iter_records,
     write_jsonl,
 )
 from framing.format.codebook import Codebook
@@ -58,8 +57,11 @@ class Written:
 
 
 def read_records(paths: Sequence[str | Path], codebook: Codebook | None = None) -> list[Record]:
-    """Read annotation files in file order (raises AnnotationError on bad records)."""
-    return list(iter_records(paths, codebook))
+    """Read annotation files, or the JSONL that ``framing tag`` writes, in file order
+    (:mod:`framing.exchange.exporters.tagged`; raises AnnotationError on bad records)."""
+    from framing.exchange.exporters.tagged import read_any
+
+    return read_any(paths, codebook)
 
 
 def write_json(path: str | Path, items: Iterable[Any]) -> int:

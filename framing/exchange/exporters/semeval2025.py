@@ -17,7 +17,7 @@ from typing import Literal
 from framing.errors import AnnotationError, Problem, UsageError
 from framing.exchange.exporters import ExportResult, Written
 from framing.exchange.importers.semeval2025 import DIMENSIONS, gold_order
-from framing.exchange.registry import REQUIRED, Exporter, Param, output_param
+from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -55,7 +55,7 @@ def document_labels(
 
 def semeval2025(
     records: Iterable[Sentence | Document],
-    gold: str | Path,
+    gold: str | Path | None = None,
     codebook: Codebook | None = None,
     *,
     missing: Literal["error", "other"] = "error",
@@ -69,7 +69,8 @@ def semeval2025(
         (or on ``done`` sentences, whose union is the article's labels).
     gold
         The gold (or any) annotation file of the task: its first column gives the
-        articles and their order.
+        articles and their order.  None (a test set without annotations): every article
+        of the records, in their order, named ``<doc_id>.txt`` as the task's files are.
     codebook
         When given, it must have the two dimensions.
     missing
@@ -91,12 +92,18 @@ def semeval2025(
     if codebook is not None:
         for dim in DIMENSIONS:
             codebook.dimension(dim)
+    records = list(records)
     labels = document_labels(records)
-    gold = Path(gold)
+    if gold is None:
+        seen = dict.fromkeys(r.doc_id for r in records if r.doc_id in labels)
+        order = [(0, f"{doc_id}.txt", doc_id) for doc_id in seen]
+    else:
+        gold = Path(gold)
+        order = gold_order(gold)
     lines: list[str] = []
     problems: list[Problem] = []
     others = 0
-    for number, name, doc_id in gold_order(gold):
+    for number, name, doc_id in order:
         found = labels.get(doc_id)
         if found is None:
             if missing == "error":
@@ -133,7 +140,7 @@ def _write(
     records: list[Sentence | Document],
     codebook: Codebook | None,
     *,
-    gold: Path,
+    gold: Path | None,
     output: Path,
     missing: Literal["error", "other"],
 ) -> Written:
@@ -143,16 +150,17 @@ def _write(
 
 EXPORTER = Exporter(
     name="semeval2025",
-    help="Export narratives as SemEval-2025 subtask 2 predictions, in the gold file's order.\n\n"
-    "Example: framing export semeval2025 predicted.jsonl -g EN/subtask-2-annotations.txt "
+    help="Export narratives (annotations, eval predictions or 'framing tag' output of a\n"
+    "document-level model) as SemEval-2025 subtask 2 predictions, in the gold file's order.\n\n"
+    "Example: framing export semeval2025 tagged.jsonl -g EN/subtask-2-annotations.txt "
     "-o pred.txt",
     params=(
         Param(
             "gold",
-            "Task annotation file giving the articles and order.",
+            "Task annotation file giving the articles and order (default: every article "
+            "of the input, in its order).",
             ("--gold", "-g"),
             Path,
-            REQUIRED,
             dir_okay=False,
         ),
         output_param("Predictions file."),
