@@ -36,10 +36,7 @@ cross-validation and the seed::
     C = [1.0, 3.0, 10.0]            # a searched value replaces the one in [pipeline.params]
 
 A top-level ``n_jobs`` (default 1; 0: every available CPU) sets how many folds and
-per-label fits run at once, in threads.  It defaults to 1 because threaded fits of the
-liblinear solver were not reproducible on the bundled corpus (the retrained model's
-scores moved in the third decimal between runs, and one run crashed in native code);
-the serial run is the reference the bundled model is checked against.
+per-label fits run at once, in worker processes; the model does not depend on it.
 
 Relative paths are relative to the working directory (run from the repository
 root).  Unknown keys are errors that name the key and the valid ones; the
@@ -289,8 +286,7 @@ class TrainConfig:
     cv: CVConfig = field(default_factory=CVConfig)
     search: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     structure: StructureConfig = field(default_factory=StructureConfig)
-    #: Folds and per-label fits run at once, in threads (0: every available CPU).  1 by
-    #: default: threaded liblinear fits were not reproducible on the bundled corpus.
+    #: Folds and per-label fits run at once, in worker processes (0: every available CPU).
     n_jobs: int = 1
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ import itertools
 import json
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -535,14 +535,15 @@ def out_of_fold_grid(
     timer: FitTimer | None = None,
 ) -> list[np.ndarray | None]:
     """:func:`out_of_fold` for every parameter set of ``grid``, all folds of all points in
-    one pool of ``config.n_jobs`` threads.
+    one pool of ``config.n_jobs`` worker processes.
 
-    scikit-learn's liblinear and lbfgs fits release the GIL, so threads fit folds side
-    by side without copying the data into other processes.  Every fold is fitted exactly
-    as in a serial run (same data, same seed), so the scores do not depend on ``n_jobs``.
+    Processes, not threads: liblinear draws from one random generator per process, so
+    fits in threads of one process interleave their draws and give scores that change
+    from run to run (and it is not safe to share).  Each worker process fits a fold
+    exactly as a serial run does (same data, same seed), so the scores do not depend on
+    ``n_jobs``.  A worker gets its fold's texts once (pickled); joblib's loky pool is
+    started once and reused for the final fits.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from framing.runtime.parallel import resolve_jobs
 
     if not cv.folds:
@@ -551,35 +552,70 @@ def out_of_fold_grid(
     plan = cv.plan
     tasks = [(g, k) for g in range(len(grid)) for k in range(len(cv.folds))]
 
-    def fit_fold(task: tuple[int, int]) -> np.ndarray:
+    def fold_args(task: tuple[int, int]) -> tuple[Any, ...]:
         g, k = task
         tr, te = cv.folds[k]
-        label = where[g] if g < len(where) else ""
-        say(f"{plan.id}: {label}fold {k + 1}/{len(cv.folds)}")
-        started = time.perf_counter()
-        estimator = build_pipeline(
+        return (
             config.pipeline.name,
             dict(grid[g]),
-            multi_label=plan.multi_label,
-            n_labels=len(plan.labels),
-            seed=config.seed,
+            plan,
+            config.seed,
+            [examples.texts[i] for i in tr],
+            cv.target[tr],
+            [examples.texts[i] for i in te],
         )
-        _fit(estimator, [examples.texts[i] for i in tr], cv.target[tr])
-        scores = _proba(estimator, [examples.texts[i] for i in te], plan)
-        if timer is not None:
-            timer.done(time.perf_counter() - started)
-        return scores
+
+    def announce(task: tuple[int, int]) -> None:
+        g, k = task
+        label = where[g] if g < len(where) else ""
+        say(f"{plan.id}: {label}fold {k + 1}/{len(cv.folds)}")
+
+    def fit_here(task: tuple[int, int]) -> tuple[np.ndarray, float]:
+        announce(task)
+        return _fit_fold(*fold_args(task))
 
     n_jobs = min(resolve_jobs(config.n_jobs), len(tasks))
+    results: Iterable[tuple[np.ndarray, float]]
     if n_jobs == 1:
-        fold_scores = [fit_fold(t) for t in tasks]
+        results = map(fit_here, tasks)
     else:
-        with ThreadPoolExecutor(n_jobs, thread_name_prefix="framing-fold") as pool:
-            fold_scores = list(pool.map(fit_fold, tasks))
+        for t in tasks[:n_jobs]:
+            announce(t)
+        results = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+            joblib.delayed(_fit_fold)(*fold_args(t)) for t in tasks
+        )
+    fold_scores = []
+    for i, (scores, seconds) in enumerate(results):
+        if timer is not None:
+            timer.done(seconds)
+        if n_jobs > 1 and i + n_jobs < len(tasks):
+            announce(tasks[i + n_jobs])
+        fold_scores.append(scores)
     out = [np.zeros(cv.indicator.shape) for _ in grid]
     for (g, k), scores in zip(tasks, fold_scores, strict=True):
         out[g][cv.folds[k][1]] = scores
     return list(out)
+
+
+def _fit_fold(
+    pipeline: str,
+    params: dict[str, Any],
+    plan: DimensionPlan,
+    seed: int,
+    train_texts: list[str],
+    train_target: np.ndarray,
+    test_texts: list[str],
+) -> tuple[np.ndarray, float]:
+    """One fold: fit on ``train_texts``, score ``test_texts``; the scores and the seconds taken.
+
+    Module-level, so that worker processes can run it.
+    """
+    started = time.perf_counter()
+    estimator = build_pipeline(
+        pipeline, params, multi_label=plan.multi_label, n_labels=len(plan.labels), seed=seed
+    )
+    _fit(estimator, train_texts, train_target)
+    return _proba(estimator, test_texts, plan), time.perf_counter() - started
 
 
 #: Starts the progress message that estimates a run's length (shown even when quiet
@@ -684,9 +720,9 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     grid = _grid(config)
     n_jobs = resolve_jobs(config.n_jobs)
     timer = FitTimer(len(dimensions) * (len(grid) * config.cv.folds + 1), n_jobs, progress)
-    # The fits of this thread (final models) run their per-label models n_jobs at a time;
-    # the fold fits run n_jobs at a time in out_of_fold_grid.  Neither changes a result.
-    parallel = joblib.parallel_config(backend="threading", n_jobs=n_jobs)
+    # The final fits run their per-label models n_jobs at a time, the fold fits n_jobs at
+    # a time in out_of_fold_grid, both in worker processes.  Neither changes a result.
+    parallel = joblib.parallel_config(backend="loky", n_jobs=n_jobs, mmap_mode="c")
     parallel.__enter__()
     try:
         return _fit_dimensions(
