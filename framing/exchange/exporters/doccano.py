@@ -14,7 +14,7 @@ from typing import Any
 
 from framing.errors import UsageError
 from framing.exchange.exporters import ExportResult, Written
-from framing.exchange.importers._common import display_text, record_fields
+from framing.exchange.record_fields import display_text, record_fields
 from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook

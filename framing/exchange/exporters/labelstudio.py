@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from framing.exchange.exporters import ExportResult, Written, dimensions_of
-from framing.exchange.importers._common import display_text, record_fields
+from framing.exchange.record_fields import display_text, record_fields
 from framing.exchange.registry import Exporter, Param, output_param
 from framing.files import write_text
 from framing.format.annotations import Document, Sentence

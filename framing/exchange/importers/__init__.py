@@ -73,7 +73,7 @@ class ImportResult:
         ------
         AnnotationError
         """
-        from framing.exchange.importers._common import conform, label_counts
+        from framing.exchange.importers.labels import conform, label_counts
 
         book, summary = conform(self.records, codebook, "the import", unknown)
         counts = {k: v for k, v in self.counts.items() if not k.endswith(" labels")}

@@ -13,14 +13,9 @@ import io
 from pathlib import Path
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    check_split,
-    finish,
-    label_counts,
-    read_text,
-    require_file,
-)
+from framing.exchange.importers.labels import check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import read_text, require_file
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook

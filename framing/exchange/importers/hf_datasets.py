@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from framing.errors import InputNotFoundError, MissingExtraError, UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
+from framing.exchange.importers.labels import (
     check_dimension,
     check_split,
     dimension_id,
     finish,
     label_counts,
 )
+from framing.exchange.importers.problems import RowProblems
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook, did_you_mean

@@ -21,17 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    build_record,
-    check_split,
-    dimension_id,
-    finish,
-    iter_json_items,
-    keep_unique,
-    label_counts,
-    require_file,
-)
+from framing.exchange.importers.labels import check_split, dimension_id, finish, label_counts
+from framing.exchange.importers.problems import RowProblems, keep_unique
+from framing.exchange.importers.reading import iter_json_items, require_file
+from framing.exchange.record_fields import build_record
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook

@@ -23,16 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    build_record,
-    check_dimension,
-    check_split,
-    finish,
-    iter_jsonl,
-    label_counts,
-    require_file,
-)
+from framing.exchange.importers.labels import check_dimension, check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import iter_jsonl, require_file
+from framing.exchange.record_fields import build_record
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook

@@ -18,13 +18,11 @@ from pathlib import Path
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
+from framing.exchange.importers.labels import check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import (
     article_id,
-    check_split,
-    finish,
     iter_lines,
-    label_counts,
     line_spans,
     read_text,
     require_dir,

@@ -21,19 +21,21 @@ from typing import Literal
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    article_id,
+from framing.exchange.importers.labels import (
     check_split,
     finish,
-    iter_lines,
     label_counts,
+    split_labels,
+    unique,
+)
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import (
+    article_id,
+    iter_lines,
     line_spans,
     read_text,
     require_dir,
     require_file,
-    split_labels,
-    unique,
 )
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files

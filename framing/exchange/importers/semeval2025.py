@@ -17,18 +17,16 @@ from pathlib import Path
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
+from framing.exchange.importers.labels import (
     UNKNOWN_POLICIES,
-    RowProblems,
     check_split,
     finish,
-    iter_lines,
     label_counts,
-    require_dir,
-    require_file,
     split_labels,
     unique,
 )
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import iter_lines, require_dir, require_file
 from framing.exchange.importers.text import article_records
 from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files
