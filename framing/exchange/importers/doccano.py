@@ -51,12 +51,9 @@ def doccano(
         The dimension the labels go to (lower_snake_case), when ``separator`` is None.
     separator
         When given (e.g. ``":"``), every label is ``<dimension><separator><label>``.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------

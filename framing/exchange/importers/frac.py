@@ -53,13 +53,9 @@ def frac(
     ----------
     path
         The CSV file with a ``sentence,label`` header; labels are codes 1 to 15.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (default: none, for
-        cross-validation).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        without a split, the records are for cross-validation.
 
     Returns
     -------

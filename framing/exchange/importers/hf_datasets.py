@@ -225,13 +225,12 @@ def hf_datasets(
     config
         The configuration name of a hub dataset.
     codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+        As every importer's (see :mod:`framing.exchange.importers`).
 
     Returns
     -------
     ImportResult
+        One sentence record per row of the splits imported.
 
     Raises
     ------

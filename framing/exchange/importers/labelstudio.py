@@ -54,12 +54,9 @@ def labelstudio(
         The exported JSON file (``Export`` > ``JSON`` in Label Studio).
     text_field
         The key of ``data`` that holds the text.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------

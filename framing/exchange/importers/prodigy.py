@@ -71,16 +71,15 @@ def prodigy(
         The JSONL file.
     dimension
         The dimension of options that do not name one themselves.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------
     ImportResult
+        One record per task: accepted answers ``done`` with the accepted options as
+        labels, rejected or ignored ones ``skip``, unanswered ones ``todo``.
 
     Raises
     ------

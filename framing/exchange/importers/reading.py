@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from framing.errors import InputNotFoundError
+from framing.errors import InputNotFoundError, UsageError
 from framing.exchange.importers.problems import RowProblems
+from framing.format.lines import collect_files
 
 __all__ = [
     "article_id",
@@ -19,6 +20,7 @@ __all__ = [
     "iter_jsonl",
     "iter_lines",
     "line_spans",
+    "read_articles",
     "read_text",
     "require_dir",
     "require_file",
@@ -74,6 +76,36 @@ def article_id(path: Path) -> str | None:
     """The id in ``article<ID>.txt``, or None for other file names."""
     match = _ARTICLE.match(path.name)
     return match.group(1) if match else None
+
+
+def read_articles(
+    folder: Path, problems: RowProblems, what: str, *, unify_line_ends: bool = False
+) -> dict[str, tuple[Path, str]]:
+    """``{ID: (file, text)}`` of the ``article<ID>.txt`` files in ``folder`` (others ignored).
+
+    With ``unify_line_ends``, CRLF and CR become LF.
+
+    Raises
+    ------
+    UsageError
+        When the folder holds no ``article<ID>.txt`` file.
+    AnnotationError
+        Naming every file that cannot be read as UTF-8 (``what`` says whose files).
+    """
+    texts: dict[str, tuple[Path, str]] = {}
+    for file in collect_files([folder], suffix=".txt"):
+        ident = article_id(file)
+        if ident is None:
+            continue
+        text = read_text(file, problems)
+        if text is not None:
+            if unify_line_ends:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            texts[ident] = (file, text)
+    if not texts and not problems:
+        raise UsageError(f"{folder}: no article<ID>.txt file found")
+    problems.raise_if_any(f"{what} in {folder}")
+    return texts
 
 
 def line_spans(text: str) -> list[tuple[int, int, int]]:

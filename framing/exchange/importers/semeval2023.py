@@ -30,15 +30,14 @@ from framing.exchange.importers.labels import (
 )
 from framing.exchange.importers.problems import RowProblems
 from framing.exchange.importers.reading import (
-    article_id,
     iter_lines,
     line_spans,
-    read_text,
+    read_articles,
     require_dir,
     require_file,
 )
 from framing.exchange.registry import REQUIRED, Importer, Param
-from framing.format.annotations import Document, Sentence, collect_files
+from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook, did_you_mean
 
 __all__ = ["semeval2023"]
@@ -63,20 +62,18 @@ def semeval2023(
         The subtask 2 label file (``<ID><TAB>frame,frame``).
     techniques
         The subtask 3 label file (``<ID><TAB><line><TAB>technique,technique``).
-    split
-        ``train``, ``dev`` or ``test``, set on every record.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`).
     unlisted
         What a non-empty line of an article that has subtask 3 labels, but that the label
         file does not list, becomes: ``todo`` (not annotated; the default) or ``negative``
         (``done`` with no technique).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
 
     Returns
     -------
     ImportResult
+        Per article, a document record with its frames, then one record per non-empty
+        line with its techniques.
 
     Raises
     ------
@@ -97,17 +94,7 @@ def semeval2023(
         raise UsageError(f"unlisted must be 'todo' or 'negative', got '{unlisted}'")
     folder = require_dir(articles, "articles")
     problems = RowProblems()
-    texts: dict[str, tuple[Path, str]] = {}
-    for file in collect_files([folder], suffix=".txt"):
-        ident = article_id(file)
-        if ident is None:
-            continue
-        text = read_text(file, problems)
-        if text is not None:
-            texts[ident] = (file, text.replace("\r\n", "\n").replace("\r", "\n"))
-    if not texts and not problems:
-        raise UsageError(f"{folder}: no article<ID>.txt file found")
-    problems.raise_if_any(f"the SemEval-2023 articles in {folder}")
+    texts = read_articles(folder, problems, "the SemEval-2023 articles", unify_line_ends=True)
 
     def known(path: Path, number: int, ident: str) -> bool:
         if ident in texts:

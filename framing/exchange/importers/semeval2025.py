@@ -76,12 +76,8 @@ def semeval2025(
     taxonomy
         Optional taxonomy files, ``{"narratives": path, "subnarratives": path}``, one label
         a line: the codebook then lists every taxonomy label, and labels outside it are errors.
-    split
-        ``train``, ``dev`` or ``test``, set on every record.
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`).
     unknown
         A label outside the taxonomy: ``error`` (each named with its row), ``drop`` it
         from its row, or ``add`` it to the codebook; the counts say which were dropped
