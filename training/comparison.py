@@ -31,16 +31,16 @@ class Comparison:
     unit: str
 
     def deltas(self, dim: str) -> dict[str, dict[str, float]]:
-        ea, eb = self.a.dimensions[dim], self.b.dimensions[dim]
+        eval_a, eval_b = self.a.dimensions[dim], self.b.dimensions[dim]
         out = {}
-        for label in ea.labels:
-            if label in eb.scores.labels:
-                fa, fb = ea.scores.labels[label].f1, eb.scores.labels[label].f1
+        for label in eval_a.labels:
+            if label in eval_b.scores.labels:
+                f1_a, f1_b = eval_a.scores.labels[label].f1, eval_b.scores.labels[label].f1
                 out[label] = {
-                    "f1_a": round(fa, 6),
-                    "f1_b": round(fb, 6),
-                    "delta": round(fb - fa, 6),
-                    "support": ea.scores.labels[label].support,
+                    "f1_a": round(f1_a, 6),
+                    "f1_b": round(f1_b, 6),
+                    "delta": round(f1_b - f1_a, 6),
+                    "support": eval_a.scores.labels[label].support,
                 }
         return out
 
@@ -54,17 +54,17 @@ class Comparison:
             "dimensions": list(self.bootstrap),
         }
         for dim, boot in self.bootstrap.items():
-            ea, eb = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
+            eval_a, eval_b = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
             data[dim] = {
                 "a": {
-                    "micro_f1": ea.micro_f1,
-                    "macro_f1": ea.macro_f1,
-                    "samples_f1": ea.samples_f1,
+                    "micro_f1": eval_a.micro_f1,
+                    "macro_f1": eval_a.macro_f1,
+                    "samples_f1": eval_a.samples_f1,
                 },
                 "b": {
-                    "micro_f1": eb.micro_f1,
-                    "macro_f1": eb.macro_f1,
-                    "samples_f1": eb.samples_f1,
+                    "micro_f1": eval_b.micro_f1,
+                    "macro_f1": eval_b.macro_f1,
+                    "samples_f1": eval_b.samples_f1,
                 },
                 "micro_f1_delta": boot,
                 "labels": self.deltas(dim),
@@ -77,14 +77,14 @@ class Comparison:
             f"examples: {self.a.n}   bootstrap: {self.n_boot} resamples of {self.unit}s"
         ]
         for dim, boot in self.bootstrap.items():
-            ea, eb = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
+            eval_a, eval_b = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
             out += [
                 "",
-                f"[{dim}] micro-F1 A {ea.micro_f1:.3f}  B {eb.micro_f1:.3f}  "
+                f"[{dim}] micro-F1 A {eval_a.micro_f1:.3f}  B {eval_b.micro_f1:.3f}  "
                 f"delta {boot['delta']:+.3f}  "
                 f"95% CI [{boot['ci_low']:+.3f}, {boot['ci_high']:+.3f}]",
-                f"        macro-F1 A {ea.macro_f1:.3f}  B {eb.macro_f1:.3f}  "
-                f"delta {eb.macro_f1 - ea.macro_f1:+.3f}",
+                f"        macro-F1 A {eval_a.macro_f1:.3f}  B {eval_b.macro_f1:.3f}  "
+                f"delta {eval_b.macro_f1 - eval_a.macro_f1:+.3f}",
             ]
             deltas = self.deltas(dim)
             width = max([len(label) for label in deltas] + [5])
@@ -99,10 +99,10 @@ class Comparison:
     def to_markdown(self) -> str:
         out = [f"**A** `{self.a.model}` vs **B** `{self.b.model}` ({self.a.n} examples)."]
         for dim, boot in self.bootstrap.items():
-            ea, eb = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
+            eval_a, eval_b = self.a.dimensions[dim].scores, self.b.dimensions[dim].scores
             out += [
                 "",
-                f"**{dim}**: micro-F1 A {ea.micro_f1:.3f}, B {eb.micro_f1:.3f}, delta "
+                f"**{dim}**: micro-F1 A {eval_a.micro_f1:.3f}, B {eval_b.micro_f1:.3f}, delta "
                 f"{boot['delta']:+.3f} (95% CI {boot['ci_low']:+.3f} to {boot['ci_high']:+.3f}, "
                 f"{self.n_boot} resamples of {self.unit}s)",
                 "",
@@ -194,22 +194,22 @@ def compare(
     b = resolve_model(model_b, trusted)
     if level is None:
         level = "document" if "document" in (a.level, b.level) else "sentence"
-    ra = evaluate(a, data, level=level, worst=0)
-    rb = evaluate(b, data, level=level, worst=0)
-    shared = [d for d in ra.dimensions if d in rb.dimensions]
+    report_a = evaluate(a, data, level=level, worst=0)
+    report_b = evaluate(b, data, level=level, worst=0)
+    shared = [d for d in report_a.dimensions if d in report_b.dimensions]
     if not shared:
         raise UsageError(
-            f"models '{a.name}' ({', '.join(ra.dimensions)}) and '{b.name}' "
-            f"({', '.join(rb.dimensions)}) share no dimension to compare"
+            f"models '{a.name}' ({', '.join(report_a.dimensions)}) and '{b.name}' "
+            f"({', '.join(report_b.dimensions)}) share no dimension to compare"
         )
     bootstrap = {}
     for dim in shared:
-        ea, eb = ra.dimensions[dim], rb.dimensions[dim]
-        if ea.ids != eb.ids:
+        eval_a, eval_b = report_a.dimensions[dim], report_b.dimensions[dim]
+        if eval_a.ids != eval_b.ids:
             raise UsageError(f"models '{a.name}' and '{b.name}' scored different examples")
-        labels = [label for label in ea.labels if label in eb.labels]
-        clusters = ea.doc_ids or ea.ids
+        labels = [label for label in eval_a.labels if label in eval_b.labels]
+        clusters = eval_a.doc_ids or eval_a.ids
         bootstrap[dim] = paired_bootstrap(
-            _counts(ea, labels), _counts(eb, labels), clusters, n_boot=n_boot, seed=seed
+            _counts(eval_a, labels), _counts(eval_b, labels), clusters, n_boot=n_boot, seed=seed
         )
-    return Comparison(a=ra, b=rb, bootstrap=bootstrap, n_boot=n_boot, unit="document")
+    return Comparison(a=report_a, b=report_b, bootstrap=bootstrap, n_boot=n_boot, unit="document")

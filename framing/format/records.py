@@ -7,7 +7,7 @@ checks files against it and :mod:`framing.format.jsonl` reads and writes them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ __all__ = [
     "Record",
     "Sentence",
     "Status",
+    "labels_found",
 ]
 
 STATUSES = ("todo", "done", "skip")
@@ -209,3 +210,14 @@ class Corpus:
         for sentence in self.sentences:
             seen.setdefault(sentence.doc_id, None)
         return list(seen)
+
+
+def labels_found(records: Iterable[Record], dimensions: Sequence[str]) -> dict[str, list[str]]:
+    """Label ids per dimension in first-seen order (``dimensions`` first, even when empty)."""
+    found: dict[str, dict[str, None]] = {dim: {} for dim in dimensions}
+    for record in records:
+        for dim, labels in record.labels.items():
+            bucket = found.setdefault(dim, {})
+            for label in labels:
+                bucket.setdefault(label, None)
+    return {dim: list(labels) for dim, labels in found.items()}

@@ -20,6 +20,7 @@ from framing.format.annotations import (
     write_jsonl,
 )
 from framing.format.codebook import Codebook
+from framing.format.records import labels_found
 
 __all__ = ["ExportResult", "Written", "read_records", "write_json", "write_lines"]
 
@@ -80,10 +81,4 @@ def dimensions_of(records: Iterable[Record], codebook: Codebook | None) -> dict[
     """Label ids per dimension: the codebook's, or else those found in the records."""
     if codebook is not None:
         return {dim.id: list(dim.label_ids) for dim in codebook.dimensions}
-    found: dict[str, dict[str, None]] = {}
-    for record in records:
-        for dim, labels in record.labels.items():
-            bucket = found.setdefault(dim, {})
-            for label in labels:
-                bucket.setdefault(label, None)
-    return {dim: list(labels) for dim, labels in found.items()}
+    return labels_found(records, ())

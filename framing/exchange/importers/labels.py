@@ -13,6 +13,7 @@ from framing.errors import UsageError
 from framing.exchange.importers.problems import RowProblems
 from framing.format.annotations import SPLITS, Document, Sentence
 from framing.format.codebook import Codebook, did_you_mean
+from framing.format.records import labels_found
 
 __all__ = [
     "UNKNOWN_POLICIES",
@@ -81,17 +82,6 @@ def check_split(split: str | None) -> str | None:
     if split is not None and split not in SPLITS:
         raise UsageError(f"split must be one of {', '.join(SPLITS)}, got '{split}'")
     return split
-
-
-def labels_found(records: Iterable[Record], dimensions: Sequence[str]) -> dict[str, list[str]]:
-    """Label ids per dimension in first-seen order."""
-    found: dict[str, dict[str, None]] = {dim: {} for dim in dimensions}
-    for record in records:
-        for dim, labels in record.labels.items():
-            bucket = found.setdefault(dim, {})
-            for label in labels:
-                bucket.setdefault(label, None)
-    return {dim: list(labels) for dim, labels in found.items()}
 
 
 def finish(
