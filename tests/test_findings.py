@@ -324,3 +324,53 @@ def test_findings_cli_errors_are_one_line(tmp_path: Path, tagged: Path) -> None:
     assert same.exit_code == 2 and "would overwrite an input" in same.output
     missing = runner.invoke(app, ["findings", str(tmp_path / "none.jsonl"), "--by", "outlet"])
     assert missing.exit_code == 2
+
+
+def test_findings_count_out_of_distribution_articles_apart(tmp_path: Path, tagged: Path, model):
+    """Flagged articles are counted per group, and every estimate is also given without
+    them (the same as leaving them out of the input); the main estimates do not move."""
+    records = _records(tagged)
+    for i, r in enumerate(records):
+        r["out_of_distribution"] = {**(r["out_of_distribution"] or {}), "flagged": i % 4 == 0}
+    flagged = tmp_path / "flagged.jsonl"
+    flagged.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text(
+        "".join(json.dumps(r) + "\n" for i, r in enumerate(records) if i % 4), encoding="utf-8"
+    )
+    clean = tmp_path / "clean.jsonl"
+    for r in records:
+        r["out_of_distribution"]["flagged"] = False
+    clean.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    args = {"model": model, "min_articles": 5, "n_boot": 50}
+    report = findings([flagged], ["register"], **args)
+    alone = findings([kept], ["register"], **args)
+    unflagged = findings([clean], ["register"], **args)
+    assert report.n_flagged == len(range(0, len(records), 4))
+    per_group: dict[str, int] = {}
+    for i, r in enumerate(records):
+        per_group[r["meta"]["register"]] = per_group.get(r["meta"]["register"], 0) + (i % 4 == 0)
+    some = 0
+    for c in report.cells:
+        assert c.n_flagged == per_group[c.group[0]]
+        base = unflagged.cell(c.dimension, c.label, c.group)
+        assert c.without_flagged is None or c.estimate is not None
+        if c.estimate is not None:
+            assert base.estimate is not None and base.without_flagged is None
+            assert (c.estimate.value, c.estimate.low) == (base.estimate.value, base.estimate.low)
+        if c.without_flagged is not None:
+            other = alone.cell(c.dimension, c.label, c.group).estimate
+            # the same point estimate by the same method (auto may settle each run apart)
+            assert other is not None
+            same = c.without_flagged.replicates_of(other.method)
+            assert same is not None and same[0] == pytest.approx(other.value)
+            some += 1
+    assert some
+    row = next(r for r in report.to_dict()["cells"] if r["estimate_without_flagged"] is not None)
+    assert row["flagged_articles"] > 0 and row["low_without_flagged"] is not None
+    assert f"{report.n_flagged} of {len(records)} checked articles are flagged" in report.describe()
+    assert " ood " in report.to_table().splitlines()[3]
+    from framing.findings.html import render_html
+
+    page = render_html(report)
+    assert "out of distribution</th>" in page and "w/o ood" in page

@@ -56,6 +56,8 @@ def studies():
     lows = {m: [[], []] for m in results}
     highs = {m: [[], []] for m in results}
     chosen = []
+    auto: list[list[str]] = [[], []]
+    auto_covered: list[list[bool]] = [[], []]
     for _ in range(N_STUDIES):
         # The out-of-fold sample behind the stored rates.
         s1, s0 = pos(rng, n_pos), neg(rng, n_neg)
@@ -89,11 +91,28 @@ def studies():
                 results[method][g].append(est.value)
                 lows[method][g].append(est.low)
                 highs[method][g].append(est.high)
+            settled = estimate_group(
+                sizes.astype(float),
+                hits,
+                probs,
+                [rates],
+                [choose_method("auto", rates, True)],
+                draws,
+                rng,
+                n_boot=300,
+                level=LEVEL,
+                auto=True,
+            )[0]
+            auto[g].append(settled.method)
+            auto_covered[g].append(settled.low <= prevalence <= settled.high)
     return {
         "value": {m: np.array(v) for m, v in results.items()},
         "low": {m: np.array(v) for m, v in lows.items()},
         "high": {m: np.array(v) for m, v in highs.items()},
         "chosen": chosen,
+        "auto": auto,
+        "auto_covered": auto_covered,
+        "prior": n_pos / (n_pos + n_neg),
     }
 
 
@@ -124,3 +143,27 @@ def test_findings_simulation_naive_counting_is_biased_under_shift(studies) -> No
 
 def test_findings_simulation_auto_picks_an_adjusted_estimator(studies) -> None:
     assert set(studies["chosen"]) == {"pacc"}
+
+
+def test_findings_simulation_auto_settles_on_pacc_under_shift_only(studies) -> None:
+    """Per group, auto keeps pacc when its interval excludes training's prevalence, else
+    falls back to pcc; at five times training's prevalence it keeps pacc and covers the truth."""
+    shifted = studies["auto"][1]
+    assert np.mean([m == "pacc" for m in shifted]) >= 0.9
+    assert np.mean(studies["auto_covered"][1]) >= 0.85
+    # near training's prevalence the fallback to pcc happens (its interval is narrower)
+    near = GROUP_PREVALENCE[0]
+    assert abs(near - studies["prior"]) < 0.05
+    assert "pcc" in set(studies["auto"][0])
+
+
+def test_findings_settle_auto_says_why() -> None:
+    from framing.findings.estimators import settle_auto
+
+    rates = ErrorRates(20, 10, 10, 160, 0.6, 0.1, 0.2, 0.1)  # training prevalence 30/200
+    method, why = settle_auto("base", rates, 0.10, 0.20, 0.0, 0.95)
+    assert method == "pcc" and "no evidence of a prevalence shift" in why and "15.0 %" in why
+    method, why = settle_auto("base", rates, 0.20, 0.40, 0.0, 0.95)
+    assert method == "pacc" and why.startswith("prevalence shift") and why.endswith("base")
+    method, why = settle_auto("base", rates, 0.20, 0.40, 0.25, 0.95)
+    assert method == "pcc" and "unstable" in why and "25%" in why

@@ -143,6 +143,17 @@ def test_train_writes_a_loadable_model_folder(tmp_path: Path, fitted) -> None:
         "## Intended use" in card and "## Limitations" in card and "| test split | frames |" in card
     )
     assert "trained 'tiny'" in result.summary()
+    # the calibration line: what it was measured on, and the card's means are the file's
+    from framing.runtime.calibration import load_calibration
+
+    calibration = load_calibration(result.path)
+    assert calibration is not None
+    assert "## Calibration" in card and "3-fold cross-validation grouped by document" in card
+    entries = list(calibration.units["sentence"]["frames"].values())
+    entries += [e for e in calibration.units["sentence"]["rhetoric"].values()]
+    mean_ece = np.nanmean([e.ece["calibrated"] for e in entries])
+    row = next(line for line in card.splitlines() if line.startswith("| sentence |"))
+    assert row.split(" | ")[-1].rstrip(" |") == f"{mean_ece:.4f}"
 
 
 def test_train_data_hash_folder_equals_its_files_and_tracks_content(tmp_path: Path) -> None:

@@ -151,11 +151,18 @@ def calibrate_label(
         sd_prob_pos=float(held_out[y].std()) if n_pos else float("nan"),
         sd_prob_neg=float(held_out[~y].std()) if n_neg else float("nan"),
     )
+    from framing.training.evaluate import expected_calibration_error
+
+    ece = {
+        "raw": expected_calibration_error(y, np.clip(s, 0.0, 1.0)),
+        "calibrated": expected_calibration_error(y, held_out),
+    }
     return LabelCalibration(
         map=chosen,
         threshold=float(threshold),
         rates=rates,
         brier={k: round(v, 6) for k, v in brier.items()},
+        ece={k: round(v, 6) for k, v in ece.items()},
         quantiles_pos=_quantiles(s[y]),
         quantiles_neg=_quantiles(s[~y]),
     )

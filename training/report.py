@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from framing.format.codebook import Codebook
+from framing.runtime.calibration import Calibration
 from framing.runtime.meta import ModelMeta
 
-__all__ = ["model_card", "metrics_table"]
+__all__ = ["model_card", "metrics_table", "calibration_lines"]
 
 _PARTS = {
     "cv": "cross-validation (train split, out-of-fold)",
@@ -59,8 +60,57 @@ def _label_table(meta: ModelMeta, metrics: Mapping[str, Any], dim: str) -> list[
     return rows
 
 
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if v == v]
+    return sum(finite) / len(finite) if finite else float("nan")
+
+
+def _examples(info: Mapping[str, Any], level: str) -> str:
+    if level == "document":
+        return f"{info.get('examples', '?')} documents"
+    return f"{info.get('examples', '?')} {level}s from {info.get('documents', '?')} documents"
+
+
+def calibration_lines(calibration: Calibration | None, level: str) -> list[str]:
+    """The model card's calibration section: what the maps were fitted and measured on,
+    and the mean over labels of the Brier score and ECE, raw and calibrated, per unit."""
+    if calibration is None:
+        return [
+            "No `calibration.json`: scores are not calibrated probabilities (cross-validation "
+            "did not run), and `framing findings` can only count naively."
+        ]
+    info = calibration.info
+    lines = [
+        "`calibration.json` maps every label's raw score to a probability (sigmoid or "
+        "isotonic, chosen by held-out Brier score). Fitted and measured on the out-of-fold "
+        f"scores of {info.get('folds', '?')}-fold cross-validation grouped by document on "
+        f"the training split ({_examples(info, level)}; seed {info.get('seed', '?')}), each "
+        "calibrated probability from a map fitted without its document. Mean over labels "
+        "(lower is better):",
+        "",
+        "| unit | labels | Brier raw | Brier calibrated | ECE raw | ECE calibrated |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for unit, dims in calibration.units.items():
+        entries = [e for labels in dims.values() for e in labels.values()]
+        chosen = [e.brier.get(e.map.method, e.brier.get("raw", float("nan"))) for e in entries]
+        ece_raw = [e.ece.get("raw", float("nan")) for e in entries]
+        ece_cal = [e.ece.get("calibrated", float("nan")) for e in entries]
+        cells = [_mean([e.brier.get("raw", float("nan")) for e in entries]), _mean(chosen)]
+        cells += [_mean(ece_raw), _mean(ece_cal)]
+        shown = ["-" if c != c else f"{c:.4f}" for c in cells]
+        what = "sentence" if unit == "sentence" else "article (best sentence score)"
+        if level == "document":
+            what = "article"
+        lines.append(f"| {what} | {len(entries)} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def model_card(
-    meta: ModelMeta, metrics: Mapping[str, Any], codebook: Codebook | None = None
+    meta: ModelMeta,
+    metrics: Mapping[str, Any],
+    codebook: Codebook | None = None,
+    calibration: Calibration | None = None,
 ) -> str:
     """The model card (Markdown): intended use, data, metrics, limitations, how to reproduce."""
     data = meta.data
@@ -123,6 +173,7 @@ def model_card(
     ]
     for dim in meta.labels:
         lines += ["", f"### {dim}", "", *_label_table(meta, metrics, dim)]
+    lines += ["", "## Calibration", "", *calibration_lines(calibration, level)]
     untrainable = {d: v for d, v in meta.untrainable.items() if v}
     lines += ["", "## Limitations", ""]
     if untrainable:
@@ -139,8 +190,14 @@ def model_card(
         "- Trained on a small corpus of English news from a limited set of outlets and "
         "topics; expect lower scores on other outlets, topics, periods or genres "
         "(opinion, social media), and check a sample before trusting counts.",
-        "- Scores are not calibrated probabilities; compare them within a label, not "
-        "across labels.",
+        (
+            "- Raw scores are not probabilities; compare them within a label, or use the "
+            "calibrated probabilities (`framing tag --all-scores`, `model.calibrated_proba`), "
+            "which hold on text like the training data (see Calibration)."
+            if calibration is not None
+            else "- Scores are not calibrated probabilities; compare them within a label, "
+            "not across labels."
+        ),
         "",
         "## Reproduce",
         "",

@@ -462,7 +462,9 @@ def train(
     files = {
         "metrics.json": json.dumps(fitted.metrics, indent=2, ensure_ascii=False) + "\n",
         "config.toml": to_toml(fitted.meta.config),
-        "README.md": model_card(fitted.meta, fitted.metrics, fitted.codebook),
+        "README.md": model_card(
+            fitted.meta, fitted.metrics, fitted.codebook, calibration=fitted.calibration
+        ),
     }
     if fitted.calibration is not None:
         files[CALIBRATION_FILE] = fitted.calibration.to_json()

@@ -41,6 +41,7 @@ __all__ = [
     "METHODS",
     "MIN_SEPARATION",
     "MIN_POSITIVES",
+    "MAX_UNDEFINED",
     "RateDraws",
     "Estimate",
     "choose_method",
@@ -56,6 +57,9 @@ METHODS = ("cc", "acc", "pcc", "pacc")
 MIN_SEPARATION = 0.2
 #: ... and at least this many out-of-fold positives behind the rates.
 MIN_POSITIVES = 10
+#: ``auto`` keeps an adjusted estimate only when at most this share of its bootstrap
+#: replicates is undefined (a draw of the error rates that does not separate the label).
+MAX_UNDEFINED = 0.1
 #: Bootstrap replicates are drawn in chunks of about this many article indexes.
 _CHUNK = 2_000_000
 
@@ -168,9 +172,11 @@ def bootstrap_estimates(
 def choose_method(requested: str, rates: ErrorRates | None, has_probs: bool) -> tuple[str, str]:
     """The estimator for one label and why, given what the model and the data offer.
 
-    ``auto`` takes ``pacc`` when the model separates the label well enough for the
-    adjustment to be stable, else ``pcc``; without scores ``acc`` (then ``cc``); without
-    a calibration ``cc``.  A requested method the data cannot support falls back the
+    ``auto`` takes ``pacc`` as its candidate when the model separates the label well
+    enough for the adjustment to be stable, else ``pcc``; without scores ``acc`` (then
+    ``cc``); without a calibration ``cc``.  :func:`estimate_group` (``auto=True``) then
+    decides per group whether the candidate ``pacc`` is kept or gives way to ``pcc``
+    (:func:`settle_auto`).  A requested method the data cannot support falls back the
     same way, and the reason says so.
     """
     if rates is None:
@@ -208,8 +214,7 @@ def choose_method(requested: str, rates: ErrorRates | None, has_probs: bool) -> 
             return "pacc", lead + (
                 "adjusted for the model's errors (probabilities of out-of-fold positives "
                 f"{rates.mean_prob_pos:.2f} vs negatives {rates.mean_prob_neg:.2f}, "
-                f"{positives} positives): holds when the group's prevalence differs from "
-                "training's"
+                f"{positives} positives)"
             )
         return "pcc", lead + (
             f"too weakly separated for an adjustment ({positives} out-of-fold positives, "
@@ -235,6 +240,48 @@ def _fmt(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:.2f}"
 
 
+def settle_auto(
+    reason: str,
+    rates: ErrorRates,
+    low: float,
+    high: float,
+    undefined: float,
+    level: float,
+) -> tuple[str, str]:
+    """``auto``'s choice in one group between its candidate ``pacc`` and ``pcc``, and why.
+
+    PCC (the mean calibrated probability) is unbiased when the group's prevalence is near
+    the training data's, where the calibration was fitted, and has the narrower interval;
+    PACC stays unbiased under a prevalence shift but is noisier (Card & Smith 2018).  So
+    ``pacc`` is kept only when the data show a shift: its interval (``low``, ``high``)
+    excludes the training prevalence (the out-of-fold share of positives, same unit), and
+    its bootstrap is stable (at most :data:`MAX_UNDEFINED` of the replicates undefined).
+    """
+    prior = rates.n_pos / max(rates.n_pos + rates.n_neg, 1)
+    span = f"{int(round(level * 100))} % interval [{_pct(low)}, {_pct(high)}]"
+    if undefined > MAX_UNDEFINED or not (math.isfinite(low) and math.isfinite(high)):
+        return "pcc", (
+            f"the adjustment is unstable in this group ({undefined:.0%} of bootstrap replicates "
+            "undefined: the drawn error rates barely separate the label): mean calibrated "
+            "probability, which assumes a prevalence near training's"
+        )
+    if low <= prior <= high:
+        return "pcc", (
+            f"no evidence of a prevalence shift: training's prevalence {_pct(prior)} lies inside "
+            f"the adjusted estimate's {span}, so the mean calibrated probability (unbiased at "
+            "training's prevalence, narrower interval)"
+        )
+    return "pacc", (
+        f"prevalence shift: training's prevalence {_pct(prior)} lies outside the adjusted "
+        f"estimate's {span}, where the mean calibrated probability is biased toward "
+        f"training's; {reason}"
+    )
+
+
+def _pct(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{100 * value:.1f} %"
+
+
 @dataclass
 class Estimate:
     """One group's prevalence of one label."""
@@ -249,6 +296,17 @@ class Estimate:
     naive_high: float
     #: The bootstrap replicates of ``value`` (aligned with the shared rate draws).
     replicates: np.ndarray
+    #: With ``auto``: the other method weighed (``pcc`` or ``pacc``): its value and
+    #: replicates, so that two groups that settled differently can be compared.
+    alternative: tuple[str, float, np.ndarray] | None = None
+
+    def replicates_of(self, method: str) -> tuple[float, np.ndarray] | None:
+        """The value and replicates of ``method`` (this estimate's or its alternative)."""
+        if method == self.method:
+            return self.value, self.replicates
+        if self.alternative is not None and self.alternative[0] == method:
+            return self.alternative[1], self.alternative[2]
+        return None
 
 
 def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
@@ -325,10 +383,13 @@ def estimate_group(
     *,
     n_boot: int = 1000,
     level: float = 0.95,
+    auto: bool = False,
 ) -> list[Estimate]:
     """Every label's estimate for one group, with the method chosen per label.
 
-    ``methods`` holds ``(method, reason)`` per label (from :func:`choose_method`).
+    ``methods`` holds ``(method, reason)`` per label (from :func:`choose_method`).  With
+    ``auto``, a label whose candidate is ``pacc`` is settled in this group by
+    :func:`settle_auto` (``pacc`` under evidence of a prevalence shift, else ``pcc``).
     """
     point = point_estimates(n, hits, probs, rates)
     boot = bootstrap_estimates(n, hits, probs, draws, rng, n_boot)
@@ -341,6 +402,14 @@ def estimate_group(
 
     out = []
     for j, (method, reason) in enumerate(methods):
+        alternative = None
+        if auto and method == "pacc" and rates is not None and "pcc" in boot:
+            low, high = interval(method, j)
+            undefined = float(np.mean(~np.isfinite(boot[method][:, j])))
+            settled, reason = settle_auto(reason, rates[j], low, high, undefined, level)
+            other = "pcc" if settled == "pacc" else "pacc"
+            alternative = (other, float(point[other][j]), boot[other][:, j])
+            method = settled
         reps = boot[method][:, j]
         low, high = interval(method, j)
         naive_low, naive_high = interval("cc", j)
@@ -355,12 +424,22 @@ def estimate_group(
                 naive_low=naive_low,
                 naive_high=naive_high,
                 replicates=reps,
+                alternative=alternative,
             )
         )
     return out
 
 
 def difference(a: Estimate, b: Estimate, level: float = 0.95) -> tuple[float, float, float]:
-    """``a - b`` and its percentile interval from the aligned replicates."""
-    low, high = _interval(a.replicates - b.replicates, level)
-    return a.value - b.value, low, high
+    """``a - b`` and its percentile interval from the aligned replicates.
+
+    When ``auto`` settled the two groups on different methods, both are compared by the
+    adjusted one (a shift in one group is a difference from the other); NaN when the two
+    have no method in common.
+    """
+    method = a.method if a.method == b.method else "pacc"
+    found_a, found_b = a.replicates_of(method), b.replicates_of(method)
+    if found_a is None or found_b is None:
+        return math.nan, math.nan, math.nan
+    low, high = _interval(found_a[1] - found_b[1], level)
+    return found_a[0] - found_b[0], low, high

@@ -53,6 +53,12 @@ def _cell_html(cell: Cell) -> str:
             f"<b>{_pct(e.value)}</b><br>[{_pct(e.low)}, {_pct(e.high)}]<br>"
             f'<span class="small" title="{html.escape(e.reason)}">{e.method}; naive {naive}</span>'
         )
+    w = cell.without_flagged
+    if w is not None:
+        main += (
+            f'<br><span class="small" title="without the {cell.n_flagged} articles flagged out '
+            f'of distribution">w/o ood {_pct(w.value)} [{_pct(w.low)}, {_pct(w.high)}]</span>'
+        )
     if not cell.evidence:
         return main
     quotes = "".join(
@@ -77,7 +83,9 @@ def render_html(report: FindingsReport) -> str:
         "and the naive count (the share of units the model labelled). <i>small</i>: fewer "
         f"than {report.min_articles} articles, no estimate. The interval covers article "
         "sampling and the model's error rates; it does not cover whether the codebook "
-        "measures what you mean, nor the annotators' bias (see docs/findings.md).</p>",
+        "measures what you mean, nor the annotators' bias (see docs/findings.md). "
+        "<i>out of distribution</i>: the group's articles unlike the model's training "
+        "articles; <i>w/o ood</i>: the estimate without them.</p>",
     ]
     if not report.calibrated:
         parts.append(
@@ -93,12 +101,12 @@ def render_html(report: FindingsReport) -> str:
                 data = base64.b64encode(figure_png(fig)).decode("ascii")
                 parts.append(f"<img alt='{stem}' src='data:image/png;base64,{data}'>")
         head = "".join(f"<th>{html.escape(f)}</th>" for f in report.by)
-        parts.append(f"<table><tr>{head}<th>articles</th>")
+        parts.append(f"<table><tr>{head}<th>articles</th><th>out of distribution</th>")
         parts.append("".join(f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>")
         for group in report.groups:
             row = "".join(f"<td class=l>{html.escape(v)}</td>" for v in group)
             cells = [report.cell(dim, label, group) for label in labels]
-            row += f"<td>{cells[0].n_articles}</td>"
+            row += f"<td>{cells[0].n_articles}</td><td>{cells[0].n_flagged}</td>"
             row += "".join(f"<td>{_cell_html(c)}</td>" for c in cells)
             parts.append(f"<tr>{row}</tr>")
         parts.append("</table>")

@@ -15,6 +15,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ class Cell:
     estimate: Estimate | None
     too_small: bool
     evidence: list[Evidence] = field(default_factory=list)
+    #: Articles of the group flagged out of distribution by the tagging model.
+    n_flagged: int = 0
+    #: The same estimate without the flagged articles (None when none is flagged, or when
+    #: too few articles are left to estimate).
+    without_flagged: Estimate | None = None
 
     @property
     def naive(self) -> float:
@@ -84,6 +90,12 @@ class Cell:
                 e.reason if e else f"too few articles to estimate ({self.n_articles} < the minimum)"
             ),
             "too_small": self.too_small,
+            "flagged_articles": self.n_flagged,
+            "estimate_without_flagged": _json_rounded(w.value)
+            if (w := self.without_flagged)
+            else None,
+            "low_without_flagged": _json_rounded(w.low) if w else None,
+            "high_without_flagged": _json_rounded(w.high) if w else None,
             "evidence": [ev.to_dict() for ev in self.evidence],
         }
 
@@ -139,6 +151,10 @@ class FindingsReport:
     groups: list[tuple[str, ...]]
     cells: list[Cell]
     comparison: Comparison | None = None
+    #: Articles flagged out of distribution, and articles the model could not check
+    #: (tagged by a model without ood.json).
+    n_flagged: int = 0
+    n_unchecked: int = 0
 
     def cell(self, dimension: str, label: str, group: tuple[str, ...]) -> Cell:
         for c in self.cells:
@@ -163,8 +179,26 @@ class FindingsReport:
             f"({self.n_sentences} sentences) tagged by model '{self.model}' from "
             f"{', '.join(self.files)}; {int(self.level * 100)} % intervals from {self.n_boot} "
             "bootstrap replicates over articles with the model's error rates drawn from "
-            "their out-of-fold counts."
+            f"their out-of-fold counts. {self.ood_note()}"
         )
+
+    def ood_note(self) -> str:
+        """How many articles were flagged out of distribution, and what is done with them."""
+        if self.n_unchecked == self.n_articles:
+            return (
+                "The articles were not checked for text unlike the model's training data "
+                "(the model has no ood.json)."
+            )
+        checked = self.n_articles - self.n_unchecked
+        note = (
+            f"{self.n_flagged} of {checked} checked articles are flagged out of distribution "
+            "(unlike the model's training articles, so its error rates may not hold for them)"
+        )
+        if self.n_flagged:
+            note += "; each estimate is also given without them"
+        if self.n_unchecked:
+            note += f"; {self.n_unchecked} articles were not checked"
+        return note + "."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +218,8 @@ class FindingsReport:
                 "sentences": self.n_sentences,
                 "articles_with_scores": self.with_scores,
                 "empty_articles": self.empty,
+                "flagged_out_of_distribution": self.n_flagged,
+                "not_checked_out_of_distribution": self.n_unchecked,
             },
             "cells": [c.to_dict(self.by) for c in self.cells],
             "comparison": self.comparison.to_dict() if self.comparison else None,
@@ -207,8 +243,8 @@ class FindingsReport:
         width = max([len(self.group_name(g)) for g in self.groups] + [5])
         for dim in self.labels:
             lines.append(f"[{dim}]")
-            head = f"  {'group':<{width}}  {'label':<24} {'arts':>5}  {'naive':>6}  "
-            lines.append(head + f"{'estimate':>8}  interval         method")
+            head = f"  {'group':<{width}}  {'label':<24} {'arts':>5} {'ood':>4}  {'naive':>6}  "
+            lines.append(head + f"{'estimate':>8}  interval         method  w/o ood")
             for c in self.cells:
                 if c.dimension != dim:
                     continue
@@ -220,9 +256,12 @@ class FindingsReport:
                         f"{_pct(e.value):>8}  [{_pct(e.low)}, {_pct(e.high)}]".ljust(28)
                         + f" {e.method}"
                     )
+                w = c.without_flagged
+                if w is not None:
+                    rest = rest.ljust(36) + f"  {_pct(w.value)} [{_pct(w.low)}, {_pct(w.high)}]"
                 lines.append(
-                    f"  {self.group_name(c.group):<{width}}  {c.label:<24} {c.n_articles:>5}  "
-                    f"{_pct(c.naive):>6}  {rest}"
+                    f"  {self.group_name(c.group):<{width}}  {c.label:<24} {c.n_articles:>5} "
+                    f"{c.n_flagged:>4}  {_pct(c.naive):>6}  {rest}"
                 )
             lines.append("")
         if self.comparison is not None:
@@ -346,6 +385,8 @@ def findings(
         grouped.setdefault(group_key(article.meta, by, period, article.doc_id), []).append(article)
     groups = sorted(grouped)
     rng = np.random.default_rng(seed)
+    # the estimates without flagged articles draw apart, so the main ones do not move
+    rng_ood = np.random.default_rng([seed, 1])
     cells: list[Cell] = []
     for dim, ids in labels.items():
         rates = (
@@ -357,26 +398,31 @@ def findings(
             choose_method(method, rates[j] if rates else None, has_probs) for j in range(len(ids))
         ]
         draws = draw_rates(rates, n_boot, rng) if rates is not None else None
+        estimate = partial(
+            _estimate_labels,
+            dim=dim,
+            ids=ids,
+            unit=unit,
+            calibration=calibration,
+            probs_ok=has_probs,
+            rates=rates,
+            chosen=chosen,
+            draws=draws,
+            n_boot=n_boot,
+            level=level,
+            min_articles=min_articles,
+            auto=method == "auto",
+        )
+
         for group in groups:
             members = grouped[group]
-            n, hits, probs = _arrays(members, dim, unit, calibration, ids)
+            n, hits, _ = _arrays(members, dim, unit, calibration, ids)
             small = len(members) < min_articles
-            estimates: list[Estimate | None] = (
-                [None] * len(ids)
-                if small
-                else list(
-                    estimate_group(
-                        n,
-                        hits,
-                        probs if has_probs else None,
-                        rates,
-                        chosen,
-                        draws,
-                        rng,
-                        n_boot=n_boot,
-                        level=level,
-                    )
-                )
+            estimates = estimate(members, rng)
+            checked = [a for a in members if not a.flagged]
+            n_flagged = len(members) - len(checked)
+            without: list[Estimate | None] = (
+                estimate(checked, rng_ood) if n_flagged and not small else [None] * len(ids)
             )
             for j, label in enumerate(ids):
                 cells.append(
@@ -390,6 +436,8 @@ def findings(
                         estimate=estimates[j],
                         too_small=small,
                         evidence=_evidence(members, dim, j),
+                        n_flagged=n_flagged,
+                        without_flagged=without[j],
                     )
                 )
     report = FindingsReport(
@@ -412,10 +460,49 @@ def findings(
         labels=labels,
         groups=groups,
         cells=cells,
+        n_flagged=sum(1 for a in data.articles if a.flagged),
+        n_unchecked=sum(1 for a in data.articles if a.flagged is None),
     )
     if compare is not None:
         report.comparison = _compare(report, tuple(compare[0]), tuple(compare[1]), level)
     return report
+
+
+def _estimate_labels(
+    members: list[Article],
+    rng: np.random.Generator,
+    *,
+    dim: str,
+    ids: tuple[str, ...],
+    unit: str,
+    calibration: Any,
+    probs_ok: bool,
+    rates: Any,
+    chosen: list[tuple[str, str]],
+    draws: Any,
+    n_boot: int,
+    level: float,
+    min_articles: int,
+    auto: bool,
+) -> list[Estimate | None]:
+    """Every label's estimate for these articles (None each when they are too few)."""
+    if len(members) < min_articles:
+        return [None] * len(ids)
+    n, hits, probs = _arrays(members, dim, unit, calibration, ids)
+    return list(
+        estimate_group(
+            n,
+            hits,
+            probs if probs_ok else None,
+            rates,
+            chosen,
+            draws,
+            rng,
+            n_boot=n_boot,
+            level=level,
+            auto=auto,
+        )
+    )
 
 
 def _first_model_name(paths: Sequence[str | Path]) -> str:
@@ -477,7 +564,7 @@ def _compare(
         for label in ids:
             ea = report.cell(dim, label, a).estimate
             eb = report.cell(dim, label, b).estimate
-            if ea is None or eb is None or ea.method != eb.method:
+            if ea is None or eb is None:
                 out[dim][label] = (math.nan, math.nan, math.nan)
             else:
                 out[dim][label] = difference(ea, eb, level)

@@ -55,6 +55,9 @@ class Article:
     best: dict[str, np.ndarray | None]
     #: Per dimension and label index: the best sentences that carry the label.
     evidence: dict[str, dict[int, list[Evidence]]] = field(default_factory=dict)
+    #: The tag output's ``out_of_distribution.flagged``: True when the article is unlike
+    #: the model's training articles; None when it was not checked (a model without ood.json).
+    flagged: bool | None = None
 
 
 @dataclass
@@ -155,6 +158,8 @@ def read_tagged(
             empty += 1
             continue
         article, scored = _article(doc_id, meta, sentences, labels, calibration, unit_of_model)
+        ood = data.get("out_of_distribution")
+        article.flagged = bool(ood.get("flagged")) if isinstance(ood, dict) else None
         with_scores += scored
         articles.append(article)
     if problems:

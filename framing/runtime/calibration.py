@@ -188,6 +188,10 @@ class LabelCalibration:
     rates: ErrorRates
     #: Held-out Brier score of each candidate map (and of the raw scores, ``"raw"``).
     brier: dict[str, float] = field(default_factory=dict)
+    #: Expected calibration error (10 equal-width bins) of the raw out-of-fold scores
+    #: (``"raw"``) and of their cross-fitted calibrated probabilities (``"calibrated"``);
+    #: empty for a model trained before it was stored.
+    ece: dict[str, float] = field(default_factory=dict)
     #: Quantiles (at ``i / (len - 1)``) of the raw out-of-fold scores of positives/negatives.
     quantiles_pos: tuple[float, ...] = ()
     quantiles_neg: tuple[float, ...] = ()
@@ -198,6 +202,7 @@ class LabelCalibration:
             "threshold": self.threshold,
             "rates": self.rates.to_dict(),
             "brier": {k: _json_float(v) for k, v in self.brier.items()},
+            **({"ece": {k: _json_float(v) for k, v in self.ece.items()}} if self.ece else {}),
             "quantiles_pos": list(self.quantiles_pos),
             "quantiles_neg": list(self.quantiles_neg),
         }
@@ -209,6 +214,7 @@ class LabelCalibration:
             threshold=float(data["threshold"]),
             rates=ErrorRates.from_dict(data["rates"]),
             brier={k: _float(v) for k, v in data.get("brier", {}).items()},
+            ece={k: _float(v) for k, v in data.get("ece", {}).items()},
             quantiles_pos=tuple(float(v) for v in data.get("quantiles_pos", ())),
             quantiles_neg=tuple(float(v) for v in data.get("quantiles_neg", ())),
         )
