@@ -370,6 +370,18 @@ def test_cli_exchange_registry_lists_every_format_module() -> None:
             assert load(name).name == name
 
 
+def test_cli_exchange_format_modules_load_only_when_their_command_runs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, framing.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith('framing.exchange.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['framing.exchange.registry']"
+
+
 def test_cli_exchange_unknown_format_is_a_usage_error() -> None:
     from framing.errors import UsageError
     from framing.exchange.registry import importer
