@@ -4,7 +4,8 @@ The bundled model (``models/default``) never saw the dev and test splits of
 ``data/annotations``.  For each held-out set, the annotated sentences (with the corpus's
 own segmentation) are scored by the model, grouped by article, and each label's share of
 sentences is estimated by every estimator of :mod:`framing.findings.estimators`, with
-the per-label ``auto`` choice of ``framing findings``; the gold share is the annotators'.
+the ``auto`` choice of ``framing findings`` (per label, then settled per set: ``pacc``
+only under evidence of a prevalence shift); the gold share is the annotators'.
 
 Reported per dimension: the mean absolute error over labels (percentage points) of each
 estimator, and how many labels' gold share falls inside the ``auto`` 95 % interval.
@@ -101,11 +102,13 @@ def measure(model, docs: dict[str, list], rng: np.random.Generator) -> dict[str,
         covered = 0
         for method in (*METHODS, "auto"):
             chosen = [choose_method(method, r, True) for r in rates]
-            est = estimate_group(n, hits, probs, rates, chosen, draws, rng, n_boot=1000)
+            est = estimate_group(
+                n, hits, probs, rates, chosen, draws, rng, n_boot=1000, auto=method == "auto"
+            )
             errors[method] = [abs(e.value - g) for e, g in zip(est, gold, strict=True)]
             if method == "auto":
                 covered = sum(e.low <= g <= e.high for e, g in zip(est, gold, strict=True))
-                picked = [c[0] for c in chosen]
+                picked = [e.method for e in est]
         out[dim] = {
             "mae": {m: 100 * float(np.mean(v)) for m, v in errors.items()},
             "covered": covered,
@@ -129,7 +132,9 @@ def _estimates(
     out = {}
     for method in (*METHODS, "auto"):
         chosen = [choose_method(method, r, True) for r in rates]
-        est = estimate_group(n, hits, probs, rates, chosen, draws, rng, n_boot=200)
+        est = estimate_group(
+            n, hits, probs, rates, chosen, draws, rng, n_boot=200, auto=method == "auto"
+        )
         out[method] = np.array([e.value for e in est])
     return out
 
@@ -175,7 +180,7 @@ def measure_frac(rng: np.random.Generator, path: Path = FRAC) -> dict[str, dict[
             )
             fitted = fit_model(config)
         assert fitted.calibration is not None
-        labels = fitted.meta["labels"]["frame"]
+        labels = list(fitted.meta.labels["frame"])
         scores = np.asarray(fitted.pipelines["frame"].predict_proba([texts[i] for i in test]))
         hits = np.zeros_like(scores)
         hits[np.arange(len(scores)), scores.argmax(axis=1)] = 1.0

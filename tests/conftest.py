@@ -173,3 +173,70 @@ def tag_model(tag_model_path: Path):
     from framing.runtime.model import load_model
 
     return load_model(tag_model_path)
+
+
+@pytest.fixture(scope="session")
+def s25_document_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A document-level model (narratives, subnarratives) trained by the CLI on small
+    SemEval-2025 files written here: import, then train with the smallest config."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from framing.cli import app
+
+    root = tmp_path_factory.mktemp("s25-doc")
+    blame = "URW: Blaming the war on others rather than the invader"
+    climate = "CC: Criticism of climate movement"
+    kinds = [
+        (blame, "Western sanctions hurt Europe and the West provoked the war in Ukraine."),
+        (climate, "Climate activists and global elites push a green scam on ordinary people."),
+        ("Other", "The council met on Tuesday and approved the budget for the bridge."),
+    ]
+    (root / "raw-documents").mkdir()
+    rows = []
+    for i in range(18):
+        narrative, body = kinds[i % 3]
+        name = f"EN_TR_{i:03d}"
+        (root / "raw-documents" / f"{name}.txt").write_text(
+            f"Headline {i}\n\n{body} Item {i}.\n", encoding="utf-8"
+        )
+        sub = "Other" if narrative == "Other" else f"{narrative}: Other"
+        rows.append(f"{name}.txt\t{narrative}\t{sub}\n")
+    (root / "annotations.txt").write_text("".join(rows), encoding="utf-8")
+    runner = CliRunner()
+    data = root / "train.jsonl"
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "semeval2025",
+            str(root / "raw-documents"),
+            "-a",
+            str(root / "annotations.txt"),
+            "--split",
+            "train",
+            "-o",
+            str(data),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    config = root / "s25.toml"
+    config.write_text(
+        f"""name = "s25-doc"
+[data]
+paths = [{json.dumps(str(data))}]
+codebook = {json.dumps(str(root / "train.codebook.toml"))}
+level = "document"
+train = ["train"]
+dev = []
+test = []
+[cv]
+folds = 3
+""",
+        encoding="utf-8",
+    )
+    model = root / "model"
+    result = runner.invoke(app, ["train", str(config), "--output", str(model), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return model

@@ -251,11 +251,18 @@ def test_findings_usage_errors(tagged: Path, model, kwargs, match) -> None:
         findings([tagged], by, model=model, **args)
 
 
-def test_findings_refuses_untagged_input_listing_every_line() -> None:
+def test_findings_refuses_untagged_input_listing_every_line(tmp_path: Path, tagged: Path) -> None:
     from framing.errors import AnnotationError
 
-    with pytest.raises(AnnotationError, match=r"articles.jsonl:1: not a tagged article"):
-        findings([ARTICLES], ["outlet"], model=DEFAULT)
+    with pytest.raises(UsageError, match=r"articles.jsonl: not the output of 'framing tag'"):
+        findings([ARTICLES], ["outlet"])
+    mixed = tmp_path / "mixed.jsonl"
+    raw = ARTICLES.read_text(encoding="utf-8").splitlines()
+    first = tagged.read_text(encoding="utf-8").splitlines()[0]
+    mixed.write_text("\n".join([first, *raw[:3]]) + "\n", encoding="utf-8")
+    with pytest.raises(AnnotationError, match=r"mixed.jsonl:2: not a tagged article") as caught:
+        findings([mixed], ["outlet"], model=DEFAULT)
+    assert "mixed.jsonl:4: not a tagged article" in str(caught.value)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -374,3 +381,100 @@ def test_findings_count_out_of_distribution_articles_apart(tmp_path: Path, tagge
 
     page = render_html(report)
     assert "out of distribution</th>" in page and "w/o ood" in page
+
+
+def test_findings_cli_tags_raw_articles_with_model(tmp_path: Path, tagged: Path) -> None:
+    """Articles with metadata to findings in one command: the same cells as tag, then findings."""
+    args = ["--by", "register", "--min-articles", "5", "--bootstrap", "50", "-f", "json"]
+    kept = tmp_path / "kept.jsonl"
+    result = runner.invoke(
+        app,
+        ["findings", str(ARTICLES), "--model", str(DEFAULT), "--tagged-out", str(kept), *args],
+    )
+    assert result.exit_code == 0, result.output
+    direct = json.loads(result.stdout)
+    two_steps = runner.invoke(app, ["findings", str(tagged), *args])
+    assert two_steps.exit_code == 0, two_steps.output
+    assert direct["cells"] == json.loads(two_steps.stdout)["cells"]
+    assert "tagged here by model 'default'" in direct["description"]
+    assert len(kept.read_text(encoding="utf-8").splitlines()) == len(_records(tagged))
+    refused = runner.invoke(app, ["findings", str(ARTICLES), *args])
+    assert refused.exit_code == 2 and "give --model" in refused.output
+    # a CSV table with --text-column, the other columns and --meta as metadata
+    table = tmp_path / "articles.csv"
+    articles = [json.loads(x) for x in ARTICLES.read_text(encoding="utf-8").splitlines()[:12]]
+    rows = ["id,body,outlet"] + [
+        f'a{i},"{a["text"].replace(chr(34), "")}",{"A" if i % 2 else "B"}'
+        for i, a in enumerate(articles)
+    ]
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        [
+            "findings",
+            str(table),
+            "--model",
+            str(DEFAULT),
+            "--text-column",
+            "body",
+            "--meta",
+            "date=2024-05-01",
+            "--by",
+            "outlet",
+            "--by",
+            "date",
+            "--period",
+            "year",
+            "--min-articles",
+            "3",
+            "--bootstrap",
+            "20",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    groups = {(c["outlet"], c["date"]) for c in report["cells"]}
+    assert groups == {("A", "2024"), ("B", "2024")}
+    assert report["data"]["articles"] == 12
+
+
+def test_findings_of_a_document_level_model_count_articles(
+    tmp_path: Path, s25_document_model: Path
+) -> None:
+    """Tag output of a document-level model: one unit per article, its labels counted."""
+    blame = "URW: Blaming the war on others rather than the invader"
+    bodies = {
+        "war": "Western sanctions hurt Europe and the West provoked the war in Ukraine.",
+        "plain": "The council met on Tuesday and approved the budget for the bridge.",
+    }
+    items = []
+    for i in range(24):
+        outlet = "A" if i < 12 else "B"
+        kind = "war" if (i % 3 == 0 if outlet == "A" else i % 3 != 0) else "plain"
+        items.append({"id": f"d{i}", "text": bodies[kind], "meta": {"outlet": outlet}})
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("".join(json.dumps(x) + "\n" for x in items), encoding="utf-8")
+    tagged = tmp_path / "tagged.jsonl"
+    result = runner.invoke(
+        app,
+        ["tag", str(articles), "-m", str(s25_document_model), "--all-scores", "-o", str(tagged)],
+    )
+    assert result.exit_code == 0, result.output
+    report = findings(
+        [tagged], ["outlet"], model=s25_document_model, unit="article", min_articles=5, n_boot=50
+    )
+    records = _records(tagged)
+    for outlet in ("A", "B"):
+        members = [r for r in records if r["meta"]["outlet"] == outlet]
+        carrying = sum(
+            any(x["label"] == blame for x in r["document"]["labels"]["narratives"]) for r in members
+        )
+        cell = report.cell("narratives", blame, (outlet,))
+        assert (cell.n_articles, cell.n_units, cell.hits) == (12, 12, carrying)
+        assert cell.estimate is not None
+    assert report.model_level == "document"
+    assert "labelled as whole articles by document-level model" in report.describe()
+    with pytest.raises(UsageError, match="--unit article"):
+        findings([tagged], ["outlet"], model=s25_document_model, min_articles=5, n_boot=50)

@@ -167,3 +167,5 @@ def test_findings_settle_auto_says_why() -> None:
     assert method == "pacc" and why.startswith("prevalence shift") and why.endswith("base")
     method, why = settle_auto("base", rates, 0.20, 0.40, 0.25, 0.95)
     assert method == "pcc" and "unstable" in why and "25%" in why
+    method, why = settle_auto("base", rates, 0.0, 0.0, 0.0, 0.95, clipped=0.9)
+    assert method == "pcc" and "degenerate" in why and "90%" in why

@@ -24,7 +24,11 @@ def _group(value: str) -> list[str]:
 
 @app.command("findings")
 def findings_cli(
-    paths: list[str] = typer.Argument(..., help="JSONL written by 'framing tag' (--all-scores)."),
+    paths: list[str] = typer.Argument(
+        ...,
+        help="JSONL written by 'framing tag' (--all-scores); with --model also raw articles "
+        "(.txt, JSONL with text and meta, CSV/TSV, folders), tagged first.",
+    ),
     by: list[str] = typer.Option(
         ..., "--by", help="Metadata field to group by (repeatable): outlet, date, language, ..."
     ),
@@ -38,7 +42,29 @@ def findings_cli(
         "auto", "--method", help="auto, cc (naive), acc, pcc or pacc (see docs/findings.md)."
     ),
     model: str | None = typer.Option(
-        None, "--model", "-m", help="The model that tagged the files (default: named in them)."
+        None,
+        "--model",
+        "-m",
+        help="The model that tagged the files (default: named in them); raw articles are "
+        "tagged with it.",
+    ),
+    meta: list[str] = typer.Option(
+        [],
+        "--meta",
+        help="Raw articles: KEY=VALUE metadata for every article (repeatable; a record's "
+        "own meta wins).",
+    ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="Raw CSV/TSV articles: the column holding the text."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Raw CSV/TSV articles: the column holding the id."
+    ),
+    tagged_out: Path | None = typer.Option(
+        None,
+        "--tagged-out",
+        help="Raw articles: keep their tagged JSONL here (to rerun findings without tagging).",
+        dir_okay=False,
     ),
     dimension: list[str] = typer.Option(
         [], "--dimension", "-d", help="Only this dimension (repeatable)."
@@ -71,15 +97,18 @@ def findings_cli(
 
     Example: framing findings tagged.jsonl --by outlet --by date --period year --html report.html
     """
-    from framing.files import refuse_same_file, write_text
+    from framing.files import check_writable, refuse_same_file, write_text
     from framing.findings import findings
+    from framing.format.meta import parse_meta_options
 
     if compare and len(compare) != 2:
         raise UsageError("--compare needs exactly two groups: --compare A --compare B")
     if output is not None and output.suffix.lower() not in (".csv", ".json"):
         raise UsageError(f"--output {output}: name a .csv or .json file")
-    for target in (output, html):
+    for target in (output, html, tagged_out):
         refuse_same_file(target, paths)
+    if tagged_out is not None:
+        check_writable(tagged_out)
     report = findings(
         paths,
         by,
@@ -93,6 +122,10 @@ def findings_cli(
         min_articles=min_articles,
         compare=(_group(compare[0]), _group(compare[1])) if compare else None,
         seed=seed,
+        meta=parse_meta_options(meta) or None,
+        text_column=text_column,
+        id_column=id_column,
+        tagged_out=tagged_out,
     )
     if output is not None:
         if output.suffix.lower() == ".csv":
@@ -114,7 +147,7 @@ def findings_cli(
         typer.echo(report.to_csv(), nl=False)
     else:
         typer.echo(report.to_table(), nl=False)
-    for path in (output, html, plots):
+    for path in (tagged_out, output, html, plots):
         if path is not None:
             typer.echo(f"wrote {path}", err=True)
 

@@ -60,6 +60,8 @@ MIN_POSITIVES = 10
 #: ``auto`` keeps an adjusted estimate only when at most this share of its bootstrap
 #: replicates is undefined (a draw of the error rates that does not separate the label).
 MAX_UNDEFINED = 0.1
+#: ... and at most this share clipped to 0 or 1 (else its interval is degenerate).
+MAX_CLIPPED = 0.5
 #: Bootstrap replicates are drawn in chunks of about this many article indexes.
 _CHUNK = 2_000_000
 
@@ -247,6 +249,7 @@ def settle_auto(
     high: float,
     undefined: float,
     level: float,
+    clipped: float = 0.0,
 ) -> tuple[str, str]:
     """``auto``'s choice in one group between its candidate ``pacc`` and ``pcc``, and why.
 
@@ -255,7 +258,8 @@ def settle_auto(
     PACC stays unbiased under a prevalence shift but is noisier (Card & Smith 2018).  So
     ``pacc`` is kept only when the data show a shift: its interval (``low``, ``high``)
     excludes the training prevalence (the out-of-fold share of positives, same unit), and
-    its bootstrap is stable (at most :data:`MAX_UNDEFINED` of the replicates undefined).
+    its bootstrap is stable (at most :data:`MAX_UNDEFINED` of the replicates undefined and
+    :data:`MAX_CLIPPED` clipped to 0 or 1, where the interval would shrink to a point).
     """
     prior = rates.n_pos / max(rates.n_pos + rates.n_neg, 1)
     span = f"{int(round(level * 100))} % interval [{_pct(low)}, {_pct(high)}]"
@@ -264,6 +268,12 @@ def settle_auto(
             f"the adjustment is unstable in this group ({undefined:.0%} of bootstrap replicates "
             "undefined: the drawn error rates barely separate the label): mean calibrated "
             "probability, which assumes a prevalence near training's"
+        )
+    if clipped > MAX_CLIPPED:
+        return "pcc", (
+            f"the adjustment is unstable in this group (clipped to 0 % or 100 % in "
+            f"{clipped:.0%} of bootstrap replicates, so its interval would be degenerate): "
+            "mean calibrated probability, which assumes a prevalence near training's"
         )
     if low <= prior <= high:
         return "pcc", (
@@ -405,8 +415,12 @@ def estimate_group(
         alternative = None
         if auto and method == "pacc" and rates is not None and "pcc" in boot:
             low, high = interval(method, j)
-            undefined = float(np.mean(~np.isfinite(boot[method][:, j])))
-            settled, reason = settle_auto(reason, rates[j], low, high, undefined, level)
+            values = boot[method][:, j]
+            undefined = float(np.mean(~np.isfinite(values)))
+            clipped = float(np.mean((values == 0.0) | (values == 1.0)))
+            settled, reason = settle_auto(
+                reason, rates[j], low, high, undefined, level, clipped=clipped
+            )
             other = "pcc" if settled == "pacc" else "pacc"
             alternative = (other, float(point[other][j]), boot[other][:, j])
             method = settled

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -155,6 +155,8 @@ class FindingsReport:
     #: (tagged by a model without ood.json).
     n_flagged: int = 0
     n_unchecked: int = 0
+    #: The tagging model's level: ``document`` when it labelled whole articles.
+    model_level: str = "sentence"
 
     def cell(self, dimension: str, label: str, group: tuple[str, ...]) -> Cell:
         for c in self.cells:
@@ -176,7 +178,12 @@ class FindingsReport:
         return (
             f"Share of {unit} carrying each label, per {' x '.join(self.by)}"
             f"{f' (dates by {self.period})' if self.period else ''}: {self.n_articles} articles "
-            f"({self.n_sentences} sentences) tagged by model '{self.model}' from "
+            + (
+                "labelled as whole articles by document-level "
+                if self.model_level == "document"
+                else f"({self.n_sentences} sentences) tagged by "
+            )
+            + f"model '{self.model}' from "
             f"{', '.join(self.files)}; {int(self.level * 100)} % intervals from {self.n_boot} "
             "bootstrap replicates over articles with the model's error rates drawn from "
             f"their out-of-fold counts. {self.ood_note()}"
@@ -211,7 +218,12 @@ class FindingsReport:
             "bootstrap": self.n_boot,
             "seed": self.seed,
             "min_articles": self.min_articles,
-            "model": {"name": self.model, "path": self.model_path, "calibrated": self.calibrated},
+            "model": {
+                "name": self.model,
+                "path": self.model_path,
+                "calibrated": self.calibrated,
+                "level": self.model_level,
+            },
             "data": {
                 "files": self.files,
                 "articles": self.n_articles,
@@ -291,6 +303,10 @@ def findings(
     min_articles: int = MIN_ARTICLES,
     compare: tuple[Sequence[str], Sequence[str]] | None = None,
     seed: int = 0,
+    meta: Mapping[str, Any] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    tagged_out: str | Path | None = None,
 ) -> FindingsReport:
     """Prevalence of every label per group of tagged articles, with intervals.
 
@@ -298,7 +314,10 @@ def findings(
     ----------
     paths
         JSONL files (or folders of them) written by ``framing tag``; tag with
-        ``--all-scores`` so that the probabilistic estimators can be used.
+        ``--all-scores`` so that the probabilistic estimators can be used.  With
+        ``model``, also raw articles (``.txt``, JSONL with ``text`` and ``meta``, CSV/TSV
+        tables, folders): they are tagged first with every score
+        (:func:`framing.findings.raw.tag_raw`).
     by
         Metadata fields to group by (``outlet``, ``date``, ``language``, ...).
     period
@@ -307,10 +326,12 @@ def findings(
         ``sentence``: the share of sentences carrying a label; ``article``: the share of
         articles with at least one such sentence.
     method
-        ``auto`` (per label, see :func:`framing.findings.estimators.choose_method`),
-        ``cc``, ``acc``, ``pcc`` or ``pacc``.
+        ``auto`` (per label, see :func:`framing.findings.estimators.choose_method`, then
+        per group :func:`framing.findings.estimators.settle_auto`), ``cc``, ``acc``,
+        ``pcc`` or ``pacc``.
     model
         A loaded model, a model folder or name; default: the model named in the records.
+        Needed to tag raw articles.
     dimensions
         Only these dimensions (default: all of the model's).
     level
@@ -323,6 +344,12 @@ def findings(
         Two group values (one per ``by`` field) to compare label by label.
     seed
         Seeds the bootstrap (same seed, same intervals).
+    meta
+        Raw articles only: metadata for every article (a record's own keys win).
+    text_column, id_column
+        Raw CSV/TSV tables only: the columns of the text and the id.
+    tagged_out
+        Raw articles only: keep their tagged JSONL here (default: a temporary file).
 
     Returns
     -------
@@ -332,6 +359,77 @@ def findings(
     ------
     UsageError, InputNotFoundError, ModelError, AnnotationError
     """
+    import tempfile
+    from contextlib import ExitStack
+
+    from framing.findings.raw import split_inputs, tag_raw
+    from framing.runtime.model import Model, load_model
+
+    tagged, raw = split_inputs(paths)
+    estimate = partial(
+        _findings_of_tagged,
+        by=by,
+        period=period,
+        unit=unit,
+        method=method,
+        dimensions=dimensions,
+        level=level,
+        n_boot=n_boot,
+        min_articles=min_articles,
+        compare=compare,
+        seed=seed,
+    )
+    if not raw:
+        return estimate(paths, model=model)
+    if model is None:
+        raise UsageError(
+            f"{raw[0]}: not the output of 'framing tag': give --model NAME (e.g. --model "
+            "default) to tag the articles here, or tag them first with framing tag --all-scores"
+        )
+    if not list(by):
+        raise UsageError("give at least one field to group by (--by outlet)")
+    loaded = model if isinstance(model, Model) else load_model(model)
+    with ExitStack() as stack:
+        if tagged_out is not None:
+            from framing.files import atomic_write
+
+            target = Path(tagged_out)
+            with atomic_write(target) as out:
+                count = tag_raw(
+                    raw, loaded, out, meta=meta, text_column=text_column, id_column=id_column
+                )
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="framing-")))
+            target = folder / "tagged.jsonl"
+            with open(target, "w", encoding="utf-8") as out:
+                count = tag_raw(
+                    raw, loaded, out, meta=meta, text_column=text_column, id_column=id_column
+                )
+        if not count:
+            raise UsageError(f"no article found in {', '.join(str(p) for p in raw)}")
+        report = estimate([*tagged, target], model=loaded)
+    where = f", tagged into {target}" if tagged_out is not None else ""
+    shown = [f"{p} (tagged here by model '{loaded.name}' with every score{where})" for p in raw]
+    report.files = [f for f in report.files if f != str(target)] + shown
+    return report
+
+
+def _findings_of_tagged(
+    paths: Sequence[str | Path],
+    by: Sequence[str],
+    *,
+    period: str | None = None,
+    unit: str = "sentence",
+    method: str = "auto",
+    model: Any = None,
+    dimensions: Sequence[str] | None = None,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    min_articles: int = MIN_ARTICLES,
+    compare: tuple[Sequence[str], Sequence[str]] | None = None,
+    seed: int = 0,
+) -> FindingsReport:
+    """:func:`findings` of files that all hold ``framing tag`` output."""
     from framing.runtime.model import Model, load_model
 
     by = list(by)
@@ -364,6 +462,11 @@ def findings(
                 f"(it has {', '.join(labels)})"
             )
         labels = {d: labels[d] for d in dimensions}
+    if loaded.level == "document" and unit != "article":
+        raise UsageError(
+            f"model '{loaded.name}' labels whole articles (level = \"document\"): estimate "
+            "the share of articles with --unit article"
+        )
     calibration = loaded.calibration
     data = read_tagged(paths, labels, calibration, unit_of_model=loaded.calibration_unit)
     if data.model_name is not None and data.model_name != loaded.name:
@@ -462,6 +565,7 @@ def findings(
         cells=cells,
         n_flagged=sum(1 for a in data.articles if a.flagged),
         n_unchecked=sum(1 for a in data.articles if a.flagged is None),
+        model_level=loaded.level,
     )
     if compare is not None:
         report.comparison = _compare(report, tuple(compare[0]), tuple(compare[1]), level)

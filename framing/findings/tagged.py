@@ -154,6 +154,14 @@ def read_tagged(
             continue
         sentences = data["sentences"]
         doc_id = str(data.get("doc_id") or where)
+        document = data.get("document")
+        if isinstance(document, dict):  # a document-level model labelled the whole article
+            article, scored = _document_article(doc_id, meta, document, labels)
+            ood = data.get("out_of_distribution")
+            article.flagged = bool(ood.get("flagged")) if isinstance(ood, dict) else None
+            with_scores += scored
+            articles.append(article)
+            continue
         if not sentences:
             empty += 1
             continue
@@ -234,3 +242,24 @@ def _article(
                 )
         evidence[dim] = found
     return Article(doc_id, meta, n, hits, probs, best, evidence), scored
+
+
+def _document_article(
+    doc_id: str, meta: dict[str, Any], document: dict[str, Any], labels: dict[str, tuple[str, ...]]
+) -> tuple[Article, bool]:
+    """An article labelled as a whole by a document-level model: one unit, its labels,
+    and (with ``--all-scores``) every label's score as the article's score."""
+    every = document.get("scores")
+    scored = isinstance(every, dict)
+    hits: dict[str, np.ndarray] = {}
+    best: dict[str, np.ndarray | None] = {}
+    for dim, ids in labels.items():
+        found = {item.get("label") for item in (document.get("labels") or {}).get(dim, ())}
+        hits[dim] = np.array([float(label in found) for label in ids])
+        best[dim] = (
+            np.array([float(every.get(dim, {}).get(label, 0.0)) for label in ids])
+            if isinstance(every, dict)
+            else None
+        )
+    probs: dict[str, np.ndarray | None] = dict.fromkeys(labels)
+    return Article(doc_id, meta, 0, hits, probs, best, {}), scored

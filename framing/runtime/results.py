@@ -8,6 +8,7 @@ Plain dataclasses; ``to_dict`` gives the JSON form documented in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ __all__ = [
     "TaggedArticle",
     "DocumentLabel",
     "DocumentLabels",
+    "is_tagged_article",
+    "is_tagged_file",
 ]
 
 #: Version of the output format in ``docs/output-format.md``.
@@ -230,3 +233,31 @@ class TaggedArticle:
         if self.meta:
             data["meta"] = dict(self.meta)
         return data
+
+
+def is_tagged_article(data: Any) -> bool:
+    """Whether a parsed JSON line is a tagged article (what ``framing tag`` writes), as
+    opposed to an input article or an annotation record."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("sentences"), list)
+        and isinstance(data.get("model"), dict)
+        and "record_type" not in data
+    )
+
+
+def is_tagged_file(path: str | Path) -> bool:
+    """Whether a file's first non-blank line is a tagged article (``framing tag`` output)."""
+    import json
+
+    path = Path(path)
+    if str(path) == "-" or not path.is_file() or path.suffix.lower() != ".jsonl":
+        return False
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            if line.strip():
+                try:
+                    return is_tagged_article(json.loads(line))
+                except ValueError:
+                    return False
+    return False

@@ -25,34 +25,12 @@ from typing import Any
 from framing.errors import AnnotationError
 from framing.format.annotations import Document, Sentence, collect_files, iter_records
 from framing.format.codebook import Codebook
+from framing.runtime.results import is_tagged_article as is_tagged
+from framing.runtime.results import is_tagged_file
 
 __all__ = ["is_tagged", "is_tagged_file", "tagged_records", "read_any"]
 
 Record = Sentence | Document
-
-
-def is_tagged(data: Any) -> bool:
-    """Whether a JSON object is a tagged article (``framing tag`` output), not a record."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("sentences"), list)
-        and isinstance(data.get("model"), dict)
-        and "record_type" not in data
-    )
-
-
-def is_tagged_file(path: Path) -> bool:
-    """Whether a JSONL file's first non-blank line is a tagged article."""
-    if str(path) == "-" or not path.is_file():
-        return False
-    with open(path, encoding="utf-8", errors="replace") as stream:
-        for line in stream:
-            if line.strip():
-                try:
-                    return is_tagged(json.loads(line))
-                except ValueError:
-                    return False
-    return False
 
 
 def tagged_records(path: Path, codebook: Codebook | None = None) -> Iterator[Record]:
