@@ -981,6 +981,29 @@ folds = 3
             assert figures[dim]["micro_f1"] == pytest.approx(
                 f1_score(g, t, average="micro", zero_division=1)
             )
+            # the exporter over tag output writes the subtask 2 file the task's scorer
+            # reads: '<ID><TAB>frame,frame' in the gold file's order
+            gold_file = tmp_path / "test-frames.txt"
+            all_rows = (tmp_path / "frames.txt").read_text(encoding="utf-8").splitlines()
+            gold_file.write_text(
+                "".join(f"{r}\n" for r in all_rows if r.split("\t")[0] in gold), encoding="utf-8"
+            )
+            submission = tmp_path / "frames-pred.txt"
+            result = invoke(
+                ["export", "semeval2023", str(tagged), "-g", str(gold_file), "-o", str(submission)]
+            )
+            assert result.exit_code == 0, result.output
+            sub_rows = [x.split("\t") for x in submission.read_text(encoding="utf-8").splitlines()]
+            gold_rows = [x.split("\t") for x in gold_file.read_text(encoding="utf-8").splitlines()]
+            assert [r[0] for r in sub_rows] == [r[0] for r in gold_rows]
+            assert all(len(r) == 2 and set(r[1].split(",")) <= set(classes) for r in sub_rows)
+            scored = f1_score(
+                mlb.transform([r[1].split(",") for r in gold_rows]),
+                mlb.transform([r[1].split(",") for r in sub_rows]),
+                average="micro",
+                zero_division=1,
+            )
+            assert figures[dim]["micro_f1"] == pytest.approx(scored)
     assert figures["frames"]["n"] == 6  # a third of 18 articles
     assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
 

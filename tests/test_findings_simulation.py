@@ -169,3 +169,27 @@ def test_findings_settle_auto_says_why() -> None:
     assert method == "pcc" and "unstable" in why and "25%" in why
     method, why = settle_auto("base", rates, 0.0, 0.0, 0.0, 0.95, clipped=0.9)
     assert method == "pcc" and "degenerate" in why and "90%" in why
+
+
+def test_findings_auto_fallback_interval_spans_the_adjusted_one() -> None:
+    """Without evidence of a shift auto gives pcc's value, with an interval that also spans
+    the adjusted one (a shift too small to see is not excluded)."""
+    rates = [ErrorRates(40, 10, 20, 930, 0.6, 0.03, 0.2, 0.05)]  # training prevalence 5 %
+    gen = np.random.default_rng(5)
+    n = np.full(100, 10.0)
+    truth = gen.random((100, 10)) < 0.05
+    hits = (truth & (gen.random((100, 10)) < 0.8)).sum(axis=1, keepdims=True).astype(float)
+    probs = np.where(truth, 0.6, 0.03).sum(axis=1, keepdims=True)
+    draws = draw_rates(rates, 400, np.random.default_rng(1))
+
+    def run(methods, auto):
+        return estimate_group(
+            n, hits, probs, rates, methods, draws, np.random.default_rng(2), n_boot=400, auto=auto
+        )[0]
+
+    settled = run([choose_method("auto", rates[0], True)], True)
+    pcc, pacc = run([("pcc", "")], False), run([("pacc", "")], False)
+    assert settled.method == "pcc" and "no evidence of a prevalence shift" in settled.reason
+    assert settled.value == pcc.value
+    assert settled.low == min(pcc.low, pacc.low) and settled.high == max(pcc.high, pacc.high)
+    assert settled.high - settled.low > pcc.high - pcc.low

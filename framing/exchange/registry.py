@@ -56,6 +56,7 @@ EXPORTERS: dict[str, str] = {
     "doccano": "framing.exchange.exporters.doccano",
     "prodigy": "framing.exchange.exporters.prodigy",
     "semeval2025": "framing.exchange.exporters.semeval2025",
+    "semeval2023": "framing.exchange.exporters.semeval2023",
     "datasets": "framing.exchange.exporters.hf_datasets",
 }
 

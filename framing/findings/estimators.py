@@ -260,6 +260,8 @@ def settle_auto(
     excludes the training prevalence (the out-of-fold share of positives, same unit), and
     its bootstrap is stable (at most :data:`MAX_UNDEFINED` of the replicates undefined and
     :data:`MAX_CLIPPED` clipped to 0 or 1, where the interval would shrink to a point).
+    When ``pcc`` is chosen for lack of evidence of a shift, :func:`estimate_group` widens
+    its interval to span the adjusted one too (a shift too small to see is not excluded).
     """
     prior = rates.n_pos / max(rates.n_pos + rates.n_neg, 1)
     span = f"{int(round(level * 100))} % interval [{_pct(low)}, {_pct(high)}]"
@@ -413,19 +415,27 @@ def estimate_group(
     out = []
     for j, (method, reason) in enumerate(methods):
         alternative = None
+        span: tuple[float, float] | None = None
         if auto and method == "pacc" and rates is not None and "pcc" in boot:
-            low, high = interval(method, j)
+            adjusted = interval(method, j)
             values = boot[method][:, j]
             undefined = float(np.mean(~np.isfinite(values)))
             clipped = float(np.mean((values == 0.0) | (values == 1.0)))
             settled, reason = settle_auto(
-                reason, rates[j], low, high, undefined, level, clipped=clipped
+                reason, rates[j], *adjusted, undefined, level, clipped=clipped
             )
             other = "pcc" if settled == "pacc" else "pacc"
             alternative = (other, float(point[other][j]), boot[other][:, j])
+            if settled == "pcc" and reason.startswith("no evidence"):
+                # no shift was seen, but one too small to see is not excluded: the
+                # interval also spans the adjusted one
+                span = adjusted
+                reason += "; the interval also spans the adjusted one (a shift too small to see)"
             method = settled
         reps = boot[method][:, j]
         low, high = interval(method, j)
+        if span is not None:
+            low, high = min(low, span[0]), max(high, span[1])
         naive_low, naive_high = interval("cc", j)
         out.append(
             Estimate(
