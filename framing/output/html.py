@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import IO, TYPE_CHECKING
 
-from framing.output.table import clip
+from framing.format.text import clip
 from framing.runtime.results import TaggedArticle, TaggedSentence
 from framing.runtime.tagging import Labeler
 
@@ -140,7 +140,9 @@ class HtmlWriter:
             for label, p in sorted(labels.items(), key=lambda lp: -lp[1].count):
                 if not p.count:
                     continue
-                ev = "<br>".join(f"#{e.index} {_escape(clip(e.text, 90))}" for e in p.evidence)
+                ev = "<br>".join(
+                    f"#{e.index} {_escape(clip(e.text, 90, one_line=True))}" for e in p.evidence
+                )
                 w(
                     f'<tr><td>{_escape(dim)}</td><td><span class="s" data-labels '
                     f'style="{self._style(label)}">{_escape(label)}</span></td>'
