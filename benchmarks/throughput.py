@@ -359,7 +359,7 @@ def main() -> None:
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     if ratio >= 1.0:
         verdict = f"met ({ratio:.2f}x)."
-    elif ratio >= 0.5:
+    elif ratio >= 0.8:
         verdict = f"the floor is met, the target is not ({ratio:.2f}x)."
     else:
         verdict = f"**neither is met** ({ratio:.2f}x)."
@@ -381,7 +381,7 @@ is shared; the two runs alternate, best of {args.repeats} each; wall-time rates 
 |---|---:|---:|
 {table}
 
-Target: at least 1.0x fastText, floor 0.5x; {verdict}
+Target: at least 1.0x fastText, floor 0.8x (issue 12); {verdict}
 
 The ratio of each round (fastText and `framing tag` back to back) was
 {", ".join(f"{r:.2f}" for r in ratios)}. On this shared machine fastText's rate moves more
@@ -395,11 +395,13 @@ their coefficient rows), one counting pass per sentence to correct the n-grams i
 (sublinear tf), word unigrams and bigrams looked up by token ids in a hash table, and the
 JSON of each article written from the score arrays. Features are numbered by frequency
 so the coefficient rows most sentences touch stay in the CPU caches, and sentences are
-scored in batches of 4,096. The segmenter's common boundaries are settled in C as well
-(the rarer rules stay in Python). What is left in Python is the glue per batch, reading
-the input, and start-up (imports and model loading: the cold start below, paid once per
-process). fastText tokenises, hashes and averages in C++ and is given the sentences
-already split.
+scored in batches of 4,096. The out-of-distribution check reads the words of the scoring
+pass (each word's tokens are kept in the same word table) rather than splitting the
+article again, and looks word pairs up in a bitmap. The segmenter's common boundaries are
+settled in C as well (the rarer rules stay in Python). What is left in Python is the glue
+per batch, reading the input, and start-up (imports and model loading: the cold start
+below, paid once per process). fastText tokenises, hashes and averages in C++ and is
+given the sentences already split.
 
 | cold start (best of 5, wall) | seconds |
 |---|---:|

@@ -30,6 +30,8 @@ __all__ = [
     "SentenceExplanation",
     "LabelExplanation",
     "OutOfDistribution",
+    "DocumentLabels",
+    "DocumentLabel",
     "tag_many",
     "Codebook",
     "load_codebook",
@@ -47,6 +49,8 @@ _LAZY = {
     "LabelScore": "framing.runtime.results",
     "LabelProfile": "framing.runtime.results",
     "Evidence": "framing.runtime.results",
+    "DocumentLabels": "framing.runtime.results",
+    "DocumentLabel": "framing.runtime.results",
     "tag_many": "framing.runtime.tagging",
     "OUTPUT_VERSION": "framing.runtime.results",
     "SentenceExplanation": "framing.runtime.explain",
@@ -67,6 +71,8 @@ if TYPE_CHECKING:
     from framing.runtime.ood import OutOfDistribution
     from framing.runtime.results import (
         OUTPUT_VERSION,
+        DocumentLabel,
+        DocumentLabels,
         Evidence,
         LabelProfile,
         LabelScore,

@@ -165,3 +165,54 @@ def test_architecture_no_import_cycles_between_modules(part: str) -> None:
                     seen.add(nxt)
                     stack.append((nxt, [*trail, nxt]))
     assert not cycles, "import cycles:\n" + "\n".join(sorted(set(cycles)))
+
+
+#: Inside a part: module -> the modules (and their submodules) it never imports, even
+#: lazily.  These keep the modules a grab-bag was split into in layers: the record types
+#: know nothing of reading or validating, the line reader nothing of validation, the
+#: scores and coefficients nothing of what uses them, and the exchange registry names the
+#: format modules without importing them (the CLI loads one only when its command runs).
+#: Keep in step with docs/architecture.md.
+NEVER_IMPORTS: dict[str, set[str]] = {
+    "framing.format.records": {
+        "framing.format.lines",
+        "framing.format.validation",
+        "framing.format.jsonl",
+        "framing.format.annotations",
+    },
+    "framing.format.lines": {
+        "framing.format.validation",
+        "framing.format.jsonl",
+        "framing.format.annotations",
+    },
+    "framing.format.validation": {"framing.format.jsonl", "framing.format.annotations"},
+    "framing.format.text": {"framing.format"},
+    "framing.exchange.registry": {"framing.exchange.importers", "framing.exchange.exporters"},
+    "framing.loop.coefficients": {"framing.loop", "framing.format"},
+    "framing.training.metrics": {"framing.training"},
+    "framing.training.provenance": {"framing.training"},
+    "framing.training.examples": {
+        "framing.training.train",
+        "framing.training.cross_validation",
+        "framing.training.evaluate",
+    },
+    "framing.training.eval_report": {
+        "framing.training.evaluate",
+        "framing.training.comparison",
+        "framing.training.train",
+    },
+}
+
+
+def test_architecture_split_modules_stay_in_layers() -> None:
+    modules = dict(_modules())
+    assert set(NEVER_IMPORTS) <= set(modules), set(NEVER_IMPORTS) - set(modules)
+    violations = []
+    for module, forbidden in NEVER_IMPORTS.items():
+        path = modules[module]
+        for target, line in _targets(module, path, ast.walk(_parse(path))):
+            if target == module:
+                continue
+            if any(target == f or target.startswith(f"{f}.") for f in forbidden):
+                violations.append(f"{path.relative_to(ROOT)}:{line}: {module} imports {target}")
+    assert not violations, "layers inside a part broken:\n" + "\n".join(violations)

@@ -344,14 +344,52 @@ def test_cli_exchange_export_datasets(tmp_path: Path) -> None:
 
 
 def test_cli_exchange_every_command_has_help_with_an_example() -> None:
-    for group, names in (
-        ("import", [*IMPORTS, "datasets"]),
-        ("export", ["labelstudio", "doccano", "prodigy", "semeval2025", "datasets"]),
-    ):
+    from framing.exchange.registry import EXPORTERS, IMPORTERS
+
+    assert set(IMPORTS) | {"datasets"} == set(IMPORTERS)
+    for group, names in (("import", ["text", *IMPORTERS]), ("export", list(EXPORTERS))):
         for name in names:
             result = runner.invoke(app, [group, name, "--help"])
             assert result.exit_code == 0, (group, name)
             assert "Example: framing" in result.output, (group, name)
+
+
+def test_cli_exchange_registry_lists_every_format_module() -> None:
+    from framing.exchange import exporters, importers
+    from framing.exchange.registry import EXPORTERS, IMPORTERS, exporter, importer
+
+    for package, table, load, declares in (
+        (importers, IMPORTERS, importer, "\nIMPORTER = "),
+        (exporters, EXPORTERS, exporter, "\nEXPORTER = "),
+    ):
+        # a module that declares a format is registered, and every entry names one
+        folder = Path(package.__file__).parent
+        modules = {p.stem for p in folder.glob("*.py") if declares in p.read_text("utf-8")}
+        assert modules == {module.rsplit(".", 1)[1] for module in table.values()}
+        for name in table:
+            assert load(name).name == name
+
+
+def test_cli_exchange_format_modules_load_only_when_their_command_runs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, framing.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith('framing.exchange.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['framing.exchange.registry']"
+
+
+def test_cli_exchange_unknown_format_is_a_usage_error() -> None:
+    from framing.errors import UsageError
+    from framing.exchange.registry import importer
+
+    with pytest.raises(UsageError, match="did you mean 'doccano'"):
+        importer("docano")
+    result = invoke(["export", "docano", "x.jsonl", "-o", "y.jsonl"])
+    assert result.exit_code == 2
 
 
 # --------------------------------------------------------------------------- end to end

@@ -12,9 +12,9 @@ import pytest
 
 from framing.errors import AnnotationError, InputNotFoundError, UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import conform, dimension_id
 from framing.exchange.importers.doccano import doccano
 from framing.exchange.importers.frac import FRAMES, frac
+from framing.exchange.importers.labels import conform, dimension_id
 from framing.exchange.importers.labelstudio import labelstudio
 from framing.exchange.importers.prodigy import prodigy
 from framing.exchange.importers.ptc import ptc

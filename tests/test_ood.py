@@ -182,3 +182,49 @@ def test_ood_training_writes_the_check(tmp_path: Path) -> None:
     assert model.ood is not None
     assert model.ood.calibration["articles"] == result.meta.data["documents"]
     assert model.tag(FOREIGN).out_of_distribution is not None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_ood_checks_from_the_scoring_words_equal_check_many(
+    ood_model: Path, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tagging reads the check from the words the scoring pass looked up; it must give
+    what check_many gives on the article text, wherever max_chars cuts it."""
+    import framing.runtime._native as native_module
+    from framing.runtime.tagging import tag_many
+
+    if not native:
+        monkeypatch.setattr(native_module, "speedups", None)
+    elif native_module.speedups is None:
+        pytest.skip("framing.runtime._speedups is not built")
+    model = load_model(ood_model)
+    assert model.ood is not None
+    cap = model.ood.max_chars
+    filler = " ".join(NEWS) + " "
+    articles = [NEWS[0], FOREIGN, "", "   \n ", "Officials said."]
+    for shift in range(-3, 4):  # the cap inside a word, at its edges, in the spaces
+        body = (filler * (cap // len(filler) + 2))[: cap + shift - 9]
+        articles.append(body + " Well-known ÇAĞRI ΣΟΦΟΣ officials met. Then more.")
+        articles.append(NEWS[2] + "\n\n" + body + "Zorblat-quux\n• bullet item")
+    articles.append("x" * (cap + 5) + " tail")  # one word across the cap
+    articles.append(NEWS[3] + " " * cap + FOREIGN * 3)
+    want = model.ood.check_many(articles)
+    assert model.ood.follow(model.scorer)  # tagging takes the path under test...
+    monkeypatch.setattr(model.ood, "check_many", None)  # ...and not the fallback
+    for batch_size in (1, 7, 4096):
+        got = [a.out_of_distribution for a in tag_many(model, articles, batch_size=batch_size)]
+        assert got == want
+
+
+def test_ood_pair_bitmap_and_hash_table_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import framing.runtime.ood as ood_module
+
+    check = calibrate_ood(NEWS)
+    assert check is not None and check._bits is not None
+    texts = [*NEWS, FOREIGN, NEWS[1][::-1], " ".join(reversed(NEWS[3].split()))]
+    monkeypatch.setattr(ood_module, "_MAX_BITMAP_BITS", 0)
+    hashed = OodCheck(reversed(check.ngrams), check.threshold)  # unsorted: sorted on load
+    assert hashed._bits is None and hashed.ngrams == check.ngrams
+    assert hashed.check_many(texts) == check.check_many(texts)
+    for text, result in zip(texts, hashed.check_many(texts), strict=True):
+        assert result.score == pytest.approx(reference(check, text)[0], abs=1e-12)

@@ -160,3 +160,70 @@ def test_parallel_cli_tag_jobs_gives_the_serial_output(
         assert outputs["1", tuple(extra)] == outputs["2", tuple(extra)]
     ids = [json.loads(line)["doc_id"] for line in outputs["1", ()][0].splitlines()]
     assert ids == [f"a{i:02d}" for i in range(12)] + [f"r{i}" for i in range(9)]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 4096])
+def test_parallel_raw_batches_parse_to_the_same_inputs(tmp_path: Path, batch_size: int) -> None:
+    """What workers parse (raw_items of raw_batches) is what one process reads."""
+    import io
+
+    from framing.runtime.inputs import input_batches, raw_batches, raw_items
+
+    (tmp_path / "a.txt").write_text("Title\n\nBody one. Body two.", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"Broken \xff text.")
+    lines = [json.dumps({"id": f"r{i}", "text": f"Sentence {i}. " * (i % 5)}) for i in range(30)]
+    lines[7] = '{"text": 3}'
+    lines[11] = ""
+    lines[12] = "not json"
+    (tmp_path / "c.jsonl").write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    stdin_jsonl = ("\n".join(lines[:9]) + "\n").encode()
+    for paths, stdin in (([tmp_path], None), (["-"], stdin_jsonl), (["-"], b"Just text.\n")):
+
+        def stream(data: bytes | None = stdin) -> io.BytesIO | None:
+            return None if data is None else io.BytesIO(data)
+
+        want = [u for b in input_batches(paths, False, batch_size, stream(), None) for u in b]
+        raw = list(raw_batches(paths, batch_size, stream(), None))
+        got = [u for b in raw for u in raw_items(b)]
+        assert got == want
+        assert len(raw) > 1 or batch_size == 4096 or stdin is not None
+
+
+def test_parallel_a_crashed_raw_batch_fails_each_of_its_inputs(tmp_path: Path) -> None:
+    from framing.runtime.inputs import InputFailure, crashed_raw, raw_batches
+
+    (tmp_path / "c.jsonl").write_text('{"id": "x", "text": "A."}\nnope\n{"text": "B."}\n')
+    (batch,) = raw_batches([tmp_path / "c.jsonl"], 4096, None, None)
+    got = crashed_raw((batch, False, None), "it died")
+    assert [str(f) for f in got[::2]] == ["x: it died", "c:3: it died"]
+    assert str(got[1]).startswith(f"{tmp_path / 'c.jsonl'}:2: not valid JSON")
+    assert all(isinstance(f, InputFailure) for f in got)
+
+
+def test_parallel_a_worker_dying_on_an_input_fails_that_input_only(
+    tag_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """framing tag's JSONL path: a worker killed while tagging one file (as by the OOM
+    killer) gives a failure for that file; the other files come out as in one process."""
+    from framing.output import json as json_output
+
+    real = json_output._json_inputs
+
+    def dies_on_crash(model, labeler, payload):  # inherited by the forked workers
+        if any(b"CRASH" in piece[3] for piece in payload[0]):
+            os._exit(3)
+        return real(model, labeler, payload)
+
+    for i in range(6):
+        text = "CRASH here." if i == 3 else f"The port strike goes on, day {i}."
+        text += " Prices of grain rise." * 6  # over 120 bytes: one file per batch
+        (tmp_path / f"a{i}.txt").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(json_output, "_json_inputs", dies_on_crash)
+    batches = list(json_output.tag_json_batches([tmp_path], tag_model, batch_size=1, n_jobs=2))
+    failures = [str(f) for b in batches for f in b.failures]
+    assert len(failures) == 1 and failures[0].startswith("a3: the worker process died")
+    monkeypatch.setattr(json_output, "_json_inputs", real)
+    serial = list(json_output.tag_json_batches([tmp_path], tag_model, batch_size=1))
+    lines = b"".join(b.data for b in batches).splitlines()
+    want = [line for b in serial for line in b.data.splitlines() if b"CRASH" not in line]
+    assert lines == want and len(lines) == 5

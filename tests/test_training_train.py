@@ -284,7 +284,7 @@ def test_train_git_commit_is_the_code_checkout_not_the_working_directory(
 ) -> None:
     import subprocess
 
-    from framing.training.train import _git_commit
+    from framing.training.provenance import code_commit as _git_commit
 
     repo = Path(__file__).resolve().parents[1]
     try:

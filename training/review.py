@@ -34,14 +34,10 @@ import numpy as np
 from framing.training.config import TrainConfig
 
 # The trainer's own steps, so that review sees the data exactly as training does.
-from framing.training.train import (
-    build_examples,
-    cross_validation_plan,
-    load_training_codebook,
-)
-from framing.training.train import (
-    out_of_fold as oof_scores,
-)
+from framing.training.cross_validation import cross_validation_plan
+from framing.training.cross_validation import out_of_fold as oof_scores
+from framing.training.examples import build_examples
+from framing.training.train import load_training_codebook
 
 from framing.errors import UsageError
 from framing.format.annotations import Sentence, read_corpus

@@ -14,17 +14,18 @@ without writing anything.  Per dimension, the trainer
 4. fits the pipeline on all training examples and scores the dev and test splits.
 
 Everything is deterministic given the config's seed.
+
+The steps live in modules named for them: :mod:`framing.training.examples` (step 1),
+:mod:`framing.training.cross_validation` (steps 2 and 3, with the fits' timing) and
+:mod:`framing.training.provenance` (what ``meta.json`` records about the data and code).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import time
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,16 +35,27 @@ import numpy as np
 from framing.training.calibration import build_calibration, calibrate_dimension
 from framing.training.config import SHIFTED_SPLIT as SHIFTED
 from framing.training.config import TrainConfig
-from framing.training.evaluate import DimensionScores, score_dimension
+from framing.training.cross_validation import (
+    FitTimer,
+    cross_validation_plan,
+    fit_quietly,
+    out_of_fold_grid,
+    parameter_grid,
+    predict_labels,
+    saved_thresholds,
+    scores_by_label,
+)
+from framing.training.examples import Examples, build_examples
+from framing.training.metrics import DimensionScores, score_dimension
 from framing.training.ood import calibrate_ood
 from framing.training.pipelines import build_pipeline
-from framing.training.thresholds import grouped_folds, stratification_key, tune_thresholds
+from framing.training.provenance import code_commit, data_hash, relative_path
+from framing.training.thresholds import tune_thresholds
 
-from framing.errors import AnnotationError, CodebookError, ConfigError, InputNotFoundError
-from framing.format.annotations import Corpus, Sentence, collect_files, read_corpus
+from framing.errors import AnnotationError, CodebookError, ConfigError
+from framing.format.annotations import Corpus, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.calibration import Calibration
-from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import ModelMeta
 from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
@@ -60,229 +72,6 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-
-
-# --------------------------------------------------------------------------- data
-
-
-def data_hash(paths: Sequence[str | Path]) -> str:
-    """SHA-256 over the sorted relative names and the bytes of the training data's JSONL files.
-
-    A folder contributes every ``*.jsonl`` below it, named relative to the folder;
-    a file is named by its file name.  So ``data_hash(["data/annotations"])`` equals
-    the hash of its ``train.jsonl``, ``dev.jsonl`` and ``test.jsonl`` given one by one,
-    and the hash does not depend on where the checkout lives.
-
-    Raises
-    ------
-    InputNotFoundError
-        When a path does not exist or a folder holds no JSONL file.
-    """
-    entries: list[tuple[str, Path]] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(f for f in path.rglob("*.jsonl") if f.is_file())
-            if not files:
-                raise InputNotFoundError(f"{path}: folder holds no .jsonl file")
-            entries.extend((f.relative_to(path).as_posix(), f) for f in files)
-        elif path.is_file():
-            entries.append((path.name, path))
-        else:
-            raise InputNotFoundError(f"{path}: no such file or folder")
-    digest = hashlib.sha256()
-    for name, file in sorted(entries, key=lambda e: (e[0], str(e[1]))):
-        content = file.read_bytes()
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(str(len(content)).encode("ascii") + b"\0")
-        digest.update(content)
-    return digest.hexdigest()
-
-
-@dataclass
-class Examples:
-    """Texts to learn from or score, one per sentence (or per document), with their labels."""
-
-    ids: list[str]
-    doc_ids: list[str]
-    texts: list[str]
-    splits: list[str | None]
-    labels: list[dict[str, tuple[str, ...]]]
-    sources: list[str | None] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def subset(self, index: Sequence[int] | np.ndarray) -> Examples:
-        idx = [int(i) for i in index]
-        return Examples(
-            ids=[self.ids[i] for i in idx],
-            doc_ids=[self.doc_ids[i] for i in idx],
-            texts=[self.texts[i] for i in idx],
-            splits=[self.splits[i] for i in idx],
-            labels=[self.labels[i] for i in idx],
-            sources=[self.sources[i] for i in idx] if self.sources else [],
-        )
-
-    def indicator(self, dimension: str, labels: Sequence[str]) -> np.ndarray:
-        """``(n, len(labels))`` boolean matrix of gold labels; unknown labels are ignored."""
-        column = {label: j for j, label in enumerate(labels)}
-        Y = np.zeros((len(self), len(labels)), dtype=bool)
-        for i, record in enumerate(self.labels):
-            for label in record.get(dimension, ()):
-                j = column.get(label)
-                if j is not None:
-                    Y[i, j] = True
-        return Y
-
-
-def _source(record: Any) -> str | None:
-    if record.source is None:
-        return None
-    return f"{record.source[0]}:{record.source[1]}"
-
-
-def _sentence_order(sentence: Sentence) -> tuple[int, int]:
-    return (0, sentence.sent_index) if sentence.sent_index is not None else (1, 0)
-
-
-def build_examples(
-    corpus: Corpus,
-    dimensions: Sequence[str],
-    *,
-    level: str = "sentence",
-    document_text: str = "auto",
-) -> Examples:
-    """Training or evaluation examples of a corpus.
-
-    Parameters
-    ----------
-    corpus
-        Annotations read with :func:`framing.format.annotations.read_corpus`.
-    dimensions
-        The label dimensions to keep; a record without a dimension's field has no labels in it.
-    level
-        ``"sentence"``: every ``done`` sentence.  ``"document"``: every ``done`` document
-        record, labelled with the document record's labels.
-    document_text
-        At the document level: ``"text"`` the document record's text, ``"sentences"``
-        its sentences joined in order, ``"auto"`` the text when the record has one.
-
-    Raises
-    ------
-    AnnotationError
-        When a document has neither a text nor sentences.
-    """
-    dims = list(dimensions)
-    if level == "sentence":
-        done = corpus.done()
-        return Examples(
-            ids=[s.id for s in done],
-            doc_ids=[s.doc_id for s in done],
-            texts=[s.text for s in done],
-            splits=[corpus.split_of(s) for s in done],
-            labels=[{d: s.labels.get(d, ()) for d in dims} for s in done],
-            sources=[_source(s) for s in done],
-        )
-    by_doc: dict[str, list[Sentence]] = {}
-    for sentence in corpus.sentences:
-        by_doc.setdefault(sentence.doc_id, []).append(sentence)
-    examples = Examples([], [], [], [], [], [])
-    problems = []
-    for doc_id, doc in corpus.documents.items():
-        if doc.status != "done":
-            continue
-        sentences = sorted(by_doc.get(doc_id, []), key=_sentence_order)
-        joined = " ".join(s.text.strip() for s in sentences)
-        if document_text == "text" or (document_text == "auto" and doc.text):
-            text = doc.text or ""
-        else:
-            text = joined
-        if not text.strip():
-            where = _source(doc) or doc_id
-            what = "no text" if document_text == "text" else "no text and no sentences"
-            problems.append(f"{where}: document '{doc_id}' has {what} to learn from")
-            continue
-        split = doc.split
-        if split is None:
-            split = next((s.split for s in sentences if s.split is not None), None)
-        examples.ids.append(doc_id)
-        examples.doc_ids.append(doc_id)
-        examples.texts.append(text)
-        examples.splits.append(split)
-        examples.labels.append({d: doc.labels.get(d, ()) for d in dims})
-        examples.sources.append(_source(doc))
-    if problems:
-        raise AnnotationError(
-            "\n".join(problems) + '\n(give the document record a "text" or add its sentences, '
-            'or set data.document_text = "auto")'
-        )
-    return examples
-
-
-def _relative(path: str | Path) -> str:
-    """A path as written in saved files: relative to the working directory when inside it."""
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return p.as_posix()
-    return p.as_posix()
-
-
-def _git_commit() -> str | None:
-    """The commit of the framing checkout this code runs from, read from ``.git`` (no git
-    needed); None for an installed wheel.  Not the working directory's repository: a model
-    trained from a user's project folder records the code that trained it."""
-    here = Path(__file__).resolve().parent
-    for folder in (here, *here.parents):
-        git = folder / ".git"
-        if git.is_file():
-            text = git.read_text(encoding="utf-8", errors="replace").strip()
-            if not text.startswith("gitdir:"):
-                return None
-            git = (folder / text.split(":", 1)[1].strip()).resolve()
-        if not git.is_dir():
-            continue
-        try:
-            head = (git / "HEAD").read_text(encoding="utf-8").strip()
-            if not head.startswith("ref:"):
-                return head or None
-            ref = head.split(":", 1)[1].strip()
-            for base in (git, _common_dir(git)):
-                if (base / ref).is_file():
-                    return (base / ref).read_text(encoding="utf-8").strip() or None
-                packed = base / "packed-refs"
-                if packed.is_file():
-                    for line in packed.read_text(encoding="utf-8").splitlines():
-                        parts = line.split()
-                        if len(parts) == 2 and parts[1] == ref:
-                            return parts[0]
-        except OSError:
-            return None
-        return None
-    return None
-
-
-def _common_dir(git: Path) -> Path:
-    common = git / "commondir"
-    if common.is_file():
-        return (git / common.read_text(encoding="utf-8").strip()).resolve()
-    return git
-
-
-# --------------------------------------------------------------------------- fitting
-
-
-@dataclass
-class DimensionPlan:
-    """What is learned for one dimension."""
-
-    id: str
-    multi_label: bool
-    labels: list[str]
-    untrainable: list[str]
 
 
 @dataclass
@@ -348,113 +137,6 @@ def _split_indices(examples: Examples, config: TrainConfig) -> dict[str, np.ndar
     return parts
 
 
-def _plan(
-    dim: str, codebook: Codebook, train: Examples, config: TrainConfig
-) -> tuple[DimensionPlan, np.ndarray]:
-    """Decide single- or multi-label and the label columns; return the targets."""
-    codebook_labels = list(codebook.dimension(dim).label_ids)
-    per_example = [record.get(dim, ()) for record in train.labels]
-    if config.single_label == "auto":
-        single = all(len(labels) == 1 for labels in per_example) and (
-            len({labels[0] for labels in per_example}) >= 2
-        )
-    else:
-        single = dim in config.single_label
-    min_pos = config.thresholds.min_positives
-    if single:
-        wrong = [i for i, labels in enumerate(per_example) if len(labels) != 1]
-        if wrong:
-            first = train.sources[wrong[0]] if train.sources else None
-            where = f" (first: {first})" if first else ""
-            raise AnnotationError(
-                f"single-label dimension '{dim}': {len(wrong)} training example(s) have no "
-                f"label or several{where}; give each exactly one or remove '{dim}' from "
-                "single_label"
-            )
-        y = np.array([labels[0] for labels in per_example], dtype=object)
-        observed = sorted(set(y.tolist()))
-        if len(observed) < 2:
-            raise AnnotationError(
-                f"single-label dimension '{dim}' has only one label in the training data "
-                f"({observed[0]!r}); a classifier needs at least two"
-            )
-        counts = {label: int((y == label).sum()) for label in observed}
-        untrainable = [lab for lab in codebook_labels if counts.get(lab, 0) < min_pos]
-        untrainable += [lab for lab in observed if lab not in codebook_labels]
-        return DimensionPlan(dim, False, observed, untrainable), y
-    Y = train.indicator(dim, codebook_labels)
-    positives = Y.sum(axis=0)
-    if not positives.any():
-        raise AnnotationError(
-            f"dimension '{dim}' has no positive label in the {len(train)} training examples; "
-            f"annotate some or leave it out with dimensions = [...] in the config"
-        )
-    if len(codebook_labels) == 1 and positives[0] == len(train):
-        raise AnnotationError(
-            f"dimension '{dim}' has one label and every training example carries it; "
-            "nothing to learn"
-        )
-    untrainable = [lab for lab, n in zip(codebook_labels, positives, strict=True) if n < min_pos]
-    return DimensionPlan(dim, True, codebook_labels, untrainable), Y
-
-
-def _proba(estimator: Any, texts: list[str], plan: DimensionPlan) -> np.ndarray:
-    """Scores with columns in ``plan.labels`` order (a fold may lack a class)."""
-    scores = np.asarray(estimator.predict_proba(texts), dtype=float)
-    if plan.multi_label:
-        return scores
-    classes = list(estimator.classes_)
-    if classes == plan.labels:
-        return scores
-    out = np.zeros((len(texts), len(plan.labels)))
-    for j, label in enumerate(classes):
-        out[:, plan.labels.index(label)] = scores[:, j]
-    return out
-
-
-def _fit(estimator: Any, texts: list[str], target: np.ndarray) -> Any:
-    with warnings.catch_warnings():
-        # One-vs-rest warns for a label absent from a fold; it then scores 0, as wanted.
-        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
-        warnings.filterwarnings("ignore", message="Label not .* is present in all training")
-        estimator.fit(texts, target.astype(int) if target.dtype == bool else target)
-    return estimator
-
-
-def _predict(
-    scores: np.ndarray, plan: DimensionPlan, thresholds: Mapping[str, float]
-) -> np.ndarray:
-    """The labels the model would give (:func:`framing.runtime.labels.label_mask`)."""
-    return label_mask(scores, threshold_vector(plan.labels, thresholds), plan.multi_label)
-
-
-def _thresholds(plan: DimensionPlan, tuned: Mapping[str, float]) -> dict[str, float]:
-    """The thresholds a model saves: the tuned ones, or for a single-label dimension 0.0,
-    which makes the scores-to-labels rule (:mod:`framing.runtime.labels`) always give
-    the best label."""
-    if plan.multi_label:
-        return dict(tuned)
-    return dict.fromkeys(plan.labels, 0.0)
-
-
-def _as_indicator(target: np.ndarray, plan: DimensionPlan) -> np.ndarray:
-    if plan.multi_label:
-        return target.astype(bool)
-    return np.array([[y == label for label in plan.labels] for y in target], dtype=bool).reshape(
-        len(target), len(plan.labels)
-    )
-
-
-def _grid(config: TrainConfig) -> list[dict[str, Any]]:
-    if not config.search:
-        return [{}]
-    keys = list(config.search)
-    return [
-        dict(zip(keys, values, strict=True))
-        for values in itertools.product(*config.search.values())
-    ]
-
-
 def _scores_dict(scores: DimensionScores, thresholds: Mapping[str, float] | None) -> dict[str, Any]:
     data = scores.to_dict()
     if thresholds is not None:
@@ -482,191 +164,6 @@ def load_training_codebook(config: TrainConfig, corpus_paths: Sequence[str]) -> 
     )
 
 
-@dataclass
-class CrossValidationPlan:
-    """One dimension's learning plan, targets and document-grouped folds."""
-
-    plan: DimensionPlan
-    target: np.ndarray
-    indicator: np.ndarray
-    folds: list[tuple[np.ndarray, np.ndarray]]
-
-
-def cross_validation_plan(
-    dim: str, codebook: Codebook, examples: Examples, config: TrainConfig
-) -> CrossValidationPlan:
-    """Plan a dimension and split ``examples`` into folds grouped by document.
-
-    Folds are stratified over label combinations (multi-label) or classes, and no
-    document is on both sides of a fold.
-    """
-    plan, target = _plan(dim, codebook, examples, config)
-    indicator = _as_indicator(target, plan)
-    strata = stratification_key(indicator) if plan.multi_label else target
-    folds = grouped_folds(strata, np.array(examples.doc_ids), config.cv.folds, config.seed)
-    return CrossValidationPlan(plan, target, indicator, list(folds))
-
-
-def out_of_fold(
-    examples: Examples,
-    cv: CrossValidationPlan,
-    config: TrainConfig,
-    params: Mapping[str, Any],
-    *,
-    progress: Progress | None = None,
-    where: str = "",
-) -> np.ndarray | None:
-    """Scores of every example from a pipeline that never saw its document.
-
-    Returns None when there are too few documents for folds.  The folds are fitted
-    ``config.n_jobs`` at a time (see :func:`out_of_fold_grid`).
-    """
-    return out_of_fold_grid(examples, cv, config, [params], progress=progress, where=[where])[0]
-
-
-def out_of_fold_grid(
-    examples: Examples,
-    cv: CrossValidationPlan,
-    config: TrainConfig,
-    grid: Sequence[Mapping[str, Any]],
-    *,
-    progress: Progress | None = None,
-    where: Sequence[str] = (),
-    timer: FitTimer | None = None,
-) -> list[np.ndarray | None]:
-    """:func:`out_of_fold` for every parameter set of ``grid``, all folds of all points in
-    one pool of ``config.n_jobs`` worker processes.
-
-    Processes, not threads: liblinear draws from one random generator per process, so
-    fits in threads of one process interleave their draws and give scores that change
-    from run to run (and it is not safe to share).  Each worker process fits a fold
-    exactly as a serial run does (same data, same seed), so the scores do not depend on
-    ``n_jobs``.  A worker gets its fold's texts once (pickled); joblib's loky pool is
-    started once and reused for the final fits.
-    """
-    from framing.runtime.parallel import resolve_jobs
-
-    if not cv.folds:
-        return [None] * len(grid)
-    say = progress or (lambda _message: None)
-    plan = cv.plan
-    tasks = [(g, k) for g in range(len(grid)) for k in range(len(cv.folds))]
-
-    def fold_args(task: tuple[int, int]) -> tuple[Any, ...]:
-        g, k = task
-        tr, te = cv.folds[k]
-        return (
-            config.pipeline.name,
-            dict(grid[g]),
-            plan,
-            config.seed,
-            [examples.texts[i] for i in tr],
-            cv.target[tr],
-            [examples.texts[i] for i in te],
-        )
-
-    def announce(task: tuple[int, int]) -> None:
-        g, k = task
-        label = where[g] if g < len(where) else ""
-        say(f"{plan.id}: {label}fold {k + 1}/{len(cv.folds)}")
-
-    def fit_here(task: tuple[int, int]) -> tuple[np.ndarray, float]:
-        announce(task)
-        return _fit_fold(*fold_args(task))
-
-    n_jobs = min(resolve_jobs(config.n_jobs), len(tasks))
-    results: Iterable[tuple[np.ndarray, float]]
-    if n_jobs == 1:
-        results = map(fit_here, tasks)
-    else:
-        for t in tasks[:n_jobs]:
-            announce(t)
-        results = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
-            joblib.delayed(_fit_fold)(*fold_args(t)) for t in tasks
-        )
-    fold_scores = []
-    for i, (scores, seconds) in enumerate(results):
-        if timer is not None:
-            timer.done(seconds)
-        if n_jobs > 1 and i + n_jobs < len(tasks):
-            announce(tasks[i + n_jobs])
-        fold_scores.append(scores)
-    out = [np.zeros(cv.indicator.shape) for _ in grid]
-    for (g, k), scores in zip(tasks, fold_scores, strict=True):
-        out[g][cv.folds[k][1]] = scores
-    return list(out)
-
-
-def _fit_fold(
-    pipeline: str,
-    params: dict[str, Any],
-    plan: DimensionPlan,
-    seed: int,
-    train_texts: list[str],
-    train_target: np.ndarray,
-    test_texts: list[str],
-) -> tuple[np.ndarray, float]:
-    """One fold: fit on ``train_texts``, score ``test_texts``; the scores and the seconds taken.
-
-    Module-level, so that worker processes can run it.
-    """
-    started = time.perf_counter()
-    estimator = build_pipeline(
-        pipeline, params, multi_label=plan.multi_label, n_labels=len(plan.labels), seed=seed
-    )
-    _fit(estimator, train_texts, train_target)
-    return _proba(estimator, test_texts, plan), time.perf_counter() - started
-
-
-#: Starts the progress message that estimates a run's length (shown even when quiet
-#: progress is throttled).
-ESTIMATE_PREFIX = "estimate: "
-
-
-class FitTimer:
-    """Counts the pipeline fits of a training run and estimates the time left.
-
-    After the first fit it says how long the whole run will take at that pace, so a
-    long run (the ``thorough`` grid) announces its length near its start.
-    """
-
-    def __init__(self, total: int, n_jobs: int, progress: Progress | None) -> None:
-        import threading
-
-        self.total = max(1, total)
-        self.n_jobs = max(1, n_jobs)
-        self.progress = progress
-        self.count = 0
-        self.started = time.perf_counter()
-        self._lock = threading.Lock()
-
-    def done(self, seconds: float) -> None:
-        with self._lock:
-            self.count += 1
-            count = self.count
-        if self.progress is None:
-            return
-        elapsed = time.perf_counter() - self.started
-        if count == 1:
-            estimate = seconds * self.total / self.n_jobs
-            self.progress(
-                f"{ESTIMATE_PREFIX}{self.total} pipeline fits in all; the first took "
-                f"{seconds:.0f} s, so the run will take about {_duration(estimate)} with "
-                f"{self.n_jobs} worker(s)"
-            )
-        elif count < self.total:
-            left = elapsed / count * (self.total - count)
-            self.progress(f"{count}/{self.total} fits done, about {_duration(left)} left")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> FittedModel:
     """Cross-validate, tune thresholds and fit one pipeline per dimension.
 
@@ -688,7 +185,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     paths = list(config.data.paths)
-    files = [_relative(p) for p in collect_files(paths)]
+    files = [relative_path(p) for p in collect_files(paths)]
     codebook = load_training_codebook(config, paths)
     dimensions = list(config.dimensions) or list(codebook.dimension_ids)
     for dim in dimensions:
@@ -717,7 +214,7 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
             f"{', '.join(paths)}, none in split(s) {list(config.data.train)} "
             f"(splits found: {', '.join(found) or 'none'}); fix data.train in the config"
         )
-    grid = _grid(config)
+    grid = parameter_grid(config)
     n_jobs = resolve_jobs(config.n_jobs)
     timer = FitTimer(len(dimensions) * (len(grid) * config.cv.folds + 1), n_jobs, progress)
     # The final fits run their per-label models n_jobs at a time, the fold fits n_jobs at
@@ -791,7 +288,7 @@ def _fit_dimensions(
             )
             cv_scores = (
                 score_dimension(
-                    Y, _predict(oof, plan, _thresholds(plan, tuned.values)), plan.labels
+                    Y, predict_labels(oof, plan, saved_thresholds(plan, tuned.values)), plan.labels
                 )
                 if oof is not None
                 else None
@@ -819,11 +316,11 @@ def _fit_dimensions(
             seed=config.seed,
         )
         fit_started = time.perf_counter()
-        _fit(final, train_ex.texts, target)
+        fit_quietly(final, train_ex.texts, target)
         timer.done(time.perf_counter() - fit_started)
         pipelines[dim] = final
         meta_labels[dim] = list(plan.labels)
-        thresholds = _thresholds(plan, tuned.values)
+        thresholds = saved_thresholds(plan, tuned.values)
         meta_thresholds[dim] = thresholds
         multi_label[dim] = plan.multi_label
         untrainable[dim] = plan.untrainable
@@ -838,7 +335,7 @@ def _fit_dimensions(
                 plan.labels,
                 Y,
                 oof,
-                _predict(oof, plan, thresholds),
+                predict_labels(oof, plan, thresholds),
                 train_ex.doc_ids,
                 thresholds,
                 level=config.data.level,
@@ -849,18 +346,18 @@ def _fit_dimensions(
             if not len(index):
                 continue
             subset = examples.subset(index)
-            scores = _proba(final, subset.texts, plan)
+            scores = scores_by_label(final, subset.texts, plan)
             gold = subset.indicator(dim, plan.labels)
             metrics[part][dim] = _scores_dict(
-                score_dimension(gold, _predict(scores, plan, thresholds), plan.labels),
+                score_dimension(gold, predict_labels(scores, plan, thresholds), plan.labels),
                 thresholds,
             )
     metrics = {k: v for k, v in metrics.items() if v}
     seconds = time.perf_counter() - started
     resolved = config.to_dict()
-    resolved["data"]["paths"] = [_relative(p) for p in config.data.paths]
+    resolved["data"]["paths"] = [relative_path(p) for p in config.data.paths]
     if config.data.codebook is not None:
-        resolved["data"]["codebook"] = _relative(config.data.codebook)
+        resolved["data"]["codebook"] = relative_path(config.data.codebook)
     train_docs = sorted(set(train_ex.doc_ids))
     meta = ModelMeta(
         name=config.name,
@@ -886,7 +383,7 @@ def _fit_dimensions(
         config=resolved,
         trained_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
         training_seconds=round(seconds, 3),
-        git_commit=_git_commit(),
+        git_commit=code_commit(),
         structure=LabelStructure.from_codebook(
             codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
         ).to_dict_if_any(),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from framing.cli import FramingGroup, app
+from framing.cli import app
 from framing.cli.common import (
     ReportFormat,
     StatsFormat,
@@ -16,6 +15,7 @@ from framing.cli.common import (
     no_codebook_option,
     resolve_codebook,
 )
+from framing.cli.exchange import import_app, report_import
 
 
 @app.command()
@@ -78,33 +78,6 @@ def stats(
             typer.echo(f"\nwrote {plot}")
 
 
-class _DefaultTextGroup(FramingGroup):
-    """``framing import PATH...`` means ``framing import text PATH...``."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["text", *args]
-        return super().parse_args(ctx, args)
-
-
-import_app = typer.Typer(
-    cls=_DefaultTextGroup,
-    help="Import raw articles or other formats as annotation JSONL.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(import_app, name="import")
-
-
-def report_import(result: Any, output: Path) -> None:
-    """Write an import's records atomically and print its counts."""
-    from framing.format.annotations import write_jsonl
-
-    written = write_jsonl(output, result.records)
-    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
-    typer.echo(f"wrote {written} records to {output} ({counts})")
-
-
 @import_app.command("text")
 def import_text_cmd(
     paths: list[Path] = typer.Argument(
@@ -129,6 +102,3 @@ def import_text_cmd(
         paths, resolve_codebook(codebook), text_column=text_column, id_column=id_column
     )
     report_import(result, output)
-
-
-__all__ = ["import_app", "report_import"]

@@ -120,7 +120,7 @@ def tag_cli(
     Example: framing tag examples/sahel-summit.txt --format table
     """
     from framing.format.meta import parse_meta_options
-    from framing.output.json import tag_json_lines
+    from framing.output.json import tag_json_batches
     from framing.runtime.inputs import InputFailure, collect_inputs
     from framing.runtime.model import load_model
     from framing.runtime.parallel import resolve_jobs
@@ -212,21 +212,23 @@ def tag_cli(
 
     def results() -> Any:
         nonlocal failures, articles, sentences
-        items: Iterator[tuple[bytes, int] | TaggedArticle | TaggedSentence | InputFailure]
+        items: Iterator[TaggedArticle | TaggedSentence | InputFailure]
         if tables:
             items = _tag_tables(
                 tables, rows, loaded, all_scores, explain, batch_size, on_file, defaults
             )
         elif as_lines:
-            items = tag_json_lines(
-                files,
-                loaded,
-                batch_size=batch_size,
-                on_file=on_file,
-                as_bytes=True,
-                n_jobs=n_jobs,
-                meta=defaults,
-            )
+            for batch in tag_json_batches(
+                files, loaded, batch_size=batch_size, on_file=on_file, n_jobs=n_jobs, meta=defaults
+            ):
+                for failure in batch.failures:
+                    failures += 1
+                    progress.clear()
+                    typer.echo(f"error: {failure} (skipped)", err=True)
+                articles += batch.articles
+                sentences += batch.sentences
+                yield batch.data
+            return
         else:
             items = tag(
                 files,
@@ -246,13 +248,8 @@ def tag_cli(
                 typer.echo(f"error: {item} (skipped)", err=True)
                 continue
             articles += 1
-            if isinstance(item, tuple):  # a JSONL line (UTF-8) and its number of sentences
-                line, count = item
-                sentences += count
-                yield line
-            else:
-                sentences += len(item.sentences) if isinstance(item, TaggedArticle) else 1
-                yield item
+            sentences += len(item.sentences) if isinstance(item, TaggedArticle) else 1
+            yield item
 
     try:
         if output is not None:

@@ -34,7 +34,7 @@ def _progress(quiet: bool, every: float = 30.0) -> Callable[[str], None] | None:
     run's length estimate and then one line every ``every`` seconds; None when quiet."""
     import time
 
-    from framing.training.train import ESTIMATE_PREFIX
+    from framing.training.cross_validation import ESTIMATE_PREFIX
 
     if quiet:
         return None

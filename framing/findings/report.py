@@ -41,7 +41,8 @@ UNITS = ("sentence", "article")
 MIN_ARTICLES = 30
 
 
-def _num(value: float) -> float | None:
+def _json_rounded(value: float) -> float | None:
+    """A number for JSON: rounded to 6 places, null where it is not finite."""
     return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
@@ -78,21 +79,23 @@ class Cell:
             "n_articles": self.n_articles,
             "n_units": self.n_units,
             "labelled_units": self.hits,
-            "naive": _num(self.naive),
-            "naive_low": _num(e.naive_low) if e else None,
-            "naive_high": _num(e.naive_high) if e else None,
-            "estimate": _num(e.value) if e else None,
-            "low": _num(e.low) if e else None,
-            "high": _num(e.high) if e else None,
+            "naive": _json_rounded(self.naive),
+            "naive_low": _json_rounded(e.naive_low) if e else None,
+            "naive_high": _json_rounded(e.naive_high) if e else None,
+            "estimate": _json_rounded(e.value) if e else None,
+            "low": _json_rounded(e.low) if e else None,
+            "high": _json_rounded(e.high) if e else None,
             "method": e.method if e else None,
             "reason": (
                 e.reason if e else f"too few articles to estimate ({self.n_articles} < the minimum)"
             ),
             "too_small": self.too_small,
             "flagged_articles": self.n_flagged,
-            "estimate_without_flagged": _num(w.value) if (w := self.without_flagged) else None,
-            "low_without_flagged": _num(w.low) if w else None,
-            "high_without_flagged": _num(w.high) if w else None,
+            "estimate_without_flagged": _json_rounded(w.value)
+            if (w := self.without_flagged)
+            else None,
+            "low_without_flagged": _json_rounded(w.low) if w else None,
+            "high_without_flagged": _json_rounded(w.high) if w else None,
             "evidence": [ev.to_dict() for ev in self.evidence],
         }
 
@@ -112,7 +115,11 @@ class Comparison:
             "b": list(self.b),
             "differences": {
                 dim: {
-                    label: {"difference": _num(d), "low": _num(lo), "high": _num(hi)}
+                    label: {
+                        "difference": _json_rounded(d),
+                        "low": _json_rounded(lo),
+                        "high": _json_rounded(hi),
+                    }
                     for label, (d, lo, hi) in labels.items()
                 }
                 for dim, labels in self.differences.items()

@@ -264,11 +264,14 @@ def _margin(model: Model, scores: dict[str, np.ndarray], n: int) -> StrategyScor
     if not np.isfinite(smallest).any():
         raise UsageError("the margin strategy needs a dimension with two labels or more")
     reasons, details = [], []
-    for row, (dim, a, b, sa, sb) in enumerate(where):
+    for row, (dim, top_col, second_col, top_score, second_score) in enumerate(where):
         ids = model.labels[dim] if dim else ()
-        la, lb = (ids[a], ids[b]) if dim else ("", "")
-        reasons.append(f"{dim}: {la} ({sa:.2f}) or {lb} ({sb:.2f})? margin {smallest[row]:.2f}")
-        details.append({"dimension": dim, "labels": [la, lb]})
+        first, other = (ids[top_col], ids[second_col]) if dim else ("", "")
+        reasons.append(
+            f"{dim}: {first} ({top_score:.2f}) or {other} ({second_score:.2f})? "
+            f"margin {smallest[row]:.2f}"
+        )
+        details.append({"dimension": dim, "labels": [first, other]})
     return StrategyScores(-smallest, smallest, reasons, details)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import IO, TYPE_CHECKING
 
-from framing.output.table import clip
+from framing.format.text import clip
 from framing.runtime.results import TaggedArticle, TaggedSentence
 from framing.runtime.tagging import Labeler
 
@@ -141,7 +141,9 @@ class HtmlWriter:
         )
         for dim in result.profile:
             for label, p in result.ranked(dim):
-                ev = "<br>".join(f"#{e.index} {_escape(clip(e.text, 90))}" for e in p.evidence)
+                ev = "<br>".join(
+                    f"#{e.index} {_escape(clip(e.text, 90, one_line=True))}" for e in p.evidence
+                )
                 strength = "-" if p.strength is None else f"{p.strength:.2f}"
                 w(
                     f'<tr><td>{_escape(dim)}</td><td><span class="s" data-labels '

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from json.encoder import encode_basestring as _string_json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from framing.runtime import _native
-from framing.runtime.inputs import InputFailure, InputItem, crashed_inputs, input_batches
+from framing.runtime.inputs import InputFailure, RawInput, crashed_raw, raw_batches, raw_items
 from framing.runtime.profiles import profile_stats
 from framing.runtime.results import (
     OUTPUT_VERSION,
@@ -31,8 +32,7 @@ from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
     hit_arrays,
-    ood_checks,
-    score_batch,
+    score_articles,
     split_articles,
     tag_batch,
 )
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from framing.runtime.model import Model
     from framing.runtime.ood import OutOfDistribution
 
-__all__ = ["article_json", "sentence_json", "tag_json_lines"]
+__all__ = ["JsonBatch", "article_json", "sentence_json", "tag_json_batches", "tag_json_lines"]
 
 _KEYS: dict[str, str] = {}
 
@@ -222,14 +222,13 @@ def _tag_batch_json(
     texts, starts, ends, indexes, bounds = split_articles(articles)
     n, n_articles = len(texts), len(articles)
     sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
-    scores = score_batch(model, texts)
+    scores, checks = score_articles(model, articles, texts, starts, ends, bounds)
     if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
         lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
         return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
     masks = plan.masks(scores)
     hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
-    checks = ood_checks(model, articles)
     heads = [
         f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
         f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
@@ -361,11 +360,12 @@ def tag_json_lines(
     """
     from framing.runtime.parallel import map_with_model
 
-    batches = input_batches(paths, False, batch_size, stdin, on_file, doc_ids)
+    # The inputs are only read here: with several workers, parsing is theirs too.
+    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids)
     payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
-            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_inputs
+            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_raw
         ):
             yield from items
         return
@@ -374,15 +374,76 @@ def tag_json_lines(
         yield from _json_inputs(model, labeler, payload)
 
 
+@dataclass(slots=True)
+class JsonBatch:
+    """A batch of inputs tagged as JSONL: every article's line (UTF-8, in input order)
+    in ``data``, how many articles and sentences that is, and the inputs that failed."""
+
+    data: bytes = b""
+    articles: int = 0
+    sentences: int = 0
+    failures: list[InputFailure] = field(default_factory=list)
+
+
+def tag_json_batches(
+    paths: Sequence[str | Path],
+    model: Model,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdin: IO[bytes] | None = None,
+    on_file: Any = None,
+    n_jobs: int = 1,
+    meta: Mapping[str, Any] | None = None,
+) -> Iterator[JsonBatch]:
+    """:func:`tag_json_lines` (``as_bytes``) a batch at a time, each batch's lines joined:
+    what ``framing tag`` writes.  With several workers, each sends back one ``bytes``
+    per batch, so the main process only reads input and writes output."""
+    from framing.runtime.parallel import map_with_model
+
+    batches = raw_batches(paths, batch_size, stdin, on_file)
+    payloads = ((batch, True, meta) for batch in batches)
+    if n_jobs > 1:
+        yield from map_with_model(
+            model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
+        )
+        return
+    labeler = Labeler(model)
+    for payload in payloads:
+        yield _json_batch(model, labeler, payload)
+
+
+def _json_batch(
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+) -> JsonBatch:
+    out = JsonBatch()
+    lines = []
+    for item in _json_inputs(model, labeler, payload):
+        if isinstance(item, InputFailure):
+            out.failures.append(item)
+        else:
+            lines.append(item[0])
+            out.sentences += item[1]
+    out.data = b"".join(lines)
+    out.articles = len(lines)
+    return out
+
+
+def _crashed_batch(payload: tuple[Any, ...], reason: str) -> JsonBatch:
+    return JsonBatch(failures=crashed_raw(payload, reason))
+
+
 def _json_inputs(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[InputItem], bool, Mapping[str, Any] | None],
+    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
 ) -> list[tuple[Any, int] | InputFailure]:
     """One batch of inputs as JSON lines (with their metadata), failures in their place."""
     from framing.runtime.tagging import merge_meta
 
-    batch, as_bytes, meta = payload
+    raw, as_bytes, meta = payload
+    batch = list(raw_items(raw))
     units = [u for u in batch if not isinstance(u, InputFailure)]
     lines = _tag_batch_json(labeler, model, [u[:3] for u in units], as_bytes)
     if meta or any(u[4] is not None for u in units):

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from framing.format.text import clip
 from framing.runtime.results import TaggedArticle, TaggedSentence
 
-__all__ = ["clip", "render_table"]
-
-
-def clip(text: str, width: int) -> str:
-    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+__all__ = ["render_table"]
 
 
 def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) -> str:
@@ -38,7 +33,7 @@ def render_table(result: TaggedArticle | TaggedSentence, *, width: int = 100) ->
         lines.append(f"   {dim}: " + ("none" if not found else ""))
         for label, p in found:
             ev = p.evidence[0] if p.evidence else None
-            where = f"  #{ev.index} {clip(ev.text, 50)}" if ev else ""
+            where = f"  #{ev.index} {clip(ev.text, 50, one_line=True)}" if ev else ""
             strength = "   - " if p.strength is None else f"{p.strength:.2f} "
             lines.append(
                 f"     {label:<24} {strength}{p.count:>3} {p.share:>5.0%} {p.max_score:.2f}{where}"
@@ -50,7 +45,7 @@ def _sentence_rows(sentences: Sequence[TaggedSentence], width: int) -> str:
     rows = []
     for s in sentences:
         found = [f"{ls.label} {ls.score:.2f}" for labels in s.labels.values() for ls in labels]
-        rows.append(f"{s.index:>4}  {clip(s.text, width)}")
+        rows.append(f"{s.index:>4}  {clip(s.text, width, one_line=True)}")
         rows.append("      -> " + (", ".join(found) if found else "-"))
     return "\n".join(rows)
 

@@ -148,12 +148,12 @@ class ErrorRates:
             "tn": self.tn,
             "n_pos": self.n_pos,
             "n_neg": self.n_neg,
-            "tpr": _num(self.tpr),
-            "fpr": _num(self.fpr),
-            "mean_prob_pos": _num(self.mean_prob_pos),
-            "mean_prob_neg": _num(self.mean_prob_neg),
-            "sd_prob_pos": _num(self.sd_prob_pos),
-            "sd_prob_neg": _num(self.sd_prob_neg),
+            "tpr": _json_float(self.tpr),
+            "fpr": _json_float(self.fpr),
+            "mean_prob_pos": _json_float(self.mean_prob_pos),
+            "mean_prob_neg": _json_float(self.mean_prob_neg),
+            "sd_prob_pos": _json_float(self.sd_prob_pos),
+            "sd_prob_neg": _json_float(self.sd_prob_neg),
         }
 
     @classmethod
@@ -170,7 +170,7 @@ class ErrorRates:
         )
 
 
-def _num(value: float) -> float | None:
+def _json_float(value: float) -> float | None:
     """JSON has no NaN: missing numbers are written as null."""
     return None if value is None or math.isnan(value) else float(value)
 
@@ -201,8 +201,8 @@ class LabelCalibration:
             "map": self.map.to_dict(),
             "threshold": self.threshold,
             "rates": self.rates.to_dict(),
-            "brier": {k: _num(v) for k, v in self.brier.items()},
-            **({"ece": {k: _num(v) for k, v in self.ece.items()}} if self.ece else {}),
+            "brier": {k: _json_float(v) for k, v in self.brier.items()},
+            **({"ece": {k: _json_float(v) for k, v in self.ece.items()}} if self.ece else {}),
             "quantiles_pos": list(self.quantiles_pos),
             "quantiles_neg": list(self.quantiles_neg),
         }

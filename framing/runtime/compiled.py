@@ -227,6 +227,8 @@ class CompiledModel:
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
         self._word_ids = {prep: new_word_ids() for prep in self._preps}
         self._lock = threading.Lock()
+        # Others that follow a word table (reset(), add_words(words)), by preprocessing.
+        self._followers: dict[tuple[bool, str | None], list[Any]] = {}
         # Term -> column per vectorizer, built on the first explanation.
         self._columns_of: dict[int, dict[str, int]] = {}
         self._word_columns: dict[int, dict[str, np.ndarray]] = {}
@@ -240,19 +242,60 @@ class CompiledModel:
     def dimensions(self) -> tuple[str, ...]:
         return tuple(h.dimension for h in self.heads)
 
-    def decision_function(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Decision values per dimension, ``(len(texts), n_decisions)`` each."""
+    def follow_words(self, follower: Any) -> bool:
+        """Have ``follower`` follow the word table of lowercased text (no accent stripping).
+
+        Its ``reset()`` and ``add_words(words)`` are called as the scorers' are, so it can
+        keep data per word id (the out-of-distribution check keeps each word's tokens);
+        ``decision_function(texts, words=sink)`` calls its ``collect(sink, offset, batch)``
+        with the word ids of each chunk of texts.  False when no scorer splits
+        lowercased text into words (there is no such table).  Following twice is once.
+        """
+        prep = (True, None)
+        if any(f is follower for f in self._followers.get(prep, ())):
+            return True
+        if not any(
+            sc.uses_words and (sc.spec.lowercase, sc.spec.strip_accents) == prep
+            for sc in self._scorers
+        ):
+            return False
+        with self._lock:
+            self._followers.setdefault(prep, []).append(follower)
+            follower.reset()
+            table = self._word_ids[prep]
+            if len(table):  # words already in the table: start afresh, all together
+                self._word_ids[prep] = new_word_ids()
+                for sc in self._scorers:
+                    if (sc.spec.lowercase, sc.spec.strip_accents) == prep:
+                        sc.reset()
+        return True
+
+    def decision_function(
+        self, texts: Sequence[str], words: list[Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Decision values per dimension, ``(len(texts), n_decisions)`` each.
+
+        ``words``: a list where the followers of :meth:`follow_words` collect what they
+        need of the texts' words.
+        """
         texts = list(texts)
         # The word tables and the scorers' per-word caches grow as text is scored, so one
         # thread at a time scores with a model; threads that must score in parallel each
         # load their own model (load_model is cheap for a compiled model).
         with self._lock:
-            parts = [self._decisions(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+            parts = [
+                self._decisions(texts[i : i + CHUNK], words, i) for i in range(0, len(texts), CHUNK)
+            ]
         if not parts:
             return {h.dimension: np.zeros((0, len(h.intercept))) for h in self.heads}
         return {h.dimension: np.vstack([p[h.dimension] for p in parts]) for h in self.heads}
 
-    def _decisions(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def _decisions(
+        self,
+        texts: Sequence[str],
+        sink: list[Any] | None = None,
+        offset: int = 0,
+    ) -> dict[str, np.ndarray]:
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"text {i} is {type(t).__name__}, not str")
@@ -272,10 +315,13 @@ class CompiledModel:
             if any(sc.uses_words for _, sc in users):
                 word_ids = self._word_ids[prep]
                 fresh = WordIds if _native.speedups is None else _native.speedups.WordTable
+                followers = self._followers.get(prep, ())
                 if len(word_ids) > MAX_CACHED_WORDS or not isinstance(word_ids, fresh):
                     word_ids = self._word_ids[prep] = new_word_ids()
                     for _, sc in users:
                         sc.reset()
+                    for f in followers:
+                        f.reset()
                 if isinstance(word_ids, WordIds):
                     per_doc = list(map(str.split, docs))
                     counts = np.fromiter(map(len, per_doc), np.int64, n)
@@ -292,9 +338,14 @@ class CompiledModel:
                     for _, sc in users:
                         if sc.uses_words:
                             sc.add_words(new_words)
+                    for f in followers:
+                        f.add_words(new_words)
                 doc_ptr = np.zeros(n + 1, dtype=np.int64)
                 np.cumsum(counts, out=doc_ptr[1:])
                 batch = Batch(uids, np.repeat(np.arange(n), counts), doc_ptr)
+                if sink is not None:
+                    for f in followers:  # under the lock: the word ids are this table's
+                        f.collect(sink, offset, batch)
             for i, sc in users:
                 if sc.uses_words:
                     raw, norm = sc.score_words(batch)
@@ -313,15 +364,19 @@ class CompiledModel:
             out[head.dimension] = d
         return out
 
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def predict_proba(
+        self, texts: Sequence[str], words: list[Any] | None = None
+    ) -> dict[str, np.ndarray]:
         """Per dimension, the pipeline's ``predict_proba``: ``(len(texts), n_labels)``.
+
+        ``words``: see :meth:`decision_function`.
 
         Raises
         ------
         TypeError
             When an item of ``texts`` is not a string.
         """
-        decisions = self.decision_function(texts)
+        decisions = self.decision_function(texts, words)
         return {h.dimension: self._proba(h, decisions[h.dimension]) for h in self.heads}
 
     @staticmethod

@@ -28,6 +28,9 @@ __all__ = [
     "as_article",
     "collect_inputs",
     "input_batches",
+    "RawInput",
+    "raw_batches",
+    "raw_items",
 ]
 
 INPUT_SUFFIXES = (".txt", ".jsonl")
@@ -144,10 +147,13 @@ def _decode(raw: bytes) -> str:
 InputItem = tuple[str | None, str | None, str, int, dict[str, Any] | None] | InputFailure
 
 
-def jsonl_items(lines: Iterable[bytes], source: str) -> Iterator[InputItem]:
-    """Records of a JSONL stream as ``(doc_id, title, text)``; bad lines as failures."""
+def jsonl_items(lines: Iterable[bytes], source: str, start: int = 1) -> Iterator[InputItem]:
+    """Records of a JSONL stream as ``(doc_id, title, text)``; bad lines as failures.
+
+    ``start`` is the line number of the first of ``lines`` in ``source``.
+    """
     stem = Path(source).stem if source != "<stdin>" else "stdin"
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=start):
         if not raw.strip():
             continue
         where = f"{source}:{number}"
@@ -197,6 +203,18 @@ def jsonl_items(lines: Iterable[bytes], source: str) -> Iterator[InputItem]:
         yield item
 
 
+def text_item(raw: bytes, source: str, doc_id: str) -> InputItem:
+    """The article of a ``.txt`` input (first line + blank line = title), or its failure."""
+    from framing.format.article import split_title
+
+    try:
+        text = _decode(raw)
+    except _DecodeError as exc:
+        return InputFailure(f"{source}:{exc.line}", exc.reason)
+    title, body = split_title(text)
+    return (doc_id, title, body, 1, None)
+
+
 def _lone_surrogate(values: Iterable[str | None]) -> str | None:
     """The first lone surrogate in ``values`` as ``\\udXXX``, or None."""
     for value in values:
@@ -210,24 +228,13 @@ def file_items(
     path: Path, stdin: IO[bytes] | None, one_per_line: bool, doc_id: str
 ) -> Iterator[InputItem]:
     """The articles (or sentences, with ``one_per_line``) of one input."""
-    from framing.format.article import split_title
-
     is_stdin = str(path) == "-"
     source = "<stdin>" if is_stdin else str(path)
     # A file is closed in the finally below, also when the consumer stops early.
-    stream: IO[bytes] = (
-        (stdin if stdin is not None else sys.stdin.buffer) if is_stdin else open(path, "rb")  # noqa: SIM115
-    )
+    stream, head, is_jsonl = _open(path, stdin)
     try:
-        lines: Iterable[bytes] = stream
-        head = b""
-        if is_stdin:
-            # Peek at the first line: JSONL when it starts with '{'.
-            head = stream.readline()
-            lines = chain([head], stream)
-        if (path.suffix.lower() == ".jsonl" and not is_stdin) or (
-            is_stdin and head.lstrip().startswith(b"{")
-        ):
+        lines: Iterable[bytes] = chain([head], stream) if is_stdin else stream
+        if is_jsonl:
             yield from jsonl_items(lines, source)
             return
         if one_per_line:
@@ -239,13 +246,7 @@ def file_items(
                     continue
                 yield (str(number), None, line, number, None)
             return
-        try:
-            text = _decode(head + stream.read())
-        except _DecodeError as exc:
-            yield InputFailure(f"{source}:{exc.line}", exc.reason)
-            return
-        title, body = split_title(text)
-        yield (doc_id, title, body, 1, None)
+        yield text_item(head + stream.read(), source, doc_id)
     finally:
         if not is_stdin:
             stream.close()
@@ -304,6 +305,98 @@ def input_batches(
         if not batch:
             return
         yield batch
+
+
+#: An input read but not parsed: ``(source, doc_id, first line number, bytes, is_jsonl)``;
+#: the bytes are a whole ``.txt`` article or whole lines of a JSONL input.
+RawInput = tuple[str, str, int, bytes, bool]
+
+
+def _open(path: Path, stdin: IO[bytes] | None) -> tuple[IO[bytes], bytes, bool]:
+    """An input's stream, the bytes already read from it, and whether it is JSONL.
+
+    stdin is JSONL when its first line starts with ``{``; a file when it ends in ``.jsonl``.
+    """
+    if str(path) == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        head = stream.readline()  # peek at the first line
+        return stream, head, head.lstrip().startswith(b"{")
+    return open(path, "rb"), b"", path.suffix.lower() == ".jsonl"  # noqa: SIM115
+
+
+def raw_batches(
+    paths: Sequence[str | Path],
+    batch_size: int,
+    stdin: IO[bytes] | None,
+    on_file: Any,
+    ids: Sequence[str] | None = None,
+) -> Iterator[list[RawInput | InputFailure]]:
+    """The article inputs of :func:`input_batches`, read but not parsed (:func:`raw_items`
+    parses them), in batches of about ``batch_size`` sentences' worth of bytes.
+
+    Reading is all the work done here: with several worker processes the parsing is
+    theirs (``framing tag --jobs``).  A JSONL input is cut at line ends.
+    """
+    files = collect_inputs(paths)
+    given = doc_ids(files) if ids is None else list(ids)
+    budget = batch_size * 120  # bytes: ~120 per news sentence, as in input_batches
+    batch: list[RawInput | InputFailure] = []
+    size = 0
+    for file, doc_id in zip(files, given, strict=True):
+        if on_file is not None:
+            on_file(file)
+        is_stdin = str(file) == "-"
+        source = "<stdin>" if is_stdin else str(file)
+        try:
+            stream, head, is_jsonl = _open(file, stdin)
+            try:
+                if not is_jsonl:
+                    data = head + stream.read()
+                    batch.append((source, doc_id, 1, data, False))
+                    size += len(data)
+                line = 1
+                while is_jsonl:
+                    block = head + stream.read(max(budget - size, 1))
+                    head = b""
+                    if not block:
+                        break
+                    if not block.endswith(b"\n"):
+                        block += stream.readline()  # whole lines only
+                    batch.append((source, doc_id, line, block, True))
+                    line += block.count(b"\n")
+                    size += len(block)
+                    if size >= budget:
+                        yield batch
+                        batch, size = [], 0
+            finally:
+                if not is_stdin:
+                    stream.close()
+        except OSError as exc:
+            batch.append(InputFailure(source, exc.strerror or str(exc)))
+            size += 1
+        if size >= budget:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def raw_items(batch: Iterable[RawInput | InputFailure]) -> Iterator[InputItem]:
+    """The articles (and failures) of a batch of :func:`raw_batches`, in order."""
+    for piece in batch:
+        if isinstance(piece, InputFailure):
+            yield piece
+            continue
+        source, doc_id, first, data, is_jsonl = piece
+        if is_jsonl:
+            yield from jsonl_items(data.split(b"\n"), source, first)
+        else:
+            yield text_item(data, source, doc_id)
+
+
+def crashed_raw(payload: tuple[Any, ...], reason: str) -> list[Any]:
+    """Every input of a raw batch (``payload[0]``) whose worker process died, as a failure."""
+    return crashed_inputs((list(raw_items(payload[0])),), reason)
 
 
 def crashed_inputs(payload: tuple[Any, ...], reason: str) -> list[Any]:

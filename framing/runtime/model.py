@@ -24,6 +24,11 @@ Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
 ``[0, 1]`` per dimension whose columns follow ``meta.labels[dimension]``
 (:mod:`framing.runtime.scorers`); :mod:`framing.runtime.labels` turns scores into
 labels.
+
+The module is a little over 500 lines because saving and loading a folder are the two
+sides of one file layout (the files above, the format version, the scorer kinds
+recorded and the fallback between them) and change together; the metadata, the
+scorers, trust checks, explanations and tagging are modules of their own.
 """
 
 from __future__ import annotations

@@ -29,7 +29,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from framing.errors import ModelError
+from framing.runtime.arrays import Batch, IntTable, Ragged
 
 __all__ = [
     "OOD_FILE",
@@ -47,6 +50,9 @@ OOD_VERSION = 1
 #: Name of the score in ``ood.json``; a new measure gets a new name.
 MEASURE = "unseen_word_ngrams.v1"
 DEFAULT_MAX_CHARS = 3000
+#: Up to this many possible pairs of known words (32 MB), pairs seen in training are a
+#: bitmap; beyond, a hash table (slower to probe, smaller).
+_MAX_BITMAP_BITS = 2**28
 DEFAULT_MIN_NGRAMS = 20
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -86,8 +92,14 @@ class OutOfDistribution:
         }
 
     def to_json(self) -> str:
-        """``json.dumps(self.to_dict())``."""
-        return json.dumps(self.to_dict())
+        """``json.dumps(self.to_dict())``, written directly (once per tagged article)."""
+        if not (_finite(self.score) and _finite(self.threshold)):
+            return json.dumps(self.to_dict())
+        flagged = "true" if self.flagged else "false"
+        return (
+            f'{{"flagged": {flagged}, "score": {self.score!r}, '
+            f'"threshold": {self.threshold!r}, "ngrams": {self.ngrams}}}'
+        )
 
     def warning(self) -> str:
         """One line for readers of a flagged article (table and HTML output)."""
@@ -95,6 +107,10 @@ class OutOfDistribution:
             f"out of distribution: {self.score:.0%} of its word n-grams never occur in the "
             f"training articles (threshold {self.threshold:.0%}); its labels are less reliable"
         )
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0
 
 
 class _Words(dict[str, tuple[int, ...]]):
@@ -112,6 +128,37 @@ class _Words(dict[str, tuple[int, ...]]):
         return ids
 
 
+class _WordTokens:
+    """Each word's token ids (-1: unseen in training), per word id of a scoring word table.
+
+    Follows the table of the model's word scorers (``CompiledModel.follow_words``), so
+    the check reads the words the scoring pass has already split and looked up: a word
+    is tokenised once, when the table first sees it.
+    """
+
+    def __init__(self, tokens: dict[str, int]) -> None:
+        self.tokens = tokens
+        self.reset()
+
+    def reset(self) -> None:
+        self.ids = Ragged(np.int64)
+
+    def add_words(self, words: list[str]) -> None:
+        get = self.tokens.get
+        self.ids.extend([[get(t, -1) for t in _TOKEN.findall(w)] for w in words])
+
+    def collect(self, sink: list[Any], offset: int, batch: Batch) -> None:
+        """Append the tokens of a chunk of sentences: ``(offset, first word of each
+        sentence (n + 1), first token of each word (+ 1), the tokens)``."""
+        ids, uids = self.ids, batch.uids
+        lens = ids.length[uids]
+        tok_ptr = np.zeros(len(uids) + 1, dtype=np.int64)
+        np.cumsum(lens, out=tok_ptr[1:])
+        idx = np.repeat(ids.start[uids] - tok_ptr[:-1], lens)
+        idx += np.arange(int(tok_ptr[-1]))
+        sink.append((offset, batch.doc_ptr, tok_ptr, ids.flat[idx]))
+
+
 class OodCheck:
     """Scores articles against the n-grams of the training articles (see the module)."""
 
@@ -124,9 +171,10 @@ class OodCheck:
         min_ngrams: int = DEFAULT_MIN_NGRAMS,
         calibration: dict[str, Any] | None = None,
     ) -> None:
-        import numpy as np
-
-        self.ngrams = sorted(set(ngrams))
+        listed = list(ngrams)
+        # ood.json holds them sorted and unique: checking is cheaper than sorting again.
+        strict = all(map(str.__lt__, listed, listed[1:]))
+        self.ngrams = listed if strict else sorted(set(listed))
         self.threshold = float(threshold)
         self.max_chars = int(max_chars)
         self.min_ngrams = int(min_ngrams)
@@ -141,12 +189,25 @@ class OodCheck:
                 ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
                 if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
                     keys.append(ia * size + ib)
-        from framing.runtime.arrays import IntTable
-
-        pairs = np.unique(np.asarray(keys, dtype=np.int64))
-        # A hash table probed with numpy: one gather per lookup (a sorted array needs ~15).
-        self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
+        pairs = np.asarray(keys, dtype=np.int64)
+        self._bits: np.ndarray | None = None
+        self._pairs: IntTable | None = None
+        if size * size <= _MAX_BITMAP_BITS:
+            # One bit per possible pair of known words: a lookup is one gather.
+            self._bits = np.zeros((size * size + 7) // 8, dtype=np.uint8)
+            np.bitwise_or.at(self._bits, pairs >> 3, (1 << (pairs & 7)).astype(np.uint8))
+        else:
+            # A hash table probed with numpy: about one gather per lookup.
+            pairs = np.unique(pairs)
+            self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
         self._words = _Words(self._tokens)
+        self._follower = _WordTokens(self._tokens)
+
+    def follow(self, scorer: Any) -> bool:
+        """Follow ``scorer``'s word table, if it has one for lowercased text (see
+        :meth:`check_sentences`); True when it does."""
+        follow = getattr(scorer, "follow_words", None)
+        return follow is not None and bool(follow(self._follower))
 
     def check(self, text: str) -> OutOfDistribution:
         """The check of one article body."""
@@ -154,8 +215,6 @@ class OodCheck:
 
     def check_many(self, texts: Sequence[str]) -> list[OutOfDistribution]:
         """The checks of many article bodies, computed together."""
-        import numpy as np
-
         n = len(texts)
         cap = self.max_chars
         per_text = [t[:cap].lower().split() for t in texts]
@@ -163,6 +222,62 @@ class OodCheck:
         ids_per_text = [list(chain.from_iterable(map(words.__getitem__, w))) for w in per_text]
         lengths = np.fromiter(map(len, ids_per_text), np.int64, n)
         ids = np.fromiter(chain.from_iterable(ids_per_text), np.int64, int(lengths.sum()))
+        return self._checks(ids, lengths)
+
+    def check_sentences(
+        self,
+        texts: Sequence[str],
+        bounds: Sequence[int],
+        starts: Sequence[int],
+        ends: Sequence[int],
+        sink: list[Any],
+    ) -> list[OutOfDistribution] | None:
+        """:meth:`check_many` of ``texts`` from the words of their sentences, as the
+        scoring pass collected them into ``sink`` (after :meth:`follow`).
+
+        Article ``k``'s sentences are ``bounds[k]`` to ``bounds[k + 1]``, with their
+        ``starts`` and ``ends`` in its text, as ``split_sentences`` gives them: the
+        article's words are its sentences' words (sentences cover every word), up to
+        the one that ``max_chars`` cuts.  None when sentences touch without whitespace
+        between them (no news segmenter rule does that): use :meth:`check_many` then.
+        """
+        n = len(texts)
+        word_ptr, tok_ptr, tokens = _joined(sink, bounds[-1] if n else 0)
+        st, en = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        if len(st) > 1:
+            touch = np.flatnonzero(st[1:] <= en[:-1]) + 1  # sentence touching the one before
+            if len(touch) and np.isin(touch, np.asarray(bounds)).sum() < len(touch):
+                return None
+        cap = self.max_chars
+        get = self._tokens.get
+        pieces: list[np.ndarray] = []
+        lengths = np.zeros(n, dtype=np.int64)
+        for k, text in enumerate(texts):
+            lo, hi = bounds[k], bounds[k + 1]
+            w_hi = word_ptr[hi]
+            extra = None
+            if len(text) > cap and hi > lo:
+                # Sentences that end within the first max_chars characters count whole.
+                j = lo + int(np.searchsorted(en[lo:hi], cap, side="right"))
+                w_hi = word_ptr[j]
+                if j < hi and st[j] < cap:  # the sentence that the cap cuts
+                    part = text[st[j] : cap].split()
+                    w_hi += len(part)
+                    if not text[cap - 1].isspace() and not text[cap].isspace():
+                        w_hi -= 1  # its last word is cut: tokenised as cut, below
+                        extra = [get(t, -1) for t in _TOKEN.findall(part[-1].lower())]
+            t_lo, t_hi = tok_ptr[word_ptr[lo]], tok_ptr[w_hi]
+            pieces.append(tokens[t_lo:t_hi])
+            lengths[k] = t_hi - t_lo
+            if extra:
+                pieces.append(np.asarray(extra, dtype=np.int64))
+                lengths[k] += len(extra)
+        ids = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        return self._checks(ids, lengths)
+
+    def _checks(self, ids: np.ndarray, lengths: np.ndarray) -> list[OutOfDistribution]:
+        """The checks from the token ids of the articles' n-grams, ``lengths[k]`` each."""
+        n = len(lengths)
         article = np.repeat(np.arange(n), lengths)
         unseen = np.bincount(article, weights=(ids < 0).astype(np.float64), minlength=n)
         # Pairs within an article: drop the one that straddles two articles.
@@ -170,9 +285,14 @@ class OodCheck:
         a, b = ids[:-1][same], ids[1:][same]
         pair_article = article[1:][same]
         known = np.flatnonzero((a >= 0) & (b >= 0))
-        at, _ = self._pairs.get(a[known] * self._size + b[known])
+        keys = a[known] * self._size + b[known]
         found = np.zeros(len(a), dtype=bool)
-        found[known[at]] = True
+        if self._bits is not None:
+            found[known] = (self._bits[keys >> 3] >> (keys & 7).astype(np.uint8)) & 1 != 0
+        else:
+            assert self._pairs is not None
+            at, _ = self._pairs.get(keys)
+            found[known[at]] = True
         unseen += np.bincount(pair_article, weights=(~found).astype(np.float64), minlength=n)
         counts = 2 * lengths - (lengths > 0)
         out = []
@@ -198,6 +318,25 @@ class OodCheck:
         """Write ``ood.json`` into ``folder`` (a model folder being built)."""
         text = json.dumps(self.to_doc(), ensure_ascii=False, separators=(",", ":"))
         (Path(folder) / OOD_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def _joined(sink: list[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chunks of :meth:`_WordTokens.collect` joined: the first word of each of the
+    ``n`` sentences (+ 1), the first token of each word (+ 1), and the tokens."""
+    if not sink:
+        zero = np.zeros(1, dtype=np.int64)
+        return np.zeros(n + 1, dtype=np.int64), zero, np.zeros(0, dtype=np.int64)
+    word_parts, tok_parts, token_parts = [], [], []
+    words = toks = 0
+    for _, doc_ptr, tok_ptr, tokens in sorted(sink, key=lambda c: c[0]):
+        word_parts.append(doc_ptr[:-1] + words)
+        tok_parts.append(tok_ptr[:-1] + toks)
+        token_parts.append(tokens)
+        words += int(doc_ptr[-1])
+        toks += int(tok_ptr[-1])
+    word_parts.append(np.array([words]))
+    tok_parts.append(np.array([toks]))
+    return np.concatenate(word_parts), np.concatenate(tok_parts), np.concatenate(token_parts)
 
 
 def load_ood(folder: str | Path) -> OodCheck | None:

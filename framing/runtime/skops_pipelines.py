@@ -140,7 +140,7 @@ def load_pipelines(path: str | Path, trusted: Iterable[str] = ()) -> dict[str, A
     untrusted = check_skops_file(file, trusted)
     try:
         pipelines = sio.load(file, trusted=untrusted)
-    except Exception as exc:
+    except Exception as exc:  # skops raises exceptions of many types on damaged files
         raise ModelError(
             f"{file}: cannot load the pipelines ({type(exc).__name__}: {exc}); "
             "retrain the model or copy the folder again"

@@ -50,6 +50,7 @@ __all__ = [
     "split_articles",
     "headline",
     "score_batch",
+    "score_articles",
     "hit_arrays",
 ]
 
@@ -146,6 +147,30 @@ def score_batch(model: Model, texts: list[str]) -> dict[str, np.ndarray]:
     return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}
 
 
+def score_articles(
+    model: Model,
+    articles: Sequence[tuple[str | None, str | None, str]],
+    texts: list[str],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    bounds: Sequence[int],
+) -> tuple[dict[str, np.ndarray], Sequence[OutOfDistribution | None]]:
+    """Scores of the articles' sentences (:func:`split_articles`) and each article's
+    out-of-distribution check, read from the words the scoring pass looked up when the
+    model's scorer has a word table the check can follow (else checked apart)."""
+    import numpy as np
+
+    ood = model.ood
+    if ood is None or not texts or not ood.follow(model.scorer):
+        return score_batch(model, texts), ood_checks(model, articles)
+    sink: list[Any] = []
+    scores = model.scorer.predict_proba(texts, words=sink)  # type: ignore[call-arg]
+    checks = ood.check_sentences([a[2] for a in articles], bounds, starts, ends, sink)
+    if checks is None:
+        checks = ood.check_many([a[2] for a in articles])
+    return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}, checks
+
+
 def tag_sentences(
     plan: Labeler,
     model: Model,
@@ -155,9 +180,12 @@ def tag_sentences(
     indexes: Iterable[int],
     all_scores: bool,
     explain: bool = False,
+    scores: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[TaggedSentence], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The sentences ``texts`` labelled (scored here unless their ``scores`` are given)."""
     n = len(texts)
-    scores = score_batch(model, texts)
+    if scores is None:
+        scores = score_batch(model, texts)
     labels, masks = _label_lists(plan, scores, n)
     every: Iterable[Any] = _all_scores(plan, scores, n) if all_scores else repeat(None, n)
     why: Iterable[Any] = repeat(None, n)
@@ -229,13 +257,13 @@ def tag_batch(
 
         return tag_documents(plan, model, articles, all_scores, ood_checks(model, articles))
     texts, starts, ends, indexes, bounds = split_articles(articles)
+    scores, checks = score_articles(model, articles, texts, starts, ends, bounds)
     sentences, scores, masks = tag_sentences(
-        plan, model, texts, starts, ends, indexes, all_scores, explain
+        plan, model, texts, starts, ends, indexes, all_scores, explain, scores
     )
     stats = profile_stats(plan, scores, masks, bounds)
     profiles = build_profiles(plan, stats, sentences, len(articles))
     info = plan.model_info
-    checks = ood_checks(model, articles)
     return [
         TaggedArticle(
             doc_id,

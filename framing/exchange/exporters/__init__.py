@@ -20,8 +20,9 @@ from framing.format.annotations import (
     write_jsonl,
 )
 from framing.format.codebook import Codebook
+from framing.format.records import labels_found
 
-__all__ = ["ExportResult", "read_records", "write_json", "write_lines"]
+__all__ = ["ExportResult", "Written", "read_records", "write_json", "write_lines"]
 
 Record = Sentence | Document
 
@@ -44,6 +45,16 @@ class ExportResult:
     def write_lines(self, path: str | Path) -> int:
         """Write the items as text lines (SemEval predictions); return how many."""
         return write_lines(path, self.items)
+
+
+@dataclass
+class Written:
+    """What an export wrote: how many items of what kind, its counts, and other files."""
+
+    written: int
+    what: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    also: list[str] = field(default_factory=list)
 
 
 def read_records(paths: Sequence[str | Path], codebook: Codebook | None = None) -> list[Record]:
@@ -70,10 +81,4 @@ def dimensions_of(records: Iterable[Record], codebook: Codebook | None) -> dict[
     """Label ids per dimension: the codebook's, or else those found in the records."""
     if codebook is not None:
         return {dim.id: list(dim.label_ids) for dim in codebook.dimensions}
-    found: dict[str, dict[str, None]] = {}
-    for record in records:
-        for dim, labels in record.labels.items():
-            bucket = found.setdefault(dim, {})
-            for label in labels:
-                bucket.setdefault(label, None)
-    return {dim: list(labels) for dim, labels in found.items()}
+    return labels_found(records, ())

@@ -9,11 +9,13 @@ with several dimensions the labels are prefixed: ``frames:economic``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from framing.errors import UsageError
-from framing.exchange.exporters import ExportResult
-from framing.exchange.importers._common import display_text, record_fields
+from framing.exchange.exporters import ExportResult, Written
+from framing.exchange.record_fields import display_text, record_fields
+from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -90,3 +92,38 @@ def doccano(
             "prefixed": prefixed,
         },
     )
+
+
+def _write(
+    records: list[Sentence | Document],
+    codebook: Codebook | None,
+    *,
+    output: Path,
+    dimension: list[str] | None,
+    separator: str,
+) -> Written:
+    result = doccano(records, codebook, dimensions=dimension or None, separator=separator)
+    return Written(result.write_jsonl(output), "lines", result.counts)
+
+
+EXPORTER = Exporter(
+    name="doccano",
+    help="Export records as doccano text-classification JSONL.\n\n"
+    "Example: framing export doccano data/annotations/dev.jsonl -d frames -o doccano.jsonl",
+    params=(
+        output_param("JSONL file."),
+        Param(
+            "dimension",
+            "Dimension to export (repeat; default: all).",
+            ("--dimension", "-d"),
+            many=True,
+        ),
+        Param(
+            "separator",
+            "Between dimension and label when several are exported.",
+            ("--separator",),
+            default=":",
+        ),
+    ),
+    run=_write,
+)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from framing.errors import UsageError
-from framing.exchange.exporters import dimensions_of
+from framing.exchange.exporters import Written, dimensions_of
 from framing.exchange.importers.hf_datasets import quiet_datasets, require_datasets
+from framing.exchange.registry import Exporter, Param, output_param
 from framing.files import atomic_dir
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
@@ -180,3 +181,43 @@ def hf_datasets(
     counts.update({f"{HF_SPLIT_NAMES.get(s or '', s)}": len(p) for s, p in parts.items() if s})
     counts["not done (left out)"] = left_out
     return HFExport(dataset=dataset, counts=counts)
+
+
+def _write(
+    records: list[Sentence | Document],
+    codebook: Codebook | None,
+    *,
+    output: Path,
+    format: Literal["disk", "parquet"],
+    level: Literal["sentence", "document"],
+) -> Written:
+    result = hf_datasets(records, codebook, level=level)
+    files = result.save(output, format)
+    return Written(result.counts["rows"], "rows", {**result.counts, "files": len(files)})
+
+
+EXPORTER = Exporter(
+    name="datasets",
+    help="Export done records as a Hugging Face dataset folder (splits as a DatasetDict).\n\n"
+    "Example: framing export datasets data/annotations -o hf-corpus --format parquet",
+    params=(
+        output_param("Folder to write.", folder=True),
+        Param(
+            "format",
+            "disk (save_to_disk) or parquet (one file a split).",
+            ("--format", "-f"),
+            default="disk",
+            choices=("disk", "parquet"),
+        ),
+        Param(
+            "level",
+            "Rows: sentences or documents.",
+            ("--level",),
+            default="sentence",
+            choices=("sentence", "document"),
+        ),
+    ),
+    run=_write,
+    # before reading the data: a missing extra is known at once
+    before=require_datasets,
+)

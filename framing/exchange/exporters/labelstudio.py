@@ -10,11 +10,14 @@ their labels, ``skip`` records a cancelled (skipped) one, ``todo`` records none.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from framing.exchange.exporters import ExportResult, dimensions_of
-from framing.exchange.importers._common import display_text, record_fields
+from framing.exchange.exporters import ExportResult, Written, dimensions_of
+from framing.exchange.record_fields import display_text, record_fields
+from framing.exchange.registry import Exporter, Param, output_param
+from framing.files import write_text
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -116,3 +119,37 @@ def labelstudio_config(codebook: Codebook | dict[str, list[str]]) -> str:
 def config_for(records: list[Sentence | Document], codebook: Codebook | None) -> str:
     """The config for ``codebook``, or for the labels found in ``records``."""
     return labelstudio_config(codebook if codebook is not None else dimensions_of(records, None))
+
+
+def _write(
+    records: list[Sentence | Document],
+    codebook: Codebook | None,
+    *,
+    output: Path,
+    config_out: Path | None,
+) -> Written:
+    result = labelstudio(records, codebook)
+    also = []
+    if config_out is not None:
+        write_text(config_out, config_for(records, codebook))
+        also.append(f"the labelling config to {config_out}")
+    return Written(result.write_json(output), "tasks", result.counts, also)
+
+
+EXPORTER = Exporter(
+    name="labelstudio",
+    help="Export records as Label Studio tasks (choices), with their labels as annotations.\n\n"
+    "Example: framing export labelstudio data/annotations/dev.jsonl -o tasks.json "
+    "--config-out ls.xml",
+    params=(
+        output_param("JSON file of tasks."),
+        Param(
+            "config_out",
+            "Also write the labelling config (XML) here.",
+            ("--config-out",),
+            Path,
+            dir_okay=False,
+        ),
+    ),
+    run=_write,
+)

@@ -10,10 +10,12 @@ their labels pre-selected in ``accept`` and ``answer: accept``; ``skip`` records
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from framing.exchange.exporters import ExportResult, dimensions_of
-from framing.exchange.importers._common import display_text, record_fields
+from framing.exchange.exporters import ExportResult, Written, dimensions_of
+from framing.exchange.record_fields import display_text, record_fields
+from framing.exchange.registry import Exporter, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -87,3 +89,19 @@ def prodigy(
             "options": len(options),
         },
     )
+
+
+def _write(
+    records: list[Sentence | Document], codebook: Codebook | None, *, output: Path
+) -> Written:
+    result = prodigy(records, codebook)
+    return Written(result.write_jsonl(output), "tasks", result.counts)
+
+
+EXPORTER = Exporter(
+    name="prodigy",
+    help="Export records as Prodigy choice tasks (options from the codebook).\n\n"
+    "Example: framing export prodigy data/annotations/dev.jsonl -o tasks.jsonl",
+    params=(output_param("JSONL file."),),
+    run=_write,
+)

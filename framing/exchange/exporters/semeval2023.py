@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from framing.errors import AnnotationError, Problem
-from framing.exchange.exporters import ExportResult
+from framing.exchange.exporters import ExportResult, Written
 from framing.exchange.exporters.semeval2025 import document_labels
+from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -119,3 +120,37 @@ def semeval2023(
             f"{len(problems)} article(s) of {gold} have no prediction:\n{shown}{more}", problems
         )
     return ExportResult(items=lines, counts={"articles": len(lines), "without frames": empty})
+
+
+def _write(
+    records: list[Sentence | Document],
+    codebook: Codebook | None,
+    *,
+    output: Path,
+    gold: Path | None,
+    dimension: str,
+) -> Written:
+    result = semeval2023(records, codebook, gold=gold, dimension=dimension)
+    return Written(result.write_lines(output), "articles", result.counts)
+
+
+EXPORTER = Exporter(
+    name="semeval2023",
+    help="Export frames (annotations, eval predictions or 'framing tag' output of a\n"
+    "document-level model) as SemEval-2023 Task 3 subtask 2 predictions.\n\n"
+    "Example: framing export semeval2023 tagged.jsonl -g en/dev-labels-subtask-2.txt "
+    "-o pred.txt",
+    params=(
+        output_param("Predictions file."),
+        Param(
+            "gold",
+            "Subtask 2 label file giving the articles and order (default: every article "
+            "of the input, in its order).",
+            ("--gold", "-g"),
+            Path,
+            dir_okay=False,
+        ),
+        Param("dimension", "The frames dimension.", ("--dimension", "-d"), default="frames"),
+    ),
+    run=_write,
+)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from framing.errors import AnnotationError, Problem, UsageError
-from framing.exchange.exporters import ExportResult
+from framing.exchange.exporters import ExportResult, Written
 from framing.exchange.importers.semeval2025 import DIMENSIONS, gold_order
+from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -133,3 +134,43 @@ def semeval2025(
         items=lines,
         counts={"articles": len(lines), "empty lists written as Other": others},
     )
+
+
+def _write(
+    records: list[Sentence | Document],
+    codebook: Codebook | None,
+    *,
+    gold: Path | None,
+    output: Path,
+    missing: Literal["error", "other"],
+) -> Written:
+    result = semeval2025(records, gold, codebook, missing=missing)
+    return Written(result.write_lines(output), "articles", result.counts)
+
+
+EXPORTER = Exporter(
+    name="semeval2025",
+    help="Export narratives (annotations, eval predictions or 'framing tag' output of a\n"
+    "document-level model) as SemEval-2025 subtask 2 predictions, in the gold file's order.\n\n"
+    "Example: framing export semeval2025 tagged.jsonl -g EN/subtask-2-annotations.txt "
+    "-o pred.txt",
+    params=(
+        Param(
+            "gold",
+            "Task annotation file giving the articles and order (default: every article "
+            "of the input, in its order).",
+            ("--gold", "-g"),
+            Path,
+            dir_okay=False,
+        ),
+        output_param("Predictions file."),
+        Param(
+            "missing",
+            "Articles without a record: error, or write 'Other'.",
+            ("--missing",),
+            default="error",
+            choices=("error", "other"),
+        ),
+    ),
+    run=_write,
+)

@@ -1,7 +1,20 @@
 """Importers: other formats into the annotation format.
 
 Each importer is a module with a function named after the format that returns an
-:class:`ImportResult`; ``framing import <format>`` is a thin wrapper over it.
+:class:`ImportResult`, and declares its command (``framing import <format>``) in the
+registry (:mod:`framing.exchange.registry`).
+
+Every importer takes two keyword arguments with the same meaning:
+
+``split``
+    ``train``, ``dev``, ``test`` or ``dev-shifted``, set on every record.
+``codebook``
+    When given, the labels are checked against it (each unknown label is an error, with
+    the closest match) and it is the result's codebook; otherwise a codebook is built
+    from the labels found.
+
+and raises :class:`~framing.errors.AnnotationError` listing every malformed row of its
+input as ``file:line: what (how to fix)`` (see :mod:`.problems`).
 """
 
 from __future__ import annotations
@@ -73,7 +86,7 @@ class ImportResult:
         ------
         AnnotationError
         """
-        from framing.exchange.importers._common import conform, label_counts
+        from framing.exchange.importers.labels import conform, label_counts
 
         book, summary = conform(self.records, codebook, "the import", unknown)
         counts = {k: v for k, v in self.counts.items() if not k.endswith(" labels")}

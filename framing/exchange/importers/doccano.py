@@ -19,17 +19,11 @@ from typing import Any
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    build_record,
-    check_dimension,
-    check_split,
-    finish,
-    iter_jsonl,
-    keep_unique,
-    label_counts,
-    require_file,
-)
+from framing.exchange.importers.labels import check_dimension, check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems, keep_unique
+from framing.exchange.importers.reading import iter_jsonl, require_file
+from framing.exchange.record_fields import build_record
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import STATUSES, Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -57,12 +51,9 @@ def doccano(
         The dimension the labels go to (lower_snake_case), when ``separator`` is None.
     separator
         When given (e.g. ``":"``), every label is ``<dimension><separator><label>``.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------
@@ -176,3 +167,29 @@ def _valid_dimension(dim: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+IMPORTER = Importer(
+    name="doccano",
+    help="Import a doccano text-classification JSONL export.\n\n"
+    "Example: framing import doccano all.jsonl --dimension frames -o annotated.jsonl",
+    params=(
+        Param(
+            "path",
+            "doccano text-classification JSONL export.",
+            kind=Path,
+            default=REQUIRED,
+            dir_okay=False,
+        ),
+        Param(
+            "dimension", "The dimension the labels go to.", ("--dimension", "-d"), default="label"
+        ),
+        Param(
+            "separator",
+            "Labels are '<dimension><separator><label>' (as 'framing export doccano' "
+            "writes with several dimensions), e.g. ':'.",
+            ("--separator",),
+        ),
+    ),
+    run=doccano,
+)

@@ -13,14 +13,10 @@ import io
 from pathlib import Path
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    check_split,
-    finish,
-    label_counts,
-    read_text,
-    require_file,
-)
+from framing.exchange.importers.labels import check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import read_text, require_file
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -57,13 +53,9 @@ def frac(
     ----------
     path
         The CSV file with a ``sentence,label`` header; labels are codes 1 to 15.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (default: none, for
-        cross-validation).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        without a split, the records are for cross-validation.
 
     Returns
     -------
@@ -150,3 +142,17 @@ def frac(
     result = ImportResult(records=records, codebook=codebook)
     result.counts = {"sentences": result.sentences, **label_counts(codebook)}
     return result
+
+
+IMPORTER = Importer(
+    name="frac",
+    help="Import the FrAC gold sentences as single-label frame records.\n\n"
+    "Example: framing import frac ../shared/benchmarks/frac/frac_gold_sentences.csv "
+    "-o frac.jsonl",
+    params=(
+        Param(
+            "path", "The FrAC CSV (sentence,label).", kind=Path, default=REQUIRED, dir_okay=False
+        ),
+    ),
+    run=frac,
+)

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from framing.errors import InputNotFoundError, MissingExtraError, UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
+from framing.exchange.importers.labels import (
     check_dimension,
     check_split,
     dimension_id,
     finish,
     label_counts,
 )
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook, did_you_mean
 
@@ -224,13 +225,12 @@ def hf_datasets(
     config
         The configuration name of a hub dataset.
     codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+        As every importer's (see :mod:`framing.exchange.importers`).
 
     Returns
     -------
     ImportResult
+        One sentence record per row of the splits imported.
 
     Raises
     ------
@@ -392,3 +392,75 @@ def _class_names(
                 names.setdefault(dim, [])
                 names[dim] += [n for n in classes.names if n not in names[dim]]
     return names
+
+
+def label_columns(specs: Sequence[str]) -> dict[str, str]:
+    """``["label", "col=frames"]`` -> ``{"label": "label", "col": "frames"}``.
+
+    Raises
+    ------
+    UsageError
+        For a spec that is neither ``COLUMN`` nor ``COLUMN=DIMENSION``.
+    """
+    columns: dict[str, str] = {}
+    for spec in specs:
+        column, sep, dim = spec.partition("=")
+        if not column or (sep and not dim):
+            raise UsageError(f"--labels '{spec}': give COLUMN or COLUMN=DIMENSION")
+        columns[column] = dim if sep else dimension_id(column)
+    return columns
+
+
+def _from_options(
+    source: str,
+    text: str,
+    labels: Sequence[str],
+    id_column: str | None,
+    doc_id_column: str | None,
+    split_column: str | None,
+    splits: str | None,
+    config: str | None,
+    split: str | None,
+) -> ImportResult:
+    return hf_datasets(
+        source,
+        text=text,
+        labels=label_columns(labels),
+        id_column=id_column,
+        doc_id_column=doc_id_column,
+        split_column=split_column,
+        splits=[s.strip() for s in splits.split(",") if s.strip()] if splits else None,
+        split=split,
+        config=config,
+    )
+
+
+IMPORTER = Importer(
+    name="datasets",
+    help="Import a Hugging Face dataset (folder, data files or hub name) as sentence "
+    "records.\n\n"
+    "Example: framing import datasets my-dataset/ --text sentence --labels label=frames "
+    "-o data.jsonl",
+    params=(
+        Param(
+            "source",
+            "A save_to_disk folder, a parquet/CSV/JSON file, a folder of split "
+            "files, or a hub name (network).",
+            default=REQUIRED,
+        ),
+        Param("text", "The text column.", ("--text",), default="text"),
+        Param(
+            "labels",
+            "A label column, or COLUMN=DIMENSION; repeat for several dimensions.",
+            ("--labels",),
+            default=["label"],
+            many=True,
+        ),
+        Param("id_column", "Column of record ids.", ("--id-column",)),
+        Param("doc_id_column", "Column of document ids.", ("--doc-id-column",)),
+        Param("split_column", "Column of each row's split.", ("--split-column",)),
+        Param("splits", "Dataset splits to import, comma-separated (default: all).", ("--splits",)),
+        Param("config", "Hub dataset configuration.", ("--config",)),
+    ),
+    run=_from_options,
+)

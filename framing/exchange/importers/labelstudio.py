@@ -21,17 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    build_record,
-    check_split,
-    dimension_id,
-    finish,
-    iter_json_items,
-    keep_unique,
-    label_counts,
-    require_file,
-)
+from framing.exchange.importers.labels import check_split, dimension_id, finish, label_counts
+from framing.exchange.importers.problems import RowProblems, keep_unique
+from framing.exchange.importers.reading import iter_json_items, require_file
+from framing.exchange.record_fields import build_record
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -60,12 +54,9 @@ def labelstudio(
         The exported JSON file (``Export`` > ``JSON`` in Label Studio).
     text_field
         The key of ``data`` that holds the text.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------
@@ -177,3 +168,15 @@ def labelstudio(
         "non-choice results ignored": ignored,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="labelstudio",
+    help="Import a Label Studio JSON export of choice annotations.\n\n"
+    "Example: framing import labelstudio project-1-export.json -o annotated.jsonl",
+    params=(
+        Param("path", "Label Studio JSON export.", kind=Path, default=REQUIRED, dir_okay=False),
+        Param("text_field", "The data key holding the text.", ("--text-field",), default="text"),
+    ),
+    run=labelstudio,
+)

@@ -23,16 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    build_record,
-    check_dimension,
-    check_split,
-    finish,
-    iter_jsonl,
-    label_counts,
-    require_file,
-)
+from framing.exchange.importers.labels import check_dimension, check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import iter_jsonl, require_file
+from framing.exchange.record_fields import build_record
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
 
@@ -76,16 +71,15 @@ def prodigy(
         The JSONL file.
     dimension
         The dimension of options that do not name one themselves.
-    split
-        ``train``, ``dev`` or ``test``, set on every record (overrides exported splits).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`);
+        the split overrides exported splits.
 
     Returns
     -------
     ImportResult
+        One record per task: accepted answers ``done`` with the accepted options as
+        labels, rejected or ignored ones ``skip``, unanswered ones ``todo``.
 
     Raises
     ------
@@ -203,3 +197,22 @@ def prodigy(
         "repeated answers dropped (first kept)": dropped,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="prodigy",
+    help="Import Prodigy choice annotations; only accepted answers are gold.\n\n"
+    "Example: framing import prodigy round1.jsonl --dimension frames -o annotated.jsonl",
+    params=(
+        Param(
+            "path", "Prodigy JSONL (prodigy db-out).", kind=Path, default=REQUIRED, dir_okay=False
+        ),
+        Param(
+            "dimension",
+            "The dimension of options that name none.",
+            ("--dimension", "-d"),
+            default="label",
+        ),
+    ),
+    run=prodigy,
+)

@@ -16,19 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    article_id,
-    check_split,
-    finish,
+from framing.exchange.importers.labels import check_split, finish, label_counts
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import (
     iter_lines,
-    label_counts,
     line_spans,
-    read_text,
+    read_articles,
     require_dir,
 )
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.codebook import Codebook, did_you_mean
 
@@ -52,16 +49,14 @@ def ptc(
         Technique-classification label files, or folders of ``*.labels`` files.  The corpus
         is annotated exhaustively, so with labels every sentence is ``done`` (no overlapping
         span: no technique); without them every sentence is ``todo``.
-    split
-        ``train``, ``dev`` or ``test``, set on every record.
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`).
 
     Returns
     -------
     ImportResult
+        Per article, a document record and one sentence record per non-empty line,
+        labelled with the techniques whose spans overlap it.
 
     Raises
     ------
@@ -80,16 +75,8 @@ def ptc(
     split = check_split(split)
     folder = require_dir(articles, "articles")
     problems = RowProblems()
-    texts: dict[str, tuple[Path, str]] = {}
-    for file in collect_files([folder], suffix=".txt"):
-        ident = article_id(file)
-        if ident is not None:
-            text = read_text(file, problems)
-            if text is not None:
-                texts[ident] = (file, text)
-    if not texts and not problems:
-        raise UsageError(f"{folder}: no article<ID>.txt file found")
-    problems.raise_if_any(f"the PTC articles in {folder}")
+    # The label offsets count characters of the file as it is: no line-end change.
+    texts = read_articles(folder, problems, "the PTC articles")
 
     spans: dict[str, list[tuple[int, int, str]]] = {ident: [] for ident in texts}
     label_files = collect_files(labels, suffix=".labels") if labels else []
@@ -207,3 +194,28 @@ def ptc(
         "spans over blank text only": unplaced,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="ptc",
+    help="Import the Propaganda Techniques Corpus as sentences labelled with techniques.\n\n"
+    "Example: framing import ptc train-articles -l train-labels-task2-TC -o ptc.jsonl",
+    params=(
+        Param(
+            "articles",
+            "Folder of the article<ID>.txt files.",
+            kind=Path,
+            default=REQUIRED,
+            file_okay=False,
+        ),
+        Param(
+            "labels",
+            "Technique-classification .labels files or folders.",
+            ("--labels", "-l"),
+            Path,
+            many=True,
+        ),
+    ),
+    run=ptc,
+    crosswalk=True,
+)

@@ -21,21 +21,23 @@ from typing import Literal
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
-    RowProblems,
-    article_id,
+from framing.exchange.importers.labels import (
     check_split,
     finish,
-    iter_lines,
     label_counts,
-    line_spans,
-    read_text,
-    require_dir,
-    require_file,
     split_labels,
     unique,
 )
-from framing.format.annotations import Document, Sentence, collect_files
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import (
+    iter_lines,
+    line_spans,
+    read_articles,
+    require_dir,
+    require_file,
+)
+from framing.exchange.registry import REQUIRED, Importer, Param
+from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook, did_you_mean
 
 __all__ = ["semeval2023"]
@@ -60,20 +62,18 @@ def semeval2023(
         The subtask 2 label file (``<ID><TAB>frame,frame``).
     techniques
         The subtask 3 label file (``<ID><TAB><line><TAB>technique,technique``).
-    split
-        ``train``, ``dev`` or ``test``, set on every record.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`).
     unlisted
         What a non-empty line of an article that has subtask 3 labels, but that the label
         file does not list, becomes: ``todo`` (not annotated; the default) or ``negative``
         (``done`` with no technique).
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
 
     Returns
     -------
     ImportResult
+        Per article, a document record with its frames, then one record per non-empty
+        line with its techniques.
 
     Raises
     ------
@@ -94,17 +94,7 @@ def semeval2023(
         raise UsageError(f"unlisted must be 'todo' or 'negative', got '{unlisted}'")
     folder = require_dir(articles, "articles")
     problems = RowProblems()
-    texts: dict[str, tuple[Path, str]] = {}
-    for file in collect_files([folder], suffix=".txt"):
-        ident = article_id(file)
-        if ident is None:
-            continue
-        text = read_text(file, problems)
-        if text is not None:
-            texts[ident] = (file, text.replace("\r\n", "\n").replace("\r", "\n"))
-    if not texts and not problems:
-        raise UsageError(f"{folder}: no article<ID>.txt file found")
-    problems.raise_if_any(f"the SemEval-2023 articles in {folder}")
+    texts = read_articles(folder, problems, "the SemEval-2023 articles", unify_line_ends=True)
 
     def known(path: Path, number: int, ident: str) -> bool:
         if ident in texts:
@@ -267,3 +257,39 @@ def semeval2023(
         "repeated labels dropped": repeated,
     }
     return result
+
+
+IMPORTER = Importer(
+    name="semeval2023",
+    help="Import SemEval-2023 Task 3 articles with frames and/or persuasion techniques.\n\n"
+    "Example: framing import semeval2023 en/articles --frames en/labels-subtask-2.txt "
+    "-o en.jsonl",
+    params=(
+        Param(
+            "articles",
+            "Folder of the article<ID>.txt files.",
+            kind=Path,
+            default=REQUIRED,
+            file_okay=False,
+        ),
+        Param(
+            "frames", "Subtask 2 labels: <ID><TAB>frame,frame.", ("--frames",), Path, dir_okay=False
+        ),
+        Param(
+            "techniques",
+            "Subtask 3 labels: <ID><TAB><line><TAB>technique,technique.",
+            ("--techniques",),
+            Path,
+            dir_okay=False,
+        ),
+        Param(
+            "unlisted",
+            "Lines the subtask 3 file does not list: todo, or negative (done, no technique).",
+            ("--unlisted",),
+            default="todo",
+            choices=("todo", "negative"),
+        ),
+    ),
+    run=semeval2023,
+    crosswalk=True,
+)

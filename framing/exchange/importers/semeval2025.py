@@ -17,19 +17,18 @@ from pathlib import Path
 
 from framing.errors import UsageError
 from framing.exchange.importers import ImportResult
-from framing.exchange.importers._common import (
+from framing.exchange.importers.labels import (
     UNKNOWN_POLICIES,
-    RowProblems,
     check_split,
     finish,
-    iter_lines,
     label_counts,
-    require_dir,
-    require_file,
     split_labels,
     unique,
 )
+from framing.exchange.importers.problems import RowProblems
+from framing.exchange.importers.reading import iter_lines, require_dir, require_file
 from framing.exchange.importers.text import article_records
+from framing.exchange.registry import REQUIRED, Importer, Param
 from framing.format.annotations import Document, Sentence, collect_files
 from framing.format.article import read_article
 from framing.format.codebook import Codebook, did_you_mean
@@ -77,12 +76,8 @@ def semeval2025(
     taxonomy
         Optional taxonomy files, ``{"narratives": path, "subnarratives": path}``, one label
         a line: the codebook then lists every taxonomy label, and labels outside it are errors.
-    split
-        ``train``, ``dev`` or ``test``, set on every record.
-    codebook
-        When given, the labels are checked against it (each unknown label is an error,
-        with the closest match) and it is the result's codebook; otherwise a codebook
-        is built from the labels found.
+    split, codebook
+        As every importer's (see :mod:`framing.exchange.importers`).
     unknown
         A label outside the taxonomy: ``error`` (each named with its row), ``drop`` it
         from its row, or ``add`` it to the codebook; the counts say which were dropped
@@ -302,3 +297,63 @@ def gold_order(path: str | Path) -> list[tuple[int, str, str]]:
         order.append((number, name, name.removesuffix(".txt")))
     problems.raise_if_any(str(path))
     return order
+
+
+def _from_options(
+    documents: Path,
+    annotations: Path | None,
+    narratives_taxonomy: Path | None,
+    subnarratives_taxonomy: Path | None,
+    split: str | None,
+    unknown: str,
+) -> ImportResult:
+    taxonomy = {
+        dim: path
+        for dim, path in (
+            ("narratives", narratives_taxonomy),
+            ("subnarratives", subnarratives_taxonomy),
+        )
+        if path is not None
+    }
+    return semeval2025(documents, annotations, taxonomy=taxonomy, split=split, unknown=unknown)
+
+
+IMPORTER = Importer(
+    name="semeval2025",
+    help="Import SemEval-2025 Task 10 subtask 2 articles with their narratives.\n\n"
+    "Example: framing import semeval2025 EN/raw-documents -a EN/subtask-2-annotations.txt "
+    "-o en.jsonl",
+    params=(
+        Param(
+            "documents",
+            "Folder of the article .txt files.",
+            kind=Path,
+            default=REQUIRED,
+            file_okay=False,
+        ),
+        Param(
+            "annotations",
+            "The tab-separated annotation file.",
+            ("--annotations", "-a"),
+            Path,
+            dir_okay=False,
+        ),
+        Param(
+            "narratives_taxonomy",
+            "Narrative labels, one a line.",
+            ("--narratives-taxonomy",),
+            Path,
+            dir_okay=False,
+        ),
+        Param(
+            "subnarratives_taxonomy",
+            "Subnarrative labels, one a line.",
+            ("--subnarratives-taxonomy",),
+            Path,
+            dir_okay=False,
+        ),
+    ),
+    run=_from_options,
+    crosswalk=True,
+    takes_unknown=True,
+)
