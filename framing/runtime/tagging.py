@@ -151,21 +151,25 @@ def score_articles(
     model: Model,
     articles: Sequence[tuple[str | None, str | None, str]],
     texts: list[str],
-    starts: Sequence[int],
-    ends: Sequence[int],
+    starts: Sequence[int | None],
+    ends: Sequence[int | None],
     bounds: Sequence[int],
 ) -> tuple[dict[str, np.ndarray], Sequence[OutOfDistribution | None]]:
     """Scores of the articles' sentences (:func:`split_articles`) and each article's
     out-of-distribution check, read from the words the scoring pass looked up when the
-    model's scorer has a word table the check can follow (else checked apart)."""
+    model's scorer has a word table the check can follow (else checked apart, as when
+    a title is sentence 0: the check is of the body, which does not hold the title)."""
     import numpy as np
 
     ood = model.ood
-    if ood is None or not texts or not ood.follow(model.scorer):
+    titled = None in starts
+    if ood is None or not texts or titled or not ood.follow(model.scorer):
         return score_batch(model, texts), ood_checks(model, articles)
+    body_starts = [x for x in starts if x is not None]
+    body_ends = [x for x in ends if x is not None]
     sink: list[Any] = []
     scores = model.scorer.predict_proba(texts, words=sink)  # type: ignore[call-arg]
-    checks = ood.check_sentences([a[2] for a in articles], bounds, starts, ends, sink)
+    checks = ood.check_sentences([a[2] for a in articles], bounds, body_starts, body_ends, sink)
     if checks is None:
         checks = ood.check_many([a[2] for a in articles])
     return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}, checks
