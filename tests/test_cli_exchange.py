@@ -813,8 +813,8 @@ folds = 3
     fn = sum(gold[k] and not pred[k] for k in gold)
     assert figure["n"] == len(gold) == 16  # four test articles of four sentences
     assert figure["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
-    # framing tag on the test articles as distributed labels their body lines as eval did
-    # (the first line is the title for tag, a sentence for PTC: compared on the body)
+    # framing tag on the test articles as distributed labels their lines as eval did
+    # (the first line is the title for tag, tagged as sentence 0; a sentence for PTC)
     test_docs = sorted({r.doc_id for r in iter_records([test_part])})
     tagged = tmp_path / "tagged.jsonl"
     files = [str(articles / f"article{d}.txt") for d in test_docs]
@@ -833,7 +833,7 @@ folds = 3
             key = (a["doc_id"].removeprefix("article"), s["text"])
             assert bool(s["labels"]["techniques"]) == by_text[key]
             compared += 1
-    assert compared == 4 * 3
+    assert compared == 4 * 4
     # and every exporter reads tag output: the sentences with their predicted techniques
     exported = tmp_path / "tagged-doccano.jsonl"
     result = invoke(["export", "doccano", str(tagged), "-d", "techniques", "-o", str(exported)])
