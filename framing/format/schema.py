@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 __all__ = ["load_schema", "schema_problems"]
@@ -78,7 +79,11 @@ def schema_problems(value: Any, schema: dict[str, Any], where: str = "") -> list
         if items is not None and set(items) == {"type"} and isinstance(items["type"], str):
             # Long lists of one scalar type (vocabularies): one pass, located on failure.
             kind = items["type"]
-            if all(_is(item, kind) for item in value):
+            if kind in ("integer", "number"):  # bool is an int, but not a JSON number
+                ok = all(_is(item, kind) for item in value)
+            else:  # isinstance mapped in C: the vocabularies of a model, at every load
+                ok = all(map(isinstance, value, repeat(_TYPES[kind])))
+            if ok:
                 return problems
         if items is not None:
             for i, item in enumerate(value):
