@@ -186,6 +186,12 @@ def fit_fasttext(
             autotuneValidationFile=str(valid_file),
             autotuneDuration=AUTOTUNE_SECONDS,
             loss="softmax" if single else "ova",
+            # Fixed, not tuned (autotune keeps a set argument): left to autotune, the hash
+            # table grew until the final fit needed over 24 GB and was killed; a bucket set
+            # alone is zeroed by the Python binding while wordNgrams is 1, and the trials with
+            # wordNgrams > 1 then crash (SIGFPE).  Word bigrams, as fastText's docs advise.
+            bucket=2_000_000,
+            wordNgrams=2,
             thread=1,
             seed=SEED,
             verbose=0,

@@ -213,6 +213,7 @@ def run_ours(plan: dict[str, Any], config_path: Path, work: Path) -> dict[str, A
     for k, fold in enumerate(plan["folds"], start=1):
         raw["name"] = f"bench-{config_path.stem}"
         raw["dimensions"] = plan["dimensions"]
+        raw["n_jobs"] = 1  # one process, as every peer (the shipped configs use every CPU)
         raw["data"] = {
             **raw.get("data", {}),
             "paths": [fold["jsonl"]],
@@ -553,7 +554,10 @@ never on test data:
 * **TF-IDF word+char, tuned**: the same with character 2-5-grams (within word boundaries)
   added;
 * **fastText, autotuned**: fastText's own autotune (60 s, on a document-grouped 80/20
-  split of the training part), softmax for a single-label dimension, one-vs-all otherwise.
+  split of the training part), softmax for a single-label dimension, one-vs-all otherwise;
+  `bucket` fixed at fastText's default of 2,000,000 and `wordNgrams` at 2 (left to
+  autotune, the hash table grew until the final fit needed over 24 GB of memory and was
+  killed; the binding zeroes a bucket set alone while `wordNgrams` is 1).
 
 Scores become labels the same way for every system: the best-scoring label for a
 single-label dimension, otherwise one threshold per label maximising its F1 on
