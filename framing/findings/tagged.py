@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from framing.errors import AnnotationError, InputNotFoundError
+from framing.errors import AnnotationError
 from framing.format.meta import MetadataError, check_meta
 from framing.runtime.calibration import Calibration
+from framing.runtime.inputs import collect_inputs
 
 __all__ = ["Article", "TaggedInput", "read_tagged"]
 
@@ -74,21 +75,12 @@ class TaggedInput:
 
 
 def _files(paths: Sequence[str | Path]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
-            if not found:
-                raise InputNotFoundError(f"{path}: folder holds no .jsonl file")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InputNotFoundError(f"{path}: no such file or folder")
-    if not files:
-        raise InputNotFoundError("no tagged file given (the JSONL that 'framing tag' writes)")
-    return files
+    return collect_inputs(
+        paths,
+        suffixes=(".jsonl",),
+        stdin=False,
+        none_given="no tagged file given (the JSONL that 'framing tag' writes)",
+    )
 
 
 def _records(files: list[Path], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:

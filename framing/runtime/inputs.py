@@ -94,32 +94,41 @@ def article_batches(
         yield batch
 
 
-def collect_inputs(paths: Sequence[str | Path]) -> list[Path]:
-    """Expand ``.txt``/``.jsonl`` files and folders (recursively); ``-`` is stdin.
+def collect_inputs(
+    paths: Sequence[str | Path],
+    *,
+    suffixes: Sequence[str] = INPUT_SUFFIXES,
+    stdin: bool = True,
+    none_given: str = "no input given (give files, folders or - for stdin)",
+) -> list[Path]:
+    """Expand files and folders (recursively, the files with one of ``suffixes``);
+    ``-`` is stdin when ``stdin`` is true.
 
     Raises
     ------
     InputNotFoundError
-        When a path does not exist or a folder holds no ``.txt``/``.jsonl`` file.
+        When a path does not exist, a folder holds no file with one of ``suffixes``, or
+        ``paths`` is empty (``none_given`` says what was expected).
     """
+    kinds = " or ".join(suffixes)
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if str(raw) == "-":
+        if stdin and str(raw) == "-":
             files.append(path)
         elif path.is_dir():
             found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
             )
             if not found:
-                raise InputNotFoundError(f"{path}: folder holds no .txt or .jsonl file")
+                raise InputNotFoundError(f"{path}: folder holds no {kinds} file")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
             raise InputNotFoundError(f"{path}: no such file or folder")
     if not files:
-        raise InputNotFoundError("no input given (give files, folders or - for stdin)")
+        raise InputNotFoundError(none_given)
     return files
 
 
