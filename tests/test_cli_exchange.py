@@ -1004,6 +1004,69 @@ folds = 3
                 zero_division=1,
             )
             assert figures[dim]["micro_f1"] == pytest.approx(scored)
+        if level == "sentence":
+            # framing tag on the distributed files, the subtask 3 exporter over its output
+            # (one row per line of the label file), the scorer's rules on that file, and
+            # framing score on the tag output all give eval's figure: every line of the
+            # fixture is one sentence (the title line is tag's sentence 0)
+            tagged = tmp_path / "tagged-techniques.jsonl"
+            test_ids = sorted({r.doc_id for r in iter_records([test_part])})
+            files = [str(articles / f"article{d}.txt") for d in test_ids]
+            result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+            assert result.exit_code == 0, result.output
+            template = tmp_path / "test-techniques.txt"
+            template.write_text(
+                "".join(
+                    f"{d}\t{line}\t\n" for d in test_ids for line in (1, 2, 3, 4, 5)
+                ),  # the task's template lists every line, empty ones too
+                encoding="utf-8",
+            )
+            submission = tmp_path / "techniques-pred.txt"
+            result = invoke(
+                [
+                    "export",
+                    "semeval2023",
+                    str(tagged),
+                    "--subtask",
+                    "3",
+                    "-g",
+                    str(template),
+                    "--articles",
+                    str(articles),
+                    "-o",
+                    str(submission),
+                ]
+            )
+            assert result.exit_code == 0, result.output
+            sub_rows = [x.split("\t") for x in submission.read_text(encoding="utf-8").splitlines()]
+            assert [(r[0], int(r[1])) for r in sub_rows] == [
+                (d, line) for d in test_ids for line in (1, 2, 3, 4, 5)
+            ]
+            assert all(r[2] == "" for r in sub_rows if r[1] == "2")  # the empty line
+            by_line = {(r[0], int(r[1])): r[2] for r in sub_rows}
+            line_of = {
+                r.id: (r.doc_id, r.sent_index)
+                for r in iter_records([test_part])
+                if isinstance(r, Sentence)
+            }
+            labels_of = {line_of[r]: labels for r, labels in gold.items()}
+            e = mlb.transform([[x for x in by_line[k].split(",") if x] for k in labels_of])
+            exported = f1_score(
+                mlb.transform(list(labels_of.values())), e, average="micro", zero_division=1
+            )
+            assert exported == pytest.approx(figures[dim]["micro_f1"])
+            # the 'done' gold lines the exporter wrote are those eval scored, label for label
+            assert [sorted(x for x in by_line[k].split(",") if x) for k in labels_of] == [
+                sorted(pred[r]) for r in gold
+            ]
+            result = invoke(
+                ["score", str(tagged), str(test_part), "-m", metric, "-c", str(book), "-f", "json"]
+            )
+            assert result.exit_code == 0, result.output
+            scored = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+            assert scored["micro_f1"] == pytest.approx(figures[dim]["micro_f1"])
+            assert scored["macro_f1"] == pytest.approx(figures[dim]["macro_f1"])
+            assert scored["n"] == figures[dim]["n"]
     assert figures["frames"]["n"] == 6  # a third of 18 articles
     assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
 
