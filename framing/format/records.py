@@ -57,6 +57,7 @@ DOCUMENT_FIELDS = (
     "meta",
     "status",
     "split",
+    "suggested",
     "review",
 )
 #: Every field of the format; a codebook dimension may not use one of these names.
@@ -144,6 +145,8 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     review: dict[str, Any] | None = None
     source: tuple[str, int] | None = field(default=None, compare=False, repr=False)
+    #: A document-level model's suggestions (``framing preannotate``); never gold labels.
+    suggested: dict[str, dict[str, float]] | None = None
 
     type = "document"
 
@@ -154,7 +157,7 @@ class Document:
         for dim, labels in self.labels.items():
             data[dim] = list(labels)
         data["status"] = self.status
-        for key in ("split", "annotator", "note", "review"):
+        for key in ("split", "annotator", "note", "suggested", "review"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -178,6 +181,7 @@ class Document:
             note=data.get("note"),
             meta=dict(data.get("meta") or {}),
             review=data.get("review"),
+            suggested=data.get("suggested"),
         )
 
 
