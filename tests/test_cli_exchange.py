@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from framing.training.task_metrics import ptc_si_score, ptc_tc_score
 from sklearn.metrics import f1_score
 from typer.testing import CliRunner, Result
 
@@ -666,6 +667,12 @@ folds = 3
     assert task["subnarratives"]["f1_samples"] == pytest.approx(
         _official_semeval2025(from_tag, gold_file, fine), abs=1e-6
     )
+    # framing score: the same figures from the tag output and the imported gold
+    result = invoke(["score", str(tagged), str(test_out), "-m", "semeval2025", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)["task_metrics"]["semeval2025"]["dimensions"]
+    for dim in ("narratives", "subnarratives"):
+        assert scored[dim]["f1_samples"] == pytest.approx(task[dim]["f1_samples"], abs=1e-6)
 
 
 def test_cli_exchange_unknown_labels_outside_the_taxonomy(tmp_path: Path) -> None:
@@ -818,7 +825,7 @@ folds = 3
     test_docs = sorted({r.doc_id for r in iter_records([test_part])})
     tagged = tmp_path / "tagged.jsonl"
     files = [str(articles / f"article{d}.txt") for d in test_docs]
-    result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+    result = invoke(["tag", *files, "-m", str(model), "--all-scores", "-o", str(tagged)])
     assert result.exit_code == 0, result.output
     by_text = {
         (r.doc_id, r.text): bool(r.labels["techniques"])
@@ -844,6 +851,55 @@ folds = 3
     assert sum(bool(r["label"]) for r in sentence_rows) == sum(
         by_text[(r["doc_id"].removeprefix("article"), r["text"])] for r in sentence_rows
     )
+    # framing score: eval's figure from the tag output and the gold
+    result = invoke(["score", str(tagged), str(test_part), "-m", "ptc-sentence", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)["task_metrics"]["ptc-sentence"]["dimensions"]["techniques"]
+    assert scored["f1"] == pytest.approx(figure["f1"]) and scored["n"] == figure["n"]
+    # the task's SI file: the spans of the flagged lines. Here every gold span is a whole
+    # line and every line one sentence, so the official SI precision and recall are the
+    # sentence task's: P = flagged loaded lines / flagged lines, R = / loaded lines
+    si = tmp_path / "si.txt"
+    result = invoke(["export", "ptc", str(tagged), "--articles", str(articles), "-o", str(si)])
+    assert result.exit_code == 0, result.output
+    pred_spans = [
+        (a, "", int(b), int(c))
+        for a, b, c in (x.split("\t") for x in si.read_text().split("\n") if x)
+    ]
+    gold_spans = [
+        (a, t, int(b), int(c))
+        for a, t, b, c in (x.split("\t") for x in labels.read_text().split("\n") if x)
+        if a in test_docs
+    ]
+    si_figures = ptc_si_score(gold_spans, pred_spans)
+    assert si_figures["precision"] == pytest.approx(figure["precision"])
+    assert si_figures["recall"] == pytest.approx(figure["recall"])
+    # the task's TC file: one row per template span, the technique the model scores best
+    template = tmp_path / "tc-template.out"
+    template.write_text("".join(f"{a}\t?\t{b}\t{c}\n" for a, _, b, c in gold_spans))
+    tc = tmp_path / "tc.txt"
+    result = invoke(
+        [
+            "export",
+            "ptc",
+            str(tagged),
+            "--task",
+            "tc",
+            "--articles",
+            str(articles),
+            "--template",
+            str(template),
+            "-o",
+            str(tc),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    tc_rows = [
+        (a, t, int(b), int(c))
+        for a, t, b, c in (x.split("\t") for x in tc.read_text().split("\n") if x)
+    ]
+    assert [(a, b, c) for a, _, b, c in tc_rows] == [(a, b, c) for a, _, b, c in gold_spans]
+    assert ptc_tc_score(gold_spans, tc_rows)["f1"] == 1.0  # one technique in the codebook
 
 
 def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> None:
@@ -1004,6 +1060,12 @@ folds = 3
                 zero_division=1,
             )
             assert figures[dim]["micro_f1"] == pytest.approx(scored)
+            result = invoke(
+                ["score", str(tagged), str(test_part), "-m", metric, "-c", str(book), "-f", "json"]
+            )
+            assert result.exit_code == 0, result.output
+            from_score = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+            assert from_score["micro_f1"] == pytest.approx(figures[dim]["micro_f1"])
         if level == "sentence":
             # framing tag on the distributed files, the subtask 3 exporter over its output
             # (one row per line of the label file), the scorer's rules on that file, and

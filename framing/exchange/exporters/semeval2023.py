@@ -1,6 +1,7 @@
-"""Frame predictions in the SemEval-2023 Task 3 subtask 2 format.
+"""Predictions in the SemEval-2023 Task 3 formats: subtask 2 (frames) and 3 (techniques).
 
-One tab-separated line per article, the article id then its frames joined by commas::
+Subtask 2: one tab-separated line per article, the article id then its frames joined by
+commas::
 
     2000<TAB>Economic,Security_and_defense
 
@@ -10,6 +11,10 @@ gives), or the file name without ``article`` and ``.txt`` (what ``framing tag`` 
 folder of the task's articles).  An article's frames are its document record's (a
 document-level model's ``document`` labels in tag output), else the union of its ``done``
 paragraphs' or sentences'.
+
+Subtask 3 (:func:`semeval2023_techniques`): one line per row of the task's subtask 3
+label or template file, ``<ID><TAB><line><TAB>technique,technique``, a line's techniques
+being the union of those of the tagged sentences that overlap it in the article file.
 """
 
 from __future__ import annotations
