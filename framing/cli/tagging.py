@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import sys
 import warnings
 from collections import deque
@@ -409,7 +408,8 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
         out.write("[")
         for i, r in enumerate(results):
             out.write(",\n" if i else "\n")
-            out.write(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+            json_text = article_json if isinstance(r, TaggedArticle) else sentence_json
+            out.write(json_text(r, indent=2))
         out.write("\n]\n")
     elif format is TagFormat.table:
         for i, r in enumerate(results):

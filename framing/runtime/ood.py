@@ -91,26 +91,12 @@ class OutOfDistribution:
             "ngrams": self.ngrams,
         }
 
-    def to_json(self) -> str:
-        """``json.dumps(self.to_dict())``, written directly (once per tagged article)."""
-        if not (_finite(self.score) and _finite(self.threshold)):
-            return json.dumps(self.to_dict())
-        flagged = "true" if self.flagged else "false"
-        return (
-            f'{{"flagged": {flagged}, "score": {self.score!r}, '
-            f'"threshold": {self.threshold!r}, "ngrams": {self.ngrams}}}'
-        )
-
     def warning(self) -> str:
         """One line for readers of a flagged article (table and HTML output)."""
         return (
             f"out of distribution: {self.score:.0%} of its word n-grams never occur in the "
             f"training articles (threshold {self.threshold:.0%}); its labels are less reliable"
         )
-
-
-def _finite(x: float) -> bool:
-    return x - x == 0.0
 
 
 class _Words(dict[str, tuple[int, ...]]):
