@@ -764,18 +764,21 @@ def test_cli_exchange_ptc_sentence_model_import_split_train_score(tmp_path: Path
                 rows.append(f"{1000 + i}\tLoaded_Language\t{start}\t{start + len(line)}\n")
             start += len(line) + 1
     labels.write_text("".join(rows), encoding="utf-8")
-    imported, split = tmp_path / "ptc.jsonl", tmp_path / "ptc-split.jsonl"
+    imported = tmp_path / "ptc.jsonl"
     assert (
         invoke(["import", "ptc", str(articles), "-l", str(labels), "-o", str(imported)]).exit_code
         == 0
     )
-    result = invoke(["split", str(imported), "--ratios", "75/25", "--seed", "1", "-o", str(split)])
+    parts = tmp_path / "parts"
+    result = invoke(
+        ["split", str(imported), "--ratios", "75/25", "--seed", "1", "--out-dir", str(parts)]
+    )
     assert result.exit_code == 0, result.output
     config = tmp_path / "ptc.toml"
     config.write_text(
         f"""name = "ptc"
 [data]
-paths = [{json.dumps(str(split))}]
+paths = [{json.dumps(str(parts / "train.jsonl"))}, {json.dumps(str(parts / "test.jsonl"))}]
 codebook = {json.dumps(str(tmp_path / "ptc.codebook.toml"))}
 train = ["train"]
 dev = []
@@ -787,8 +790,7 @@ folds = 3
     )
     model = tmp_path / "model"
     assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
-    test_part = tmp_path / "test.jsonl"
-    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    test_part = parts / "test.jsonl"  # the split's test part, as framing split wrote it
     predicted = tmp_path / "predicted.jsonl"
     result = invoke(
         [
@@ -932,7 +934,7 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
         technique_rows.append(f"{ident}\t4\t{technique}\n")
     (tmp_path / "frames.txt").write_text("".join(frames_rows), encoding="utf-8")
     (tmp_path / "techniques.txt").write_text("".join(technique_rows), encoding="utf-8")
-    imported, split = tmp_path / "s23.jsonl", tmp_path / "s23-split.jsonl"
+    imported = tmp_path / "s23.jsonl"
     result = invoke(
         [
             "import",
@@ -949,11 +951,13 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
         ]
     )
     assert result.exit_code == 0, result.output
-    result = invoke(["split", str(imported), "--ratios", "2/1", "--seed", "3", "-o", str(split)])
+    parts = tmp_path / "parts"
+    result = invoke(
+        ["split", str(imported), "--ratios", "2/1", "--seed", "3", "--out-dir", str(parts)]
+    )
     assert result.exit_code == 0, result.output
     book = tmp_path / "s23.codebook.toml"
-    test_part = tmp_path / "test.jsonl"
-    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    test_part = parts / "test.jsonl"  # the split's test part, as framing split wrote it
     figures = {}
     for dim, level, metric in (
         ("frames", "document", "semeval2023-frames"),
@@ -964,7 +968,7 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
             f"""name = "s23-{dim}"
 dimensions = ["{dim}"]
 [data]
-paths = [{json.dumps(str(split))}]
+paths = [{json.dumps(str(parts / "train.jsonl"))}]
 codebook = {json.dumps(str(book))}
 level = "{level}"
 train = ["train"]
