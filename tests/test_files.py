@@ -17,10 +17,10 @@ from framing.cli import app
 from framing.errors import UsageError
 from framing.files import (
     TEMP_SUFFIX,
+    append_file,
     atomic_dir,
     atomic_write,
     check_writable,
-    append_file,
     refuse_same_file,
     scratch_dir,
     sweep_temporaries,
