@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import io
 import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
+from contextlib import closing
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -15,7 +17,7 @@ import typer
 
 from framing.cli import app
 from framing.errors import UsageError
-from framing.files import atomic_write, check_writable, refuse_same_file
+from framing.files import atomic_write, check_writable, refuse_same_file, scratch_dir
 from framing.format.article import refuse_json
 from framing.format.table import TABLE_SUFFIXES, TableArticle, is_table, read_table
 
@@ -209,7 +211,7 @@ def tag_cli(
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
     as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores and not explain
 
-    def results() -> Any:
+    def results(parts: Path | None = None) -> Any:
         nonlocal failures, articles, sentences
         items: Iterator[TaggedArticle | TaggedSentence | InputFailure]
         if tables:
@@ -217,16 +219,25 @@ def tag_cli(
                 tables, rows, loaded, all_scores, explain, batch_size, on_file, defaults
             )
         elif as_lines:
-            for batch in tag_json_batches(
-                files, loaded, batch_size=batch_size, on_file=on_file, n_jobs=n_jobs, meta=defaults
-            ):
-                for failure in batch.failures:
-                    failures += 1
-                    progress.clear()
-                    typer.echo(f"error: {failure} (skipped)", err=True)
-                articles += batch.articles
-                sentences += batch.sentences
-                yield batch.data
+            batches = tag_json_batches(
+                files,
+                loaded,
+                batch_size=batch_size,
+                on_file=on_file,
+                n_jobs=n_jobs,
+                meta=defaults,
+                part_dir=parts,
+            )
+            # Closed explicitly: the workers have stopped before their parts are removed.
+            with closing(batches):
+                for batch in batches:
+                    for failure in batch.failures:
+                        failures += 1
+                        progress.clear()
+                        typer.echo(f"error: {failure} (skipped)", err=True)
+                    articles += batch.articles
+                    sentences += batch.sentences
+                    yield batch
             return
         else:
             items = tag(
@@ -251,7 +262,16 @@ def tag_cli(
             yield item
 
     try:
-        if output is not None:
+        if output is not None and as_lines and n_jobs > 1 and not tables:
+            # Each worker writes its batches' lines to a part file next to the output;
+            # the parts are copied into it in input order (the main process stays idle).
+            with (
+                atomic_write(output) as out,
+                scratch_dir(output) as parts,
+                closing(results(parts)) as lines,
+            ):
+                _write(out, format, lines, loaded)
+        elif output is not None:
             with atomic_write(output) as out:
                 _write(out, format, results(), loaded)
         else:
@@ -386,7 +406,7 @@ def _tag_to_folder(
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
     from framing.output.html import HtmlWriter
-    from framing.output.json import article_json, sentence_json
+    from framing.output.json import JsonBatch, article_json, sentence_json
     from framing.output.table import render_table
     from framing.runtime.results import TaggedArticle
 
@@ -395,11 +415,13 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
         binary = getattr(out, "buffer", None)
         out.flush()
         for r in results:
-            if isinstance(r, bytes):
+            if isinstance(r, JsonBatch):
                 if binary is not None:
-                    binary.write(r)
+                    r.write_to(binary)
                 else:
-                    out.write(r.decode("utf-8"))
+                    data = io.BytesIO()
+                    r.write_to(data)
+                    out.write(data.getvalue().decode("utf-8"))
             else:
                 line = article_json(r) if isinstance(r, TaggedArticle) else sentence_json(r)
                 out.write(line + "\n")

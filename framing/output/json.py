@@ -16,14 +16,22 @@ give the same text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import os
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from framing.runtime.inputs import InputFailure, RawInput, crashed_raw, raw_batches, raw_items
+from framing.runtime.inputs import (
+    FileSlice,
+    InputFailure,
+    RawInput,
+    crashed_raw,
+    raw_batches,
+    raw_items,
+)
 from framing.runtime.profiles import profile_stats
 from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import (
@@ -347,8 +355,8 @@ def tag_json_lines(
     """
     from framing.runtime.parallel import map_with_model
 
-    # The inputs are only read here: with several workers, parsing is theirs too.
-    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids)
+    # With several workers, reading and parsing the inputs is theirs.
+    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids, by_reference=n_jobs > 1)
     payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
@@ -364,12 +372,24 @@ def tag_json_lines(
 @dataclass(slots=True)
 class JsonBatch:
     """A batch of inputs tagged as JSONL: every article's line (UTF-8, in input order)
-    in ``data``, how many articles and sentences that is, and the inputs that failed."""
+    in ``data``, or in the file ``part`` when its worker wrote them there; how many
+    articles and sentences that is, and the inputs that failed."""
 
     data: bytes = b""
     articles: int = 0
     sentences: int = 0
     failures: list[InputFailure] = field(default_factory=list)
+    part: str | None = None
+
+    def write_to(self, out: IO[bytes]) -> None:
+        """Append the batch's lines to ``out`` (a part file is copied, then removed)."""
+        if self.part is None:
+            out.write(self.data)
+            return
+        from framing.files import append_file
+
+        append_file(self.part, out)
+        os.unlink(self.part)
 
 
 def tag_json_batches(
@@ -381,39 +401,58 @@ def tag_json_batches(
     on_file: Any = None,
     n_jobs: int = 1,
     meta: Mapping[str, Any] | None = None,
-) -> Iterator[JsonBatch]:
+    part_dir: str | Path | None = None,
+) -> Generator[JsonBatch, None, None]:
     """:func:`tag_json_lines` (``as_bytes``) a batch at a time, each batch's lines joined:
-    what ``framing tag`` writes.  With several workers, each sends back one ``bytes``
-    per batch, so the main process only reads input and writes output."""
+    what ``framing tag`` writes.
+
+    With several workers the main process only hands out work: each worker reads its
+    inputs itself (files are given by where their bytes are, not sent) and, with
+    ``part_dir`` (an empty folder, see :func:`framing.files.scratch_dir`), writes each
+    batch's lines to a file there (:attr:`JsonBatch.part`) instead of sending them back;
+    :meth:`JsonBatch.write_to` joins the parts in order."""
     from framing.runtime.parallel import map_with_model
 
-    batches = raw_batches(paths, batch_size, stdin, on_file)
-    payloads = ((batch, True, meta) for batch in batches)
     if n_jobs > 1:
+        batches = raw_batches(paths, batch_size, stdin, on_file, by_reference=True)
+        folder = None if part_dir is None else Path(part_dir)
+        payloads = (
+            (batch, True, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"))
+            for k, batch in enumerate(batches)
+        )
         yield from map_with_model(
             model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
         )
         return
     labeler = Labeler(model)
-    for payload in payloads:
-        yield _json_batch(model, labeler, payload)
+    for batch in raw_batches(paths, batch_size, stdin, on_file):
+        yield _json_batch(model, labeler, (batch, True, meta, None))
 
 
 def _json_batch(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+    payload: tuple[
+        list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None, str | None
+    ],
 ) -> JsonBatch:
     out = JsonBatch()
     lines = []
-    for item in _json_inputs(model, labeler, payload):
+    for item in _json_inputs(model, labeler, payload[:3]):
         if isinstance(item, InputFailure):
             out.failures.append(item)
         else:
             lines.append(item[0])
             out.sentences += item[1]
-    out.data = b"".join(lines)
     out.articles = len(lines)
+    part = payload[3]
+    if part is None:
+        out.data = b"".join(lines)
+    else:
+        # Not created if missing: the folder is gone when the run was stopped.
+        with open(part, "wb") as fh:
+            fh.writelines(lines)
+        out.part = part
     return out
 
 
@@ -424,7 +463,7 @@ def _crashed_batch(payload: tuple[Any, ...], reason: str) -> JsonBatch:
 def _json_inputs(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+    payload: tuple[list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None],
 ) -> list[tuple[Any, int] | InputFailure]:
     """One batch of inputs as JSON lines (with their metadata), failures in their place."""
     from framing.runtime.tagging import merge_meta
