@@ -20,7 +20,7 @@ from framing.errors import AnnotationError, UsageError
 from framing.exchange.exporters.ptc import ptc_si, ptc_tc, read_span_rows
 from framing.exchange.exporters.semeval2023 import semeval2023_techniques
 from framing.exchange.importers.semeval2023 import semeval2023 as import_semeval2023
-from framing.format.annotations import write_jsonl
+from framing.format.annotations import Sentence, write_jsonl
 from framing.runtime.tagged_records import tagged_records
 
 FORMATS = Path(__file__).parent / "data" / "formats"
@@ -330,3 +330,78 @@ def test_task_exports_ptc_cli_and_missing_scores(ptc_tagged: Path, tmp_path: Pat
         ],
     )
     assert result.exit_code == 2 and "--all-scores" in result.output
+
+
+def test_task_exports_score_document_metric_hand_computed(tmp_path: Path) -> None:
+    """A document-level model's tag output against the subtask 2 gold: 1001 gold Economic,
+    Political, predicted Economic, Morality; 1002 gold Security_and_defense,
+    Legality_Constitutionality_and_jurisprudence, predicted Security_and_defense.
+    tp 2, fp 1, fn 2: micro-F1 4 / (4 + 1 + 2)."""
+    from framing.exchange.exporters.semeval2023 import semeval2023 as export_frames
+
+    def article(doc_id: str, frames: list[str]) -> dict:
+        return {
+            "version": "1.2",
+            "doc_id": doc_id,
+            "title": None,
+            "model": {"name": "m", "version": None, "codebook": "c", "level": "document"},
+            "n_sentences": 0,
+            "sentences": [],
+            "profile": {},
+            "document": {"labels": {"frames": [{"label": f, "score": 0.9} for f in frames]}},
+        }
+
+    tagged = _write(
+        tmp_path / "tagged.jsonl",
+        [
+            article("article1001", ["Economic", "Morality"]),
+            article("article1002", ["Security_and_defense"]),
+        ],
+    )
+    imported = import_semeval2023(S23 / "articles", frames=S23 / "labels-subtask-2.txt")
+    gold = tmp_path / "gold.jsonl"
+    write_jsonl(gold, imported.records)
+    figures = score([tagged], [gold], ["semeval2023-frames"]).tasks["semeval2023-frames"]
+    assert figures.scores["frames"]["micro_f1"] == pytest.approx(4 / 7)
+    assert figures.scores["frames"]["n"] == 2
+    # the subtask 2 file of the same tag output, scored by the task's rules: the same
+    rows = export_frames(tagged_records(tagged), gold=S23 / "labels-subtask-2.txt").items
+    assert rows == ["1001\tEconomic,Morality", "1002\tSecurity_and_defense"]
+    gold_sets = [
+        {"Economic", "Political"},
+        {"Security_and_defense", "Legality_Constitutionality_and_jurisprudence"},
+    ]
+    pred_sets = [set(r.split("\t")[1].split(",")) for r in rows]
+    classes = sorted(set().union(*gold_sets, *pred_sets))
+    assert semeval2023_multilabel_f1(gold_sets, pred_sets, classes)["micro_f1"] == pytest.approx(
+        4 / 7
+    )
+    # a sentence metric needs a sentence-level model's output
+    with_techniques = import_semeval2023(
+        S23 / "articles",
+        frames=S23 / "labels-subtask-2.txt",
+        techniques=S23 / "labels-subtask-3.txt",
+    )
+    write_jsonl(gold, with_techniques.records)
+    with pytest.raises(UsageError, match="document-level model"):
+        score([tagged], [gold], ["semeval2023-techniques"])
+
+
+def test_task_exports_score_leaves_out_gold_articles_the_metric_does_not_score(
+    s23_tagged: Path, tmp_path: Path
+) -> None:
+    """A tagged article whose gold has no annotated unit for the metric is not an error
+    (it is in the gold) and is not scored: only 1001's five lines count."""
+    imported = import_semeval2023(S23 / "articles", techniques=S23 / "labels-subtask-3.txt")
+    records = [
+        Sentence(
+            r.id, r.doc_id, r.text, status="todo", sent_index=r.sent_index, start=r.start, end=r.end
+        )
+        if isinstance(r, Sentence) and r.doc_id == "1002"
+        else r
+        for r in imported.records
+    ]
+    gold = tmp_path / "gold.jsonl"
+    write_jsonl(gold, records)
+    figures = score([s23_tagged], [gold], ["semeval2023-techniques"]).tasks
+    assert figures["semeval2023-techniques"].scores["techniques"]["n"] == 5

@@ -18,8 +18,10 @@ from :func:`score` without running the model again: the same rules
 
 Tagged and gold articles are matched by document id: the tagged ``doc_id``, or the
 task's id in it (``article1001``, from the file ``article1001.txt``, is ``1001``).  Every
-gold article that has labels must be tagged, and every tagged article must be in the
-gold: either kind of mismatch is an error naming the ids.
+gold article the metric scores (a ``done`` document record with the task's dimensions, as
+``framing eval`` takes them; an article with ``done`` units) must be tagged, and every
+tagged article must be an article of the gold: either kind of mismatch is an error naming
+the ids.  A tagged article the gold has but the metric does not score is left out.
 
 What differs from ``framing eval`` on the same data: eval scores each gold unit's own
 text, tag output scores the sentences tag split the article into; a unit that is one
@@ -132,10 +134,9 @@ def score(
     for name in metrics:
         metric = task_metric(name)
         dims = list(metric.dimensions)
-        gold_records: list[Any] = [*corpus.documents.values(), *corpus.sentences]
-        gold_docs = document_labels(gold_records, dims)
-        matched = _match(predicted, gold_docs, gold)
         if metric.level == "document":
+            gold_docs = _gold_documents(corpus, dims)
+            matched = _match(predicted, list(gold_docs), corpus, gold)
             pred_docs = document_labels([r for a in matched.values() for r in _records(a)], dims)
             data = {}
             for dim in dims:
@@ -143,7 +144,9 @@ def score(
                 p = [frozenset(pred_docs.get(a.doc_id, {}).get(dim, ())) for a in matched.values()]
                 data[dim] = (g, p, _classes(codebook, dim, g, p))
         else:
-            data = _unit_sets(corpus, matched, dims, codebook)
+            units = _gold_units(corpus, dims)
+            matched = _match(predicted, list(units), corpus, gold)
+            data = _unit_sets(corpus, units, matched, dims, codebook)
         report.tasks[name] = score_task(name, data)
     return report
 
@@ -152,22 +155,50 @@ def _records(article: ArticleRecords) -> list[Sentence | Document]:
     return [*([article.document] if article.document else []), *article.sentences]
 
 
+def _gold_documents(corpus: Corpus, dims: list[str]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The gold articles a document metric scores, in order, with their labels: every
+    ``done`` document record with one of ``dims`` (as ``framing eval`` takes them), and,
+    for a document without a record, the union of its ``done`` sentences' labels."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for doc in corpus.documents.values():
+        if doc.status == "done" and any(d in doc.labels for d in dims):
+            out[doc.doc_id] = {d: doc.labels.get(d, ()) for d in dims}
+    loose = [s for s in corpus.sentences if s.doc_id not in corpus.documents]
+    for doc_id, labels in document_labels(loose, dims).items():
+        out.setdefault(doc_id, labels)
+    return out
+
+
+def _gold_units(corpus: Corpus, dims: list[str]) -> dict[str, list[Sentence]]:
+    """The ``done`` gold units (sentence records with one of ``dims``) per document."""
+    units: dict[str, list[Sentence]] = {}
+    for sentence in corpus.sentences:
+        if sentence.status == "done" and any(d in sentence.labels for d in dims):
+            units.setdefault(sentence.doc_id, []).append(sentence)
+    return units
+
+
 def _match(
     predicted: dict[str, ArticleRecords],
-    gold_docs: dict[str, Any],
+    needed: list[str],
+    corpus: Corpus,
     gold: Sequence[str | Path],
 ) -> dict[str, ArticleRecords]:
-    """Gold doc id -> its tagged article, in gold order; every gold article and every
-    tagged article must have its counterpart."""
+    """Gold doc id -> its tagged article, for the ``needed`` gold articles in order.
+
+    Every needed article must be tagged, and every tagged article must be an article of
+    the gold (one the gold has but the metric does not score, e.g. not annotated, is left
+    out)."""
+    known = {*corpus.documents, *(s.doc_id for s in corpus.sentences)}
     by_id: dict[str, ArticleRecords] = {}
+    extra = []
     for ident, article in predicted.items():
-        for candidate in (article.doc_id, ident):
-            if candidate in gold_docs:
-                by_id[candidate] = article
-                break
-    missing = [d for d in gold_docs if d not in by_id]
-    used = {id(a) for a in by_id.values()}
-    extra = [a.doc_id for a in predicted.values() if id(a) not in used]
+        found = next((c for c in (article.doc_id, ident) if c in known), None)
+        if found is None:
+            extra.append(article.doc_id)
+        else:
+            by_id[found] = article
+    missing = [d for d in needed if d not in by_id]
     problems = []
     if missing:
         problems.append(
@@ -181,7 +212,7 @@ def _match(
         )
     if problems:
         raise AnnotationError("; ".join(problems))
-    return {d: by_id[d] for d in gold_docs}
+    return {d: by_id[d] for d in needed}
 
 
 def _some(ids: list[str]) -> str:
@@ -197,6 +228,7 @@ def _classes(codebook: Codebook | None, dim: str, *sets: LabelSets) -> list[str]
 
 def _unit_sets(
     corpus: Corpus,
+    units: dict[str, list[Sentence]],
     matched: dict[str, ArticleRecords],
     dims: list[str],
     codebook: Codebook | None,
@@ -204,13 +236,7 @@ def _unit_sets(
     """Gold and predicted label sets of every ``done`` gold unit, per dimension."""
     gold_sets: dict[str, LabelSets] = {d: [] for d in dims}
     pred_sets: dict[str, LabelSets] = {d: [] for d in dims}
-    units: dict[str, list[Sentence]] = {}
-    for sentence in corpus.sentences:
-        if sentence.status == "done" and any(d in sentence.labels for d in dims):
-            units.setdefault(sentence.doc_id, []).append(sentence)
     for doc_id, article in matched.items():
-        if not units.get(doc_id):
-            continue
         if article.level == "document":
             raise UsageError(
                 f"article '{article.doc_id}' was tagged by a document-level model; a "

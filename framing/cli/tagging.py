@@ -182,11 +182,6 @@ def tag_cli(
 
         # labels whole articles: the sentence options do not apply
         check_document_options(loaded, one_per_line=one_per_line, explain=explain)
-        if output_dir is not None:
-            raise UsageError(
-                f"model '{loaded.name}' labels whole articles (level = \"document\"): tag "
-                "with --output FILE (--output-dir shards are for sentence-level models)"
-            )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging (and, in forked
     # workers, from writing to the pages they share with this process).
