@@ -400,8 +400,8 @@ kept in the same word table) rather than splitting the article again, and looks 
 up in a bitmap. Segmentation is Python (one regex scan for candidate boundaries), and the
 JSON of each article is built from the score arrays and written by msgspec. What is left
 in Python is that, the glue per batch, reading the input, and start-up (imports and model
-loading: the cold start below, paid once per process). fastText tokenises, hashes and averages in C++ and is
-given the sentences already split.
+loading: the cold start below, paid once per process). fastText tokenises, hashes and
+averages in C++ and is given the sentences already split.
 
 | cold start (best of 5, wall) | seconds |
 |---|---:|

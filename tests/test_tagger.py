@@ -31,7 +31,7 @@ from framing.output.table import render_table
 from framing.runtime.inputs import InputFailure, collect_inputs
 from framing.runtime.model import ModelVersionWarning, load_model
 from framing.runtime.profiles import MAX_EVIDENCE
-from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
+from framing.runtime.results import OUTPUT_VERSION, LabelScore, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import predict_sentences, tag, tag_many, tag_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -508,6 +508,24 @@ def test_json_writer_writes_non_finite_floats_as_null() -> None:
     values = [float("nan"), float("inf"), -float("inf"), 0.5]
     assert encode_json(exact_floats({"x": values})) == b'{"x": [null, null, null, 0.5]}'
     assert encode_json(float_list(np.array(values))) == b"[null, null, null, 0.5]"
+
+
+def test_json_writer_objects_keep_tiny_and_huge_floats_as_repr(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, title="Port strike", doc_id="a1")
+    article.meta = {"outlet": "X"}
+    odd = iter([3.2e-05, 1e-07, 2.5e16, 0.0, 1e-4, 9.99e-05] * 50)
+    for s in article.sentences:
+        for dim, found in s.labels.items():
+            s.labels[dim] = tuple(LabelScore(ls.label, next(odd)) for ls in found)
+    for labels in article.profile.values():
+        for p in labels.values():
+            p.share, p.mean_score, p.strength = next(odd), next(odd), next(odd)
+            for e in p.evidence:
+                e.score = next(odd)
+    want = json.dumps(article.to_dict(), ensure_ascii=False)
+    assert "e-05" in want and article_json(article) == want
+    for s in article.sentences:
+        assert sentence_json(s) == json.dumps(s.to_dict(), ensure_ascii=False)
 
 
 def test_json_writer_indent_matches_json_dumps(tag_model) -> None:

@@ -111,18 +111,6 @@ def float_list(values: np.ndarray) -> list[Any]:
     return out
 
 
-def sentence_json(sentence: TaggedSentence, *, indent: int = 0) -> str:
-    """``json.dumps(sentence.to_dict(), ensure_ascii=False, indent=indent or None)``."""
-    return encode_json(exact_floats(sentence.to_dict()), indent=indent).decode()
-
-
-def article_json(article: TaggedArticle, *, include_text: bool = False, indent: int = 0) -> str:
-    """``json.dumps(article.to_dict(include_text=...), ensure_ascii=False,
-    indent=indent or None)``."""
-    data = article.to_dict(include_text=include_text)
-    return encode_json(exact_floats(data), indent=indent).decode()
-
-
 def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
     """Runs of equal values in ``keys``: each run's value, start and end."""
     import numpy as np
@@ -180,6 +168,71 @@ class _Profile(msgspec.Struct):
     evidence: list[_Evidence]
 
 
+def _exact(value: float) -> Any:
+    """One float as :func:`exact_floats` gives it."""
+    return value if _plain(value) else _float_text(value)
+
+
+def _sentence_obj(sentence: TaggedSentence) -> Any:
+    """``sentence.to_dict()`` for the writer, as the Structs of the batch path when it
+    holds only labels (the usual case), else the dict with :func:`exact_floats`."""
+    s = sentence
+    if s.scores is not None or s.explanations is not None or s.probabilities is not None:
+        return exact_floats(s.to_dict())
+    labels = {
+        dim: [_Hit(ls.label, _exact(ls.score)) for ls in found] for dim, found in s.labels.items()
+    }
+    if s.start is None:
+        return _Headline(s.index, s.text, labels)
+    return _Sentence(s.index, s.start, s.end, s.text, labels)
+
+
+def _article_obj(article: TaggedArticle, include_text: bool) -> Any:
+    """``article.to_dict(include_text=...)`` for the writer (see :func:`_sentence_obj`)."""
+    if article.document is not None:
+        return exact_floats(article.to_dict(include_text=include_text))
+    ood = article.out_of_distribution
+    data: dict[str, Any] = {
+        "version": OUTPUT_VERSION,
+        "doc_id": article.doc_id,
+        "title": article.title,
+        "model": exact_floats(article.model),
+        "n_sentences": len(article.sentences),
+        "out_of_distribution": None if ood is None else exact_floats(ood.to_dict()),
+    }
+    if include_text:
+        data["text"] = article.text
+    data["sentences"] = list(map(_sentence_obj, article.sentences))
+    data["profile"] = {
+        dim: {
+            label: _Profile(
+                p.count,
+                _exact(p.share),
+                _exact(p.max_score),
+                _exact(p.mean_score),
+                None if p.strength is None else _exact(p.strength),
+                [_Evidence(e.index, e.text, _exact(e.score)) for e in p.evidence],
+            )
+            for label, p in labels.items()
+        }
+        for dim, labels in article.profile.items()
+    }
+    if article.meta:
+        data["meta"] = exact_floats(dict(article.meta))
+    return data
+
+
+def sentence_json(sentence: TaggedSentence, *, indent: int = 0) -> str:
+    """``json.dumps(sentence.to_dict(), ensure_ascii=False, indent=indent or None)``."""
+    return encode_json(_sentence_obj(sentence), indent=indent).decode()
+
+
+def article_json(article: TaggedArticle, *, include_text: bool = False, indent: int = 0) -> str:
+    """``json.dumps(article.to_dict(include_text=...), ensure_ascii=False,
+    indent=indent or None)``."""
+    return encode_json(_article_obj(article, include_text), indent=indent).decode()
+
+
 def _article_dicts(
     plan: Labeler,
     model: Model,
@@ -193,7 +246,7 @@ def _article_dicts(
 
     if model.level == "document":  # one short line per article: the objects are cheap
         tagged = tag_batch(plan, model, articles, False)
-        return [exact_floats(a.to_dict()) for a in tagged], [0] * len(tagged)
+        return [_article_obj(a, False) for a in tagged], [0] * len(tagged)
     texts, starts, ends, indexes, bounds = split_articles(articles)
     n, n_articles = len(texts), len(articles)
     sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
