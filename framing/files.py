@@ -7,7 +7,12 @@
 * Temporary names are recognisable, ``.NAME.PID-RANDOM.framing-tmp``; a left-over one
   (after SIGKILL or a power cut) is removed by the next write to the same target when
   the process that made it is gone.  SIGINT, SIGTERM and SIGHUP remove the temporary
-  files of writes in progress before the process ends.
+  files of writes in progress before the process ends; a forked child (a worker
+  process) does not inherit that duty, so a worker ended by a signal leaves its
+  parent's temporary files alone.
+* :func:`scratch_dir` is a temporary folder next to an output, for parts written by
+  worker processes before they are joined into it (:func:`append_file`); it goes away
+  like a temporary file.
 * :func:`refuse_same_file` stops a command before any work when its output is one of
   its inputs (``os.path.samefile``: symlinks and hard links included);
   :func:`check_writable` stops long commands early when the output cannot be written.

@@ -400,9 +400,7 @@ def _tag_to_folder(
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
-    from framing.output.html import HtmlWriter
     from framing.output.json import JsonBatch, article_json, sentence_json
-    from framing.output.table import render_table
     from framing.runtime.results import TaggedArticle
 
     if format is TagFormat.jsonl:
@@ -429,11 +427,15 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
             out.write(json_text(r, indent=2))
         out.write("\n]\n")
     elif format is TagFormat.table:
+        from framing.output.table import render_table
+
         for i, r in enumerate(results):
             if i:
                 out.write("\n")
             out.write(render_table(r) + "\n")
     else:
+        from framing.output.html import HtmlWriter
+
         html = HtmlWriter(out, model)
         for r in results:
             html.write(r)
