@@ -125,14 +125,14 @@ def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
     return keys[starts].tolist(), starts.tolist(), ends.tolist()
 
 
-class _Hit(msgspec.Struct):
+class _Hit(msgspec.Struct, gc=False):
     """A predicted label of a sentence (``LabelScore.to_dict()``)."""
 
     label: str
     score: Any
 
 
-class _Sentence(msgspec.Struct):
+class _Sentence(msgspec.Struct, gc=False):
     """``TaggedSentence.to_dict()`` of a body sentence."""
 
     index: int
@@ -142,7 +142,7 @@ class _Sentence(msgspec.Struct):
     labels: Any
 
 
-class _Headline(msgspec.Struct):
+class _Headline(msgspec.Struct, gc=False):
     """``TaggedSentence.to_dict()`` of a headline (no offsets)."""
 
     index: int
@@ -150,7 +150,7 @@ class _Headline(msgspec.Struct):
     labels: Any
 
 
-class _Evidence(msgspec.Struct):
+class _Evidence(msgspec.Struct, gc=False):
     """``Evidence.to_dict()``."""
 
     index: int
@@ -158,7 +158,7 @@ class _Evidence(msgspec.Struct):
     score: Any
 
 
-class _Profile(msgspec.Struct):
+class _Profile(msgspec.Struct, gc=False):
     """``LabelProfile.to_dict()``."""
 
     count: int
@@ -260,6 +260,7 @@ def _article_dicts(
         "Labels",
         [(f"d{k}", Any) for k in range(len(dims))],
         rename=dict((f"d{k}", dim) for k, dim in enumerate(dims)),
+        gc=False,
     )
     per_dim = []
     for dim in dims:

@@ -237,11 +237,12 @@ class HeadSpec:
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    ex = np.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
+    """The logistic function, as scikit-learn computes it: ``1 / (1 + exp(-x))`` for
+    ``x >= 0`` and ``exp(x) / (1 + exp(x))`` below (no overflow), without masked copies."""
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    out = np.divide(1.0, d)
+    np.divide(e, d, out=out, where=x < 0)
     return out
 
 
