@@ -348,3 +348,30 @@ def test_parallel_an_error_leaves_no_part_behind(
     result = runner.invoke(app, [*args, "-j", "2"])
     assert isinstance(result.exception, RuntimeError)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+@pytest.mark.parametrize("budget", [1, 200, 10_000])
+def test_parallel_slices_of_a_jsonl_file_read_as_the_whole_file(tmp_path: Path, budget) -> None:
+    """A JSONL file cut at line ends (line_ranges) and read slice by slice, in batches
+    (slice_batches), gives the records and line numbers of reading it whole."""
+    from framing.runtime.inputs import (
+        FileSlice,
+        line_ranges,
+        raw_batches,
+        raw_items,
+        slice_batches,
+    )
+
+    lines = [json.dumps({"text": f"Sentence {i}. " * (i % 7)}) for i in range(50)]
+    lines[9] = "not json"
+    lines[20] = ""
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    want = [u for b in raw_batches([path], 3, None, None) for u in raw_items(b)]
+    ranges = line_ranges(path, budget)
+    assert ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    slices = [FileSlice(str(path), "c", line, a, b, True) for a, b, line in ranges]
+    for size in (1, 3, 4096):
+        got = [u for b in slice_batches(slices, size) for u in raw_items(b)]
+        assert got == want

@@ -32,6 +32,7 @@ from framing.runtime.inputs import (
     crashed_raw,
     raw_batches,
     raw_items,
+    slice_batches,
 )
 from framing.runtime.profiles import profile_stats
 from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
@@ -346,6 +347,7 @@ def tag_json_lines(
     n_jobs: int = 1,
     doc_ids: Sequence[str] | None = None,
     meta: Mapping[str, Any] | None = None,
+    slices: Sequence[FileSlice] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`framing.runtime.tagging.tag` as JSON lines: ``(article_json(a), n_sentences)``.
 
@@ -354,12 +356,17 @@ def tag_json_lines(
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
     in their place.  ``meta`` and ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
-    the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``).
+    the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``);
+    ``slices``: tag these parts of files instead of ``paths`` (see
+    :class:`framing.runtime.inputs.FileSlice`).
     """
     from framing.runtime.parallel import map_with_model
 
     # With several workers, reading and parsing the inputs is theirs.
-    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids, by_reference=n_jobs > 1)
+    if slices is not None:  # parts of files (a shard of a large JSONL file), not ``paths``
+        batches = slice_batches(slices, batch_size)
+    else:
+        batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids, by_reference=n_jobs > 1)
     payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(

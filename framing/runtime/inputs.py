@@ -30,8 +30,10 @@ __all__ = [
     "collect_inputs",
     "input_batches",
     "RawInput",
+    "line_ranges",
     "raw_batches",
     "raw_items",
+    "slice_batches",
 ]
 
 INPUT_SUFFIXES = (".txt", ".jsonl")
@@ -430,6 +432,74 @@ def raw_batches(
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def slice_batches(
+    slices: Sequence[FileSlice], batch_size: int
+) -> Iterator[list[RawInput | FileSlice | InputFailure]]:
+    """The inputs of ``slices`` read, in batches of about ``batch_size`` sentences' worth
+    of bytes as :func:`raw_batches` makes them: a JSONL slice is read in blocks of whole
+    lines, so one large slice (a shard of a big file) never sits in memory whole."""
+    budget = batch_size * 120
+    batch: list[RawInput | FileSlice | InputFailure] = []
+    size = 0
+    for piece in slices:
+        try:
+            if not piece.is_jsonl:
+                data = piece.read()
+                batch.append(data)
+                size += len(data[3])
+            else:
+                with open(piece.source, "rb") as stream:
+                    stream.seek(piece.start)
+                    left = -1 if piece.end is None else piece.end - piece.start
+                    line = piece.line
+                    while left:
+                        want = max(budget - size, 1)
+                        block = stream.read(want if left < 0 else min(want, left))
+                        if not block:
+                            break
+                        if not block.endswith(b"\n") and left != len(block):
+                            block += stream.readline(-1 if left < 0 else left - len(block))
+                        left = -1 if left < 0 else left - len(block)
+                        batch.append((piece.source, piece.doc_id, line, block, True))
+                        line += block.count(b"\n")
+                        size += len(block)
+                        if size >= budget:
+                            yield batch
+                            batch, size = [], 0
+        except OSError as exc:
+            batch.append(InputFailure(piece.source, exc.strerror or str(exc)))
+            size += 1
+        if size >= budget:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def line_ranges(path: Path, budget: int) -> list[tuple[int, int, int]]:
+    """A JSONL file cut at line ends into pieces of about ``budget`` bytes:
+    ``(start, end, first line number)`` of each.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
+    ranges = []
+    start, line = 0, 1
+    with open(path, "rb") as stream:
+        while True:
+            block = stream.read(max(budget, 1))
+            if not block:
+                break
+            if not block.endswith(b"\n"):
+                block += stream.readline()
+            ranges.append((start, start + len(block), line))
+            start += len(block)
+            line += block.count(b"\n")
+    return ranges
 
 
 def raw_items(batch: Iterable[RawInput | FileSlice | InputFailure]) -> Iterator[InputItem]:
