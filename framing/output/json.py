@@ -7,11 +7,12 @@ msgspec writes a float as ``repr`` does in ``[1e-4, 1e16)``; the rare float outs
 it is handed over as its ``repr`` text (:func:`exact_floats`), so every float keeps the
 text of ``repr``.  A non-finite float (a broken model's score) is written ``null``.
 
-:func:`article_json` and :func:`sentence_json` write result objects (their
-``to_dict()``); :func:`tag_json_lines` builds the same structure straight from the
-score arrays of a batch (plain dicts and lists filled from ``.tolist()``), without
-the result objects: what ``framing tag`` does for JSONL.  A test checks that both
-give the same text.
+The structure handed to msgspec is a few small Structs (a sentence, a hit, a piece of
+evidence, a profile entry) in the key order of ``to_dict()``.  :func:`tag_json_lines`
+fills them straight from the score arrays of a batch (``.tolist()`` columns), without
+the result objects: what ``framing tag`` does for JSONL.  :func:`article_json` and
+:func:`sentence_json` fill them from result objects.  Tests check that both give the
+text of ``json.dumps(result.to_dict(), ensure_ascii=False)``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
     "article_json",
     "encode_json",
     "exact_floats",
+    "float_list",
     "sentence_json",
     "tag_json_batches",
     "tag_json_lines",
