@@ -375,3 +375,42 @@ def test_parallel_slices_of_a_jsonl_file_read_as_the_whole_file(tmp_path: Path, 
     for size in (1, 3, 4096):
         got = [u for b in slice_batches(slices, size) for u in raw_items(b)]
         assert got == want
+
+
+def test_parallel_ctrl_c_leaves_no_output_and_no_part(tag_model_path: Path, tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) during
+    ``framing tag --jobs 2 -o``: the run stops, the old output is kept, and neither the
+    temporary output nor the parts' folder is left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "in.jsonl"
+    line = json.dumps({"text": "The port strike goes on. Prices of grain rise. " * 20})
+    source.write_text((line + "\n") * 20_000, encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "tagged.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    args = ["-m", "framing", "tag", str(source), "-m", str(tag_model_path), "-j", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, *args, "--batch-size", "64", "-o", str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell job has
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.is_dir() for p in out_dir.iterdir()):  # the workers are writing parts
+            break
+        time.sleep(0.01)
+    stopped = proc.poll() is None
+    if stopped:
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if stopped and proc.returncode != 0:
+        assert b"Traceback" not in err  # no traceback, from the workers either
+        assert target.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["tagged.jsonl"], err
