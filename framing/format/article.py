@@ -4,9 +4,9 @@ The title rule: when the first line of a text is followed by a blank line, that 
 the title and the body starts after the blank line(s); otherwise there is no title and
 all of it is the body.  Lines of site chrome above the title (a saved web page's "All
 news", "Read more", "Share | Print"; see :func:`is_navigation_line`) are dropped first:
-they are neither the title nor part of the body.  Line ends are normalised to ``\n``; a leading byte order mark is
-dropped.  Used by ``framing import`` (annotation files) and ``framing tag`` (tagging)
-alike, so both read an article the same way.
+they are neither the title nor part of the body.  Line ends are normalised to ``\n``; a
+leading byte order mark is dropped.  Used by ``framing import`` (annotation files) and
+``framing tag`` (tagging) alike, so both read an article the same way.
 """
 
 from __future__ import annotations
@@ -33,16 +33,16 @@ _FIRST_LINE = re.compile(r"\A\s*([^\n]*\S)[ \t]*\n\s*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 #: Words that only site chrome is made of: navigation, paging, sharing and account links.
 #: A line made of these alone, with at least one of _CHROME_CORE, is not a title.
-_CHROME_WORDS = frozenset(
-    """all news latest top stories story home menu read more full article articles share
+_CHROME_WORDS_TEXT = """
+    all news latest top stories story home menu read more full article articles share
     print email e-mail subscribe sign log in login out register back to next previous prev
     related comments comment advertisement skip content main follow us on tweet search
-    live updates video videos photo photos gallery world local page""".split()
-)
-_CHROME_CORE = frozenset(
-    """news home menu more share print email e-mail subscribe sign log login register
-    back related comments comment advertisement skip search""".split()
-)
+    live updates video videos photo photos gallery world local page"""
+_CHROME_WORDS = frozenset(_CHROME_WORDS_TEXT.split())
+_CHROME_CORE_TEXT = """
+    news home menu more share print email e-mail subscribe sign log login register
+    back related comments comment advertisement skip search"""
+_CHROME_CORE = frozenset(_CHROME_CORE_TEXT.split())
 #: A navigation line is short: "Share | Print | Email | Comments" is four words.
 _MAX_CHROME_WORDS = 6
 
