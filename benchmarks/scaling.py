@@ -30,8 +30,10 @@ round: compare only numbers from rounds with similar load.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,10 +73,22 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def framing_tag(src: Path, out: Path, jobs: int) -> tuple[float, dict[str, float]]:
-    """Wall seconds of ``framing tag``, and peak RSS/USS (MB) of the main process and workers."""
+    """Wall seconds of ``framing tag``; peak RSS/USS (MB) of the main process and workers
+    and the CPU seconds of all of them (``cpu``), a check that a busy machine skews less.
+
+    The previous round's output is deleted first, untimed: replacing a large file frees
+    its blocks during the rename, a cost of the file system, not of tagging."""
+    out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "framing", "tag", str(src), "-o", str(out), "--jobs", str(jobs)]
     peaks = {"main_rss": 0.0, "main_uss": 0.0, "worker_rss": 0.0, "worker_uss": 0.0}
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
@@ -94,6 +108,7 @@ def framing_tag(src: Path, out: Path, jobs: int) -> tuple[float, dict[str, float
     sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - start
+    peaks["cpu"] = _children_cpu() - cpu
     done.set()
     sampler.join()
     if proc.returncode != 0:
@@ -181,6 +196,9 @@ def main() -> None:
     args = parser.parse_args()
     from framing.runtime.segment import split_sentences
 
+    # An installed package has its bytecode compiled; a checkout run with
+    # PYTHONDONTWRITEBYTECODE would compile every module at every start-up.
+    compileall.compile_dir(REPO / "framing", quiet=1)
     sentences, source = training_sentences()
     base = articles_from(sentences)
     rows: list[dict[str, Any]] = []
@@ -207,7 +225,7 @@ def main() -> None:
         for r in range(1, args.rounds + 1):
             load = os.getloadavg()[0]
             startup, _ = framing_tag(one_article, work / "start.jsonl", 1)
-            one, _ = framing_tag(src, work / "out1.jsonl", 1)
+            one, single = framing_tag(src, work / "out1.jsonl", 1)
             many, peaks = framing_tag(src, work / "outN.jsonl", args.jobs)
             same = (work / "out1.jsonl").read_bytes() == (work / "outN.jsonl").read_bytes()
             dask = dask_tag(src, work / f"dask{r}", shard_mb)
@@ -226,6 +244,8 @@ def main() -> None:
                 "ft1": n / ft1,
                 "ftn": n / ftn,
                 "same": same,
+                "cpu_one": single["cpu"],
+                "cpu_many": peaks.pop("cpu"),
                 **peaks,
             }
             rows.append(row)
@@ -259,16 +279,20 @@ def main() -> None:
         f"{med['worker_rss']:.0f}, of which only USS {med['worker_uss']:.0f} is its own: the "
         "rest (the model's arrays, the interpreter) is shared with the main process, "
         "copy-on-write after the fork. `--jobs 1` and `--jobs N` wrote identical output in "
-        f"every round: {all(r['same'] for r in rows)}.",
+        f"every round: {all(r['same'] for r in rows)}. CPU seconds (user + system, the main "
+        f"process and its workers): {med['cpu_one']:.2f} with `--jobs 1`, {med['cpu_many']:.2f} "
+        f"with `--jobs {j}` (what the workers do twice: each fills its own caches of the "
+        "words it has seen, and they share the memory bus).",
         "",
-        "| round | load average | jobs 1 | jobs N | speed-up | after start-up | Dask "
-        "| fastText 1 | fastText N |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| round | load average | jobs 1 | jobs N | speed-up | after start-up "
+        "| CPU s, jobs 1 / jobs N | Dask | fastText 1 | fastText N |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['round']} | {r['load']:.1f} | {r['one']:,.0f} | {r['many']:,.0f} | "
             f"{r['many'] / r['one']:.2f}x | {r['many_run'] / r['one_run']:.2f}x | "
+            f"{r['cpu_one']:.2f} / {r['cpu_many']:.2f} | "
             f"{r['dask']:,.0f} | {r['ft1']:,.0f} | {r['ftn']:,.0f} |"
         )
     table = "\n".join(lines)

@@ -281,7 +281,7 @@ def main() -> None:
             f"framing tag: {rate:,.0f} sentences/s per CPU second "
             f"({len(split) / ours_wall:,.0f} wall, {ours_wall:.2f} s, whole process)\n"
             f"  ratio per round: {', '.join(f'{r:.2f}' for r in ratios)}\n"
-            f"framing tag without framing.runtime._speedups: {plain_rate:,.0f} sentences/s",
+            f"framing tag without the C scoring kernel: {plain_rate:,.0f} sentences/s",
             flush=True,
         )
         stages = stage_rates(model, corpus, split)
@@ -341,8 +341,8 @@ def main() -> None:
             "1.00x",
         ),
         (
-            "the same `framing tag` without the compiled module (`FRAMING_NO_SPEEDUPS=1`: "
-            "numpy and Python only)",
+            "the same `framing tag` without the C scoring kernel (`FRAMING_NO_SPEEDUPS=1`: "
+            "numpy scoring)",
             f"{plain_rate:,.0f}",
             f"{plain_rate / ft_rate:.2f}x",
         ),
@@ -389,19 +389,19 @@ between runs than ours, so the ratio of a single run varies too.
 
 Where the time goes: tagging imports neither scikit-learn nor scipy. The model's
 TF-IDF + logistic-regression pipelines are compiled into arrays (`framing/runtime/compiled.py`,
-exact to ~1e-15), and the per-sentence work runs in `framing/runtime/_speedups.c`: a word table
-(each distinct word is analysed once and cached with its character n-grams and the sum of
-their coefficient rows), one counting pass per sentence to correct the n-grams it repeats
-(sublinear tf), word unigrams and bigrams looked up by token ids in a hash table, and the
-JSON of each article written from the score arrays. Features are numbered by frequency
-so the coefficient rows most sentences touch stay in the CPU caches, and sentences are
-scored in batches of 4,096. The out-of-distribution check reads the words of the scoring
-pass (each word's tokens are kept in the same word table) rather than splitting the
-article again, and looks word pairs up in a bitmap. The segmenter's common boundaries are
-settled in C as well (the rarer rules stay in Python). What is left in Python is the glue
-per batch, reading the input, and start-up (imports and model loading: the cold start
-below, paid once per process). fastText tokenises, hashes and averages in C++ and is
-given the sentences already split.
+exact to ~1e-15), and the per-sentence scoring sums run in the small C kernel
+`framing/runtime/_speedups.c`: a word table (each distinct word is analysed once and cached
+with its character n-grams and the sum of their coefficient rows), one counting pass per
+sentence to correct the n-grams it repeats (sublinear tf), word unigrams and bigrams looked
+up by token ids in a hash table. Features are numbered by frequency so the coefficient rows
+most sentences touch stay in the CPU caches, and sentences are scored in batches of 4,096.
+The out-of-distribution check reads the words of the scoring pass (each word's tokens are
+kept in the same word table) rather than splitting the article again, and looks word pairs
+up in a bitmap. Segmentation is Python (one regex scan for candidate boundaries), and the
+JSON of each article is built from the score arrays and written by msgspec. What is left
+in Python is that, the glue per batch, reading the input, and start-up (imports and model
+loading: the cold start below, paid once per process). fastText tokenises, hashes and
+averages in C++ and is given the sentences already split.
 
 | cold start (best of 5, wall) | seconds |
 |---|---:|

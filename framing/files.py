@@ -7,7 +7,12 @@
 * Temporary names are recognisable, ``.NAME.PID-RANDOM.framing-tmp``; a left-over one
   (after SIGKILL or a power cut) is removed by the next write to the same target when
   the process that made it is gone.  SIGINT, SIGTERM and SIGHUP remove the temporary
-  files of writes in progress before the process ends.
+  files of writes in progress before the process ends; a forked child (a worker
+  process) does not inherit that duty, so a worker ended by a signal leaves its
+  parent's temporary files alone.
+* :func:`scratch_dir` is a temporary folder next to an output, for parts written by
+  worker processes before they are joined into it (:func:`append_file`); it goes away
+  like a temporary file.
 * :func:`refuse_same_file` stops a command before any work when its output is one of
   its inputs (``os.path.samefile``: symlinks and hard links included);
   :func:`check_writable` stops long commands early when the output cannot be written.
@@ -30,10 +35,12 @@ from framing.errors import UsageError
 
 __all__ = [
     "TEMP_SUFFIX",
+    "append_file",
     "atomic_dir",
     "atomic_write",
     "check_writable",
     "refuse_same_file",
+    "scratch_dir",
     "sweep_temporaries",
     "write_bytes",
     "write_text",
@@ -51,6 +58,19 @@ _READ_SUFFIXES = frozenset({".jsonl", ".json", ".txt", ".csv", ".tsv"})
 _live: set[Path] = set()
 _lock = threading.Lock()
 _previous: dict[int, Any] = {}
+
+
+def _forget_in_child() -> None:
+    """In a forked child: the parent's writes in progress are not the child's to remove
+    (a worker ended by a signal must not delete its parent's temporary files)."""
+    _live.clear()
+    for sig, handler in _previous.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    _previous.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _temp_path(target: Path) -> Path:
@@ -216,6 +236,52 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+@contextmanager
+def scratch_dir(target: str | Path) -> Iterator[Path]:
+    """A new, empty temporary folder next to ``target``, removed with all it holds when
+    the block ends (or on a signal): where parts of ``target`` are written before they
+    are joined into it (``framing tag --jobs``).  A left-over one (after SIGKILL) is
+    removed by the next write to ``target``, as temporary files are."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(target)
+    with _tracked(tmp):
+        tmp.mkdir(mode=0o700)
+        try:
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def append_file(source: str | Path, out: IO[bytes]) -> int:
+    """Copy the bytes of the file ``source`` to the end of the binary file ``out``;
+    return how many.  The copy is made by the kernel when both are files
+    (``os.copy_file_range``), else through a buffer."""
+    out.flush()
+    with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        copy_range = getattr(os, "copy_file_range", None)
+        try:
+            dst = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (an in-memory stream)
+            dst = -1
+        done = 0
+        if copy_range is not None and dst >= 0:
+            try:
+                while done < size:
+                    copied = copy_range(src.fileno(), dst, size - done)
+                    if copied == 0:
+                        break
+                    done += copied
+            except OSError:  # another file system, a pipe, an old kernel: copy below
+                pass
+        if done < size:
+            src.seek(done)
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+        return size
 
 
 def refuse_same_file(output: str | Path | None, inputs: Iterable[str | Path]) -> None:

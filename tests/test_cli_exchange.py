@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from framing.training.task_metrics import ptc_si_score, ptc_tc_score
 from sklearn.metrics import f1_score
 from typer.testing import CliRunner, Result
 
@@ -666,6 +667,12 @@ folds = 3
     assert task["subnarratives"]["f1_samples"] == pytest.approx(
         _official_semeval2025(from_tag, gold_file, fine), abs=1e-6
     )
+    # framing score: the same figures from the tag output and the imported gold
+    result = invoke(["score", str(tagged), str(test_out), "-m", "semeval2025", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)["task_metrics"]["semeval2025"]["dimensions"]
+    for dim in ("narratives", "subnarratives"):
+        assert scored[dim]["f1_samples"] == pytest.approx(task[dim]["f1_samples"], abs=1e-6)
 
 
 def test_cli_exchange_unknown_labels_outside_the_taxonomy(tmp_path: Path) -> None:
@@ -757,18 +764,21 @@ def test_cli_exchange_ptc_sentence_model_import_split_train_score(tmp_path: Path
                 rows.append(f"{1000 + i}\tLoaded_Language\t{start}\t{start + len(line)}\n")
             start += len(line) + 1
     labels.write_text("".join(rows), encoding="utf-8")
-    imported, split = tmp_path / "ptc.jsonl", tmp_path / "ptc-split.jsonl"
+    imported = tmp_path / "ptc.jsonl"
     assert (
         invoke(["import", "ptc", str(articles), "-l", str(labels), "-o", str(imported)]).exit_code
         == 0
     )
-    result = invoke(["split", str(imported), "--ratios", "75/25", "--seed", "1", "-o", str(split)])
+    parts = tmp_path / "parts"
+    result = invoke(
+        ["split", str(imported), "--ratios", "75/25", "--seed", "1", "--out-dir", str(parts)]
+    )
     assert result.exit_code == 0, result.output
     config = tmp_path / "ptc.toml"
     config.write_text(
         f"""name = "ptc"
 [data]
-paths = [{json.dumps(str(split))}]
+paths = [{json.dumps(str(parts / "train.jsonl"))}, {json.dumps(str(parts / "test.jsonl"))}]
 codebook = {json.dumps(str(tmp_path / "ptc.codebook.toml"))}
 train = ["train"]
 dev = []
@@ -780,8 +790,7 @@ folds = 3
     )
     model = tmp_path / "model"
     assert invoke(["train", str(config), "--output", str(model), "--quiet"]).exit_code == 0
-    test_part = tmp_path / "test.jsonl"
-    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    test_part = parts / "test.jsonl"  # the split's test part, as framing split wrote it
     predicted = tmp_path / "predicted.jsonl"
     result = invoke(
         [
@@ -818,7 +827,7 @@ folds = 3
     test_docs = sorted({r.doc_id for r in iter_records([test_part])})
     tagged = tmp_path / "tagged.jsonl"
     files = [str(articles / f"article{d}.txt") for d in test_docs]
-    result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+    result = invoke(["tag", *files, "-m", str(model), "--all-scores", "-o", str(tagged)])
     assert result.exit_code == 0, result.output
     by_text = {
         (r.doc_id, r.text): bool(r.labels["techniques"])
@@ -844,6 +853,55 @@ folds = 3
     assert sum(bool(r["label"]) for r in sentence_rows) == sum(
         by_text[(r["doc_id"].removeprefix("article"), r["text"])] for r in sentence_rows
     )
+    # framing score: eval's figure from the tag output and the gold
+    result = invoke(["score", str(tagged), str(test_part), "-m", "ptc-sentence", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)["task_metrics"]["ptc-sentence"]["dimensions"]["techniques"]
+    assert scored["f1"] == pytest.approx(figure["f1"]) and scored["n"] == figure["n"]
+    # the task's SI file: the spans of the flagged lines. Here every gold span is a whole
+    # line and every line one sentence, so the official SI precision and recall are the
+    # sentence task's: P = flagged loaded lines / flagged lines, R = / loaded lines
+    si = tmp_path / "si.txt"
+    result = invoke(["export", "ptc", str(tagged), "--articles", str(articles), "-o", str(si)])
+    assert result.exit_code == 0, result.output
+    pred_spans = [
+        (a, "", int(b), int(c))
+        for a, b, c in (x.split("\t") for x in si.read_text().split("\n") if x)
+    ]
+    gold_spans = [
+        (a, t, int(b), int(c))
+        for a, t, b, c in (x.split("\t") for x in labels.read_text().split("\n") if x)
+        if a in test_docs
+    ]
+    si_figures = ptc_si_score(gold_spans, pred_spans)
+    assert si_figures["precision"] == pytest.approx(figure["precision"])
+    assert si_figures["recall"] == pytest.approx(figure["recall"])
+    # the task's TC file: one row per template span, the technique the model scores best
+    template = tmp_path / "tc-template.out"
+    template.write_text("".join(f"{a}\t?\t{b}\t{c}\n" for a, _, b, c in gold_spans))
+    tc = tmp_path / "tc.txt"
+    result = invoke(
+        [
+            "export",
+            "ptc",
+            str(tagged),
+            "--task",
+            "tc",
+            "--articles",
+            str(articles),
+            "--template",
+            str(template),
+            "-o",
+            str(tc),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    tc_rows = [
+        (a, t, int(b), int(c))
+        for a, t, b, c in (x.split("\t") for x in tc.read_text().split("\n") if x)
+    ]
+    assert [(a, b, c) for a, _, b, c in tc_rows] == [(a, b, c) for a, _, b, c in gold_spans]
+    assert ptc_tc_score(gold_spans, tc_rows)["f1"] == 1.0  # one technique in the codebook
 
 
 def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> None:
@@ -876,7 +934,7 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
         technique_rows.append(f"{ident}\t4\t{technique}\n")
     (tmp_path / "frames.txt").write_text("".join(frames_rows), encoding="utf-8")
     (tmp_path / "techniques.txt").write_text("".join(technique_rows), encoding="utf-8")
-    imported, split = tmp_path / "s23.jsonl", tmp_path / "s23-split.jsonl"
+    imported = tmp_path / "s23.jsonl"
     result = invoke(
         [
             "import",
@@ -893,11 +951,13 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
         ]
     )
     assert result.exit_code == 0, result.output
-    result = invoke(["split", str(imported), "--ratios", "2/1", "--seed", "3", "-o", str(split)])
+    parts = tmp_path / "parts"
+    result = invoke(
+        ["split", str(imported), "--ratios", "2/1", "--seed", "3", "--out-dir", str(parts)]
+    )
     assert result.exit_code == 0, result.output
     book = tmp_path / "s23.codebook.toml"
-    test_part = tmp_path / "test.jsonl"
-    write_jsonl(test_part, [r for r in iter_records([split]) if r.split == "test"])
+    test_part = parts / "test.jsonl"  # the split's test part, as framing split wrote it
     figures = {}
     for dim, level, metric in (
         ("frames", "document", "semeval2023-frames"),
@@ -908,7 +968,7 @@ def test_cli_exchange_semeval2023_import_split_train_score(tmp_path: Path) -> No
             f"""name = "s23-{dim}"
 dimensions = ["{dim}"]
 [data]
-paths = [{json.dumps(str(split))}]
+paths = [{json.dumps(str(parts / "train.jsonl"))}]
 codebook = {json.dumps(str(book))}
 level = "{level}"
 train = ["train"]
@@ -1004,6 +1064,75 @@ folds = 3
                 zero_division=1,
             )
             assert figures[dim]["micro_f1"] == pytest.approx(scored)
+            result = invoke(
+                ["score", str(tagged), str(test_part), "-m", metric, "-c", str(book), "-f", "json"]
+            )
+            assert result.exit_code == 0, result.output
+            from_score = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+            assert from_score["micro_f1"] == pytest.approx(figures[dim]["micro_f1"])
+        if level == "sentence":
+            # framing tag on the distributed files, the subtask 3 exporter over its output
+            # (one row per line of the label file), the scorer's rules on that file, and
+            # framing score on the tag output all give eval's figure: every line of the
+            # fixture is one sentence (the title line is tag's sentence 0)
+            tagged = tmp_path / "tagged-techniques.jsonl"
+            test_ids = sorted({r.doc_id for r in iter_records([test_part])})
+            files = [str(articles / f"article{d}.txt") for d in test_ids]
+            result = invoke(["tag", *files, "-m", str(model), "-o", str(tagged)])
+            assert result.exit_code == 0, result.output
+            template = tmp_path / "test-techniques.txt"
+            template.write_text(
+                "".join(
+                    f"{d}\t{line}\t\n" for d in test_ids for line in (1, 2, 3, 4, 5)
+                ),  # the task's template lists every line, empty ones too
+                encoding="utf-8",
+            )
+            submission = tmp_path / "techniques-pred.txt"
+            result = invoke(
+                [
+                    "export",
+                    "semeval2023",
+                    str(tagged),
+                    "--subtask",
+                    "3",
+                    "-g",
+                    str(template),
+                    "--articles",
+                    str(articles),
+                    "-o",
+                    str(submission),
+                ]
+            )
+            assert result.exit_code == 0, result.output
+            sub_rows = [x.split("\t") for x in submission.read_text(encoding="utf-8").splitlines()]
+            assert [(r[0], int(r[1])) for r in sub_rows] == [
+                (d, line) for d in test_ids for line in (1, 2, 3, 4, 5)
+            ]
+            assert all(r[2] == "" for r in sub_rows if r[1] == "2")  # the empty line
+            by_line = {(r[0], int(r[1])): r[2] for r in sub_rows}
+            line_of = {
+                r.id: (r.doc_id, r.sent_index)
+                for r in iter_records([test_part])
+                if isinstance(r, Sentence)
+            }
+            labels_of = {line_of[r]: labels for r, labels in gold.items()}
+            e = mlb.transform([[x for x in by_line[k].split(",") if x] for k in labels_of])
+            exported = f1_score(
+                mlb.transform(list(labels_of.values())), e, average="micro", zero_division=1
+            )
+            assert exported == pytest.approx(figures[dim]["micro_f1"])
+            # the 'done' gold lines the exporter wrote are those eval scored, label for label
+            assert [sorted(x for x in by_line[k].split(",") if x) for k in labels_of] == [
+                sorted(pred[r]) for r in gold
+            ]
+            result = invoke(
+                ["score", str(tagged), str(test_part), "-m", metric, "-c", str(book), "-f", "json"]
+            )
+            assert result.exit_code == 0, result.output
+            scored = json.loads(result.stdout)["task_metrics"][metric]["dimensions"][dim]
+            assert scored["micro_f1"] == pytest.approx(figures[dim]["micro_f1"])
+            assert scored["macro_f1"] == pytest.approx(figures[dim]["macro_f1"])
+            assert scored["n"] == figures[dim]["n"]
     assert figures["frames"]["n"] == 6  # a third of 18 articles
     assert figures["techniques"]["n"] == 6 * 4  # their four non-empty lines
 

@@ -294,3 +294,18 @@ def test_cli_tag_document_level_model_labels_whole_articles(
     assert table.exit_code == 0 and "the whole article" in table.stdout
     page = CliRunner().invoke(app, ["tag", str(article), "--model", str(folder), "-f", "html"])
     assert page.exit_code == 0 and "document-level model" in page.stdout
+    # sharded output (--output-dir) holds the same article records as -o FILE
+    single = tmp_path / "single.jsonl"
+    assert (
+        CliRunner()
+        .invoke(app, ["tag", str(article), "-m", str(folder), "-o", str(single)])
+        .exit_code
+        == 0
+    )
+    shards = tmp_path / "shards"
+    result = CliRunner().invoke(
+        app, ["tag", str(article), "-m", str(folder), "--output-dir", str(shards), "-j", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    sharded = b"".join(p.read_bytes() for p in sorted(shards.glob("part-*.jsonl")))
+    assert sharded == single.read_bytes() and b'"document"' in sharded

@@ -227,6 +227,53 @@ def test_compiled_save_load_round_trip_gives_identical_scores(
         assert np.array_equal(before[dim], after[dim])
 
 
+def test_compiled_arrays_are_memory_mapped_and_old_compressed_files_load(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    """save() stores the arrays uncompressed and load() maps them (read-only, shared
+    pages); a compiled.npz written compressed, as before, loads to the same scores."""
+    import zipfile
+
+    default_compiled.save(tmp_path)
+    with zipfile.ZipFile(tmp_path / "compiled.npz") as archive:
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_STORED}
+    loaded = CompiledModel.load(tmp_path)
+    coef = loaded.heads[0].parts[0][1]
+    assert isinstance(coef.base, np.memmap) and not coef.flags.writeable
+    want = default_compiled.predict_proba(TEXTS)
+    got = loaded.predict_proba(TEXTS)
+    assert all(np.array_equal(want[d], got[d]) for d in want)
+    with np.load(tmp_path / "compiled.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    np.savez_compressed(tmp_path / "compiled.npz", **arrays)  # type: ignore[arg-type]
+    old = CompiledModel.load(tmp_path)
+    assert old.heads[0].parts[0][1].flags.writeable  # read, not mapped
+    got = old.predict_proba(TEXTS)
+    assert all(np.array_equal(want[d], got[d]) for d in want)
+
+
+def test_compiled_refuses_a_truncated_mapped_array(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    """A stored member whose .npy header claims more data than the member holds."""
+    import io
+    import zipfile
+
+    default_compiled.save(tmp_path)
+    with np.load(tmp_path / "compiled.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    first = sorted(arrays)[0]
+    buffer = io.BytesIO()
+    np.save(buffer, arrays[first])
+    with zipfile.ZipFile(tmp_path / "compiled.npz", "w") as archive:
+        for name, array in arrays.items():
+            data = io.BytesIO()
+            np.save(data, array)
+            archive.writestr(f"{name}.npy", data.getvalue()[: -8 if name == first else None])
+    with pytest.raises(ModelError, match=f"compiled.npz: not a readable.*{first}.npy"):
+        CompiledModel.load(tmp_path)
+
+
 def test_compiled_refuses_pickled_arrays(default_compiled: CompiledModel, tmp_path: Path) -> None:
     default_compiled.save(tmp_path)
     np.savez(tmp_path / "compiled.npz", idf_0=np.array([{"evil": 1}], dtype=object))

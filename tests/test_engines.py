@@ -19,8 +19,8 @@ ARTICLES = [
 ] + [{"id": "x", "title": None, "text": "Troops guard the border. Talks went on."}]
 
 
-def expected_columns(model) -> dict[str, list]:
-    tagged = list(tag_many(model, ARTICLES))
+def expected_columns(model, articles: list[dict] = ARTICLES) -> dict[str, list]:
+    tagged = list(tag_many(model, articles))
     out: dict[str, list] = {
         "doc_id": [a.doc_id for a in tagged],
         "n_sentences": [len(a.sentences) for a in tagged],
@@ -114,3 +114,69 @@ def test_engines_dask_local_cluster_equals_one_process(
     frame = dd.from_pandas(pd.DataFrame(ARTICLES), npartitions=2)
     tagged = tag_dataframe(frame, str(tag_model.path)).compute()
     assert tagged["tagged"].tolist() == expected_columns(tag_model)["tagged"]
+
+
+DOCUMENTS = [
+    {"id": f"d{i}", "title": f"Headline {i}", "text": text}
+    for i, text in enumerate(
+        [
+            "Western sanctions hurt Europe and the West provoked the war in Ukraine. Item 1.",
+            "Climate activists and global elites push a green scam on ordinary people. Item 2.",
+            "The council met on Tuesday and approved the budget for the bridge. Item 3.",
+        ]
+        * 2
+    )
+]
+
+
+def test_engines_document_model_labels_whole_articles_in_every_engine(
+    dask_client, s25_document_model: Path, tmp_path: Path
+) -> None:
+    """A document-level model through each engine: the article's labels (the ``document``
+    field), no sentences, as ``framing tag`` gives them in one process."""
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from framing.engines.dask import tag_bag, tag_dataframe, tag_files
+    from framing.engines.hf_datasets import tag_dataset
+    from framing.engines.spark import tag_batches
+    from framing.runtime.model import load_model
+
+    model = load_model(s25_document_model)
+    want = expected_columns(model, DOCUMENTS)
+    one = list(tag_many(model, DOCUMENTS))
+    assert want["n_sentences"] == [0] * len(DOCUMENTS)
+    assert want["labels_narratives"] == [a.document.label_ids("narratives") for a in one]
+    assert "URW: Blaming the war on others rather than the invader" in want["labels_narratives"][0]
+    assert all('"document"' in line for line in want["tagged"])
+
+    frame = pd.DataFrame(DOCUMENTS)
+    got = pd.concat(list(tag_batches([frame.iloc[:2], frame.iloc[2:]], model)), ignore_index=True)
+    for column, values in want.items():
+        assert [list(v) if isinstance(v, list) else v for v in got[column]] == values
+    tagged = tag_dataset(
+        __import__("datasets").Dataset.from_list(DOCUMENTS), str(s25_document_model)
+    )
+    for column, values in want.items():
+        assert tagged[column] == values
+    assert tag_bag(db.from_sequence(DOCUMENTS, npartitions=2), model).compute() == [
+        a.to_dict() for a in one
+    ]
+    parts = tag_dataframe(dd.from_pandas(frame, npartitions=2), str(s25_document_model))
+    assert parts.compute()["tagged"].tolist() == want["tagged"]
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "all.jsonl").write_text("".join(json.dumps(a) + "\n" for a in DOCUMENTS))
+    out = tmp_path / "out"
+    run = tag_files([inputs], model, out, client=dask_client)
+    lines = [
+        json.loads(x)
+        for p in sorted(out.glob("part-*.jsonl"))
+        for x in p.read_text().split("\n")
+        if x
+    ]
+    assert [x["document"]["labels"] for x in lines] == [
+        a.to_dict()["document"]["labels"] for a in one
+    ]
+    assert run.articles == len(DOCUMENTS) and not run.failures

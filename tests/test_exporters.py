@@ -17,7 +17,6 @@ from framing.exchange.exporters.doccano import doccano as export_doccano
 from framing.exchange.exporters.labelstudio import labelstudio as export_labelstudio
 from framing.exchange.exporters.labelstudio import labelstudio_config
 from framing.exchange.exporters.prodigy import prodigy as export_prodigy
-from framing.exchange.exporters.semeval2025 import document_labels
 from framing.exchange.exporters.semeval2025 import semeval2025 as export_semeval2025
 from framing.exchange.importers.doccano import doccano
 from framing.exchange.importers.labelstudio import labelstudio
@@ -25,6 +24,7 @@ from framing.exchange.importers.prodigy import prodigy
 from framing.exchange.importers.semeval2025 import semeval2025
 from framing.format.annotations import Document, Sentence, iter_records
 from framing.format.codebook import Codebook, load_codebook
+from framing.format.records import document_labels
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "annotations"
@@ -227,7 +227,7 @@ def test_exporters_semeval2025_empty_is_other_and_missing_is_an_error(tmp_path: 
         export_semeval2025(records, gold)
     lines = export_semeval2025(records, gold, missing="other").items
     assert lines == ["B.txt\tN2;N3\tN2: S", "A.txt\tN1\tOther", "C.txt\tOther\tOther"]
-    assert document_labels(records)["B"] == {
+    assert document_labels(records, ("narratives", "subnarratives"))["B"] == {
         "narratives": ("N2", "N3"),
         "subnarratives": ("N2: S",),
     }

@@ -17,10 +17,12 @@ from framing.cli import app
 from framing.errors import UsageError
 from framing.files import (
     TEMP_SUFFIX,
+    append_file,
     atomic_dir,
     atomic_write,
     check_writable,
     refuse_same_file,
+    scratch_dir,
     sweep_temporaries,
     write_text,
 )
@@ -200,3 +202,51 @@ def test_files_train_fails_on_an_unwritable_output_before_training(
     result = CliRunner().invoke(app, ["train", "default", "-o", str(blocker / "model")])
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.output
+
+
+def test_files_scratch_dir_is_removed_with_its_parts(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    with scratch_dir(target) as parts:
+        assert parts.parent == tmp_path and parts.name.endswith(TEMP_SUFFIX)
+        (parts / "000000.jsonl").write_bytes(b"a\n")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError), scratch_dir(target) as parts:
+        (parts / "000000.jsonl").write_bytes(b"a\n")
+        raise RuntimeError("stopped")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_files_append_file_copies_to_files_and_streams(tmp_path: Path) -> None:
+    import io
+
+    part = tmp_path / "part"
+    part.write_bytes(b"x" * 300_000 + b"\n")
+    target = tmp_path / "out"
+    with open(target, "wb") as out:
+        out.write(b"head\n")  # buffered: must be flushed before the kernel copies
+        assert append_file(part, out) == 300_001
+        out.write(b"tail\n")
+    assert target.read_bytes() == b"head\n" + part.read_bytes() + b"tail\n"
+    memory = io.BytesIO()
+    append_file(part, memory)
+    assert memory.getvalue() == part.read_bytes()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_files_a_forked_child_ended_by_a_signal_keeps_the_parents_temporary(
+    tmp_path: Path,
+) -> None:
+    """A worker forked during a write and ended by SIGTERM (as a broken process pool
+    ends its workers) must not remove the temporary file its parent is writing."""
+    target = tmp_path / "out.jsonl"
+    with atomic_write(target) as out:
+        out.write("kept\n")
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status)
+        assert any(p.name.endswith(TEMP_SUFFIX) for p in tmp_path.iterdir())
+    assert target.read_text() == "kept\n"

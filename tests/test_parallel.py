@@ -210,7 +210,9 @@ def test_parallel_a_worker_dying_on_an_input_fails_that_input_only(
     real = json_output._json_inputs
 
     def dies_on_crash(model, labeler, payload):  # inherited by the forked workers
-        if any(b"CRASH" in piece[3] for piece in payload[0]):
+        from framing.runtime.inputs import raw_items
+
+        if any("CRASH" in item[2] for item in raw_items(payload[0])):
             os._exit(3)
         return real(model, labeler, payload)
 
@@ -227,3 +229,149 @@ def test_parallel_a_worker_dying_on_an_input_fails_that_input_only(
     lines = b"".join(b.data for b in batches).splitlines()
     want = [line for b in serial for line in b.data.splitlines() if b"CRASH" not in line]
     assert lines == want and len(lines) == 5
+
+
+def _mixed_inputs(folder: Path) -> None:
+    """``.txt`` articles (one undecodable), and a JSONL file with a bad record."""
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"a{i:02d}.txt").write_text(
+            f"Headline {i}\n\nThe port strike goes on, day {i}. Prices of grain rise.",
+            encoding="utf-8",
+        )
+    (folder / "bad.txt").write_bytes(b"Broken \xff text.")
+    records = [
+        json.dumps({"text": f"Troops guard the border {i}. Talks stall."}) for i in range(20)
+    ]
+    records.insert(4, '{"text": 3}')
+    (folder / "z.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("what", ["folder", "jsonl"])
+def test_parallel_cli_tag_jobs_output_file_is_the_serial_one(
+    tag_model_path: Path, tmp_path: Path, what: str
+) -> None:
+    """-o with --jobs 2: workers read their inputs and write parts next to the output,
+    joined in input order into the same bytes as --jobs 1; no part is left behind."""
+    _mixed_inputs(tmp_path / "in")
+    source = tmp_path / "in" if what == "folder" else tmp_path / "in" / "z.jsonl"
+    out = tmp_path / "out"
+    out.mkdir()
+    written = {}
+    for jobs in ("1", "2"):
+        target = out / f"tagged{jobs}.jsonl"
+        result = runner.invoke(
+            app,
+            ["tag", str(source), "-m", str(tag_model_path), "--batch-size", "1", "-j", jobs]
+            + ["-o", str(target)],
+        )
+        assert result.exit_code == 1, result.output
+        failed = "2 input(s)" if what == "folder" else "1 input(s)"
+        assert f"{failed} failed and were skipped" in result.stderr
+        written[jobs] = target.read_bytes()
+    assert written["1"] == written["2"]
+    ids = [json.loads(line)["doc_id"] for line in written["2"].splitlines()]
+    want = [f"z:{n}" for n in range(1, 22) if n != 5]
+    assert ids == ([f"a{i:02d}" for i in range(8)] if what == "folder" else []) + want
+    assert sorted(p.name for p in out.iterdir()) == ["tagged1.jsonl", "tagged2.jsonl"]
+
+
+def test_parallel_file_slices_read_what_one_process_reads(tmp_path: Path) -> None:
+    """Files given by reference (where their bytes are) parse to the same inputs; a file
+    gone before its worker reads it is a failure in its place."""
+    from framing.runtime.inputs import FileSlice, InputFailure, raw_batches, raw_items
+
+    _mixed_inputs(tmp_path / "in")
+    for size in (1, 7, 4096):
+        want = [u for b in raw_batches([tmp_path / "in"], size, None, None) for u in raw_items(b)]
+        sliced = list(raw_batches([tmp_path / "in"], size, None, None, by_reference=True))
+        assert all(not isinstance(p, tuple) for b in sliced for p in b)  # nothing read here
+        assert [u for b in sliced for u in raw_items(b)] == want
+    gone = FileSlice(str(tmp_path / "gone.txt"), "gone", 1, 0, None, False)
+    (failure,) = raw_items([gone])
+    assert isinstance(failure, InputFailure) and "No such file" in str(failure)
+
+
+def test_parallel_a_dying_worker_leaves_the_output_file_whole(
+    tag_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o with --jobs 2: a worker killed on one input fails that input; the restarted
+    pool (which ends the other workers with a signal) leaves the output to be written."""
+    from framing.output import json as json_output
+    from framing.runtime.inputs import raw_items
+
+    real = json_output._json_inputs
+
+    def dies_on_crash(model, labeler, payload):  # inherited by the forked workers
+        if any("CRASH" in item[2] for item in raw_items(payload[0])):
+            os._exit(3)
+        return real(model, labeler, payload)
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        text = "CRASH here." if i == 3 else f"The port strike goes on, day {i}."
+        (folder / f"a{i}.txt").write_text(text + " Prices of grain rise." * 6, encoding="utf-8")
+    monkeypatch.setattr(json_output, "_json_inputs", dies_on_crash)
+    target = tmp_path / "out.jsonl"
+    args = ["tag", str(folder), "-m", str(tag_model_path), "--batch-size", "1", "-o", str(target)]
+    result = runner.invoke(app, [*args, "-j", "2"])
+    assert result.exit_code == 1, result.output
+    assert "a3: the worker process died" in result.stderr
+    ids = [json.loads(line)["doc_id"] for line in target.read_bytes().splitlines()]
+    assert ids == ["a0", "a1", "a2", "a4", "a5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.jsonl"]
+
+
+def test_parallel_an_error_leaves_no_part_behind(
+    tag_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception in a worker stops the run: no output, no part file, no temporary."""
+    from framing.output import json as json_output
+    from framing.runtime.inputs import raw_items
+
+    real = json_output._json_inputs
+
+    def fails(model, labeler, payload):
+        if any("FAIL" in item[2] for item in raw_items(payload[0])):
+            raise RuntimeError("a bug in tagging")
+        return real(model, labeler, payload)
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(8):
+        text = "FAIL here." if i == 5 else f"The port strike goes on, day {i}."
+        (folder / f"a{i}.txt").write_text(text + " Prices of grain rise." * 6, encoding="utf-8")
+    monkeypatch.setattr(json_output, "_json_inputs", fails)
+    target = tmp_path / "out.jsonl"
+    args = ["tag", str(folder), "-m", str(tag_model_path), "--batch-size", "1", "-o", str(target)]
+    result = runner.invoke(app, [*args, "-j", "2"])
+    assert isinstance(result.exception, RuntimeError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+@pytest.mark.parametrize("budget", [1, 200, 10_000])
+def test_parallel_slices_of_a_jsonl_file_read_as_the_whole_file(tmp_path: Path, budget) -> None:
+    """A JSONL file cut at line ends (line_ranges) and read slice by slice, in batches
+    (slice_batches), gives the records and line numbers of reading it whole."""
+    from framing.runtime.inputs import (
+        FileSlice,
+        line_ranges,
+        raw_batches,
+        raw_items,
+        slice_batches,
+    )
+
+    lines = [json.dumps({"text": f"Sentence {i}. " * (i % 7)}) for i in range(50)]
+    lines[9] = "not json"
+    lines[20] = ""
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    want = [u for b in raw_batches([path], 3, None, None) for u in raw_items(b)]
+    ranges = line_ranges(path, budget)
+    assert ranges[0][0] == 0 and ranges[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+    slices = [FileSlice(str(path), "c", line, a, b, True) for a, b, line in ranges]
+    for size in (1, 3, 4096):
+        got = [u for b in slice_batches(slices, size) for u in raw_items(b)]
+        assert got == want

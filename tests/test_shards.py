@@ -46,8 +46,8 @@ def joined(out: Path) -> bytes:
 def test_shards_equal_one_process_and_resume(tag_model, tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path / "in")
     out = tmp_path / "out"
-    shards = plan_shards([inputs], shard_mb=0.00001)  # about one file per shard
-    assert len(shards) == 12
+    shards = plan_shards([inputs], shard_mb=0.00001)  # about one file (or line) per shard
+    assert len(shards) == 16  # 11 files, and z.jsonl cut into its 5 lines
     run = tag_to_folder([inputs], tag_model, out, n_jobs=2, shard_mb=0.00001)
     assert joined(out) == serial_lines(inputs, tag_model)
     assert run.articles == 15 and run.skipped == 0
@@ -60,7 +60,7 @@ def test_shards_equal_one_process_and_resume(tag_model, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--resume"):
         tag_to_folder([inputs], tag_model, out, shard_mb=0.00001)
     again = tag_to_folder([inputs], tag_model, out, n_jobs=2, resume=True)
-    assert again.skipped == 10
+    assert again.skipped == 14
     assert [s.name for s in again.shards if not s.skipped] == [
         "part-00003.jsonl",
         "part-00007.jsonl",
@@ -99,10 +99,37 @@ def test_shards_cli_output_dir_and_resume(tag_model, tag_model_path: Path, tmp_p
     (out / "part-00000.jsonl").unlink()
     result = runner.invoke(app, [*args, "--resume"])
     assert result.exit_code == 0, result.output
-    assert "11 shard(s) already done" in result.stderr
+    assert "15 shard(s) already done" in result.stderr
     assert joined(out) == serial_lines(inputs, tag_model)
     result = runner.invoke(app, ["tag", str(inputs), "-m", str(tag_model_path), "--resume"])
     assert result.exit_code == 2
     assert "--output-dir" in result.stderr
     result = runner.invoke(app, [*args, "--format", "table"])
     assert result.exit_code == 2
+
+
+def test_shards_a_large_jsonl_file_is_cut_at_line_ends(tag_model, tmp_path: Path) -> None:
+    """One JSONL file larger than a shard becomes several shards (byte ranges of whole
+    lines), tagged in parallel: joined, they are the lines of one process, with the same
+    line numbers in ids and failures; resuming with another shard size is the same run."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    records = [
+        json.dumps({"text": f"Troops guard the border {i}. Talks stall."}) for i in range(40)
+    ]
+    records[13] = "not json"
+    (folder / "big.jsonl").write_text("\n".join(records), encoding="utf-8")  # no final newline
+    (folder / "small.txt").write_text("The port strike goes on.", encoding="utf-8")
+    shards = plan_shards([folder], shard_mb=600 / 1024 / 1024)
+    assert len(shards) > 3 and all(s.ranges for s in shards[:-1])
+    assert shards[-1].inputs == (str(folder / "small.txt"),) and not shards[-1].ranges
+    out = tmp_path / "out"
+    run = tag_to_folder([folder], tag_model, out, n_jobs=2, shard_mb=600 / 1024 / 1024)
+    assert joined(out) == serial_lines(folder, tag_model)
+    ids = [json.loads(line)["doc_id"] for line in joined(out).splitlines()]
+    assert ids == [f"big:{n}" for n in range(1, 41) if n != 14] + ["small"]
+    assert [f.split(": ")[0] for f in run.failures] == [f"{folder / 'big.jsonl'}:14"]
+    (out / "part-00001.jsonl").unlink()
+    again = tag_to_folder([folder], tag_model, out, resume=True, shard_mb=1)
+    assert [s.name for s in again.shards if not s.skipped] == ["part-00001.jsonl"]
+    assert joined(out) == serial_lines(folder, tag_model)

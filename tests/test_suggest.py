@@ -213,3 +213,52 @@ def test_suggest_strategies_registry_matches_the_cli_choices() -> None:
 
     assert [s.value for s in SuggestStrategy] == list(STRATEGIES)
     assert all(name == entry.name for name, entry in STRATEGIES.items())
+
+
+def test_preannotate_document_model_suggests_on_documents_as_tag_labels_them(
+    s25_document_model: Path, tmp_path: Path
+) -> None:
+    """A document-level model's suggestions go to the document records, and are the labels
+    ``framing tag`` gives the same text; sentences pass through unchanged."""
+    from framing.errors import AnnotationError
+
+    model = load_model(s25_document_model)
+    west = "Western sanctions hurt Europe and the West provoked the war in Ukraine. Item 40."
+    council = "The council met on Tuesday and approved the budget for the bridge."
+    pool = tmp_path / "pool.jsonl"
+    write_jsonl(
+        pool,
+        [
+            Document("a", text=west, status="todo"),
+            Sentence("a-s1", "a", west, status="todo", sent_index=1, start=0, end=len(west)),
+            Document("b", status="todo"),  # no text: its sentences, joined
+            Sentence("b-s1", "b", "The council met on Tuesday", status="todo", sent_index=1),
+            Sentence(
+                "b-s2", "b", "and approved the budget for the bridge.", status="todo", sent_index=2
+            ),
+        ],
+    )
+    records = list(preannotate(model, [pool]))
+    docs = {r.doc_id: r for r in records if isinstance(r, Document)}
+    for doc_id, text in (("a", west), ("b", council)):
+        tagged = model.tag(text)
+        assert tagged.document is not None
+        for dim in ("narratives", "subnarratives"):
+            suggested = docs[doc_id].suggested
+            assert suggested is not None
+            assert list(suggested[dim]) == tagged.document.label_ids(dim)
+        assert docs[doc_id].labels == {}  # suggestions never become labels
+    assert (
+        "URW: Blaming the war on others rather than the invader"
+        in docs["a"].suggested["narratives"]
+    )
+    assert all(r.suggested is None for r in records if isinstance(r, Sentence))
+    out = tmp_path / "pre.jsonl"
+    write_jsonl(out, records)
+    again = read_corpus([out]).documents["a"]
+    assert again.suggested == docs["a"].suggested  # the field survives a round trip
+    assert validate([out], model.codebook).ok
+    empty = tmp_path / "empty.jsonl"
+    write_jsonl(empty, [Document("c", status="todo")])
+    with pytest.raises(AnnotationError, match="document 'c' has no text and no sentences"):
+        list(preannotate(model, [empty]))

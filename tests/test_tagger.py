@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import warnings
-from functools import partial
 from itertools import count, islice
 from pathlib import Path
 
@@ -20,12 +19,19 @@ import framing
 import framing.runtime._native
 from framing.errors import InputNotFoundError, ModelError, UsageError
 from framing.output.html import HtmlWriter
-from framing.output.json import article_json, sentence_json, tag_json_lines
+from framing.output.json import (
+    article_json,
+    encode_json,
+    exact_floats,
+    float_list,
+    sentence_json,
+    tag_json_lines,
+)
 from framing.output.table import render_table
 from framing.runtime.inputs import InputFailure, collect_inputs
 from framing.runtime.model import ModelVersionWarning, load_model
 from framing.runtime.profiles import MAX_EVIDENCE
-from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
+from framing.runtime.results import OUTPUT_VERSION, LabelScore, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import predict_sentences, tag, tag_many, tag_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -350,7 +356,7 @@ def _write_articles(folder: Path, texts: list[str]) -> Path:
 
 @pytest.fixture(params=["native", "python"])
 def json_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """tag_json_lines with the compiled JSON writer and with the Python one."""
+    """tag_json_lines with the compiled scoring kernel and without it."""
     if request.param == "python":
         monkeypatch.setattr(framing.runtime._native, "speedups", None)
     elif framing.runtime._native.speedups is None:
@@ -480,45 +486,53 @@ def test_tagger_public_api_is_lazy_and_light() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_native_article_json_refuses_inconsistent_arrays() -> None:
-    native = framing.runtime._native.speedups
-    if native is None:
-        pytest.skip("framing.runtime._speedups is not built")
-    i64 = partial(np.array, dtype=np.int64)
-    f64 = partial(np.array, dtype=np.float64)
-    one = (i64([0, 1]), i64([1]), i64([0]), i64([3]))
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.floats(min_value=-1e-3, max_value=1e-3),
+            st.floats(min_value=1e15, max_value=1e18),
+        ),
+        max_size=20,
+    )
+)
+def test_json_writer_floats_keep_the_text_of_repr(values: list[float]) -> None:
+    obj = {"scores": values, "nested": [{"score": v} for v in values], "n": 1, "s": "é\x01"}
+    want = json.dumps(obj, ensure_ascii=False)
+    assert encode_json(exact_floats(obj)).decode() == want
+    assert encode_json(float_list(np.array(values, dtype=float))).decode() == json.dumps(values)
 
-    def dim(hit_rows: list[int], ev_rows: list[int], strength: float = 0.8) -> tuple:
-        return (
-            '"frames"',
-            ['"a"'],
-            *(i64(hit_rows), i64([0] * len(hit_rows)), f64([0.9] * len(hit_rows))),
-            *(i64([[1]]), f64([[1.0]]), f64([[0.9]]), f64([[0.9]])),
-            *(i64([0] * len(ev_rows)), i64([0] * len(ev_rows)), i64(ev_rows)),
-            f64([0.9] * len(ev_rows)),
-            f64([[strength]]),
-        )
 
-    line = native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [0])])
-    profile = json.loads(line[0])["profile"]["frames"]["a"]
-    assert (profile["evidence"][0]["text"], profile["strength"]) == ("Hi.", 0.8)
-    line = native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [0], float("nan"))])
-    assert json.loads(line[0])["profile"]["frames"]["a"]["strength"] is None
-    headline = (i64([0, 1]), i64([0]), i64([-1]), i64([-1]))
-    line = native.article_json(['{"n": 1, '], *headline, ["Hi"], [dim([0], [0])])
-    assert json.loads(line[0])["sentences"][0] == {
-        "index": 0,
-        "text": "Hi",
-        "labels": {"frames": [{"label": "a", "score": 0.9}]},
-    }
-    with pytest.raises(ValueError, match="bad or unsorted hits"):
-        native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([5], [0])])
-    with pytest.raises(ValueError, match="bad evidence"):
-        native.article_json(['{"n": 1, '], *one, ["Hi."], [dim([0], [2])])
-    with pytest.raises(ValueError, match="inconsistent sentence arrays"):
-        native.article_json(['{"n": 1, '], *one, ["Hi.", "Extra."], [dim([0], [0])])
-    with pytest.raises(TypeError, match="texts must be str"):
-        native.article_json(['{"n": 1, '], *one, [b"Hi."], [dim([0], [0])])
+def test_json_writer_writes_non_finite_floats_as_null() -> None:
+    values = [float("nan"), float("inf"), -float("inf"), 0.5]
+    assert encode_json(exact_floats({"x": values})) == b'{"x": [null, null, null, 0.5]}'
+    assert encode_json(float_list(np.array(values))) == b"[null, null, null, 0.5]"
+
+
+def test_json_writer_objects_keep_tiny_and_huge_floats_as_repr(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, title="Port strike", doc_id="a1")
+    article.meta = {"outlet": "X"}
+    odd = iter([3.2e-05, 1e-07, 2.5e16, 0.0, 1e-4, 9.99e-05] * 50)
+    for s in article.sentences:
+        for dim, found in s.labels.items():
+            s.labels[dim] = tuple(LabelScore(ls.label, next(odd)) for ls in found)
+    for labels in article.profile.values():
+        for p in labels.values():
+            p.share, p.mean_score, p.strength = next(odd), next(odd), next(odd)
+            for e in p.evidence:
+                e.score = next(odd)
+    want = json.dumps(article.to_dict(), ensure_ascii=False)
+    assert "e-05" in want and article_json(article) == want
+    for s in article.sentences:
+        assert sentence_json(s) == json.dumps(s.to_dict(), ensure_ascii=False)
+
+
+def test_json_writer_indent_matches_json_dumps(tag_model) -> None:
+    article = tag_model.tag(ARTICLE, title="Port “strike”", all_scores=True)
+    data = article.to_dict()
+    want = json.dumps(data, ensure_ascii=False, indent=2)
+    assert encode_json(exact_floats(data), indent=2).decode() == want
 
 
 def test_tagger_tag_many_carries_meta_of_dict_inputs(tag_model) -> None:

@@ -41,6 +41,8 @@ __all__ = [
     "semeval2025_samples_f1",
     "semeval2023_multilabel_f1",
     "ptc_sentence_f1",
+    "ptc_si_score",
+    "ptc_tc_score",
 ]
 
 LabelSets = Sequence[Collection[str]]
@@ -151,6 +153,117 @@ def ptc_sentence_f1(gold: LabelSets, pred: LabelSets, classes: Sequence[str]) ->
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "n": n}
+
+
+#: A PTC span row: ``(article id, technique, start, end)``, ``end`` exclusive (SI: no technique).
+SpanRow = tuple[str, str, int, int]
+
+
+def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans with every overlapping pair merged into one (touching spans stay apart)."""
+    out: list[list[int]] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def _prf(p_num: float, p_den: int, r_num: float, r_den: int) -> dict[str, float]:
+    """The PTC scorers' ``compute_prec_rec_f1``: a ratio with a zero denominator is 0, F1 is
+    1 when both denominators are 0, else 0 unless both ratios are positive."""
+    p = p_num / p_den if p_den else 0.0
+    r = r_num / r_den if r_den else 0.0
+    f1 = 1.0 if not p_den and not r_den else (2 * p * r / (p + r) if p > 0 and r > 0 else 0.0)
+    return {"precision": p, "recall": r, "f1": f1}
+
+
+def ptc_si_score(gold: Sequence[SpanRow], pred: Sequence[SpanRow]) -> dict[str, float]:
+    """PTC span identification (SemEval-2020 Task 11 SI): overlap precision and recall.
+
+    The rule of the task paper (Da San Martino et al., SemEval-2020 Task 11, section 4;
+    first in Da San Martino et al., EMNLP 2019, "Fine-grained analysis of propaganda in
+    news articles") as the task's ``task-SI_scorer.py`` computes it: within an article,
+    overlapping gold spans are merged (so are predicted ones, as the scorer's ``-m``
+    does; it refuses overlapping predictions otherwise), a span is the set of its
+    character offsets, and with ``C(s, t, h) = |s ∩ t| / h``
+
+    * precision ``P = Σ_s Σ_t C(s, t, |s|) / |S|`` over all predicted spans ``S``,
+    * recall ``R = Σ_s Σ_t C(s, t, |t|) / |T|`` over all gold spans ``T`` (of every gold
+      article, predicted or not),
+
+    summed over articles (micro), pairing spans of the same article only; ``F1`` is their
+    harmonic mean, 0 when either is 0, and 1 when there are no spans at all.
+
+    Examples
+    --------
+    >>> gold = [("1", "", 0, 10)]
+    >>> ptc_si_score(gold, [("1", "", 5, 25)])     # P = 5/20, R = 5/10
+    {'precision': 0.25, 'recall': 0.5, 'f1': 0.3333333333333333, 'n_gold': 1, 'n_pred': 1}
+    """
+
+    def by_article(rows: Sequence[SpanRow]) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        for article, _, start, end in rows:
+            out.setdefault(article, []).append((start, end))
+        return {article: _merged(spans) for article, spans in out.items()}
+
+    golds, preds = by_article(gold), by_article(pred)
+    p_num = r_num = 0.0
+    for article, spans in preds.items():
+        for s_start, s_end in spans:
+            for t_start, t_end in golds.get(article, []):
+                common = max(0, min(s_end, t_end) - max(s_start, t_start))
+                p_num += common / (s_end - s_start)
+                r_num += common / (t_end - t_start)
+    n_pred = sum(len(v) for v in preds.values())
+    n_gold = sum(len(v) for v in golds.values())
+    return {**_prf(p_num, n_pred, r_num, n_gold), "n_gold": n_gold, "n_pred": n_pred}
+
+
+def ptc_tc_score(gold: Sequence[SpanRow], pred: Sequence[SpanRow]) -> dict[str, float]:
+    """PTC technique classification (SemEval-2020 Task 11 TC): micro-F1 over template rows.
+
+    The rule of the task's ``task-TC_scorer.py``: the prediction must give exactly the
+    gold spans (the template's: the same articles, the same spans the same number of
+    times); within each span repeated in the gold with several techniques, predicted and
+    gold techniques are paired to match as many as possible; micro-averaged precision,
+    recall and F1 over the rows are then all the share of rows whose technique is right.
+
+    Raises
+    ------
+    UsageError
+        When the predicted spans are not exactly the gold spans, naming the first
+        difference (the scorer refuses such a file).
+
+    Examples
+    --------
+    >>> gold = [("1", "Doubt", 0, 5), ("1", "Slogans", 0, 5), ("1", "Doubt", 9, 12)]
+    >>> pred = [("1", "Slogans", 0, 5), ("1", "Doubt", 0, 5), ("1", "Slogans", 9, 12)]
+    >>> ptc_tc_score(gold, pred)["f1"]
+    0.6666666666666666
+    """
+    from collections import Counter
+
+    def groups(rows: Sequence[SpanRow]) -> dict[tuple[str, int, int], Counter[str]]:
+        out: dict[tuple[str, int, int], Counter[str]] = {}
+        for article, technique, start, end in rows:
+            out.setdefault((article, start, end), Counter())[technique] += 1
+        return out
+
+    golds, preds = groups(gold), groups(pred)
+    for key in sorted({*golds, *preds}):
+        g, p = sum(golds.get(key, Counter()).values()), sum(preds.get(key, Counter()).values())
+        if g != p:
+            article, start, end = key
+            raise UsageError(
+                f"article {article}, span {start}-{end}: {g} gold row(s) but {p} predicted; "
+                "a TC submission has one row for each row of the template"
+            )
+    right = sum(sum((golds[key] & preds[key]).values()) for key in golds)
+    share = right / len(gold) if gold else 0.0
+    return {"precision": share, "recall": share, "f1": share, "n": len(gold)}
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,8 @@ def preannotate(
     ),
     trust: list[str] = _trust_option(),
 ) -> None:
-    """Add model suggestions with scores in 'suggested', never in the label lists.
+    """Add model suggestions with scores in 'suggested' (of the sentences, or of the documents
+    for a document-level model), never in the label lists.
 
     Example: framing preannotate models/default todo.jsonl -o todo-suggested.jsonl
     """
@@ -126,7 +127,8 @@ def preannotate(
     )
     written = write_jsonl(output, records)
     typer.echo(
-        f"wrote {written} records to {output}; {records.sentences} sentence(s) pre-annotated, "
+        f"wrote {written} records to {output}; {records.sentences} {loaded.level}(s) "
+        "pre-annotated, "
         f"{records.with_suggestion} with at least one suggested label"
     )
 

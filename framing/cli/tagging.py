@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
-import json
+import io
 import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
+from contextlib import closing
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +17,7 @@ import typer
 
 from framing.cli import app
 from framing.errors import UsageError
-from framing.files import atomic_write, check_writable, refuse_same_file
+from framing.files import atomic_write, check_writable, refuse_same_file, scratch_dir
 from framing.format.article import refuse_json
 from framing.format.table import TABLE_SUFFIXES, TableArticle, is_table, read_table
 
@@ -181,11 +182,6 @@ def tag_cli(
 
         # labels whole articles: the sentence options do not apply
         check_document_options(loaded, one_per_line=one_per_line, explain=explain)
-        if output_dir is not None:
-            raise UsageError(
-                f"model '{loaded.name}' labels whole articles (level = \"document\"): tag "
-                "with --output FILE (--output-dir shards are for sentence-level models)"
-            )
     # The model's objects live as long as the process: keep the cyclic garbage
     # collector from traversing them again and again while tagging (and, in forked
     # workers, from writing to the pages they share with this process).
@@ -210,7 +206,7 @@ def tag_cli(
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
     as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores and not explain
 
-    def results() -> Any:
+    def results(parts: Path | None = None) -> Any:
         nonlocal failures, articles, sentences
         items: Iterator[TaggedArticle | TaggedSentence | InputFailure]
         if tables:
@@ -218,16 +214,25 @@ def tag_cli(
                 tables, rows, loaded, all_scores, explain, batch_size, on_file, defaults
             )
         elif as_lines:
-            for batch in tag_json_batches(
-                files, loaded, batch_size=batch_size, on_file=on_file, n_jobs=n_jobs, meta=defaults
-            ):
-                for failure in batch.failures:
-                    failures += 1
-                    progress.clear()
-                    typer.echo(f"error: {failure} (skipped)", err=True)
-                articles += batch.articles
-                sentences += batch.sentences
-                yield batch.data
+            batches = tag_json_batches(
+                files,
+                loaded,
+                batch_size=batch_size,
+                on_file=on_file,
+                n_jobs=n_jobs,
+                meta=defaults,
+                part_dir=parts,
+            )
+            # Closed explicitly: the workers have stopped before their parts are removed.
+            with closing(batches):
+                for batch in batches:
+                    for failure in batch.failures:
+                        failures += 1
+                        progress.clear()
+                        typer.echo(f"error: {failure} (skipped)", err=True)
+                    articles += batch.articles
+                    sentences += batch.sentences
+                    yield batch
             return
         else:
             items = tag(
@@ -252,7 +257,16 @@ def tag_cli(
             yield item
 
     try:
-        if output is not None:
+        if output is not None and as_lines and n_jobs > 1 and not tables:
+            # Each worker writes its batches' lines to a part file next to the output;
+            # the parts are copied into it in input order (the main process stays idle).
+            with (
+                atomic_write(output) as out,
+                scratch_dir(output) as parts,
+                closing(results(parts)) as lines,
+            ):
+                _write(out, format, lines, loaded)
+        elif output is not None:
             with atomic_write(output) as out:
                 _write(out, format, results(), loaded)
         else:
@@ -386,9 +400,7 @@ def _tag_to_folder(
 
 def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
     """Stream results to ``out`` in ``format``."""
-    from framing.output.html import HtmlWriter
-    from framing.output.json import article_json, sentence_json
-    from framing.output.table import render_table
+    from framing.output.json import JsonBatch, article_json, sentence_json
     from framing.runtime.results import TaggedArticle
 
     if format is TagFormat.jsonl:
@@ -396,11 +408,13 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
         binary = getattr(out, "buffer", None)
         out.flush()
         for r in results:
-            if isinstance(r, bytes):
+            if isinstance(r, JsonBatch):
                 if binary is not None:
-                    binary.write(r)
+                    r.write_to(binary)
                 else:
-                    out.write(r.decode("utf-8"))
+                    data = io.BytesIO()
+                    r.write_to(data)
+                    out.write(data.getvalue().decode("utf-8"))
             else:
                 line = article_json(r) if isinstance(r, TaggedArticle) else sentence_json(r)
                 out.write(line + "\n")
@@ -409,14 +423,19 @@ def _write(out: IO[str], format: TagFormat, results: Any, model: Any) -> None:
         out.write("[")
         for i, r in enumerate(results):
             out.write(",\n" if i else "\n")
-            out.write(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+            json_text = article_json if isinstance(r, TaggedArticle) else sentence_json
+            out.write(json_text(r, indent=2))
         out.write("\n]\n")
     elif format is TagFormat.table:
+        from framing.output.table import render_table
+
         for i, r in enumerate(results):
             if i:
                 out.write("\n")
             out.write(render_table(r) + "\n")
     else:
+        from framing.output.html import HtmlWriter
+
         html = HtmlWriter(out, model)
         for r in results:
             html.write(r)

@@ -219,4 +219,39 @@ def evaluate(
             typer.echo(f"\nwrote {len(written)} files to {output}")
 
 
-__all__ = ["train", "evaluate"]
+@app.command("score")
+def score(
+    tagged: Path = typer.Argument(..., help="What 'framing tag' wrote (JSONL).", dir_okay=False),
+    gold: list[Path] = typer.Argument(..., help="Gold annotation files or folders (imported)."),
+    metric: list[str] = typer.Option(
+        ...,
+        "--metric",
+        "-m",
+        help="A shared task's official rules: semeval2025, semeval2023-frames, "
+        "semeval2023-techniques, ptc-sentence (repeatable).",
+    ),
+    codebook: Path | None = typer.Option(
+        None,
+        "--codebook",
+        "-c",
+        help="Class lists (default: <gold>.codebook.toml or codebook.toml next to the gold, "
+        "else the labels found).",
+        dir_okay=False,
+    ),
+    format: EvalFormat = typer.Option(EvalFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Score tag output against gold annotations by a shared task's rules, without the model.
+
+    Example: framing score tagged.jsonl en-dev.jsonl --metric semeval2023-techniques
+    """
+    from framing.cli.exchange import codebook_for
+    from framing.training.scoring import score as score_tagged
+
+    report = score_tagged([tagged], gold, metric, codebook_for(gold, codebook))
+    if format is EvalFormat.json:
+        echo_json(report.to_dict())
+    else:
+        typer.echo("\n".join(report.lines()))
+
+
+__all__ = ["train", "evaluate", "score"]

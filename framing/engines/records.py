@@ -8,7 +8,8 @@ A partition of articles (texts, and optionally ids and titles) becomes the colum
     how many sentences it was split into;
 ``labels_<dimension>``
     per dimension of the model, the labels that at least one sentence carries, most
-    frequent first (``TaggedArticle.labels``);
+    frequent first; for a document-level model, the article's own labels (both are
+    ``TaggedArticle.labels``);
 ``tagged``
     the whole result as one JSON text, the line ``framing tag`` writes for it
     (``docs/output-format.md``).

@@ -57,6 +57,7 @@ EXPORTERS: dict[str, str] = {
     "prodigy": "framing.exchange.exporters.prodigy",
     "semeval2025": "framing.exchange.exporters.semeval2025",
     "semeval2023": "framing.exchange.exporters.semeval2023",
+    "ptc": "framing.exchange.exporters.ptc",
     "datasets": "framing.exchange.exporters.hf_datasets",
 }
 

@@ -65,8 +65,9 @@ _LABEL_KEYS = (
 
 
 def _reserved_fields() -> frozenset[str]:
-    # The record fields live with the format; imported here to avoid an import cycle.
-    from framing.format.annotations import RESERVED_FIELDS
+    # The record fields live with the format (records, not annotations: that would load
+    # the whole annotation format, reader and validation, with every model).
+    from framing.format.records import RESERVED_FIELDS
 
     return RESERVED_FIELDS
 

@@ -24,6 +24,7 @@ __all__ = [
     "Record",
     "Sentence",
     "Status",
+    "document_labels",
     "labels_found",
 ]
 
@@ -56,6 +57,7 @@ DOCUMENT_FIELDS = (
     "meta",
     "status",
     "split",
+    "suggested",
     "review",
 )
 #: Every field of the format; a codebook dimension may not use one of these names.
@@ -143,6 +145,8 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     review: dict[str, Any] | None = None
     source: tuple[str, int] | None = field(default=None, compare=False, repr=False)
+    #: A document-level model's suggestions (``framing preannotate``); never gold labels.
+    suggested: dict[str, dict[str, float]] | None = None
 
     type = "document"
 
@@ -153,7 +157,7 @@ class Document:
         for dim, labels in self.labels.items():
             data[dim] = list(labels)
         data["status"] = self.status
-        for key in ("split", "annotator", "note", "review"):
+        for key in ("split", "annotator", "note", "suggested", "review"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -177,6 +181,7 @@ class Document:
             note=data.get("note"),
             meta=dict(data.get("meta") or {}),
             review=data.get("review"),
+            suggested=data.get("suggested"),
         )
 
 
@@ -221,3 +226,34 @@ def labels_found(records: Iterable[Record], dimensions: Sequence[str]) -> dict[s
             for label in labels:
                 bucket.setdefault(label, None)
     return {dim: list(labels) for dim, labels in found.items()}
+
+
+def document_labels(
+    records: Iterable[Record], dimensions: Iterable[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Labels per document: its document record's lists, else the union of its sentences'.
+
+    Only ``done`` sentences count; a document with neither is left out.  (The exporters
+    and ``framing score`` take an article's labels by this rule; a tagged article of a
+    document-level model is a document record, of a sentence-level model its sentences.)
+    """
+    dims = tuple(dimensions)
+    own: dict[str, dict[str, tuple[str, ...]]] = {}
+    union: dict[str, dict[str, dict[str, None]]] = {}
+    for record in records:
+        if isinstance(record, Document):
+            lists = {d: record.labels[d] for d in dims if d in record.labels}
+            if lists:
+                own[record.doc_id] = lists
+        elif record.status == "done":
+            bucket = union.setdefault(record.doc_id, {d: {} for d in dims})
+            for dim in dims:
+                for label in record.labels.get(dim, ()):
+                    bucket[dim].setdefault(label, None)
+    return {
+        doc_id: {
+            dim: own.get(doc_id, {}).get(dim, tuple(union.get(doc_id, {}).get(dim, {})))
+            for dim in dims
+        }
+        for doc_id in {*own, *union}
+    }

@@ -217,7 +217,7 @@ class RecordChecker:
                         hint=f'add "{dim}": [] when no label applies',
                         code="missing",
                     )
-        if kind == "sentence" and "suggested" in data:
+        if "suggested" in data:
             self._check_suggested(data["suggested"], err)
 
         if kind == "sentence":

@@ -96,14 +96,20 @@ def preannotate(
 ) -> Iterator[Record]:
     """Yield the records of ``paths`` with the model's suggestions in ``suggested``.
 
-    Sentences are scored in batches, so files of any size stream through.  Label
-    lists, status and every other field are left as they are; document records
-    pass through unchanged.
+    A sentence-level model scores the sentences, in batches, so files of any size stream
+    through; document records pass through unchanged.  A document-level model scores each
+    document record as a whole, as ``framing tag`` and training do (its ``text``, or, for
+    a document without one, its sentences joined; as the model's ``data.document_text``
+    says), and its suggestions go to the document record's ``suggested``; sentences pass
+    through unchanged (its files are read whole, to join a document's sentences).  Label
+    lists, status and every other field are left as they are.  The labels suggested are
+    those the model predicts, by the one scores-to-labels rule with the codebook's label
+    structure (:func:`framing.runtime.labels.label_masks`).
 
     Parameters
     ----------
     model
-        A sentence-level model (see :func:`framing.runtime.model.load_model`).
+        A sentence- or document-level model (see :func:`framing.runtime.model.load_model`).
     paths
         Annotation files or folders, validated against the model's codebook.
     all_scores
@@ -117,10 +123,9 @@ def preannotate(
 
     Raises
     ------
-    UsageError
-        A document-level model.
     AnnotationError
-        At the first invalid record (file and line).
+        At the first invalid record (file and line); for a document-level model, a
+        document with neither text nor sentences.
 
     Examples
     --------
@@ -128,21 +133,80 @@ def preannotate(
     >>> records[0].suggested                                                # doctest: +SKIP
     {'frames': {'west_as_threat': 0.81}, 'rhetoric': {}}
     """
-    _check_model(model)
-    labels = model.labels
-    for batch in _batches(iter_records(paths, model.codebook), BATCH):
+    records: Iterator[Record] = iter_records(paths, model.codebook)
+    if model.level == "document":
+        yield from _preannotate_documents(model, list(records), all_scores, min_score)
+        return
+    for batch in _batches(records, BATCH):
         sentences = [r for r in batch if isinstance(r, Sentence)]
-        scores = model.predict_proba([s.text for s in sentences]) if sentences else {}
-        predicted = {dim: _predicted(model, dim, s) for dim, s in scores.items()}
-        for i, sentence in enumerate(sentences):
-            suggested: dict[str, dict[str, float]] = {}
-            for dim, ids in labels.items():
-                row = scores[dim][i]
-                keep = (row >= min_score) if all_scores else predicted[dim][i]
-                ranked = sorted((j for j in range(len(ids)) if keep[j]), key=lambda j: (-row[j], j))
-                suggested[dim] = {ids[j]: round(float(row[j]), 4) for j in ranked}
+        for sentence, suggested in zip(
+            sentences,
+            _suggestions(model, [s.text for s in sentences], all_scores, min_score),
+            strict=True,
+        ):
             sentence.suggested = suggested
         yield from batch
+
+
+def _suggestions(
+    model: Model, texts: list[str], all_scores: bool, min_score: float
+) -> list[dict[str, dict[str, float]]]:
+    """Per text, ``{dimension: {label: score}}``: the predicted labels (or, with
+    ``all_scores``, every label from ``min_score``), best first."""
+    from framing.runtime.labels import label_masks
+
+    if not texts:
+        return []
+    labels = model.labels
+    scores = {dim: np.asarray(s, dtype=float) for dim, s in model.predict_proba(texts).items()}
+    predicted = label_masks(scores, labels, model.meta)
+    out = []
+    for i in range(len(texts)):
+        suggested: dict[str, dict[str, float]] = {}
+        for dim, ids in labels.items():
+            row = scores[dim][i]
+            keep = (row >= min_score) if all_scores else predicted[dim][i]
+            ranked = sorted((j for j in range(len(ids)) if keep[j]), key=lambda j: (-row[j], j))
+            suggested[dim] = {ids[j]: round(float(row[j]), 4) for j in ranked}
+        out.append(suggested)
+    return out
+
+
+def _preannotate_documents(
+    model: Model, records: list[Record], all_scores: bool, min_score: float
+) -> Iterator[Record]:
+    """Suggestions of a document-level model on the document records (see preannotate)."""
+    from framing.errors import AnnotationError
+
+    mode = str(model.meta.config.get("data", {}).get("document_text", "auto"))
+    sentences: dict[str, list[Sentence]] = {}
+    for record in records:
+        if isinstance(record, Sentence):
+            sentences.setdefault(record.doc_id, []).append(record)
+    documents = [r for r in records if isinstance(r, Document)]
+    texts = []
+    for doc in documents:
+        joined = " ".join(
+            s.text.strip()
+            for s in sorted(sentences.get(doc.doc_id, []), key=lambda s: s.sent_index or 0)
+        )
+        text = (doc.text or "") if mode == "text" or (mode == "auto" and doc.text) else joined
+        if not text.strip():
+            where = f"{doc.source[0]}:{doc.source[1]}" if doc.source else doc.doc_id
+            raise AnnotationError(
+                f"{where}: document '{doc.doc_id}' has no text and no sentences for model "
+                f"'{model.name}' (it labels whole documents) to score"
+            )
+        texts.append(text)
+    for start in range(0, len(documents), BATCH):
+        part = documents[start : start + BATCH]
+        for doc, suggested in zip(
+            part,
+            _suggestions(model, texts[start : start + BATCH], all_scores, min_score),
+            strict=True,
+        ):
+            doc.suggested = suggested
+    yield from records
 
 
 # --------------------------------------------------------------------------- suggest

@@ -1,33 +1,41 @@
-"""The JSON of tagged articles and sentences (``docs/output-format.md``).
+"""The JSON of tagged articles and sentences (``docs/output-format.md``): the one writer.
 
-:func:`article_json` and :func:`sentence_json` give the text of
-``json.dumps(result.to_dict(), ensure_ascii=False)``, several times faster;
-:func:`tag_json_lines` writes the same lines straight from the score arrays,
-without building result objects (what ``framing tag`` does for JSONL), with the
-compiled writer of ``framing.runtime._speedups`` when it is built.  A test checks
-that all of them give the same text.
+Every JSON text of tag output goes through :func:`encode_json`: msgspec encodes, then
+``msgspec.json.format`` adds the spaces of ``json.dumps``' default separators, so the
+text is ``json.dumps(obj, ensure_ascii=False)`` (or its ``indent=2``) byte for byte.
+msgspec writes a float as ``repr`` does in ``[1e-4, 1e16)``; the rare float outside
+it is handed over as its ``repr`` text (:func:`exact_floats`), so every float keeps the
+text of ``repr``.  A non-finite float (a broken model's score) is written ``null``.
+
+The structure handed to msgspec is a few small Structs (a sentence, a hit, a piece of
+evidence, a profile entry) in the key order of ``to_dict()``.  :func:`tag_json_lines`
+fills them straight from the score arrays of a batch (``.tolist()`` columns), without
+the result objects: what ``framing tag`` does for JSONL.  :func:`article_json` and
+:func:`sentence_json` fill them from result objects.  Tests check that both give the
+text of ``json.dumps(result.to_dict(), ensure_ascii=False)``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+import os
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from json.encoder import encode_basestring as _string_json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from framing.runtime import _native
-from framing.runtime.inputs import InputFailure, RawInput, crashed_raw, raw_batches, raw_items
-from framing.runtime.profiles import profile_stats
-from framing.runtime.results import (
-    OUTPUT_VERSION,
-    Evidence,
-    LabelScore,
-    TaggedArticle,
-    TaggedSentence,
+import msgspec
+
+from framing.runtime.inputs import (
+    FileSlice,
+    InputFailure,
+    RawInput,
+    crashed_raw,
+    raw_batches,
+    raw_items,
+    slice_batches,
 )
+from framing.runtime.profiles import profile_stats
+from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
@@ -41,152 +49,69 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
-    from framing.runtime.ood import OutOfDistribution
 
-__all__ = ["JsonBatch", "article_json", "sentence_json", "tag_json_batches", "tag_json_lines"]
+__all__ = [
+    "JsonBatch",
+    "article_json",
+    "encode_json",
+    "exact_floats",
+    "float_list",
+    "sentence_json",
+    "tag_json_batches",
+    "tag_json_lines",
+]
 
-_KEYS: dict[str, str] = {}
-
-
-_EMPTY_DIMS: dict[str, str] = {}
-
-
-def _float_json(value: float) -> str:
-    """A float as ``json.dumps`` writes it (``NaN``/``Infinity`` included)."""
-    return repr(value) if value - value == 0.0 else json.dumps(value)
-
-
-def _strength_json(value: float | None) -> str:
-    """A profile strength: a float, or null when the model has no calibration maps (NaN
-    in the arrays)."""
-    return "null" if value is None or value != value else _float_json(value)
+_encode = msgspec.json.Encoder().encode
+_format = msgspec.json.format
+_Raw = msgspec.Raw
+_INF = float("inf")
 
 
-def _name_json(text: str) -> str:
-    """A label or dimension id as a JSON string (memoised: ids repeat on every line)."""
-    found = _KEYS.get(text)
-    if found is None:
-        found = _KEYS[text] = _string_json(text)
-    return found
+def encode_json(obj: Any, *, indent: int = 0) -> bytes:
+    """``json.dumps(obj, ensure_ascii=False, indent=indent or None)`` as UTF-8 bytes.
+
+    Floats outside ``[1e-4, 1e16)`` must come as :func:`exact_floats` gives them to
+    keep ``repr``'s text (msgspec writes ``1e-05`` as ``0.00001``).
+    """
+    return _format(_encode(obj), indent=indent)
 
 
-def _optional_json(text: str | None) -> str:
-    return "null" if text is None else _string_json(text)
+def _float_text(value: float) -> Any:
+    """A float msgspec would write differently from ``repr``, as ``repr``'s text."""
+    return _Raw(repr(value).encode())
 
 
-def _evidence_text(
-    e: Evidence, encoded: list[str], sentences: Sequence[TaggedSentence], n: int
-) -> str:
-    """The JSON of an evidence text, reusing its sentence's encoding (the usual case)."""
-    at = e.index - sentences[0].index if n else -1  # sentence 0 is the headline, if any
-    if 0 <= at < n and sentences[at].text is e.text:
-        return encoded[at]
-    return _string_json(e.text)
+def _plain(value: float) -> bool:
+    """Whether msgspec writes ``value`` as ``repr`` does (or it is not finite: null)."""
+    return 1e-4 <= abs(value) < 1e16 or value == 0.0 or value != value or abs(value) == _INF
 
 
-def _labels_json(labels: Mapping[str, Sequence[LabelScore]]) -> str:
-    parts = []
-    for dim, found in labels.items():
-        if found:
-            items = ", ".join(
-                [
-                    f'{{"label": {_name_json(ls.label)}, "score": {_float_json(ls.score)}}}'
-                    for ls in found
-                ]
-            )
-            parts.append(f"{_name_json(dim)}: [{items}]")
-        else:
-            empty = _EMPTY_DIMS.get(dim)
-            if empty is None:
-                empty = _EMPTY_DIMS[dim] = f"{_name_json(dim)}: []"
-            parts.append(empty)
-    return ", ".join(parts)
+def exact_floats(obj: Any) -> Any:
+    """``obj`` (JSON types) with every float that msgspec would write differently from
+    ``repr`` replaced by its ``repr`` text (a copy only where one is replaced)."""
+    kind = type(obj)
+    if kind is float:
+        return obj if _plain(obj) else _float_text(obj)
+    if kind is dict:
+        new = {k: exact_floats(v) for k, v in obj.items()}
+        return obj if all(new[k] is v for k, v in obj.items()) else new
+    if kind is list or kind is tuple:
+        items = [exact_floats(v) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj, strict=True)) else items
+    return obj
 
 
-def sentence_json(sentence: TaggedSentence) -> str:
-    """``json.dumps(sentence.to_dict(), ensure_ascii=False)``, several times faster."""
-    if sentence.explanations is not None:
-        return json.dumps(sentence.to_dict(), ensure_ascii=False)
-    if sentence.start is None:
-        head = f'{{"index": {sentence.index}, "text": {_string_json(sentence.text)}, "labels": {{'
-    else:
-        head = (
-            f'{{"index": {sentence.index}, "start": {sentence.start}, "end": {sentence.end}, '
-            f'"text": {_string_json(sentence.text)}, "labels": {{'
-        )
-    if sentence.scores is None:
-        return f"{head}{_labels_json(sentence.labels)}}}}}"
-    scores = json.dumps(sentence.scores, ensure_ascii=False)
-    if sentence.probabilities is not None:
-        probs = json.dumps(sentence.probabilities, ensure_ascii=False)
-        scores = f'{scores}, "probabilities": {probs}'
-    return f'{head}{_labels_json(sentence.labels)}}}, "scores": {scores}}}'
+def float_list(values: np.ndarray) -> list[Any]:
+    """``values.tolist()``, each float that msgspec would write differently from ``repr``
+    given as its ``repr`` text (checked on the whole array at once)."""
+    import numpy as np
 
-
-def _ood_json(check: OutOfDistribution | None) -> str:
-    return "null" if check is None else check.to_json()
-
-
-def article_json(article: TaggedArticle, *, include_text: bool = False) -> str:
-    """``json.dumps(article.to_dict(...), ensure_ascii=False)``, several times faster."""
-    parts = [
-        f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(article.doc_id)}, '
-        f'"title": {_optional_json(article.title)}, '
-        f'"model": {json.dumps(article.model, ensure_ascii=False)}, '
-        f'"n_sentences": {len(article.sentences)}, '
-        f'"out_of_distribution": {_ood_json(article.out_of_distribution)}, '
-    ]
-    if include_text:
-        parts.append(f'"text": {_string_json(article.text)}, ')
-    if article.document is not None:
-        document = json.dumps(article.document.to_dict(), ensure_ascii=False)
-        parts.append(f'"document": {document}, ')
-    parts.append('"sentences": [')
-    enc, labels_json = _string_json, _labels_json
-    texts = [enc(s.text) for s in article.sentences]
-    parts.append(
-        ", ".join(
-            [
-                f'{{"index": {s.index}, "start": {s.start}, "end": {s.end}, '
-                f'"text": {text}, "labels": {{{labels_json(s.labels)}}}}}'
-                if s.scores is None and s.start is not None and s.explanations is None
-                else sentence_json(s)
-                for s, text in zip(article.sentences, texts, strict=True)
-            ]
-        )
-    )
-    parts.append('], "profile": {')
-    n = len(texts)
-    dims = []
-    sentences = article.sentences
-    for dim, labels in article.profile.items():
-        items = []
-        for label, p in labels.items():
-            if p.evidence:
-                ev = ", ".join(
-                    [
-                        f'{{"index": {e.index}, '
-                        f'"text": {_evidence_text(e, texts, sentences, n)}, '
-                        f'"score": {_float_json(e.score)}}}'
-                        for e in p.evidence
-                    ]
-                )
-            else:
-                ev = ""
-            items.append(
-                f'{_name_json(label)}: {{"count": {p.count}, '
-                f'"share": {_float_json(p.share)}, "max_score": {_float_json(p.max_score)}, '
-                f'"mean_score": {_float_json(p.mean_score)}, '
-                f'"strength": {_strength_json(p.strength)}, '
-                f'"evidence": [{ev}]}}'
-            )
-        dims.append(f"{_name_json(dim)}: {{{', '.join(items)}}}")
-    parts.append(", ".join(dims))
-    parts.append("}")
-    if article.meta:
-        parts.append(f', "meta": {json.dumps(article.meta, ensure_ascii=False)}')
-    parts.append("}")
-    return "".join(parts)
+    out = values.tolist()
+    size = np.abs(values)
+    odd = np.flatnonzero(((size < 1e-4) & (values != 0.0)) | ((size >= 1e16) & (size < _INF)))
+    for k in odd.tolist():
+        out[k] = _float_text(out[k])
+    return out
 
 
 def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
@@ -202,139 +127,213 @@ def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
     return keys[starts].tolist(), starts.tolist(), ends.tolist()
 
 
-def _tag_batch_json(
+class _Hit(msgspec.Struct, gc=False):
+    """A predicted label of a sentence (``LabelScore.to_dict()``)."""
+
+    label: str
+    score: Any
+
+
+class _Sentence(msgspec.Struct, gc=False):
+    """``TaggedSentence.to_dict()`` of a body sentence."""
+
+    index: int
+    start: int | None
+    end: int | None
+    text: str
+    labels: Any
+
+
+class _Headline(msgspec.Struct, gc=False):
+    """``TaggedSentence.to_dict()`` of a headline (no offsets)."""
+
+    index: int
+    text: str
+    labels: Any
+
+
+class _Evidence(msgspec.Struct, gc=False):
+    """``Evidence.to_dict()``."""
+
+    index: int
+    text: str
+    score: Any
+
+
+class _Profile(msgspec.Struct, gc=False):
+    """``LabelProfile.to_dict()``."""
+
+    count: int
+    share: Any
+    max_score: Any
+    mean_score: Any
+    strength: Any
+    evidence: list[_Evidence]
+
+
+def _exact(value: float) -> Any:
+    """One float as :func:`exact_floats` gives it."""
+    return value if _plain(value) else _float_text(value)
+
+
+def _sentence_obj(sentence: TaggedSentence) -> Any:
+    """``sentence.to_dict()`` for the writer, as the Structs of the batch path when it
+    holds only labels (the usual case), else the dict with :func:`exact_floats`."""
+    s = sentence
+    if s.scores is not None or s.explanations is not None or s.probabilities is not None:
+        return exact_floats(s.to_dict())
+    labels = {
+        dim: [_Hit(ls.label, _exact(ls.score)) for ls in found] for dim, found in s.labels.items()
+    }
+    if s.start is None:
+        return _Headline(s.index, s.text, labels)
+    return _Sentence(s.index, s.start, s.end, s.text, labels)
+
+
+def _article_obj(article: TaggedArticle, include_text: bool) -> Any:
+    """``article.to_dict(include_text=...)`` for the writer (see :func:`_sentence_obj`)."""
+    if article.document is not None:
+        return exact_floats(article.to_dict(include_text=include_text))
+    ood = article.out_of_distribution
+    data: dict[str, Any] = {
+        "version": OUTPUT_VERSION,
+        "doc_id": article.doc_id,
+        "title": article.title,
+        "model": exact_floats(article.model),
+        "n_sentences": len(article.sentences),
+        "out_of_distribution": None if ood is None else exact_floats(ood.to_dict()),
+    }
+    if include_text:
+        data["text"] = article.text
+    data["sentences"] = list(map(_sentence_obj, article.sentences))
+    data["profile"] = {
+        dim: {
+            label: _Profile(
+                p.count,
+                _exact(p.share),
+                _exact(p.max_score),
+                _exact(p.mean_score),
+                None if p.strength is None else _exact(p.strength),
+                [_Evidence(e.index, e.text, _exact(e.score)) for e in p.evidence],
+            )
+            for label, p in labels.items()
+        }
+        for dim, labels in article.profile.items()
+    }
+    if article.meta:
+        data["meta"] = exact_floats(dict(article.meta))
+    return data
+
+
+def sentence_json(sentence: TaggedSentence, *, indent: int = 0) -> str:
+    """``json.dumps(sentence.to_dict(), ensure_ascii=False, indent=indent or None)``."""
+    return encode_json(_sentence_obj(sentence), indent=indent).decode()
+
+
+def article_json(article: TaggedArticle, *, include_text: bool = False, indent: int = 0) -> str:
+    """``json.dumps(article.to_dict(include_text=...), ensure_ascii=False,
+    indent=indent or None)``."""
+    return encode_json(_article_obj(article, include_text), indent=indent).decode()
+
+
+def _article_dicts(
     plan: Labeler,
     model: Model,
     articles: Sequence[tuple[str | None, str | None, str]],
-    as_bytes: bool = False,
-) -> list[tuple[Any, int]]:
-    """``[(article_json(a), len(a.sentences)) for a in tag_batch(...)]``, without the objects.
-
-    The JSON is written straight from the score arrays, a batch at a time, by the
-    compiled module when it is there; a test checks that both writers give the same
-    text as the objects.
-    """
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The JSON structure of each article of a batch (what ``TaggedArticle.to_dict()``
+    gives) and its number of sentences, built from the score arrays without the result
+    objects: per sentence, hit and profile entry a small msgspec Struct filled from
+    ``.tolist()`` columns."""
     import numpy as np
 
     if model.level == "document":  # one short line per article: the objects are cheap
-        lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
-        return list(zip(_as_lines(lines, as_bytes), [0] * len(lines), strict=True))
+        tagged = tag_batch(plan, model, articles, False)
+        return [_article_obj(a, False) for a in tagged], [0] * len(tagged)
     texts, starts, ends, indexes, bounds = split_articles(articles)
     n, n_articles = len(texts), len(articles)
     sizes = [bounds[a + 1] - bounds[a] for a in range(n_articles)]
     scores, checks = score_articles(model, articles, texts, starts, ends, bounds)
-    if not all(np.isfinite(p).all() for p in scores.values()):  # repr() would not be JSON
-        lines = [article_json(a) for a in tag_batch(plan, model, articles, False)]
-        return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
     masks = plan.masks(scores)
-    hits = {dim: hit_arrays(scores[dim], masks[dim]) for dim in plan.dims}
     stats = profile_stats(plan, scores, masks, bounds)
-    heads = [
-        f'{{"version": {_string_json(OUTPUT_VERSION)}, "doc_id": {_optional_json(doc_id)}, '
-        f'"title": {_optional_json(title)}, "model": {plan.model_json}, '
-        f'"n_sentences": {sizes[a]}, "out_of_distribution": {_ood_json(checks[a])}, '
-        for a, (doc_id, title, _) in enumerate(articles)
-    ]
-    if _native.speedups is not None:
-        dims = []
-        for dim in plan.dims:
-            st = stats[dim]
-            dims.append(
-                (
-                    _name_json(dim),
-                    [_name_json(name) for name in plan.labels[dim]],
-                    *hits[dim],
-                    *(st.counts, st.shares, st.maxes, st.means),
-                    *(st.ev_articles, st.ev_cols, st.ev_rows, st.ev_scores),
-                    st.strengths,
-                )
-            )
-        as_array = partial(np.array, dtype=np.int64)
-        # A headline has no offsets: -1 tells the compiled writer to leave them out.
-        offsets = [[-1 if x is None else x for x in xs] for xs in (starts, ends)]
-        lines = _native.speedups.article_json(
-            heads,
-            *map(as_array, (bounds, indexes, *offsets)),
-            texts,
-            dims,
-            as_bytes,
-        )
-        return list(zip(lines, sizes, strict=True))
-    encoded = list(map(_string_json, texts))
+    dims = plan.dims
+    # Each sentence's labels: a Struct whose fields are the dimensions, in order.
+    labels_of = msgspec.defstruct(
+        "Labels",
+        [(f"d{k}", Any) for k in range(len(dims))],
+        rename=dict((f"d{k}", dim) for k, dim in enumerate(dims)),
+        gc=False,
+    )
     per_dim = []
-    profiles: list[list[str]] = [[] for _ in range(n_articles)]
-    for dim in plan.dims:
-        key = _name_json(dim)
-        names = [_name_json(name) for name in plan.labels[dim]]
-        # Sentence labels: one string per hit, joined per sentence.
-        rows, cols, values = hits[dim]
-        items = [
-            f'{{"label": {names[c]}, "score": {v!r}}}'
-            for c, v in zip(cols.tolist(), values.tolist(), strict=True)
-        ]
-        parts = [f"{key}: []"] * n
+    for dim in dims:
+        names = plan.labels[dim]
+        rows, cols, values = hit_arrays(scores[dim], masks[dim])
+        items = list(map(_Hit, map(names.__getitem__, cols.tolist()), float_list(values)))
+        labels: list[Any] = [()] * n
         for r, lo, hi in zip(*_groups(rows), strict=True):
-            parts[r] = f"{key}: [{', '.join(items[lo:hi])}]"
-        per_dim.append(parts)
-        # Profile: one string per (article, label) carried, with its evidence.
+            labels[r] = items[lo:hi]
+        per_dim.append(labels)
+    sentences: list[Any] = list(
+        map(_Sentence, indexes, starts, ends, texts, map(labels_of, *per_dim))
+    )
+    for k, start in enumerate(starts if None in starts else ()):
+        if start is None:  # a headline: no offsets
+            s = sentences[k]
+            sentences[k] = _Headline(s.index, s.text, s.labels)
+    # Profiles: one entry per (article, label) carried, with its evidence.
+    profiles: list[dict[str, Any]] = [{} for _ in range(n_articles)]
+    for dim in dims:
+        names = plan.labels[dim]
         st = stats[dim]
-        evidence = [
-            f'{{"index": {indexes[r]}, "text": {encoded[r]}, "score": {v!r}}}'
-            for r, v in zip(st.ev_rows.tolist(), st.ev_scores.tolist(), strict=True)
-        ]
+        ev_rows = st.ev_rows.tolist()
+        evidence = list(
+            map(
+                _Evidence,
+                map(indexes.__getitem__, ev_rows),
+                map(texts.__getitem__, ev_rows),
+                float_list(st.ev_scores),
+            )
+        )
         _, ev_lo, ev_hi = _groups(st.ev_articles * len(names) + st.ev_cols)
         arts, cols = np.nonzero(st.counts)
-        entries = [
-            f'{names[c]}: {{"count": {k}, "share": {sh!r}, "max_score": {mx!r}, '
-            f'"mean_score": {mn!r}, "strength": {_strength_json(sg)}, '
-            f'"evidence": [{", ".join(evidence[lo:hi])}]}}'
-            for c, k, sh, mx, mn, sg, lo, hi in zip(
-                cols.tolist(),
-                st.counts[arts, cols].tolist(),
-                st.shares[arts, cols].tolist(),
-                st.maxes[arts, cols].tolist(),
-                st.means[arts, cols].tolist(),
-                st.strengths[arts, cols].tolist(),
-                ev_lo,
-                ev_hi,
+        strengths = st.strengths[arts, cols]
+        strength = float_list(strengths)
+        for k in np.flatnonzero(np.isnan(strengths)).tolist():
+            strength[k] = None
+        entries = list(
+            zip(
+                map(names.__getitem__, cols.tolist()),
+                map(
+                    _Profile,
+                    st.counts[arts, cols].tolist(),
+                    float_list(st.shares[arts, cols]),
+                    float_list(st.maxes[arts, cols]),
+                    float_list(st.means[arts, cols]),
+                    strength,
+                    [evidence[lo:hi] for lo, hi in zip(ev_lo, ev_hi, strict=True)],
+                ),
                 strict=True,
             )
-        ]
-        empty = f"{key}: {{}}"
+        )
         for profile in profiles:
-            profile.append(empty)
+            profile[dim] = {}
         for a, lo, hi in zip(*_groups(arts), strict=True):
-            profiles[a][-1] = f"{key}: {{{', '.join(entries[lo:hi])}}}"
-    labels = list(map(", ".join, zip(*per_dim, strict=True))) if per_dim else [""] * n
-    sentences = [
-        f'{{"index": {i}, "start": {s}, "end": {e}, "text": {t}, "labels": {{{lab}}}}}'
-        if s is not None
-        else f'{{"index": {i}, "text": {t}, "labels": {{{lab}}}}}'
-        for i, s, e, t, lab in zip(indexes, starts, ends, encoded, labels, strict=True)
+            profiles[a][dim] = dict(entries[lo:hi])
+    info = plan.model_info
+    out = [
+        {
+            "version": OUTPUT_VERSION,
+            "doc_id": doc_id,
+            "title": title,
+            "model": info,
+            "n_sentences": sizes[a],
+            "out_of_distribution": None if check is None else exact_floats(check.to_dict()),
+            "sentences": sentences[bounds[a] : bounds[a + 1]],
+            "profile": profiles[a],
+        }
+        for a, ((doc_id, title, _), check) in enumerate(zip(articles, checks, strict=True))
     ]
-    lines = [
-        f'{heads[a]}"sentences": [{", ".join(sentences[bounds[a] : bounds[a + 1]])}], '
-        f'"profile": {{{", ".join(profiles[a])}}}}}'
-        for a in range(n_articles)
-    ]
-    return list(zip(_as_lines(lines, as_bytes), sizes, strict=True))
-
-
-def _with_meta(line: Any, meta: Mapping[str, Any] | None) -> Any:
-    """A ready-made article line (str, or UTF-8 bytes ending in a newline) with ``meta``
-    as its last key, as :func:`article_json` writes it."""
-    if not meta:
-        return line
-    extra = f', "meta": {json.dumps(meta, ensure_ascii=False)}}}'
-    if isinstance(line, bytes):
-        end = len(line.rstrip(b"\n"))
-        return line[: end - 1] + extra.encode("utf-8") + line[end:]
-    return line[:-1] + extra
-
-
-def _as_lines(lines: list[str], as_bytes: bool) -> list[Any]:
-    """JSON strings as they are, or as UTF-8 JSONL lines (bytes ending in a newline)."""
-    return [(line + "\n").encode("utf-8") for line in lines] if as_bytes else lines
+    return out, sizes
 
 
 def tag_json_lines(
@@ -348,6 +347,7 @@ def tag_json_lines(
     n_jobs: int = 1,
     doc_ids: Sequence[str] | None = None,
     meta: Mapping[str, Any] | None = None,
+    slices: Sequence[FileSlice] | None = None,
 ) -> Iterator[tuple[Any, int] | InputFailure]:
     """:func:`framing.runtime.tagging.tag` as JSON lines: ``(article_json(a), n_sentences)``.
 
@@ -356,12 +356,17 @@ def tag_json_lines(
     JSONL output).  With ``as_bytes`` each line is UTF-8 ``bytes`` ending in a
     newline, ready for a binary file.  Failures come out as :class:`InputFailure`
     in their place.  ``meta`` and ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
-    the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``).
+    the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``);
+    ``slices``: tag these parts of files instead of ``paths`` (see
+    :class:`framing.runtime.inputs.FileSlice`).
     """
     from framing.runtime.parallel import map_with_model
 
-    # The inputs are only read here: with several workers, parsing is theirs too.
-    batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids)
+    # With several workers, reading and parsing the inputs is theirs.
+    if slices is not None:  # parts of files (a shard of a large JSONL file), not ``paths``
+        batches = slice_batches(slices, batch_size)
+    else:
+        batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids, by_reference=n_jobs > 1)
     payloads = ((batch, as_bytes, meta) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
@@ -377,12 +382,24 @@ def tag_json_lines(
 @dataclass(slots=True)
 class JsonBatch:
     """A batch of inputs tagged as JSONL: every article's line (UTF-8, in input order)
-    in ``data``, how many articles and sentences that is, and the inputs that failed."""
+    in ``data``, or in the file ``part`` when its worker wrote them there; how many
+    articles and sentences that is, and the inputs that failed."""
 
     data: bytes = b""
     articles: int = 0
     sentences: int = 0
     failures: list[InputFailure] = field(default_factory=list)
+    part: str | None = None
+
+    def write_to(self, out: IO[bytes]) -> None:
+        """Append the batch's lines to ``out`` (a part file is copied, then removed)."""
+        if self.part is None:
+            out.write(self.data)
+            return
+        from framing.files import append_file
+
+        append_file(self.part, out)
+        os.unlink(self.part)
 
 
 def tag_json_batches(
@@ -394,39 +411,58 @@ def tag_json_batches(
     on_file: Any = None,
     n_jobs: int = 1,
     meta: Mapping[str, Any] | None = None,
-) -> Iterator[JsonBatch]:
+    part_dir: str | Path | None = None,
+) -> Generator[JsonBatch, None, None]:
     """:func:`tag_json_lines` (``as_bytes``) a batch at a time, each batch's lines joined:
-    what ``framing tag`` writes.  With several workers, each sends back one ``bytes``
-    per batch, so the main process only reads input and writes output."""
+    what ``framing tag`` writes.
+
+    With several workers the main process only hands out work: each worker reads its
+    inputs itself (files are given by where their bytes are, not sent) and, with
+    ``part_dir`` (an empty folder, see :func:`framing.files.scratch_dir`), writes each
+    batch's lines to a file there (:attr:`JsonBatch.part`) instead of sending them back;
+    :meth:`JsonBatch.write_to` joins the parts in order."""
     from framing.runtime.parallel import map_with_model
 
-    batches = raw_batches(paths, batch_size, stdin, on_file)
-    payloads = ((batch, True, meta) for batch in batches)
     if n_jobs > 1:
+        batches = raw_batches(paths, batch_size, stdin, on_file, by_reference=True)
+        folder = None if part_dir is None else Path(part_dir)
+        payloads = (
+            (batch, True, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"))
+            for k, batch in enumerate(batches)
+        )
         yield from map_with_model(
             model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
         )
         return
     labeler = Labeler(model)
-    for payload in payloads:
-        yield _json_batch(model, labeler, payload)
+    for batch in raw_batches(paths, batch_size, stdin, on_file):
+        yield _json_batch(model, labeler, (batch, True, meta, None))
 
 
 def _json_batch(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+    payload: tuple[
+        list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None, str | None
+    ],
 ) -> JsonBatch:
     out = JsonBatch()
     lines = []
-    for item in _json_inputs(model, labeler, payload):
+    for item in _json_inputs(model, labeler, payload[:3]):
         if isinstance(item, InputFailure):
             out.failures.append(item)
         else:
             lines.append(item[0])
             out.sentences += item[1]
-    out.data = b"".join(lines)
     out.articles = len(lines)
+    part = payload[3]
+    if part is None:
+        out.data = b"".join(lines)
+    else:
+        # Not created if missing: the folder is gone when the run was stopped.
+        with open(part, "wb") as fh:
+            fh.writelines(lines)
+        out.part = part
     return out
 
 
@@ -437,7 +473,7 @@ def _crashed_batch(payload: tuple[Any, ...], reason: str) -> JsonBatch:
 def _json_inputs(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[RawInput | InputFailure], bool, Mapping[str, Any] | None],
+    payload: tuple[list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None],
 ) -> list[tuple[Any, int] | InputFailure]:
     """One batch of inputs as JSON lines (with their metadata), failures in their place."""
     from framing.runtime.tagging import merge_meta
@@ -445,11 +481,15 @@ def _json_inputs(
     raw, as_bytes, meta = payload
     batch = list(raw_items(raw))
     units = [u for u in batch if not isinstance(u, InputFailure)]
-    lines = _tag_batch_json(labeler, model, [u[:3] for u in units], as_bytes)
+    objs, sizes = _article_dicts(labeler, model, [u[:3] for u in units])
     if meta or any(u[4] is not None for u in units):
-        lines = [
-            (_with_meta(line, merge_meta(meta, u[4])), n)
-            for (line, n), u in zip(lines, units, strict=True)
-        ]
-    results = iter(lines)
+        for obj, u in zip(objs, units, strict=True):
+            own = merge_meta(meta, u[4])
+            if own:
+                obj["meta"] = exact_floats(own)
+    if as_bytes:
+        lines: list[Any] = [encode_json(obj) + b"\n" for obj in objs]
+    else:
+        lines = [encode_json(obj).decode() for obj in objs]
+    results = iter(zip(lines, sizes, strict=True))
     return [item if isinstance(item, InputFailure) else next(results) for item in batch]

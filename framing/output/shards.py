@@ -46,14 +46,49 @@ DEFAULT_SHARD_MB = 16.0
 
 @dataclass(frozen=True)
 class Shard:
-    """One output file and the inputs it is made of (with the ``doc_id`` of ``.txt`` files)."""
+    """One output file and the inputs it is made of (with the ``doc_id`` of ``.txt`` files).
+
+    ``ranges``, when given, has one entry per input: None for the whole file, or
+    ``(start, end, first line)``, the bytes of a JSONL file this shard tags (a file
+    larger than a shard is cut at line ends into several shards).
+    """
 
     name: str
     inputs: tuple[str, ...]
     doc_ids: tuple[str, ...]
+    ranges: tuple[tuple[int, int, int] | None, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "inputs": list(self.inputs), "doc_ids": list(self.doc_ids)}
+        doc: dict[str, Any] = {
+            "name": self.name,
+            "inputs": list(self.inputs),
+            "doc_ids": list(self.doc_ids),
+        }
+        if self.ranges:
+            doc["ranges"] = [None if r is None else list(r) for r in self.ranges]
+        return doc
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Shard:
+        ranges = data.get("ranges") or ()
+        return cls(
+            data["name"],
+            tuple(data["inputs"]),
+            tuple(data["doc_ids"]),
+            tuple(None if r is None else (int(r[0]), int(r[1]), int(r[2])) for r in ranges),
+        )
+
+    def slices(self) -> list[Any]:
+        """The shard's inputs as :class:`framing.runtime.inputs.FileSlice` objects."""
+        from framing.runtime.inputs import FileSlice
+
+        ranges = self.ranges or (None,) * len(self.inputs)
+        return [
+            FileSlice(path, doc_id, 1, 0, None, path.lower().endswith(".jsonl"))
+            if r is None
+            else FileSlice(path, doc_id, r[2], r[0], r[1], True)
+            for path, doc_id, r in zip(self.inputs, self.doc_ids, ranges, strict=True)
+        ]
 
 
 @dataclass
@@ -101,7 +136,7 @@ def plan_shards(paths: Sequence[str | Path], *, shard_mb: float = DEFAULT_SHARD_
     UsageError
         When an input is stdin (``-``), which cannot be split or read twice.
     """
-    from framing.runtime.inputs import collect_inputs
+    from framing.runtime.inputs import collect_inputs, line_ranges
     from framing.runtime.inputs import doc_ids as input_doc_ids
 
     if shard_mb <= 0:
@@ -125,8 +160,18 @@ def plan_shards(paths: Sequence[str | Path], *, shard_mb: float = DEFAULT_SHARD_
         )
 
     for file, doc_id in zip(files, ids, strict=True):
+        file_size = file.stat().st_size
+        if file.suffix.lower() == ".jsonl" and file_size > budget:
+            # A large JSONL file is cut at line ends: its parts are tagged in parallel.
+            if group:
+                close()
+                group, size = [], 0
+            for piece in line_ranges(file, int(budget)):
+                name = f"part-{len(shards):05d}.jsonl"
+                shards.append(Shard(name, (str(file),), (doc_id,), (piece,)))
+            continue
         group.append((file, doc_id))
-        size += file.stat().st_size
+        size += file_size
         if size >= budget:
             close()
             group, size = [], 0
@@ -182,9 +227,7 @@ def prepare_folder(
             )
         try:
             saved = json.loads(manifest.read_text(encoding="utf-8"))
-            planned = [
-                Shard(s["name"], tuple(s["inputs"]), tuple(s["doc_ids"])) for s in saved["shards"]
-            ]
+            planned = [Shard.from_dict(s) for s in saved["shards"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{manifest}: not a readable shard plan ({exc}); remove it") from None
         if saved.get("model") != key:
@@ -192,7 +235,7 @@ def prepare_folder(
                 f"{out} was tagged with model {saved.get('model')}, not {key}: resuming "
                 "would mix two models' output; choose another folder"
             )
-        if [s.inputs for s in planned] != [s.inputs for s in _regroup(shards, planned)]:
+        if _files(planned) != _files(shards):
             raise UsageError(
                 f"the inputs differ from those of the run in {out} (files were added, "
                 "removed or renamed); choose another folder to tag them"
@@ -210,18 +253,15 @@ def prepare_folder(
     return shards
 
 
-def _regroup(shards: Sequence[Shard], like: Sequence[Shard]) -> list[Shard]:
-    """``shards``' inputs cut as ``like`` cuts them (to compare input lists, whatever the
-    shard size)."""
-    flat = [(i, d) for s in shards for i, d in zip(s.inputs, s.doc_ids, strict=True)]
-    out, at = [], 0
-    for s in like:
-        part = flat[at : at + len(s.inputs)]
-        out.append(Shard(s.name, tuple(i for i, _ in part), tuple(d for _, d in part)))
-        at += len(s.inputs)
-    if at != len(flat):
-        out.append(Shard("", tuple(i for i, _ in flat[at:]), ()))
-    return out
+def _files(shards: Sequence[Shard]) -> list[str]:
+    """The input files of a plan in order, each once (a file cut into several shards
+    included), to compare two plans whatever their shard size."""
+    files: list[str] = []
+    for shard in shards:
+        for path in shard.inputs:
+            if not files or files[-1] != path:
+                files.append(path)
+    return files
 
 
 def tag_shard(shard: Shard, model: Model, folder: str | Path) -> ShardResult:
@@ -239,7 +279,7 @@ def tag_shard(shard: Shard, model: Model, folder: str | Path) -> ShardResult:
         result.skipped = True
         return result
     with atomic_write(target, "wb") as out:
-        for item in tag_json_lines(list(shard.inputs), model, as_bytes=True, doc_ids=shard.doc_ids):
+        for item in tag_json_lines([], model, as_bytes=True, slices=shard.slices()):
             if isinstance(item, InputFailure):
                 result.failures.append(str(item))
                 continue

@@ -17,5 +17,5 @@ Tagging
     core), ``profiles`` (article profiles), ``results`` (what tagging returns),
     ``explain`` (the n-grams behind a label).
 Native code
-    ``_native`` loads the optional compiled module built from ``_speedups.c``.
+    ``_native`` loads the optional C scoring kernel built from ``_speedups.c``.
 """

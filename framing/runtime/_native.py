@@ -1,9 +1,10 @@
-"""The optional compiled loops (``framing/runtime/_speedups.c``), or None when they are absent.
+"""The optional scoring kernel (``framing/runtime/_speedups.c``), or None when it is absent.
 
-The extension is built at install time when a C compiler is available.  Without it,
-or with the environment variable ``FRAMING_NO_SPEEDUPS`` set to anything but an
-empty string, framing uses its numpy and Python code paths, which give the same
-results, only slower.
+The extension is built at install time when a C compiler is available.  It holds the
+per-sentence TF-IDF sums and the word table of :mod:`framing.runtime.tfidf_scoring` and
+:mod:`framing.runtime.compiled`, nothing else.  Without it, or with the environment
+variable ``FRAMING_NO_SPEEDUPS`` set to anything but an empty string, framing scores
+with numpy, which gives the same scores, only slower.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-# Types of the optional compiled module built from _speedups.c (see framing/runtime/_native.py).
-from collections.abc import Callable
+# Types of the optional scoring kernel built from _speedups.c (see framing/runtime/_native.py).
 from typing import Any
 
 def unit_scores(
@@ -41,30 +40,6 @@ def word_scores(
     out: Any,
     sq: Any,
 ) -> None: ...
-def article_json(
-    heads: list[str],
-    bounds: Any,
-    indexes: Any,
-    starts: Any,
-    ends: Any,
-    texts: list[str],
-    dims: list[tuple[Any, ...]],
-    as_bytes: bool = ...,
-) -> list[Any]: ...
-def configure_segmenter(
-    terminals: str,
-    closers: str,
-    line_breaks: str,
-    bullets: str,
-    no_start: str,
-    list_marks: str,
-    openers: str,
-    dateline_match: Callable[[str, int], Any],
-    speech_tag_match: Callable[[str, int], Any],
-) -> None: ...
-def sentence_spans(
-    text: str, pos: int, start: int, abbreviations: dict[str, int]
-) -> tuple[list[tuple[int, int]], int, int]: ...
 
 class WordTable:
     def __init__(self, seed: int = ...) -> None: ...

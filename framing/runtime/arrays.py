@@ -76,15 +76,18 @@ class Ragged:
         self.flat = self._flat.view
         self.start = self.length = np.zeros(0, dtype=np.int64)
 
-    def extend(self, lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def extend(self, lists: list[list[int]]) -> None:
         lens = np.fromiter(map(len, lists), np.int64, len(lists))
         flat = np.fromiter(chain.from_iterable(lists), self._flat.data.dtype, int(lens.sum()))
+        self.extend_flat(flat, lens)
+
+    def extend_flat(self, flat: np.ndarray, lens: np.ndarray) -> None:
+        """Append lists given flat, with their lengths."""
         starts = np.cumsum(lens) - lens
         self._start.extend(starts + self._flat.size)
         self._length.extend(lens)
         self._flat.extend(flat)
         self.flat, self.start, self.length = self._flat.view, self._start.view, self._length.view
-        return flat, starts, lens
 
     def gather(self, uids: np.ndarray, udoc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The concatenated lists of ``uids`` and the document of each item."""

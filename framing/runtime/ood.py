@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -91,26 +91,12 @@ class OutOfDistribution:
             "ngrams": self.ngrams,
         }
 
-    def to_json(self) -> str:
-        """``json.dumps(self.to_dict())``, written directly (once per tagged article)."""
-        if not (_finite(self.score) and _finite(self.threshold)):
-            return json.dumps(self.to_dict())
-        flagged = "true" if self.flagged else "false"
-        return (
-            f'{{"flagged": {flagged}, "score": {self.score!r}, '
-            f'"threshold": {self.threshold!r}, "ngrams": {self.ngrams}}}'
-        )
-
     def warning(self) -> str:
         """One line for readers of a flagged article (table and HTML output)."""
         return (
             f"out of distribution: {self.score:.0%} of its word n-grams never occur in the "
             f"training articles (threshold {self.threshold:.0%}); its labels are less reliable"
         )
-
-
-def _finite(x: float) -> bool:
-    return x - x == 0.0
 
 
 class _Words(dict[str, tuple[int, ...]]):
@@ -159,6 +145,21 @@ class _WordTokens:
         sink.append((offset, batch.doc_ptr, tok_ptr, ids.flat[idx]))
 
 
+def _pair_keys(ngrams: list[str], tokens: dict[str, int], size: int) -> np.ndarray:
+    """``id(a) * size + id(b)`` of each n-gram ``"a b"`` whose two words are known
+    (other pairs can never match); in bulk, as this runs at every model load."""
+    joined = [g for g in ngrams if " " in g]
+    words = " ".join(joined).split(" ")
+    if len(words) != 2 * len(joined):  # an n-gram of three words or more: one at a time
+        words = []
+        for g in joined:
+            a, _, b = g.partition(" ")
+            words += (a, b if " " not in b else "")
+    ids = np.fromiter(map(tokens.get, words, repeat(-1)), np.int64, len(words)).reshape(-1, 2)
+    ids = ids[(ids >= 0).all(axis=1)]
+    return ids[:, 0] * size + ids[:, 1]
+
+
 class OodCheck:
     """Scores articles against the n-grams of the training articles (see the module)."""
 
@@ -182,14 +183,7 @@ class OodCheck:
         unigrams = [g for g in self.ngrams if " " not in g]
         self._tokens = {t: i for i, t in enumerate(unigrams)}
         size = self._size = max(len(unigrams), 1)
-        keys = []
-        for g in self.ngrams:
-            a, _, b = g.partition(" ")
-            if b:
-                ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
-                if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
-                    keys.append(ia * size + ib)
-        pairs = np.asarray(keys, dtype=np.int64)
+        pairs = _pair_keys(self.ngrams, self._tokens, size)
         self._bits: np.ndarray | None = None
         self._pairs: IntTable | None = None
         if size * size <= _MAX_BITMAP_BITS:

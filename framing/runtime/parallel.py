@@ -147,6 +147,16 @@ def imap_ordered(
 _END: Any = object()
 
 
+def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """A new worker: Ctrl-C is the main process's to handle (it stops the pool, letting
+    each worker finish its task, so nothing is left half-written), then ``initializer``."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*initargs)
+
+
 class WorkerCrashError(RuntimeError):
     """A worker process died while running a task (and again when the task ran alone)."""
 
@@ -164,7 +174,10 @@ def _pooled(
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            n_jobs, mp_context=_context(), initializer=initializer, initargs=initargs
+            n_jobs,
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(initializer, initargs),
         )
 
     def restart(broken: ProcessPoolExecutor) -> ProcessPoolExecutor:

@@ -54,21 +54,16 @@ every non-whitespace character of the input, and the gaps between them are white
 
 Speed
 -----
-With the compiled module (``framing.runtime._speedups``), ``sentence_spans`` scans for the same
-candidates in C and settles the common ones itself: terminal punctuation and one space or
-line break before a capital, after an ordinary word that is not in the abbreviation
-list, outside datelines and speech tags (it calls the two patterns below for those).
-Every other candidate is handed to the rules here.  A test checks on random text that
-both ways give the same spans; the character classes are passed to C from this module,
-so they are defined once.
+The rules are written once, here, in Python; there is no compiled copy of them.  The
+scan regex settles what it can by itself (it only stops at candidates), and the
+common candidate (terminal punctuation, one space or line break, a capital, an
+ordinary word before the period) takes a few set and dict look-ups.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-from framing.runtime import _native
 
 __all__ = ["iter_sentences", "split_sentences"]
 
@@ -196,20 +191,6 @@ _CONTINUE_WORDS = frozenset(
 )
 
 
-if _native.speedups is not None:
-    _native.speedups.configure_segmenter(
-        _TERMINALS,
-        _CLOSERS.replace("\\", ""),
-        _NL_CHARS,
-        _BULLETS,
-        "".join(sorted(_NO_START)),
-        _LIST_MARKS,
-        _OPENING_MARKS,
-        _DATELINE.match,
-        _SPEECH_TAG.match,
-    )
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -295,21 +276,7 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
         return
     dl_start = -1  # sentence start for which the dateline was computed
     dl_end = -1
-    # With the compiled module, it settles the common candidates (a period after an
-    # ordinary word, then one space and a capital...) and hands the others over.
-    fast = _native.speedups
-    scan: Iterator[re.Match[str]] = _SCAN.finditer(text, s) if fast is None else iter(())
-    pos = s
-    while True:
-        if fast is None:
-            m = next(scan, None)
-        else:
-            spans, s, pos = fast.sentence_spans(text, pos, s, _ABBREV)
-            yield from spans
-            m = _SCAN.match(text, pos) if pos < n else None
-        if m is None:
-            break
-        pos = m.end()
+    for m in _SCAN.finditer(text, s):
         p = m.start()
         ws_start = m.start(_G_WS)
         if ws_start >= 0:

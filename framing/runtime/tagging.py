@@ -11,7 +11,6 @@ The model is only used through its attributes: this module never imports
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -79,7 +78,6 @@ class Labeler:
             "codebook_version": model.codebook.version,
             "level": model.level,
         }
-        self.model_json = json.dumps(self.model_info, ensure_ascii=False)
 
     def masks(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Boolean ``(n, n_labels)`` per dimension: which labels are predicted

@@ -204,19 +204,38 @@ class CharWBScorer(VectorizerScorer):
         self.word_norm = self._norm.view
 
     def add_words(self, words: list[str]) -> None:
-        get, min_n, max_n = self.vocab.get, self.min_n, self.max_n
-        lists = [
-            [i for i in map(get, char_wb_ngrams(w, min_n, max_n)) if i is not None] for w in words
-        ]
-        flat, starts, lens = self.feats.extend(lists)
+        # All the new words' n-grams are looked up in one pass that stays in C
+        # (map over dict.get); misses are dropped with numpy, not per n-gram.
+        min_n, max_n = self.min_n, self.max_n
+        grams = [char_wb_ngrams(w, min_n, max_n) for w in words]
+        counts = np.fromiter(map(len, grams), np.int64, len(grams))
+        ids = np.fromiter(
+            map(self.vocab.get, chain.from_iterable(grams), repeat(-1)),
+            np.int64,
+            int(counts.sum()),
+        )
+        keep = ids >= 0
+        flat = ids[keep]
+        lens = np.bincount(np.repeat(np.arange(len(words)), counts)[keep], minlength=len(words))
+        self.feats.extend_flat(flat, lens)
         rows = np.zeros((len(words), self.width))
         norm = np.zeros(len(words))
-        nonempty = lens > 0
-        if flat.size:
-            rows[nonempty] = np.add.reduceat(self.rows[flat], starts[nonempty], axis=0)
-            nw = self._norm_weights()
+        nw = self._norm_weights()
+        if flat.size and _native.speedups is not None:
+            # Each word's naive row and norm term are its feature occurrences summed:
+            # the kernel's feature sums with raw counts (and l1 for the norm term).
+            word_ptr = np.zeros(len(words) + 1, dtype=np.int64)
+            np.cumsum(lens, out=word_ptr[1:])
+            normw, norm_mode = (self.idf, 0) if nw is None else (nw, 1)
+            _native.speedups.feature_scores(
+                word_ptr, flat, self.rows, normw, 0, norm_mode, rows, norm
+            )
+        elif flat.size:
+            nonempty = lens > 0
+            starts = (np.cumsum(lens) - lens)[nonempty]
+            rows[nonempty] = np.add.reduceat(self.rows[flat], starts, axis=0)
             if nw is not None:
-                norm[nonempty] = np.add.reduceat(nw[flat], starts[nonempty])
+                norm[nonempty] = np.add.reduceat(nw[flat], starts)
         self._rows.extend(rows)
         self._norm.extend(norm)
         self.word_rows, self.word_norm = self._rows.view, self._norm.view
@@ -275,7 +294,8 @@ class WordScorer(VectorizerScorer):
         one = lengths == 1
         self.unigram[flat[starts[one]]] = features[one]
         self.ngram_tables: dict[int, IntTable] = {}
-        for k in np.unique(lengths[lengths > 1]).tolist():
+        # (not np.unique: it imports numpy.ma, 20 ms of every start)
+        for k in sorted(set(lengths[lengths > 1].tolist())):
             sel = lengths == k
             key = np.zeros(int(sel.sum()), dtype=np.int64)
             for j in range(k):

@@ -20,37 +20,9 @@ from framing.exchange.importers.semeval2025 import DIMENSIONS, gold_order
 from framing.exchange.registry import Exporter, Param, output_param
 from framing.format.annotations import Document, Sentence
 from framing.format.codebook import Codebook
+from framing.format.records import document_labels
 
 __all__ = ["semeval2025", "document_labels"]
-
-
-def document_labels(
-    records: Iterable[Sentence | Document], dimensions: Iterable[str] = DIMENSIONS
-) -> dict[str, dict[str, tuple[str, ...]]]:
-    """Labels per document: its document record's lists, else the union of its sentences'.
-
-    Only ``done`` sentences count; a document with neither is left out.
-    """
-    dims = tuple(dimensions)
-    own: dict[str, dict[str, tuple[str, ...]]] = {}
-    union: dict[str, dict[str, dict[str, None]]] = {}
-    for record in records:
-        if isinstance(record, Document):
-            lists = {d: record.labels[d] for d in dims if d in record.labels}
-            if lists:
-                own[record.doc_id] = lists
-        elif record.status == "done":
-            bucket = union.setdefault(record.doc_id, {d: {} for d in dims})
-            for dim in dims:
-                for label in record.labels.get(dim, ()):
-                    bucket[dim].setdefault(label, None)
-    return {
-        doc_id: {
-            dim: own.get(doc_id, {}).get(dim, tuple(union.get(doc_id, {}).get(dim, {})))
-            for dim in dims
-        }
-        for doc_id in {*own, *union}
-    }
 
 
 def semeval2025(
@@ -93,7 +65,7 @@ def semeval2025(
         for dim in DIMENSIONS:
             codebook.dimension(dim)
     records = list(records)
-    labels = document_labels(records)
+    labels = document_labels(records, DIMENSIONS)
     if gold is None:
         seen = dict.fromkeys(r.doc_id for r in records if r.doc_id in labels)
         order = [(0, f"{doc_id}.txt", doc_id) for doc_id in seen]
