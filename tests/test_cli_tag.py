@@ -309,3 +309,30 @@ def test_cli_tag_document_level_model_labels_whole_articles(
     assert result.exit_code == 0, result.output
     sharded = b"".join(p.read_bytes() for p in sorted(shards.glob("part-*.jsonl")))
     assert sharded == single.read_bytes() and b'"document"' in sharded
+
+
+def test_cli_tag_starts_without_what_tagging_does_not_use(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
+    """Start-up is paid by every run (and is serial before --jobs' workers start): the
+    tag command loads neither training, plotting, scikit-learn nor the annotation format."""
+    import subprocess
+    import sys
+
+    article = tmp_path / "a.txt"
+    article.write_text("Headline\n\nThe port strike goes on. Prices of grain rise.", "utf-8")
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['framing', 'tag', {str(article)!r}, '-m', {str(tag_model_path)!r}, "
+        f"'-o', {str(tmp_path / 'out.jsonl')!r}, '-j', '1']\n"
+        "try:\n"
+        "    runpy.run_module('framing', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "unused = ('sklearn', 'scipy', 'matplotlib', 'skops', 'numpy.ma', 'framing.training', "
+        "'framing.findings', 'framing.loop', 'framing.format.annotations', "
+        "'framing.output.html', 'framing.output.table')\n"
+        "print(sorted(m for m in unused if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr
