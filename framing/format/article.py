@@ -2,9 +2,11 @@
 
 The title rule: when the first line of a text is followed by a blank line, that line is
 the title and the body starts after the blank line(s); otherwise there is no title and
-all of it is the body.  Line ends are normalised to ``\n``; a leading byte order mark is
-dropped.  Used by ``framing import`` (annotation files) and ``framing tag`` (tagging)
-alike, so both read an article the same way.
+all of it is the body.  Lines of site chrome above the title (a saved web page's "All
+news", "Read more", "Share | Print"; see :func:`is_navigation_line`) are dropped first:
+they are neither the title nor part of the body.  Line ends are normalised to ``\n``; a
+leading byte order mark is dropped.  Used by ``framing import`` (annotation files) and
+``framing tag`` (tagging) alike, so both read an article the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from framing.errors import AnnotationError
 
 __all__ = [
     "Article",
+    "is_navigation_line",
     "normalise_text",
     "read_article",
     "read_utf8",
@@ -26,6 +29,22 @@ __all__ = [
 ]
 
 _TITLE = re.compile(r"\A[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n\s*")
+_FIRST_LINE = re.compile(r"\A\s*([^\n]*\S)[ \t]*\n\s*")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+#: Words that only site chrome is made of: navigation, paging, sharing and account links.
+#: A line made of these alone, with at least one of _CHROME_CORE, is not a title.
+_CHROME_WORDS_TEXT = """
+    all news latest top stories story home menu read more full article articles share
+    print email e-mail subscribe sign log in login out register back to next previous prev
+    related comments comment advertisement skip content main follow us on tweet search
+    live updates video videos photo photos gallery world local page"""
+_CHROME_WORDS = frozenset(_CHROME_WORDS_TEXT.split())
+_CHROME_CORE_TEXT = """
+    news home menu more share print email e-mail subscribe sign log login register
+    back related comments comment advertisement skip search"""
+_CHROME_CORE = frozenset(_CHROME_CORE_TEXT.split())
+#: A navigation line is short: "Share | Print | Email | Comments" is four words.
+_MAX_CHROME_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -45,8 +64,32 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def is_navigation_line(line: str) -> bool:
+    """Whether a line is site chrome (a navigation, paging or sharing link), not a title.
+
+    A saved web page often starts with such a line ("All news", "Read more", "Share |
+    Print", "Home › News"): short, without a verb of its own, made only of the words
+    links are made of.  The rule: at most six words, every one of them a word of site
+    chrome, and at least one that only chrome uses ("news", "more", "share", "home", ...),
+    so that a short title of common words ("All in", "Live updates") stays one.
+
+    Examples
+    --------
+    >>> is_navigation_line("All news")
+    True
+    >>> is_navigation_line("West sees CSTO as threat, tries to breed discord — Lavrov")
+    False
+    """
+    words = _WORD.findall(line.lower())
+    return (
+        0 < len(words) <= _MAX_CHROME_WORDS
+        and all(word in _CHROME_WORDS for word in words)
+        and any(word in _CHROME_CORE for word in words)
+    )
+
+
 def split_title(text: str) -> tuple[str | None, str]:
-    """Apply the title rule: ``(title, body)``.
+    """Apply the title rule: ``(title, body)``, site chrome above the title dropped.
 
     Examples
     --------
@@ -54,7 +97,11 @@ def split_title(text: str) -> tuple[str | None, str]:
     ('Headline', 'Body. More.')
     >>> split_title("No title here. Just text.")
     (None, 'No title here. Just text.')
+    >>> split_title("All news\\n\\nHeadline\\n\\nBody.")
+    ('Headline', 'Body.')
     """
+    while (line := _FIRST_LINE.match(text)) is not None and is_navigation_line(line.group(1)):
+        text = text[line.end() :]
     match = _TITLE.match(text)
     if match is None:
         return None, text
