@@ -113,9 +113,10 @@ _ARRAY_NAME = re.compile(r"[A-Za-z0-9_]+\.npy")
 def _read_arrays(npath: Path, fix: str) -> dict[str, np.ndarray]:
     """The numeric arrays of ``compiled.npz``; anything else is refused unread.
 
-    Arrays stored uncompressed (what :meth:`CompiledModel.save` writes) are memory-mapped
-    from the file, read-only: loading copies nothing, and every process tagging with the
-    model shares the same pages.  Compressed ones (models saved before) are read.
+    When every array is stored uncompressed, they are memory-mapped from the file,
+    read-only: loading copies and decompresses nothing, and every process tagging with
+    the model shares the same pages.  Compressed ones (what :meth:`CompiledModel.save`
+    writes, to keep model folders small) are read.
     """
     import zipfile
 
@@ -566,10 +567,11 @@ class CompiledModel:
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         (folder / JSON_NAME).write_bytes(text.encode("utf-8", "surrogatepass"))
         with open(folder / NPZ_NAME, "wb") as fh:
-            # Stored, not deflated (22% larger for the default model): loading then
-            # memory-maps the arrays instead of decompressing them (~30 ms at every start),
-            # and processes tagging with the same model share their pages.
-            np.savez(fh, **arrays)  # type: ignore[arg-type]
+            # Deflated: the bundled model must stay under 20 MB (tests/test_default_model.py),
+            # which stored arrays overshoot.  Stored arrays (np.savez) would load faster,
+            # memory-mapped instead of decompressed (~30 ms at every start): the loader
+            # maps them when a folder has them.
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, folder: str | Path) -> CompiledModel:
