@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -145,21 +145,6 @@ class _WordTokens:
         sink.append((offset, batch.doc_ptr, tok_ptr, ids.flat[idx]))
 
 
-def _pair_keys(ngrams: list[str], tokens: dict[str, int], size: int) -> np.ndarray:
-    """``id(a) * size + id(b)`` of each n-gram ``"a b"`` whose two words are known
-    (other pairs can never match); in bulk, as this runs at every model load."""
-    joined = [g for g in ngrams if " " in g]
-    words = " ".join(joined).split(" ")
-    if len(words) != 2 * len(joined):  # an n-gram of three words or more: one at a time
-        words = []
-        for g in joined:
-            a, _, b = g.partition(" ")
-            words += (a, b if " " not in b else "")
-    ids = np.fromiter(map(tokens.get, words, repeat(-1)), np.int64, len(words)).reshape(-1, 2)
-    ids = ids[(ids >= 0).all(axis=1)]
-    return ids[:, 0] * size + ids[:, 1]
-
-
 class OodCheck:
     """Scores articles against the n-grams of the training articles (see the module)."""
 
@@ -183,7 +168,14 @@ class OodCheck:
         unigrams = [g for g in self.ngrams if " " not in g]
         self._tokens = {t: i for i, t in enumerate(unigrams)}
         size = self._size = max(len(unigrams), 1)
-        pairs = _pair_keys(self.ngrams, self._tokens, size)
+        keys = []
+        for g in self.ngrams:
+            a, _, b = g.partition(" ")
+            if b:
+                ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
+                if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
+                    keys.append(ia * size + ib)
+        pairs = np.asarray(keys, dtype=np.int64)
         self._bits: np.ndarray | None = None
         self._pairs: IntTable | None = None
         if size * size <= _MAX_BITMAP_BITS:
