@@ -199,8 +199,8 @@ runs alternating:
 `--explain` explains every predicted label (the bundled model's thresholds are low, so most
 sentences carry one or more labels): the n-grams of each sentence are looked up again and
 each label's contributions gathered and ranked, and each article's JSON is built from
-result objects rather than straight from the batch's score arrays (the same msgspec writer). It is meant to be left on for a whole run;
-the table says what that costs.
+result objects rather than straight from the batch's score arrays (the same msgspec
+writer). It is meant to be left on for a whole run; the table says what that costs.
 
 **Flag rates.** Threshold {threshold:.3f} (the {cal.get("quantile")} quantile of
 {cal.get("articles")} leave-one-article-out scores of the training articles; held-out scores

@@ -17,6 +17,7 @@ from framing.training.config import TrainConfig
 from framing.training.examples import Examples
 from framing.training.pipelines import build_pipeline
 from framing.training.thresholds import grouped_folds, stratification_key
+from threadpoolctl import threadpool_limits
 
 from framing.errors import AnnotationError
 from framing.format.codebook import Codebook
@@ -118,7 +119,16 @@ def scores_by_label(estimator: Any, texts: list[str], plan: DimensionPlan) -> np
 
 
 def fit_quietly(estimator: Any, texts: list[str], target: np.ndarray) -> Any:
-    with warnings.catch_warnings():
+    """Fit ``estimator`` without one-vs-rest's absent-label warnings, on one BLAS thread.
+
+    One BLAS thread, wherever the fit runs (this process or a worker): liblinear's solver
+    sums its vectors with BLAS, and OpenBLAS splits a long sum over its threads, so the
+    last bits of every coefficient, and through them thresholds, depended on how many
+    threads it had (up to 4e-5 in a probability on the bundled corpus: two threads in a
+    serial run, one in each of two workers).  With one thread the model depends neither
+    on ``n_jobs`` nor on the machine's core count.
+    """
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         # One-vs-rest warns for a label absent from a fold; it then scores 0, as wanted.
         warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
         warnings.filterwarnings("ignore", message="Label not .* is present in all training")

@@ -219,7 +219,9 @@ def fit_model(config: TrainConfig, *, progress: Progress | None = None) -> Fitte
     timer = FitTimer(len(dimensions) * (len(grid) * config.cv.folds + 1), n_jobs, progress)
     # The final fits run their per-label models n_jobs at a time, the fold fits n_jobs at
     # a time in out_of_fold_grid, both in worker processes.  Neither changes a result.
-    parallel = joblib.parallel_config(backend="loky", n_jobs=n_jobs, mmap_mode="c")
+    parallel = joblib.parallel_config(
+        backend="loky", n_jobs=n_jobs, mmap_mode="c", inner_max_num_threads=1
+    )
     parallel.__enter__()
     try:
         return _fit_dimensions(
