@@ -9,7 +9,6 @@ The sentences themselves are not kept, so memory grows with articles, not senten
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from framing.errors import AnnotationError
 from framing.format.meta import MetadataError, check_meta
 from framing.runtime.calibration import Calibration
 from framing.runtime.inputs import collect_inputs
+from framing.runtime.tagged_records import tagged_articles
 
 __all__ = ["Article", "TaggedInput", "read_tagged"]
 
@@ -85,23 +85,7 @@ def _files(paths: Sequence[str | Path]) -> list[Path]:
 
 def _records(files: list[Path], problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     for file in files:
-        with open(file, encoding="utf-8", errors="replace") as stream:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                where = f"{file}:{number}"
-                try:
-                    data = json.loads(line)
-                except ValueError as exc:
-                    problems.append(f"{where}: not valid JSON ({exc})")
-                    continue
-                if not isinstance(data, dict) or not isinstance(data.get("sentences"), list):
-                    problems.append(
-                        f"{where}: not a tagged article (no 'sentences' list); give the JSONL "
-                        "output of 'framing tag', not its input"
-                    )
-                    continue
-                yield where, data
+        yield from tagged_articles(file, problems)
 
 
 def read_tagged(

@@ -30,7 +30,7 @@ from framing.format.codebook import Codebook
 from framing.runtime.results import is_tagged_article as is_tagged
 from framing.runtime.results import is_tagged_file
 
-__all__ = ["is_tagged", "is_tagged_file", "tagged_records", "read_any"]
+__all__ = ["is_tagged", "is_tagged_file", "read_any", "tagged_articles", "tagged_records"]
 
 Record = Sentence | Document
 
@@ -49,7 +49,21 @@ def tagged_records(path: Path, codebook: Codebook | None = None) -> Iterator[Rec
         if codebook is not None
         else None
     )
-    with open(path, encoding="utf-8") as stream:
+    for where, data in tagged_articles(path):
+        yield from _article_records(data, where, allowed)
+
+
+def tagged_articles(
+    path: Path, problems: list[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(file:line, article)`` for each tagged article of one file of ``framing tag`` output.
+
+    Blank lines are skipped.  A line that is not valid JSON or not a tagged article raises
+    :class:`AnnotationError` naming ``file:line``; given a ``problems`` list, the message is
+    appended to it instead and the line skipped, so that a caller can report every bad
+    line at once.
+    """
+    with open(path, encoding="utf-8", errors="replace") as stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
@@ -57,13 +71,18 @@ def tagged_records(path: Path, codebook: Codebook | None = None) -> Iterator[Rec
             try:
                 data = json.loads(line)
             except ValueError as exc:
-                raise AnnotationError(f"{where}: not valid JSON ({exc})") from None
-            if not is_tagged(data):
-                raise AnnotationError(
-                    f"{where}: not a tagged article (no 'sentences' list and 'model'); a file "
-                    "holds either 'framing tag' output or annotation records, not both"
+                problem = f"{where}: not valid JSON ({exc})"
+            else:
+                if is_tagged(data):
+                    yield where, data
+                    continue
+                problem = (
+                    f"{where}: not a tagged article (no 'sentences' list and 'model'): give "
+                    "the JSONL output of 'framing tag', not its input or annotation records"
                 )
-            yield from _article_records(data, where, allowed)
+            if problems is None:
+                raise AnnotationError(problem)
+            problems.append(problem)
 
 
 def _labels(
