@@ -97,15 +97,7 @@ class Sentence:
             if value is not None:
                 data[key] = value
         data["text"] = self.text
-        for dim, labels in self.labels.items():
-            data[dim] = list(labels)
-        data["status"] = self.status
-        for key in ("split", "annotator", "note", "suggested", "review"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        if self.meta:
-            data["meta"] = self.meta
+        _add_annotation(self, data)
         return data
 
     @classmethod
@@ -154,15 +146,7 @@ class Document:
         data: dict[str, Any] = {"type": "document", "doc_id": self.doc_id}
         if self.title is not None:
             data["title"] = self.title
-        for dim, labels in self.labels.items():
-            data[dim] = list(labels)
-        data["status"] = self.status
-        for key in ("split", "annotator", "note", "suggested", "review"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        if self.meta:
-            data["meta"] = self.meta
+        _add_annotation(self, data)
         if self.text is not None:
             data["text"] = self.text
         return data
@@ -183,6 +167,20 @@ class Document:
             review=data.get("review"),
             suggested=data.get("suggested"),
         )
+
+
+def _add_annotation(record: Sentence | Document, data: dict[str, Any]) -> None:
+    """Add what sentence and document records share to ``data``, in the file's key order:
+    labels by dimension, status, the optional fields that are set, then ``meta``."""
+    for dim, labels in record.labels.items():
+        data[dim] = list(labels)
+    data["status"] = record.status
+    for key in ("split", "annotator", "note", "suggested", "review"):
+        value = getattr(record, key)
+        if value is not None:
+            data[key] = value
+    if record.meta:
+        data["meta"] = record.meta
 
 
 Record = Sentence | Document
