@@ -351,3 +351,11 @@ def test_segment_scan_pieces_keep_the_invariants(text: str) -> None:
     _check_invariants(text, spans)
     for start, end in spans:
         assert split_sentences(text[start:end]) == [(0, end - start)]
+
+
+def test_segment_a_list_mark_alone_on_its_line_is_not_an_item() -> None:
+    # Found by test_segment_paragraphs_are_independent: a trailing space after "-" made
+    # it a list item, so "The\n-" split differently once a blank line followed it.
+    assert split_sentences("The\n- ") == split_sentences("The\n-") == [(0, 5)]
+    assert split_sentences("The\n- \n \n ") == [(0, 5)]
+    assert split_sentences("Intro:\n- first item\n- second") == [(0, 6), (7, 19), (20, 28)]

@@ -36,7 +36,8 @@ Candidates and the rules applied to them:
 
 * **Line breaks** (the line rule).  A blank line (two line breaks with only spaces or tabs
   between them) always ends a sentence, and so does a line break followed by a bullet
-  (``- ``, ``* ``, ``• ``, ``– ``) or a numbered item (``2. ``, ``3) ``).  Otherwise a
+  (``- ``, ``* ``, ``• ``, ``– ``) or a numbered item (``2. ``, ``3) ``) with text after it
+  on its line (a mark alone on a line is not an item).  Otherwise a
   single line break
 
   - after terminal punctuation follows the rules above, except that only title-like
@@ -105,7 +106,7 @@ _HAS_NL = re.compile("[" + _NL_CHARS + "]")
 #: A list item starts with one of these, a digit or a lowercase ASCII letter; the
 #: scanner tests that first, which spares most calls of the regex.
 _LIST_MARKS = "-*•▪◦‣–"
-_LIST_ITEM = re.compile(r"(?:[" + _LIST_MARKS + r"]|\d{1,3}[.)]|[a-z][)])[ \t]")
+_LIST_ITEM = re.compile(r"(?:[" + _LIST_MARKS + r"]|\d{1,3}[.)]|[a-z][)])[ \t]+(?=\S)")
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _NEXT_WORD = re.compile(r"[\"'“‘«(\[]*([^\W\d_][\w'’-]*)(\.?)")
 _LAST_WORD = re.compile(r"[\w'’-]+\Z")
