@@ -102,3 +102,23 @@ def test_corpus_holds_no_seed_sentence_or_close_paraphrase(seed_article: Path, c
             matcher = difflib.SequenceMatcher(None, sentence.text.lower(), seed_sentence.lower())
             if matcher.real_quick_ratio() >= 0.7 and matcher.quick_ratio() >= 0.7:
                 assert matcher.ratio() < 0.7, (sentence.id, seed_sentence)
+
+
+def _eight_grams(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + 8]) for i in range(len(words) - 7)}
+
+
+def test_corpus_trains_on_no_sentence_sharing_eight_words_with_a_held_out_one(corpus) -> None:  # type: ignore[no-untyped-def]
+    # The data card's decontamination rule: a training sentence (train or dev split, both
+    # trained on) that shares an 8-word sequence with a test or dev-shifted sentence is
+    # marked `skip`, so the held-out scores do not reward memorised wording.
+    held_out = set().union(
+        *(_eight_grams(s.text) for s in corpus.sentences if s.split in {"test", "dev-shifted"})
+    )
+    leaks = [
+        s.id
+        for s in corpus.sentences
+        if s.split in {"train", "dev"} and s.status == "done" and _eight_grams(s.text) & held_out
+    ]
+    assert leaks == [], f"training sentences sharing 8 words with held-out ones: {leaks[:10]}"
