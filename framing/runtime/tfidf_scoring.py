@@ -18,7 +18,7 @@ import numpy as np
 
 from framing.runtime import _native
 from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, analyze, char_wb_ngrams
-from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_segments
+from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_column_segments
 
 if TYPE_CHECKING:
     from framing.runtime.compiled import VectorizerSpec
@@ -51,6 +51,7 @@ class VectorizerScorer:
         self.idf2 = idf * idf
         # Feature rows already scaled by idf: a feature seen once contributes its row.
         self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
+        self._columns: np.ndarray | None = None
         self.width = weights.shape[1]
         self.min_n, self.max_n = spec.ngram_range
         # Repeated features need a correction unless tf is the count and the norm linear.
@@ -58,6 +59,14 @@ class VectorizerScorer:
         # How the compiled loops weigh terms (see _speedups.c).
         self.tf_mode = 1 if spec.binary else 2 if spec.sublinear_tf else 0
         self.norm_mode = {None: 0, "l1": 1, "l2": 2}[spec.norm]
+
+    @property
+    def columns(self) -> np.ndarray:
+        """:attr:`rows` stored by column, ``(width, n_features)``, for the numpy sums
+        (:func:`framing.runtime.arrays.add_column_segments`); made on first use."""
+        if self._columns is None:
+            self._columns = np.ascontiguousarray(self.rows.T)
+        return self._columns
 
     def reset(self) -> None:
         """Forget per-word data (the word table started afresh)."""
@@ -80,7 +89,7 @@ class VectorizerScorer:
             sq = np.zeros(n)
         for f, d in zip(feats, docs, strict=True):
             if len(f):
-                add_segments(out, np.take(self.rows, f, axis=0), d)
+                add_column_segments(out, self.columns, f, d)
                 if sq is not None and nw is not None:
                     sq += np.bincount(d, weights=np.take(nw, f), minlength=n)
         return out, sq
@@ -145,16 +154,17 @@ class VectorizerScorer:
         """:meth:`_repeats` given the keys ``doc * n_features + feature`` (any order)."""
         nf = self.n_features
         keys.sort()
-        first = np.empty(len(keys), dtype=bool)
-        first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        runs = np.diff(starts, append=len(keys))
-        repeated = runs > 1
-        if not repeated.any():
+        # A key seen c times is followed by itself c - 1 times: only those positions
+        # (a small share of all) are looked at further.
+        again = keys[np.flatnonzero(keys[1:] == keys[:-1])]
+        if not len(again):
             return
-        dup = keys[starts[repeated]].astype(np.int64)
-        count = runs[repeated].astype(np.float64)
+        first = np.empty(len(again), dtype=bool)
+        first[0] = True
+        np.not_equal(again[1:], again[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        dup = again[starts].astype(np.int64)
+        count = np.diff(starts, append=len(again)).astype(np.float64) + 1.0
         feat = dup % nf
         doc = dup // nf
         if self.spec.binary:
@@ -163,7 +173,7 @@ class VectorizerScorer:
             tf = 1.0 + np.log(count)
         else:
             tf = count
-        add_segments(out, (tf - count)[:, None] * np.take(self.rows, feat, axis=0), doc)
+        add_column_segments(out, self.columns, feat, doc, tf - count)
         if sq is not None:
             if self.spec.norm == "l2":
                 delta = (tf * tf - count) * self.idf2[feat]
@@ -198,7 +208,10 @@ class CharWBScorer(VectorizerScorer):
 
     def reset(self) -> None:
         self.feats = Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
-        self._rows = Growing((self.width,))
+        # The compiled loops read word rows row by row; numpy sums them by column
+        # (both layouts work with both, the other is only slower).
+        order = "F" if _native.speedups is None else "C"
+        self._rows = Growing((self.width,), order=order)
         self._norm = Growing()
         self.word_rows = self._rows.view
         self.word_norm = self._norm.view
@@ -255,7 +268,7 @@ class CharWBScorer(VectorizerScorer):
         if self.spec.norm is not None:
             sq = np.bincount(udoc, weights=np.take(self.word_norm, uids), minlength=n)
         if len(uids):
-            add_segments(out, np.take(self.word_rows, uids, axis=0), udoc)
+            add_column_segments(out, self.word_rows.T, uids, udoc)
             if self.correct:
                 keys = self.feats.keys(uids, udoc, self.n_features)
                 if keys is not None:
