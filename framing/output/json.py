@@ -25,16 +25,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from framing.runtime.inputs import (
+from framing.runtime.inputs import InputFailure
+from framing.runtime.profiles import profile_stats
+from framing.runtime.raw_inputs import (
     FileSlice,
-    InputFailure,
     RawInput,
     crashed_raw,
     raw_batches,
     raw_items,
     slice_batches,
 )
-from framing.runtime.profiles import profile_stats
 from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
@@ -358,7 +358,7 @@ def tag_json_lines(
     in their place.  ``meta`` and ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
     the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``);
     ``slices``: tag these parts of files instead of ``paths`` (see
-    :class:`framing.runtime.inputs.FileSlice`).
+    :class:`framing.runtime.raw_inputs.FileSlice`).
     """
     from framing.runtime.parallel import map_with_model
 
