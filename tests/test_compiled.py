@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 import framing.runtime._native
 import framing.runtime.compiled as compiled
 from framing.errors import ModelError
-from framing.runtime.analyzers import char_wb_ngrams
+from framing.runtime.analyzers import char_wb_counts, char_wb_ngrams, char_wb_ngrams_of
 from framing.runtime.compile import CompileError, compile_pipelines
 from framing.runtime.compiled import CompiledModel
 
@@ -146,6 +146,16 @@ def test_compiled_char_wb_ngrams_match_sklearn(word: str) -> None:
     for lo, hi in [(1, 1), (2, 5), (1, 3), (3, 3), (4, 8)]:
         analyzer = CountVectorizer(analyzer="char_wb", ngram_range=(lo, hi), lowercase=False)
         assert char_wb_ngrams(word, lo, hi) == analyzer.build_analyzer()(word)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=9).filter(lambda w: not any(c.isspace() for c in w))))
+def test_compiled_char_wb_ngrams_of_many_words_are_each_words_in_turn(words: list[str]) -> None:
+    for lo, hi in [(1, 1), (2, 5), (4, 8)]:
+        flat = char_wb_ngrams_of(words, lo, hi)
+        each = [char_wb_ngrams(w, lo, hi) for w in words]
+        assert flat == [g for grams in each for g in grams]
+        assert char_wb_counts(words, lo, hi).tolist() == [len(grams) for grams in each]
 
 
 VECTORIZER_VARIANTS = [

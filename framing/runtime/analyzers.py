@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from framing.runtime.compiled import VectorizerSpec
 
 __all__ = [
@@ -24,7 +26,9 @@ __all__ = [
     "ACCENT_STRIPPERS",
     "DEFAULT_TOKEN_PATTERN",
     "char_ngrams",
+    "char_wb_counts",
     "char_wb_ngrams",
+    "char_wb_ngrams_of",
     "strip_accents_ascii",
     "strip_accents_unicode",
     "word_ngrams",
@@ -58,7 +62,8 @@ ACCENT_STRIPPERS: dict[str | None, Callable[[str], str] | None] = {
 
 
 def char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
-    """The ``char_wb`` n-grams of one whitespace-free word, as scikit-learn makes them.
+    """The ``char_wb`` n-grams of one whitespace-free word, as scikit-learn makes them
+    (:func:`char_wb_ngrams_of` of the one word).
 
     The word is padded with one space on each side; n-grams longer than the padded
     word are replaced by the padded word itself, counted once.
@@ -68,12 +73,36 @@ def char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
     >>> char_wb_ngrams("to", 2, 5)
     [' t', 'to', 'o ', ' to', 'to ', ' to ']
     """
-    w = " " + word + " "
-    size = len(w)
-    grams = [w[i : i + n] for n in range(min_n, min(max_n + 1, size)) for i in range(size - n + 1)]
-    if max_n >= size:
-        grams.append(w)
-    return grams
+    return char_wb_ngrams_of([word], min_n, max_n)
+
+
+def char_wb_ngrams_of(words: Sequence[str], min_n: int, max_n: int) -> list[str]:
+    """The ``char_wb`` n-grams of whitespace-free words, word after word in one list
+    (word ``k`` has :func:`char_wb_counts` ``[k]`` of them).
+
+    For the padded word ``w``, ``n`` runs up to ``len(w)`` at most, where the only
+    n-gram is ``w`` itself: that is scikit-learn's "a word shorter than ``n`` counts
+    once", also when ``min_n`` is longer than the word.  One comprehension for all
+    the words, without a call per word.
+    """
+    padded = [" " + w + " " for w in words]
+    return [
+        w[i : i + n]
+        for w in padded
+        for n in range(min(min_n, len(w)), min(max_n, len(w)) + 1)
+        for i in range(len(w) - n + 1)
+    ]
+
+
+def char_wb_counts(words: Sequence[str], min_n: int, max_n: int) -> np.ndarray:
+    """How many n-grams :func:`char_wb_ngrams_of` gives each word (int64), computed
+    from the word lengths alone."""
+    import numpy as np
+
+    size = np.fromiter(map(len, words), np.int64, len(words)) + 2  # padded
+    lo, hi = np.minimum(min_n, size), np.minimum(max_n, size)
+    # sum over n in [lo, hi] of (size - n + 1)
+    return (hi - lo + 1) * (size + 1) - (lo + hi) * (hi - lo + 1) // 2
 
 
 def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -117,4 +146,4 @@ def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
         return grams_per_doc
     if spec.analyzer == "char":
         return [char_ngrams(d, min_n, max_n) for d in docs]
-    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]
+    return [char_wb_ngrams_of(d.split(), min_n, max_n) for d in docs]

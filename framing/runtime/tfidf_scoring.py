@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from framing.runtime import _native
-from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, analyze, char_wb_ngrams
+from framing.runtime.analyzers import (
+    DEFAULT_TOKEN_PATTERN,
+    analyze,
+    char_wb_counts,
+    char_wb_ngrams_of,
+)
 from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_column_segments
 
 if TYPE_CHECKING:
@@ -220,16 +225,16 @@ class CharWBScorer(VectorizerScorer):
         # All the new words' n-grams are looked up in one pass that stays in C
         # (map over dict.get); misses are dropped with numpy, not per n-gram.
         min_n, max_n = self.min_n, self.max_n
-        grams = [char_wb_ngrams(w, min_n, max_n) for w in words]
-        counts = np.fromiter(map(len, grams), np.int64, len(grams))
+        counts = char_wb_counts(words, min_n, max_n)
         ids = np.fromiter(
-            map(self.vocab.get, chain.from_iterable(grams), repeat(-1)),
+            map(self.vocab.get, char_wb_ngrams_of(words, min_n, max_n), repeat(-1)),
             np.int64,
             int(counts.sum()),
         )
         keep = ids >= 0
         flat = ids[keep]
-        lens = np.bincount(np.repeat(np.arange(len(words)), counts)[keep], minlength=len(words))
+        word_of = np.repeat(np.arange(len(words)), counts)[keep]
+        lens = np.bincount(word_of, minlength=len(words))
         self.feats.extend_flat(flat, lens)
         rows = np.zeros((len(words), self.width))
         norm = np.zeros(len(words))
@@ -244,11 +249,9 @@ class CharWBScorer(VectorizerScorer):
                 word_ptr, flat, self.rows, normw, 0, norm_mode, rows, norm
             )
         elif flat.size:
-            nonempty = lens > 0
-            starts = (np.cumsum(lens) - lens)[nonempty]
-            rows[nonempty] = np.add.reduceat(self.rows[flat], starts, axis=0)
+            add_column_segments(rows, self.columns, flat, word_of)
             if nw is not None:
-                norm[nonempty] = np.add.reduceat(nw[flat], starts)
+                norm[:] = np.bincount(word_of, weights=nw[flat], minlength=len(words))
         self._rows.extend(rows)
         self._norm.extend(norm)
         self.word_rows, self.word_norm = self._rows.view, self._norm.view
