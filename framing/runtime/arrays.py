@@ -23,6 +23,7 @@ __all__ = [
     "WordIds",
     "Batch",
     "add_column_segments",
+    "runs",
     "new_word_ids",
 ]
 
@@ -142,6 +143,15 @@ def _run_starts(doc: np.ndarray) -> np.ndarray:
     change[0] = True
     np.not_equal(doc[1:], doc[:-1], out=change[1:])
     return np.flatnonzero(change)
+
+
+def runs(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Runs of equal values in ``keys``: each run's value, start and end, as lists."""
+    if not len(keys):
+        return [], [], []
+    starts = _run_starts(keys)
+    ends = np.append(starts[1:], len(keys))
+    return keys[starts].tolist(), starts.tolist(), ends.tolist()
 
 
 def add_column_segments(
