@@ -21,7 +21,13 @@ from sklearn.svm import LinearSVC
 import framing.runtime._native
 import framing.runtime.compiled as compiled
 from framing.errors import ModelError
-from framing.runtime.analyzers import char_wb_counts, char_wb_ngrams, char_wb_ngrams_of
+from framing.runtime.analyzers import (
+    NgramIndex,
+    char_wb_counts,
+    char_wb_ngrams,
+    char_wb_ngrams_of,
+    char_wb_windows,
+)
 from framing.runtime.compile import CompileError, compile_pipelines
 from framing.runtime.compiled import CompiledModel
 
@@ -156,6 +162,38 @@ def test_compiled_char_wb_ngrams_of_many_words_are_each_words_in_turn(words: lis
         each = [char_wb_ngrams(w, lo, hi) for w in words]
         assert flat == [g for grams in each for g in grams]
         assert char_wb_counts(words, lo, hi).tolist() == [len(grams) for grams in each]
+
+
+_WORD = st.text(max_size=9).filter(lambda w: not any(c.isspace() for c in w))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_WORD, min_size=1), st.lists(_WORD), st.lists(st.text(min_size=1, max_size=6)))
+def test_compiled_ngram_index_finds_what_the_vocabulary_dict_finds(
+    known: list[str], words: list[str], extra: list[str]
+) -> None:
+    """NgramIndex (n-grams read as numbers) gives each char_wb n-gram of any words the
+    id a dict lookup gives, -1 when absent: characters outside the vocabulary's
+    alphabet, astral characters, words shorter than min_n, long n-grams."""
+    for lo, hi in [(1, 1), (2, 5), (4, 8)]:
+        grams = dict.fromkeys(char_wb_ngrams_of(known, lo, hi) + extra)
+        vocabulary = {g: i for i, g in enumerate(grams)}
+        index = NgramIndex.build(vocabulary)
+        assert index is not None  # small alphabets fit
+        text, starts, lengths = char_wb_windows(words, lo, hi)
+        want = [vocabulary.get(g, -1) for g in char_wb_ngrams_of(words, lo, hi)]
+        assert index.lookup(text, starts, lengths, hi).tolist() == want
+
+
+def test_compiled_ngram_index_declines_numbers_over_63_bits() -> None:
+    """An alphabet too large for its longest n-gram as a 63-bit number gives no index
+    (the scorer then looks n-grams up by string)."""
+    wide = {"".join(chr(0x4E00 + i + k) for k in range(6)): i for i in range(3000)}
+    assert NgramIndex.build(wide) is None
+    small = NgramIndex.build({"ab": 0, "bc": 1})
+    assert small is not None
+    text, starts, lengths = char_wb_windows(["abc"] * 2, 2, 40)
+    assert small.lookup(text, starts, lengths, 40) is None  # windows too long for numbers
 
 
 VECTORIZER_VARIANTS = [

@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from framing.runtime import _native
 from framing.runtime.analyzers import (
     DEFAULT_TOKEN_PATTERN,
+    NgramIndex,
     analyze,
     char_wb_counts,
     char_wb_ngrams_of,
+    char_wb_windows,
 )
 from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_column_segments
 
@@ -209,6 +211,7 @@ class CharWBScorer(VectorizerScorer):
 
     def __init__(self, spec: VectorizerSpec, weights: np.ndarray) -> None:
         super().__init__(spec, weights)
+        self._index: NgramIndex | Literal[False] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -222,15 +225,11 @@ class CharWBScorer(VectorizerScorer):
         self.word_norm = self._norm.view
 
     def add_words(self, words: list[str]) -> None:
-        # All the new words' n-grams are looked up in one pass that stays in C
-        # (map over dict.get); misses are dropped with numpy, not per n-gram.
+        # All the new words' n-grams are looked up at once, as windows of the joined
+        # words read as numbers (no string per n-gram); misses are dropped with numpy.
         min_n, max_n = self.min_n, self.max_n
         counts = char_wb_counts(words, min_n, max_n)
-        ids = np.fromiter(
-            map(self.vocab.get, char_wb_ngrams_of(words, min_n, max_n), repeat(-1)),
-            np.int64,
-            int(counts.sum()),
-        )
+        ids = self._ngram_ids(words)
         keep = ids >= 0
         flat = ids[keep]
         word_of = np.repeat(np.arange(len(words)), counts)[keep]
@@ -255,6 +254,18 @@ class CharWBScorer(VectorizerScorer):
         self._rows.extend(rows)
         self._norm.extend(norm)
         self.word_rows, self.word_norm = self._rows.view, self._norm.view
+
+    def _ngram_ids(self, words: list[str]) -> np.ndarray:
+        """The vocabulary id of each n-gram of ``words`` in order, -1 for unknown ones."""
+        min_n, max_n = self.min_n, self.max_n
+        if self._index is None:  # built on the first new words, in the process scoring
+            self._index = NgramIndex.build(self.vocab) or False
+        if self._index:
+            ids = self._index.lookup(*char_wb_windows(words, min_n, max_n), max_n)
+            if ids is not None:
+                return ids
+        grams = char_wb_ngrams_of(words, min_n, max_n)  # map over dict.get stays in C
+        return np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, len(grams))
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         n, uids, udoc = batch.n, batch.uids, batch.udoc
