@@ -6,9 +6,13 @@ on the cores this benchmark may use (its CPU affinity), timed by the wall clock,
 speed-up is about wall time:
 
 ``framing tag articles.jsonl -o out.jsonl --jobs 1`` and ``--jobs N``
-    the whole command; for ``--jobs N`` the resident memory of the main process and of
-    each worker is sampled from ``/proc/PID/smaps_rollup`` (RSS, and USS: the pages only
-    that process holds, i.e. what is not shared with the others).  Also the same rates
+    the whole command; the resident memory of the main process and of each worker of
+    ``--jobs N`` is sampled from ``/proc/PID/smaps_rollup`` (RSS, and USS: the pages only
+    that process holds, i.e. what is not shared with the others) in a run of its own,
+    not timed: reading ``smaps_rollup`` walks the page tables of the process read (about
+    0.7 ms of CPU each), so sampling three processes every 50 ms took about 4% of a core
+    from the busy workers of ``--jobs N`` while ``--jobs 1`` left a core free for it, and
+    slowed only the run it is compared with.  Also the same rates
     after start-up: the wall time of ``framing tag`` on one article (imports and model
     loading, paid once per run whatever its size; starting the workers is not in it) is
     subtracted from both, which is what a run over millions of articles sees;
@@ -79,9 +83,13 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def framing_tag(src: Path, out: Path, jobs: int) -> tuple[float, dict[str, float]]:
-    """Wall seconds of ``framing tag``; peak RSS/USS (MB) of the main process and workers
-    and the CPU seconds of all of them (``cpu``), a check that a busy machine skews less.
+def framing_tag(
+    src: Path, out: Path, jobs: int, *, memory: bool = False
+) -> tuple[float, dict[str, float]]:
+    """Wall seconds of ``framing tag`` and the CPU seconds of its processes (``cpu``), a
+    check that a busy machine skews less; with ``memory``, also the peak RSS/USS (MB) of
+    the main process and of the workers (the time of such a run is not a measurement:
+    the sampling takes CPU from the workers).
 
     The previous round's output is deleted first, untimed: replacing a large file frees
     its blocks during the rename, a cost of the file system, not of tagging."""
@@ -105,12 +113,14 @@ def framing_tag(src: Path, out: Path, jobs: int) -> tuple[float, dict[str, float
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - start
     peaks["cpu"] = _children_cpu() - cpu
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(err.decode(errors="replace"))
     return seconds, peaks
@@ -226,7 +236,9 @@ def main() -> None:
             load = os.getloadavg()[0]
             startup, _ = framing_tag(one_article, work / "start.jsonl", 1)
             one, single = framing_tag(src, work / "out1.jsonl", 1)
-            many, peaks = framing_tag(src, work / "outN.jsonl", args.jobs)
+            many, timed = framing_tag(src, work / "outN.jsonl", args.jobs)
+            _, peaks = framing_tag(src, work / "outM.jsonl", args.jobs, memory=True)
+            peaks["cpu"] = timed["cpu"]
             same = (work / "out1.jsonl").read_bytes() == (work / "outN.jsonl").read_bytes()
             dask = dask_tag(src, work / f"dask{r}", shard_mb)
             ft1 = fasttext_parallel(ft_path, split, 1)
@@ -274,15 +286,17 @@ def main() -> None:
         f"| fastText, 1 process | {med['ft1']:,.0f} | | 1.00x |",
         f"| fastText, {j} processes | {med['ftn']:,.0f} | | 1.00x |",
         "",
-        f"Memory of `framing tag --jobs {j}` (peak, MB): main process RSS "
+        f"Memory of `framing tag --jobs {j}` (peak, MB, sampled in an untimed run of its own): "
+        "main process RSS "
         f"{med['main_rss']:.0f} (USS {med['main_uss']:.0f}); each worker RSS "
         f"{med['worker_rss']:.0f}, of which only USS {med['worker_uss']:.0f} is its own: the "
         "rest (the model's arrays, the interpreter) is shared with the main process, "
         "copy-on-write after the fork. `--jobs 1` and `--jobs N` wrote identical output in "
         f"every round: {all(r['same'] for r in rows)}. CPU seconds (user + system, the main "
         f"process and its workers): {med['cpu_one']:.2f} with `--jobs 1`, {med['cpu_many']:.2f} "
-        f"with `--jobs {j}` (what the workers do twice: each fills its own caches of the "
-        "words it has seen, and they share the memory bus).",
+        f"with `--jobs {j}` (the extra: each worker fills its own caches of the words it "
+        "has seen, and the main process hands out the batches and copies the workers' "
+        "parts into the output; see the text above the table).",
         "",
         "| round | load average | jobs 1 | jobs N | speed-up | after start-up "
         "| CPU s, jobs 1 / jobs N | Dask | fastText 1 | fastText N |",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -178,6 +179,20 @@ def test_cli_tag_usage_and_model_errors(
     result = run(str(EXAMPLE), "-m", str(old))
     assert result.exit_code == 0, result.output
     assert "warning: model" in result.stderr and "numpy 1.0.0" in result.stderr
+
+
+def test_cli_tag_leaves_the_garbage_collector_on(
+    tag_model_path: Path, tmp_path: Path, mini_codebook_path
+) -> None:
+    """The collector is off while the model loads, and on again afterwards, also when
+    loading fails."""
+    assert gc.isenabled()
+    result = run(str(EXAMPLE), "-m", str(tag_model_path), "--codebook", str(mini_codebook_path))
+    assert result.exit_code == 1
+    assert gc.isenabled()
+    result = run(str(EXAMPLE), "-m", str(tag_model_path))
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
 
 
 class Lowercase(TransformerMixin, BaseEstimator):

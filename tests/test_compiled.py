@@ -21,7 +21,13 @@ from sklearn.svm import LinearSVC
 import framing.runtime._native
 import framing.runtime.compiled as compiled
 from framing.errors import ModelError
-from framing.runtime.analyzers import char_wb_ngrams
+from framing.runtime.analyzers import (
+    NgramIndex,
+    char_wb_counts,
+    char_wb_ngrams,
+    char_wb_ngrams_of,
+    char_wb_windows,
+)
 from framing.runtime.compile import CompileError, compile_pipelines
 from framing.runtime.compiled import CompiledModel
 
@@ -146,6 +152,48 @@ def test_compiled_char_wb_ngrams_match_sklearn(word: str) -> None:
     for lo, hi in [(1, 1), (2, 5), (1, 3), (3, 3), (4, 8)]:
         analyzer = CountVectorizer(analyzer="char_wb", ngram_range=(lo, hi), lowercase=False)
         assert char_wb_ngrams(word, lo, hi) == analyzer.build_analyzer()(word)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=9).filter(lambda w: not any(c.isspace() for c in w))))
+def test_compiled_char_wb_ngrams_of_many_words_are_each_words_in_turn(words: list[str]) -> None:
+    for lo, hi in [(1, 1), (2, 5), (4, 8)]:
+        flat = char_wb_ngrams_of(words, lo, hi)
+        each = [char_wb_ngrams(w, lo, hi) for w in words]
+        assert flat == [g for grams in each for g in grams]
+        assert char_wb_counts(words, lo, hi).tolist() == [len(grams) for grams in each]
+
+
+_WORD = st.text(max_size=9).filter(lambda w: not any(c.isspace() for c in w))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_WORD, min_size=1), st.lists(_WORD), st.lists(st.text(min_size=1, max_size=6)))
+def test_compiled_ngram_index_finds_what_the_vocabulary_dict_finds(
+    known: list[str], words: list[str], extra: list[str]
+) -> None:
+    """NgramIndex (n-grams read as numbers) gives each char_wb n-gram of any words the
+    id a dict lookup gives, -1 when absent: characters outside the vocabulary's
+    alphabet, astral characters, words shorter than min_n, long n-grams."""
+    for lo, hi in [(1, 1), (2, 5), (4, 8)]:
+        grams = dict.fromkeys(char_wb_ngrams_of(known, lo, hi) + extra)
+        vocabulary = {g: i for i, g in enumerate(grams)}
+        index = NgramIndex.build(vocabulary)
+        assert index is not None  # small alphabets fit
+        text, starts, lengths = char_wb_windows(words, lo, hi)
+        want = [vocabulary.get(g, -1) for g in char_wb_ngrams_of(words, lo, hi)]
+        assert index.lookup(text, starts, lengths, hi).tolist() == want
+
+
+def test_compiled_ngram_index_declines_numbers_over_63_bits() -> None:
+    """An alphabet too large for its longest n-gram as a 63-bit number gives no index
+    (the scorer then looks n-grams up by string)."""
+    wide = {"".join(chr(0x4E00 + i + k) for k in range(6)): i for i in range(3000)}
+    assert NgramIndex.build(wide) is None
+    small = NgramIndex.build({"ab": 0, "bc": 1})
+    assert small is not None
+    text, starts, lengths = char_wb_windows(["abc"] * 2, 2, 40)
+    assert small.lookup(text, starts, lengths, 40) is None  # windows too long for numbers
 
 
 VECTORIZER_VARIANTS = [
@@ -390,6 +438,26 @@ def test_native_loops_refuse_out_of_range_ids(backend: str) -> None:
     with pytest.raises(ValueError, match="inconsistent"):
         NATIVE.feature_scores(ptr, np.array([0, 1], dtype=i64), rows, normw, 2, 2, out[:0], sq)
     assert out.dtype == f64 and not out.any()
+
+
+def test_native_unit_scores_when_every_feature_repeats(backend: str) -> None:
+    """A document in which every feature of a (tiny) vocabulary repeats, and occurs again
+    after that: the lists of the counting pass are full (under .ci/sanitize, a list one
+    entry too short is an out-of-bounds write)."""
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    rng = np.random.default_rng(3)
+    rows, idf = rng.normal(size=(2, 3)), np.array([1.5, 2.0])
+    feats = np.array([0, 1, 0, 1, 0], dtype=np.int32)  # feature 0 three times, 1 twice
+    unit = (np.zeros(1, np.int64), np.array([5], np.int64), feats)
+    cached = (rows[feats].sum(axis=0)[None, :], np.array([(idf**2)[feats].sum()]))
+    for repeats in (1, 2):  # the unit once, then twice in the document
+        out, sq = np.zeros((1, 3)), np.zeros(1)
+        ptr, uids = np.array([0, repeats], np.int64), np.zeros(repeats, np.int32)
+        NATIVE.unit_scores(ptr, uids, *unit, *cached, rows, idf**2, 2, 2, out, sq)
+        tf = 1.0 + np.log(np.array([3.0, 2.0]) * repeats)
+        np.testing.assert_allclose(out[0], tf @ rows, rtol=1e-12)
+        np.testing.assert_allclose(sq[0], (tf**2 * idf**2).sum(), rtol=1e-12)
 
 
 @settings(

@@ -228,3 +228,16 @@ def test_ood_pair_bitmap_and_hash_table_agree(monkeypatch: pytest.MonkeyPatch) -
     assert hashed.check_many(texts) == check.check_many(texts)
     for text, result in zip(texts, hashed.check_many(texts), strict=True):
         assert result.score == pytest.approx(reference(check, text)[0], abs=1e-12)
+
+
+def test_ood_malformed_pairs_in_the_file_never_match() -> None:
+    """An n-gram with more than one space, or an empty side, is not a pair of known words:
+    it matches nothing, whichever way the pairs are read on load."""
+    ngrams = ["alpha", "beta", "gamma", "alpha beta"]
+    text = "alpha beta alpha gamma beta"  # pairs: alpha beta, beta alpha, alpha gamma, gamma beta
+    clean = OodCheck(ngrams, 0.5, min_ngrams=1).check(text)
+    assert (clean.score, clean.ngrams) == (3 / 9, 9)
+    odd = ["beta alpha gamma", "alpha  gamma", "gamma ", " beta", "alpha gamma beta"]
+    assert OodCheck(ngrams + odd, 0.5, min_ngrams=1).check(text) == clean
+    both = OodCheck([*ngrams, "beta alpha", *odd], 0.5, min_ngrams=1).check(text)
+    assert both.score == 2 / 9  # the one well-formed extra pair is read

@@ -167,7 +167,8 @@ def test_parallel_raw_batches_parse_to_the_same_inputs(tmp_path: Path, batch_siz
     """What workers parse (raw_items of raw_batches) is what one process reads."""
     import io
 
-    from framing.runtime.inputs import input_batches, raw_batches, raw_items
+    from framing.runtime.inputs import input_batches
+    from framing.runtime.raw_inputs import raw_batches, raw_items
 
     (tmp_path / "a.txt").write_text("Title\n\nBody one. Body two.", encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"Broken \xff text.")
@@ -190,7 +191,8 @@ def test_parallel_raw_batches_parse_to_the_same_inputs(tmp_path: Path, batch_siz
 
 
 def test_parallel_a_crashed_raw_batch_fails_each_of_its_inputs(tmp_path: Path) -> None:
-    from framing.runtime.inputs import InputFailure, crashed_raw, raw_batches
+    from framing.runtime.inputs import InputFailure
+    from framing.runtime.raw_inputs import crashed_raw, raw_batches
 
     (tmp_path / "c.jsonl").write_text('{"id": "x", "text": "A."}\nnope\n{"text": "B."}\n')
     (batch,) = raw_batches([tmp_path / "c.jsonl"], 4096, None, None)
@@ -210,7 +212,7 @@ def test_parallel_a_worker_dying_on_an_input_fails_that_input_only(
     real = json_output._json_inputs
 
     def dies_on_crash(model, labeler, payload):  # inherited by the forked workers
-        from framing.runtime.inputs import raw_items
+        from framing.runtime.raw_inputs import raw_items
 
         if any("CRASH" in item[2] for item in raw_items(payload[0])):
             os._exit(3)
@@ -279,7 +281,8 @@ def test_parallel_cli_tag_jobs_output_file_is_the_serial_one(
 def test_parallel_file_slices_read_what_one_process_reads(tmp_path: Path) -> None:
     """Files given by reference (where their bytes are) parse to the same inputs; a file
     gone before its worker reads it is a failure in its place."""
-    from framing.runtime.inputs import FileSlice, InputFailure, raw_batches, raw_items
+    from framing.runtime.inputs import InputFailure
+    from framing.runtime.raw_inputs import FileSlice, raw_batches, raw_items
 
     _mixed_inputs(tmp_path / "in")
     for size in (1, 7, 4096):
@@ -298,7 +301,7 @@ def test_parallel_a_dying_worker_leaves_the_output_file_whole(
     """-o with --jobs 2: a worker killed on one input fails that input; the restarted
     pool (which ends the other workers with a signal) leaves the output to be written."""
     from framing.output import json as json_output
-    from framing.runtime.inputs import raw_items
+    from framing.runtime.raw_inputs import raw_items
 
     real = json_output._json_inputs
 
@@ -328,7 +331,7 @@ def test_parallel_an_error_leaves_no_part_behind(
 ) -> None:
     """An exception in a worker stops the run: no output, no part file, no temporary."""
     from framing.output import json as json_output
-    from framing.runtime.inputs import raw_items
+    from framing.runtime.raw_inputs import raw_items
 
     real = json_output._json_inputs
 
@@ -354,7 +357,7 @@ def test_parallel_an_error_leaves_no_part_behind(
 def test_parallel_slices_of_a_jsonl_file_read_as_the_whole_file(tmp_path: Path, budget) -> None:
     """A JSONL file cut at line ends (line_ranges) and read slice by slice, in batches
     (slice_batches), gives the records and line numbers of reading it whole."""
-    from framing.runtime.inputs import (
+    from framing.runtime.raw_inputs import (
         FileSlice,
         line_ranges,
         raw_batches,

@@ -25,16 +25,17 @@ from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
-from framing.runtime.inputs import (
+from framing.runtime.arrays import runs
+from framing.runtime.inputs import InputFailure
+from framing.runtime.profiles import profile_stats
+from framing.runtime.raw_inputs import (
     FileSlice,
-    InputFailure,
     RawInput,
     crashed_raw,
     raw_batches,
     raw_items,
     slice_batches,
 )
-from framing.runtime.profiles import profile_stats
 from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentence
 from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
@@ -112,19 +113,6 @@ def float_list(values: np.ndarray) -> list[Any]:
     for k in odd.tolist():
         out[k] = _float_text(out[k])
     return out
-
-
-def _groups(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
-    """Runs of equal values in ``keys``: each run's value, start and end."""
-    import numpy as np
-
-    if not len(keys):
-        return [], [], []
-    new = np.ones(len(keys), dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(keys))
-    return keys[starts].tolist(), starts.tolist(), ends.tolist()
 
 
 class _Hit(msgspec.Struct, gc=False):
@@ -270,7 +258,7 @@ def _article_dicts(
         rows, cols, values = hit_arrays(scores[dim], masks[dim])
         items = list(map(_Hit, map(names.__getitem__, cols.tolist()), float_list(values)))
         labels: list[Any] = [()] * n
-        for r, lo, hi in zip(*_groups(rows), strict=True):
+        for r, lo, hi in zip(*runs(rows), strict=True):
             labels[r] = items[lo:hi]
         per_dim.append(labels)
     sentences: list[Any] = list(
@@ -294,7 +282,7 @@ def _article_dicts(
                 float_list(st.ev_scores),
             )
         )
-        _, ev_lo, ev_hi = _groups(st.ev_articles * len(names) + st.ev_cols)
+        _, ev_lo, ev_hi = runs(st.ev_articles * len(names) + st.ev_cols)
         arts, cols = np.nonzero(st.counts)
         strengths = st.strengths[arts, cols]
         strength = float_list(strengths)
@@ -317,7 +305,7 @@ def _article_dicts(
         )
         for profile in profiles:
             profile[dim] = {}
-        for a, lo, hi in zip(*_groups(arts), strict=True):
+        for a, lo, hi in zip(*runs(arts), strict=True):
             profiles[a][dim] = dict(entries[lo:hi])
     info = plan.model_info
     out = [
@@ -358,7 +346,7 @@ def tag_json_lines(
     in their place.  ``meta`` and ``n_jobs`` as in :func:`framing.runtime.tagging.tag`; ``doc_ids``:
     the ids of ``.txt`` inputs, one per path (see ``framing.runtime.inputs.input_batches``);
     ``slices``: tag these parts of files instead of ``paths`` (see
-    :class:`framing.runtime.inputs.FileSlice`).
+    :class:`framing.runtime.raw_inputs.FileSlice`).
     """
     from framing.runtime.parallel import map_with_model
 

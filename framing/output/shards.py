@@ -79,8 +79,8 @@ class Shard:
         )
 
     def slices(self) -> list[Any]:
-        """The shard's inputs as :class:`framing.runtime.inputs.FileSlice` objects."""
-        from framing.runtime.inputs import FileSlice
+        """The shard's inputs as :class:`framing.runtime.raw_inputs.FileSlice` objects."""
+        from framing.runtime.raw_inputs import FileSlice
 
         ranges = self.ranges or (None,) * len(self.inputs)
         return [
@@ -136,8 +136,9 @@ def plan_shards(paths: Sequence[str | Path], *, shard_mb: float = DEFAULT_SHARD_
     UsageError
         When an input is stdin (``-``), which cannot be split or read twice.
     """
-    from framing.runtime.inputs import collect_inputs, line_ranges
+    from framing.runtime.inputs import collect_inputs
     from framing.runtime.inputs import doc_ids as input_doc_ids
+    from framing.runtime.raw_inputs import line_ranges
 
     if shard_mb <= 0:
         raise UsageError(f"the shard size must be above 0 MB, got {shard_mb}")

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from framing.runtime.compiled import VectorizerSpec
 
@@ -24,7 +26,11 @@ __all__ = [
     "ACCENT_STRIPPERS",
     "DEFAULT_TOKEN_PATTERN",
     "char_ngrams",
+    "char_wb_counts",
     "char_wb_ngrams",
+    "char_wb_ngrams_of",
+    "char_wb_windows",
+    "NgramIndex",
     "strip_accents_ascii",
     "strip_accents_unicode",
     "word_ngrams",
@@ -58,7 +64,8 @@ ACCENT_STRIPPERS: dict[str | None, Callable[[str], str] | None] = {
 
 
 def char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
-    """The ``char_wb`` n-grams of one whitespace-free word, as scikit-learn makes them.
+    """The ``char_wb`` n-grams of one whitespace-free word, as scikit-learn makes them
+    (:func:`char_wb_ngrams_of` of the one word).
 
     The word is padded with one space on each side; n-grams longer than the padded
     word are replaced by the padded word itself, counted once.
@@ -68,12 +75,124 @@ def char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
     >>> char_wb_ngrams("to", 2, 5)
     [' t', 'to', 'o ', ' to', 'to ', ' to ']
     """
-    w = " " + word + " "
-    size = len(w)
-    grams = [w[i : i + n] for n in range(min_n, min(max_n + 1, size)) for i in range(size - n + 1)]
-    if max_n >= size:
-        grams.append(w)
-    return grams
+    return char_wb_ngrams_of([word], min_n, max_n)
+
+
+def char_wb_ngrams_of(words: Sequence[str], min_n: int, max_n: int) -> list[str]:
+    """The ``char_wb`` n-grams of whitespace-free words, word after word in one list
+    (word ``k`` has :func:`char_wb_counts` ``[k]`` of them): the windows of
+    :func:`char_wb_windows`, as strings."""
+    text, starts, lengths = char_wb_windows(words, min_n, max_n)
+    return [text[i : i + n] for i, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+
+
+def char_wb_windows(
+    words: Sequence[str], min_n: int, max_n: int
+) -> tuple[str, np.ndarray, np.ndarray]:
+    """The ``char_wb`` n-grams of whitespace-free words as windows of one text: the
+    words padded with a space on each side and joined, and where each n-gram starts in
+    it and how long it is (int64), word after word, shortest n-grams first, then by
+    position.
+
+    For the padded word ``w``, ``n`` runs up to ``len(w)`` at most, where the only
+    n-gram is ``w`` itself: that is scikit-learn's "a word shorter than ``n`` counts
+    once", also when ``min_n`` is longer than the word.  Computed with numpy from the
+    word lengths, without a string per n-gram (:class:`NgramIndex` reads them so).
+    """
+    text = " " + "  ".join(words) + " " if words else ""
+    size = np.fromiter(map(len, words), np.int64, len(words)) + 2  # padded
+    first = np.cumsum(size) - size  # where each padded word starts in text
+    lo, hi = np.minimum(min_n, size), np.minimum(max_n, size)
+    blocks = hi - lo + 1  # the n-gram lengths of each word
+    word = np.repeat(np.arange(len(words)), blocks)
+    n = lo[word] + _ramps(blocks)
+    count = size[word] - n + 1  # the n-grams of each (word, length)
+    block = np.repeat(np.arange(len(n)), count)
+    return text, first[word][block] + _ramps(count), n[block]
+
+
+def _ramps(counts: np.ndarray) -> np.ndarray:
+    """``0 .. c - 1`` for each ``c`` of ``counts``, one after the other."""
+    total = int(counts.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+class NgramIndex:
+    """Character n-grams to ids (a vectorizer's vocabulary), looked up as windows of a
+    text without making a string per n-gram.
+
+    Each n-gram is read as a number whose digits are its characters' ranks in the
+    alphabet of the vocabulary (1 up; a character outside it is a digit no n-gram of
+    the vocabulary has, so a window holding one is unknown): distinct strings give
+    distinct numbers, looked up in a hash table of the vocabulary's numbers.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], alphabet: np.ndarray, longest: int) -> None:
+        from framing.runtime.arrays import IntTable
+
+        self.alphabet = alphabet  # code points, sorted
+        self.base = len(alphabet) + 2
+        grams = list(vocabulary)
+        lengths = np.fromiter(map(len, grams), np.int64, len(grams))
+        starts = np.cumsum(lengths) - lengths
+        keys = self._numbers(_code_points("".join(grams)), starts, lengths, longest)
+        self.table = IntTable(keys, np.fromiter(vocabulary.values(), np.int64, len(grams)))
+
+    @classmethod
+    def build(cls, vocabulary: dict[str, int]) -> NgramIndex | None:
+        """The index of ``vocabulary`` (n-gram -> id), or None when its n-grams as
+        numbers would not fit in 63 bits (a very large alphabet or long n-grams)."""
+        points = np.sort(_code_points("".join(vocabulary)))
+        alphabet = points[np.r_[True, points[1:] != points[:-1]]] if len(points) else points
+        longest = max(map(len, vocabulary), default=1)
+        if (len(alphabet) + 2) ** longest >= 2**63:
+            return None
+        return cls(vocabulary, alphabet, longest)
+
+    def lookup(
+        self, text: str, starts: np.ndarray, lengths: np.ndarray, longest: int
+    ) -> np.ndarray | None:
+        """The id of each window (``starts``, ``lengths`` of at most ``longest``
+        characters) of ``text``, -1 for those not in the vocabulary; None when such
+        windows would not fit in 63 bits."""
+        if self.base**longest >= 2**63:
+            return None
+        keys = self._numbers(_code_points(text), starts, lengths, longest)
+        ids = np.full(len(keys), -1, dtype=np.int64)
+        at, values = self.table.get(keys)
+        ids[at] = values
+        return ids
+
+    def _numbers(
+        self, points: np.ndarray, starts: np.ndarray, lengths: np.ndarray, longest: int
+    ) -> np.ndarray:
+        """Each window of the text of code points ``points`` as a number."""
+        if not len(starts):
+            return np.zeros(0, dtype=np.int64)
+        rank = np.searchsorted(self.alphabet, points)
+        rank[rank == len(self.alphabet)] = 0
+        known = self.alphabet[rank] == points if len(self.alphabet) else rank < 0
+        digits = np.where(known, rank + 1, self.base - 1).astype(np.int64)
+        # prefix[n - 1, i]: the number of the n characters from i (windows stay in text)
+        prefix = np.zeros((longest, len(digits)), dtype=np.int64)
+        prefix[0] = digits
+        for n in range(1, min(longest, len(digits))):
+            step = digits[n:] * self.base**n
+            prefix[n, : len(digits) - n] = prefix[n - 1, : len(digits) - n] + step
+        return prefix[lengths - 1, starts]
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def char_wb_counts(words: Sequence[str], min_n: int, max_n: int) -> np.ndarray:
+    """How many n-grams :func:`char_wb_ngrams_of` gives each word (int64), computed
+    from the word lengths alone."""
+    size = np.fromiter(map(len, words), np.int64, len(words)) + 2  # padded
+    lo, hi = np.minimum(min_n, size), np.minimum(max_n, size)
+    # sum over n in [lo, hi] of (size - n + 1)
+    return (hi - lo + 1) * (size + 1) - (lo + hi) * (hi - lo + 1) // 2
 
 
 def char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -117,4 +236,4 @@ def analyze(spec: VectorizerSpec, docs: Sequence[str]) -> list[list[str]]:
         return grams_per_doc
     if spec.analyzer == "char":
         return [char_ngrams(d, min_n, max_n) for d in docs]
-    return [[g for w in d.split() for g in char_wb_ngrams(w, min_n, max_n)] for d in docs]
+    return [char_wb_ngrams_of(d.split(), min_n, max_n) for d in docs]

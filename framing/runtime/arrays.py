@@ -16,7 +16,16 @@ import numpy as np
 
 from framing.runtime import _native
 
-__all__ = ["Growing", "Ragged", "IntTable", "WordIds", "Batch", "add_segments", "new_word_ids"]
+__all__ = [
+    "Growing",
+    "Ragged",
+    "IntTable",
+    "WordIds",
+    "Batch",
+    "add_column_segments",
+    "runs",
+    "new_word_ids",
+]
 
 
 class WordIds(dict[str, int]):
@@ -44,10 +53,15 @@ def new_word_ids() -> Any:
 
 
 class Growing:
-    """An array that grows along its first axis with amortised (doubling) appends."""
+    """An array that grows along its first axis with amortised (doubling) appends.
 
-    def __init__(self, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> None:
-        self.data = np.zeros((64, *shape), dtype=dtype)
+    ``order="F"`` stores a 2-D array by column, so that ``view.T`` has contiguous rows
+    (what :func:`add_column_segments` reads).
+    """
+
+    def __init__(self, shape: tuple[int, ...] = (), dtype: Any = np.float64, order: str = "C"):
+        self.order = order
+        self.data = np.zeros((64, *shape), dtype=dtype, order=order)  # type: ignore[call-overload]
         self.size = 0
 
     @property
@@ -58,7 +72,9 @@ class Growing:
         need = self.size + len(values)
         if need > len(self.data):
             bigger = np.zeros(
-                (max(need, 2 * len(self.data)), *self.data.shape[1:]), self.data.dtype
+                (max(need, 2 * len(self.data)), *self.data.shape[1:]),
+                self.data.dtype,
+                order=self.order,  # type: ignore[call-overload]
             )
             bigger[: self.size] = self.data[: self.size]
             self.data = bigger
@@ -113,20 +129,52 @@ class Ragged:
         dtype: type[np.integer[Any]] = (
             np.uint32 if (int(udoc[-1]) + 1) * width < 2**32 else np.int64
         )
-        keys: np.ndarray = self.flat.take(idx).astype(dtype, copy=False)
+        taken = self.flat.take(idx)
+        # Items are never negative: a signed array of the same width is reinterpreted.
+        same = taken.dtype.itemsize == np.dtype(dtype).itemsize
+        keys: np.ndarray = taken.view(dtype) if same else taken.astype(dtype)
         keys += np.repeat((udoc * width).astype(dtype), lens)
         return keys
 
 
-def add_segments(out: np.ndarray, values: np.ndarray, doc: np.ndarray) -> None:
-    """``out[d] += values[doc == d].sum(0)`` for ``doc`` ascending."""
-    if not len(doc):
-        return
+def _run_starts(doc: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of ``doc`` (not empty) starts."""
     change = np.empty(len(doc), dtype=bool)
     change[0] = True
     np.not_equal(doc[1:], doc[:-1], out=change[1:])
-    bounds = np.flatnonzero(change)
-    out[doc[bounds]] += np.add.reduceat(values, bounds, axis=0)
+    return np.flatnonzero(change)
+
+
+def runs(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Runs of equal values in ``keys``: each run's value, start and end, as lists."""
+    if not len(keys):
+        return [], [], []
+    starts = _run_starts(keys)
+    ends = np.append(starts[1:], len(keys))
+    return keys[starts].tolist(), starts.tolist(), ends.tolist()
+
+
+def add_column_segments(
+    out: np.ndarray,
+    columns: np.ndarray,
+    index: np.ndarray,
+    doc: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> None:
+    """Sums of runs of rows of a table stored by column, into ``out``:
+    ``out[d] += (columns[:, index] * scale)[:, doc == d].sum(1)`` for ``doc`` ascending.
+
+    ``columns`` is ``(width, n_rows)`` with contiguous rows (``table.T`` of a table in
+    Fortran order): gathering from it and summing runs along its rows is several times
+    as fast as gathering whole rows and summing runs down the columns.
+    """
+    if not len(doc):
+        return
+    bounds = _run_starts(doc)
+    values = np.take(columns, index, axis=1)
+    if scale is not None:
+        values *= scale
+    out[doc[bounds]] += np.add.reduceat(values, bounds, axis=1).T
 
 
 class IntTable:

@@ -22,18 +22,13 @@ from framing.errors import InputNotFoundError
 __all__ = [
     "INPUT_SUFFIXES",
     "ArticleInput",
-    "FileSlice",
     "InputFailure",
     "InputItem",
     "article_batches",
     "as_article",
     "collect_inputs",
     "input_batches",
-    "RawInput",
-    "line_ranges",
-    "raw_batches",
-    "raw_items",
-    "slice_batches",
+    "open_input",
 ]
 
 INPUT_SUFFIXES = (".txt", ".jsonl")
@@ -243,7 +238,7 @@ def file_items(
     is_stdin = str(path) == "-"
     source = "<stdin>" if is_stdin else str(path)
     # A file is closed in the finally below, also when the consumer stops early.
-    stream, head, is_jsonl = _open(path, stdin)
+    stream, head, is_jsonl = open_input(path, stdin)
     try:
         lines: Iterable[bytes] = chain([head], stream) if is_stdin else stream
         if is_jsonl:
@@ -319,12 +314,7 @@ def input_batches(
         yield batch
 
 
-#: An input read but not parsed: ``(source, doc_id, first line number, bytes, is_jsonl)``;
-#: the bytes are a whole ``.txt`` article or whole lines of a JSONL input.
-RawInput = tuple[str, str, int, bytes, bool]
-
-
-def _open(path: Path, stdin: IO[bytes] | None) -> tuple[IO[bytes], bytes, bool]:
+def open_input(path: Path, stdin: IO[bytes] | None) -> tuple[IO[bytes], bytes, bool]:
     """An input's stream, the bytes already read from it, and whether it is JSONL.
 
     stdin is JSONL when its first line starts with ``{``; a file when it ends in ``.jsonl``.
@@ -334,198 +324,6 @@ def _open(path: Path, stdin: IO[bytes] | None) -> tuple[IO[bytes], bytes, bool]:
         head = stream.readline()  # peek at the first line
         return stream, head, head.lstrip().startswith(b"{")
     return open(path, "rb"), b"", path.suffix.lower() == ".jsonl"  # noqa: SIM115
-
-
-@dataclass(frozen=True, slots=True)
-class FileSlice:
-    """An input to be read by the process that parses it: bytes ``start`` to ``end``
-    (``end`` None: to the end of the file) of the file ``source``, a whole ``.txt``
-    article or whole lines of a JSONL input, the first of them line ``line``."""
-
-    source: str
-    doc_id: str
-    line: int
-    start: int
-    end: int | None
-    is_jsonl: bool
-
-    def read(self) -> RawInput:
-        """The slice's bytes, as :func:`raw_batches` gives them without ``by_reference``.
-
-        Raises
-        ------
-        OSError
-            When the file cannot be read.
-        """
-        with open(self.source, "rb") as stream:
-            stream.seek(self.start)
-            data = stream.read() if self.end is None else stream.read(self.end - self.start)
-        return (self.source, self.doc_id, self.line, data, self.is_jsonl)
-
-
-def raw_batches(
-    paths: Sequence[str | Path],
-    batch_size: int,
-    stdin: IO[bytes] | None,
-    on_file: Any,
-    ids: Sequence[str] | None = None,
-    *,
-    by_reference: bool = False,
-) -> Iterator[list[RawInput | FileSlice | InputFailure]]:
-    """The article inputs of :func:`input_batches`, read but not parsed (:func:`raw_items`
-    parses them), in batches of about ``batch_size`` sentences' worth of bytes.
-
-    Reading is all the work done here: with several worker processes the parsing is
-    theirs (``framing tag --jobs``).  A JSONL input is cut at line ends.  With
-    ``by_reference``, files are not read here but given as :class:`FileSlice` (where
-    their bytes are) for the workers to read themselves: only a JSONL input is read
-    here, to find line ends and count lines.  stdin is always read here.
-    """
-    files = collect_inputs(paths)
-    given = doc_ids(files) if ids is None else list(ids)
-    budget = batch_size * 120  # bytes: ~120 per news sentence, as in input_batches
-    batch: list[RawInput | FileSlice | InputFailure] = []
-    size = 0
-    for file, doc_id in zip(files, given, strict=True):
-        if on_file is not None:
-            on_file(file)
-        is_stdin = str(file) == "-"
-        source = "<stdin>" if is_stdin else str(file)
-        try:
-            if by_reference and not is_stdin and file.suffix.lower() != ".jsonl":
-                size += file.stat().st_size
-                batch.append(FileSlice(source, doc_id, 1, 0, None, False))
-            else:
-                stream, head, is_jsonl = _open(file, stdin)
-                try:
-                    if not is_jsonl:
-                        data = head + stream.read()
-                        batch.append((source, doc_id, 1, data, False))
-                        size += len(data)
-                    line, offset = 1, 0
-                    while is_jsonl:
-                        block = head + stream.read(max(budget - size, 1))
-                        head = b""
-                        if not block:
-                            break
-                        if not block.endswith(b"\n"):
-                            block += stream.readline()  # whole lines only
-                        if by_reference and not is_stdin:
-                            end = offset + len(block)
-                            batch.append(FileSlice(source, doc_id, line, offset, end, True))
-                        else:
-                            batch.append((source, doc_id, line, block, True))
-                        line += block.count(b"\n")
-                        offset += len(block)
-                        size += len(block)
-                        if size >= budget:
-                            yield batch
-                            batch, size = [], 0
-                finally:
-                    if not is_stdin:
-                        stream.close()
-        except OSError as exc:
-            batch.append(InputFailure(source, exc.strerror or str(exc)))
-            size += 1
-        if size >= budget:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def slice_batches(
-    slices: Sequence[FileSlice], batch_size: int
-) -> Iterator[list[RawInput | FileSlice | InputFailure]]:
-    """The inputs of ``slices`` read, in batches of about ``batch_size`` sentences' worth
-    of bytes as :func:`raw_batches` makes them: a JSONL slice is read in blocks of whole
-    lines, so one large slice (a shard of a big file) never sits in memory whole."""
-    budget = batch_size * 120
-    batch: list[RawInput | FileSlice | InputFailure] = []
-    size = 0
-    for piece in slices:
-        try:
-            if not piece.is_jsonl:
-                data = piece.read()
-                batch.append(data)
-                size += len(data[3])
-            else:
-                with open(piece.source, "rb") as stream:
-                    stream.seek(piece.start)
-                    left = -1 if piece.end is None else piece.end - piece.start
-                    line = piece.line
-                    while left:
-                        want = max(budget - size, 1)
-                        block = stream.read(want if left < 0 else min(want, left))
-                        if not block:
-                            break
-                        if not block.endswith(b"\n") and left != len(block):
-                            block += stream.readline(-1 if left < 0 else left - len(block))
-                        left = -1 if left < 0 else left - len(block)
-                        batch.append((piece.source, piece.doc_id, line, block, True))
-                        line += block.count(b"\n")
-                        size += len(block)
-                        if size >= budget:
-                            yield batch
-                            batch, size = [], 0
-        except OSError as exc:
-            batch.append(InputFailure(piece.source, exc.strerror or str(exc)))
-            size += 1
-        if size >= budget:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def line_ranges(path: Path, budget: int) -> list[tuple[int, int, int]]:
-    """A JSONL file cut at line ends into pieces of about ``budget`` bytes:
-    ``(start, end, first line number)`` of each.
-
-    Raises
-    ------
-    OSError
-        When the file cannot be read.
-    """
-    ranges = []
-    start, line = 0, 1
-    with open(path, "rb") as stream:
-        while True:
-            block = stream.read(max(budget, 1))
-            if not block:
-                break
-            if not block.endswith(b"\n"):
-                block += stream.readline()
-            ranges.append((start, start + len(block), line))
-            start += len(block)
-            line += block.count(b"\n")
-    return ranges
-
-
-def raw_items(batch: Iterable[RawInput | FileSlice | InputFailure]) -> Iterator[InputItem]:
-    """The articles (and failures) of a batch of :func:`raw_batches`, in order; the
-    slices of files are read here (a file that cannot be read is a failure)."""
-    for piece in batch:
-        if isinstance(piece, InputFailure):
-            yield piece
-            continue
-        if isinstance(piece, FileSlice):
-            where = piece.source
-            try:
-                piece = piece.read()
-            except OSError as exc:
-                yield InputFailure(where, exc.strerror or str(exc))
-                continue
-        source, doc_id, first, data, is_jsonl = piece
-        if is_jsonl:
-            yield from jsonl_items(data.split(b"\n"), source, first)
-        else:
-            yield text_item(data, source, doc_id)
-
-
-def crashed_raw(payload: tuple[Any, ...], reason: str) -> list[Any]:
-    """Every input of a raw batch (``payload[0]``) whose worker process died, as a failure."""
-    return crashed_inputs((list(raw_items(payload[0])),), reason)
 
 
 def crashed_inputs(payload: tuple[Any, ...], reason: str) -> list[Any]:

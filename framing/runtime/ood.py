@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -168,14 +168,7 @@ class OodCheck:
         unigrams = [g for g in self.ngrams if " " not in g]
         self._tokens = {t: i for i, t in enumerate(unigrams)}
         size = self._size = max(len(unigrams), 1)
-        keys = []
-        for g in self.ngrams:
-            a, _, b = g.partition(" ")
-            if b:
-                ia, ib = self._tokens.get(a, -1), self._tokens.get(b, -1)
-                if ia >= 0 and ib >= 0:  # a pair of known words; others can never match
-                    keys.append(ia * size + ib)
-        pairs = np.asarray(keys, dtype=np.int64)
+        pairs = self._pair_keys([g for g in self.ngrams if " " in g])
         self._bits: np.ndarray | None = None
         self._pairs: IntTable | None = None
         if size * size <= _MAX_BITMAP_BITS:
@@ -188,6 +181,21 @@ class OodCheck:
             self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
         self._words = _Words(self._tokens)
         self._follower = _WordTokens(self._tokens)
+
+    def _pair_keys(self, pairs: list[str]) -> np.ndarray:
+        """``first * size + second`` of the word pairs whose two words are known
+        n-grams (other pairs can never match), the words given as their unigram ids."""
+        get = self._tokens.get
+        words = " ".join(pairs).split(" ")
+        if len(words) == 2 * len(pairs):  # each has one space: look the words up in C
+            ids = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
+            a, b = ids[0::2], ids[1::2]
+        else:  # a malformed ood.json: split each at its first space
+            split = [g.partition(" ") for g in pairs]
+            a = np.array([get(x, -1) for x, _, _ in split], dtype=np.int64)
+            b = np.array([get(y, -1) if y else -1 for _, _, y in split], dtype=np.int64)
+        known = (a >= 0) & (b >= 0)
+        return a[known] * self._size + b[known]
 
     def follow(self, scorer: Any) -> bool:
         """Follow ``scorer``'s word table, if it has one for lowercased text (see

@@ -163,31 +163,37 @@ def build_profiles(
     sentences: Sequence[TaggedSentence],
     n_articles: int,
 ) -> list[dict[str, dict[str, LabelProfile]]]:
-    """Profile objects from :func:`profile_stats`."""
+    """Profile objects from :func:`profile_stats`, a dimension at a time: the entries
+    carried by some sentence (``counts > 0``, article by article, labels in model
+    order) and their evidence, which :func:`profile_stats` orders the same way."""
+    from framing.runtime.arrays import runs
+
     out: list[dict[str, dict[str, LabelProfile]]] = [{} for _ in range(n_articles)]
     for dim in plan.dims:
         names = plan.labels[dim]
         st = stats[dim]
-        evidence: dict[tuple[int, int], list[Evidence]] = {}
-        for a, c, r, v in zip(
-            st.ev_articles.tolist(),
-            st.ev_cols.tolist(),
-            st.ev_rows.tolist(),
-            st.ev_scores.tolist(),
-            strict=True,
-        ):
-            sent = sentences[r]
-            evidence.setdefault((a, c), []).append(Evidence(sent.index, sent.text, v))
-        counts, shares = st.counts.tolist(), st.shares.tolist()
-        maxes, means = st.maxes.tolist(), st.means.tolist()
-        strong = [[None if v != v else v for v in row] for row in st.strengths.tolist()]
-        for a in range(n_articles):
-            count, share, top, mean = counts[a], shares[a], maxes[a], means[a]
-            out[a][dim] = {
-                name: LabelProfile(
-                    count[j], share[j], top[j], mean[j], evidence[(a, j)], strong[a][j]
-                )
-                for j, name in enumerate(names)
-                if count[j]
-            }
+        carriers = list(map(sentences.__getitem__, st.ev_rows.tolist()))
+        evidence = [
+            Evidence(s.index, s.text, v)
+            for s, v in zip(carriers, st.ev_scores.tolist(), strict=True)
+        ]
+        _, ev_lo, ev_hi = runs(st.ev_articles * len(names) + st.ev_cols)
+        arts, cols = st.counts.nonzero()
+        strong = [None if v != v else v for v in st.strengths[arts, cols].tolist()]
+        entries = list(
+            map(
+                LabelProfile,
+                st.counts[arts, cols].tolist(),
+                st.shares[arts, cols].tolist(),
+                st.maxes[arts, cols].tolist(),
+                st.means[arts, cols].tolist(),
+                [evidence[lo:hi] for lo, hi in zip(ev_lo, ev_hi, strict=True)],
+                strong,
+            )
+        )
+        labels = list(map(names.__getitem__, cols.tolist()))
+        for profile in out:
+            profile[dim] = {}
+        for a, lo, hi in zip(*runs(arts), strict=True):
+            out[a][dim] = dict(zip(labels[lo:hi], entries[lo:hi], strict=True))
     return out

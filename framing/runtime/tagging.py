@@ -95,35 +95,24 @@ def hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return rows[order], cols[order], values[order]
 
 
-def _sorted_hits(p: np.ndarray, mask: np.ndarray) -> tuple[list[int], list[int], list[float]]:
-    """:func:`hit_arrays` as lists."""
-    rows, cols, values = hit_arrays(p, mask)
-    return rows.tolist(), cols.tolist(), values.tolist()
-
-
 def _label_lists(
     plan: Labeler, scores: Mapping[str, np.ndarray], n: int
 ) -> tuple[list[dict[str, tuple[LabelScore, ...]]], dict[str, np.ndarray]]:
-    """Per sentence, labels above threshold sorted by score; and the hit masks."""
+    """Per sentence, labels above threshold sorted by score; and the hit masks.
+
+    Built a dimension at a time from the batch's hits (:func:`hit_arrays`, grouped by
+    sentence), not sentence by sentence."""
+    from framing.runtime.arrays import runs
 
     template: dict[str, tuple[LabelScore, ...]] = dict.fromkeys(plan.dims, ())
     labels = list(map(dict.copy, repeat(template, n)))
     masks = plan.masks(scores)
     for dim in plan.dims:
-        rows, cols, values = _sorted_hits(scores[dim], masks[dim])
-        if not rows:
-            continue
+        rows, cols, values = hit_arrays(scores[dim], masks[dim])
         names = plan.labels[dim]
-        found: list[LabelScore] = []
-        current = -1
-        for r, c, v in zip(rows, cols, values, strict=True):
-            if r != current:
-                if found:
-                    labels[current][dim] = tuple(found)
-                found = []
-                current = r
-            found.append(LabelScore(names[c], v))
-        labels[current][dim] = tuple(found)
+        found = list(map(LabelScore, map(names.__getitem__, cols.tolist()), values.tolist()))
+        for r, lo, hi in zip(*runs(rows), strict=True):
+            labels[r][dim] = tuple(found[lo:hi])
     return labels, masks
 
 

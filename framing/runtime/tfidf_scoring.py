@@ -12,13 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from framing.runtime import _native
-from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, analyze, char_wb_ngrams
-from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_segments
+from framing.runtime.analyzers import (
+    DEFAULT_TOKEN_PATTERN,
+    NgramIndex,
+    analyze,
+    char_wb_counts,
+    char_wb_ngrams_of,
+    char_wb_windows,
+)
+from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_column_segments
 
 if TYPE_CHECKING:
     from framing.runtime.compiled import VectorizerSpec
@@ -51,6 +58,7 @@ class VectorizerScorer:
         self.idf2 = idf * idf
         # Feature rows already scaled by idf: a feature seen once contributes its row.
         self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
+        self._columns: np.ndarray | None = None
         self.width = weights.shape[1]
         self.min_n, self.max_n = spec.ngram_range
         # Repeated features need a correction unless tf is the count and the norm linear.
@@ -58,6 +66,14 @@ class VectorizerScorer:
         # How the compiled loops weigh terms (see _speedups.c).
         self.tf_mode = 1 if spec.binary else 2 if spec.sublinear_tf else 0
         self.norm_mode = {None: 0, "l1": 1, "l2": 2}[spec.norm]
+
+    @property
+    def columns(self) -> np.ndarray:
+        """:attr:`rows` stored by column, ``(width, n_features)``, for the numpy sums
+        (:func:`framing.runtime.arrays.add_column_segments`); made on first use."""
+        if self._columns is None:
+            self._columns = np.ascontiguousarray(self.rows.T)
+        return self._columns
 
     def reset(self) -> None:
         """Forget per-word data (the word table started afresh)."""
@@ -80,7 +96,7 @@ class VectorizerScorer:
             sq = np.zeros(n)
         for f, d in zip(feats, docs, strict=True):
             if len(f):
-                add_segments(out, np.take(self.rows, f, axis=0), d)
+                add_column_segments(out, self.columns, f, d)
                 if sq is not None and nw is not None:
                     sq += np.bincount(d, weights=np.take(nw, f), minlength=n)
         return out, sq
@@ -145,16 +161,17 @@ class VectorizerScorer:
         """:meth:`_repeats` given the keys ``doc * n_features + feature`` (any order)."""
         nf = self.n_features
         keys.sort()
-        first = np.empty(len(keys), dtype=bool)
-        first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        runs = np.diff(starts, append=len(keys))
-        repeated = runs > 1
-        if not repeated.any():
+        # A key seen c times is followed by itself c - 1 times: only those positions
+        # (a small share of all) are looked at further.
+        again = keys[np.flatnonzero(keys[1:] == keys[:-1])]
+        if not len(again):
             return
-        dup = keys[starts[repeated]].astype(np.int64)
-        count = runs[repeated].astype(np.float64)
+        first = np.empty(len(again), dtype=bool)
+        first[0] = True
+        np.not_equal(again[1:], again[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        dup = again[starts].astype(np.int64)
+        count = np.diff(starts, append=len(again)).astype(np.float64) + 1.0
         feat = dup % nf
         doc = dup // nf
         if self.spec.binary:
@@ -163,7 +180,7 @@ class VectorizerScorer:
             tf = 1.0 + np.log(count)
         else:
             tf = count
-        add_segments(out, (tf - count)[:, None] * np.take(self.rows, feat, axis=0), doc)
+        add_column_segments(out, self.columns, feat, doc, tf - count)
         if sq is not None:
             if self.spec.norm == "l2":
                 delta = (tf * tf - count) * self.idf2[feat]
@@ -194,29 +211,30 @@ class CharWBScorer(VectorizerScorer):
 
     def __init__(self, spec: VectorizerSpec, weights: np.ndarray) -> None:
         super().__init__(spec, weights)
+        self._index: NgramIndex | Literal[False] | None = None
         self.reset()
 
     def reset(self) -> None:
         self.feats = Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
-        self._rows = Growing((self.width,))
+        # The compiled loops read word rows row by row (C order); numpy sums them by
+        # column (Fortran order).  The layout follows the backend in use: a change of
+        # backend starts a new word table, which resets this.
+        order = "F" if _native.speedups is None else "C"
+        self._rows = Growing((self.width,), order=order)
         self._norm = Growing()
         self.word_rows = self._rows.view
         self.word_norm = self._norm.view
 
     def add_words(self, words: list[str]) -> None:
-        # All the new words' n-grams are looked up in one pass that stays in C
-        # (map over dict.get); misses are dropped with numpy, not per n-gram.
+        # All the new words' n-grams are looked up at once, as windows of the joined
+        # words read as numbers (no string per n-gram); misses are dropped with numpy.
         min_n, max_n = self.min_n, self.max_n
-        grams = [char_wb_ngrams(w, min_n, max_n) for w in words]
-        counts = np.fromiter(map(len, grams), np.int64, len(grams))
-        ids = np.fromiter(
-            map(self.vocab.get, chain.from_iterable(grams), repeat(-1)),
-            np.int64,
-            int(counts.sum()),
-        )
+        counts = char_wb_counts(words, min_n, max_n)
+        ids = self._ngram_ids(words)
         keep = ids >= 0
         flat = ids[keep]
-        lens = np.bincount(np.repeat(np.arange(len(words)), counts)[keep], minlength=len(words))
+        word_of = np.repeat(np.arange(len(words)), counts)[keep]
+        lens = np.bincount(word_of, minlength=len(words))
         self.feats.extend_flat(flat, lens)
         rows = np.zeros((len(words), self.width))
         norm = np.zeros(len(words))
@@ -231,14 +249,24 @@ class CharWBScorer(VectorizerScorer):
                 word_ptr, flat, self.rows, normw, 0, norm_mode, rows, norm
             )
         elif flat.size:
-            nonempty = lens > 0
-            starts = (np.cumsum(lens) - lens)[nonempty]
-            rows[nonempty] = np.add.reduceat(self.rows[flat], starts, axis=0)
+            add_column_segments(rows, self.columns, flat, word_of)
             if nw is not None:
-                norm[nonempty] = np.add.reduceat(nw[flat], starts)
+                norm[:] = np.bincount(word_of, weights=nw[flat], minlength=len(words))
         self._rows.extend(rows)
         self._norm.extend(norm)
         self.word_rows, self.word_norm = self._rows.view, self._norm.view
+
+    def _ngram_ids(self, words: list[str]) -> np.ndarray:
+        """The vocabulary id of each n-gram of ``words`` in order, -1 for unknown ones."""
+        min_n, max_n = self.min_n, self.max_n
+        if self._index is None:  # built on the first new words, in the process scoring
+            self._index = NgramIndex.build(self.vocab) or False
+        if self._index:
+            ids = self._index.lookup(*char_wb_windows(words, min_n, max_n), max_n)
+            if ids is not None:
+                return ids
+        grams = char_wb_ngrams_of(words, min_n, max_n)  # map over dict.get stays in C
+        return np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, len(grams))
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         n, uids, udoc = batch.n, batch.uids, batch.udoc
@@ -255,7 +283,7 @@ class CharWBScorer(VectorizerScorer):
         if self.spec.norm is not None:
             sq = np.bincount(udoc, weights=np.take(self.word_norm, uids), minlength=n)
         if len(uids):
-            add_segments(out, np.take(self.word_rows, uids, axis=0), udoc)
+            add_column_segments(out, self.word_rows.T, uids, udoc)
             if self.correct:
                 keys = self.feats.keys(uids, udoc, self.n_features)
                 if keys is not None:

@@ -1,0 +1,65 @@
+"""framing.runtime.arrays: the numpy building blocks of the compiled scorer's numpy path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from framing.runtime.arrays import Growing, Ragged, add_column_segments
+
+
+def _naive_segments(
+    out: np.ndarray, table: np.ndarray, index: np.ndarray, doc: np.ndarray, scale: np.ndarray | None
+) -> np.ndarray:
+    expected = out.copy()
+    for k, (row, d) in enumerate(zip(index.tolist(), doc.tolist(), strict=True)):
+        expected[d] += table[row] * (1.0 if scale is None else scale[k])
+    return expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("scaled", [False, True])
+def test_add_column_segments_sums_the_rows_of_each_document(seed: int, scaled: bool) -> None:
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(50, 7))
+    n = int(rng.integers(1, 200))
+    index = rng.integers(0, 50, n)
+    doc = np.sort(rng.integers(0, 30, n))
+    scale = rng.normal(size=n) if scaled else None
+    out = rng.normal(size=(30, 7))
+    expected = _naive_segments(out, table, index, doc, scale)
+    add_column_segments(out, np.ascontiguousarray(table.T), index, doc, scale)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_add_column_segments_reads_a_growing_table_stored_by_column() -> None:
+    rng = np.random.default_rng(7)
+    rows = rng.normal(size=(300, 5))
+    grown = Growing((5,), order="F")
+    for lo in range(0, 300, 70):  # several reallocations
+        grown.extend(rows[lo : lo + 70])
+    assert np.array_equal(grown.view, rows)
+    assert grown.view.T.strides[1] == grown.view.itemsize  # rows of .T are contiguous
+    index = rng.integers(0, 300, 1000)
+    doc = np.sort(rng.integers(0, 40, 1000))
+    out = np.zeros((40, 5))
+    add_column_segments(out, grown.view.T, index, doc)
+    np.testing.assert_allclose(out, _naive_segments(np.zeros((40, 5)), rows, index, doc, None))
+    before = out.copy()
+    add_column_segments(out, grown.view.T, index[:0], doc[:0])  # nothing to add
+    assert np.array_equal(out, before)
+
+
+@pytest.mark.parametrize("width", [10, 2**40])
+def test_ragged_keys_are_document_times_width_plus_item(width: int) -> None:
+    lists = [[3, 1], [], [4, 1, 5], [9]]
+    ragged = Ragged(np.int32)
+    ragged.extend(lists)
+    uids = np.array([2, 0, 3, 0])
+    udoc = np.array([0, 0, 1, 2])
+    keys = ragged.keys(uids, udoc, width)
+    assert keys is not None
+    expected = [d * width + item for u, d in zip(uids, udoc, strict=True) for item in lists[u]]
+    assert keys.tolist() == expected
+    assert keys.dtype == (np.uint32 if width == 10 else np.int64)
+    assert ragged.keys(np.array([1]), np.array([0]), width) is None
