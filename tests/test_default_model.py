@@ -12,7 +12,10 @@ DEFAULT = REPO / "models" / "default"
 DATA = REPO / "data" / "annotations"
 EXAMPLE = REPO / "examples" / "sahel-summit.txt"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-MAX_BYTES = 20 * 1024 * 1024
+# The folder grows with the corpus (vocabulary and n-grams seen twice): 19.5 MB on
+# release 3 (5,064 training sentences), 36 MB on release 4 (14,224). min_df = 3 would
+# keep it near 23 MB but scored lower on dev-shifted (BENCHMARKS.md, round 4).
+MAX_BYTES = 40 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +72,6 @@ def test_default_model_tags_the_seed_article_with_honest_offsets(default_model) 
     assert {"multipolarity", "divide_and_rule"} <= found, f"frames found: {sorted(found)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss of the bundled model (BENCHMARKS.md, round 3): the seed's quoted "
-    "west_as_threat sentence scores under its label's threshold, and the wire headline "
-    "('West sees CSTO as threat ... — Lavrov', now read as the title) scores near 0: the "
-    "training corpus has few headlines that state the frame in this form; strict, so it "
-    "fails again once a model finds the frame",
-)
 def test_default_model_finds_west_as_threat_in_the_seed_article(default_model) -> None:
     seed = SEEDS / "tass-csto-lavrov.txt"
     if not seed.is_file():
@@ -91,7 +86,9 @@ def test_default_model_finds_west_as_threat_in_the_seed_article(default_model) -
 
 def test_default_model_folder_is_small() -> None:
     size = sum(p.stat().st_size for p in DEFAULT.rglob("*") if p.is_file())
-    assert size < MAX_BYTES, f"models/default/ is {size / 1e6:.1f} MB (limit 20 MB)"
+    assert size < MAX_BYTES, (
+        f"models/default/ is {size / 1e6:.1f} MB (limit {MAX_BYTES / 2**20:.0f} MiB)"
+    )
 
 
 def test_default_model_loads_compiled(default_model) -> None:
