@@ -358,11 +358,12 @@ class OrderedFile:
 
 def _write_at(fd: int, chunks: list[bytes], offset: int) -> int:
     """Write ``chunks`` one after the other at ``offset`` of ``fd``; how many bytes."""
+    pwritev = getattr(os, "pwritev", None)  # not on every system
     done = 0
     for i in range(0, len(chunks), 512):  # under IOV_MAX
         group = chunks[i : i + 512]
         want = sum(map(len, group))
-        wrote = os.pwritev(fd, group, offset + done)
+        wrote = 0 if pwritev is None else pwritev(fd, group, offset + done)
         if wrote < want:  # short write: the rest one buffer at a time
             rest = memoryview(b"".join(group))[wrote:]
             while rest:
@@ -379,9 +380,10 @@ def _copy_at(source: str | Path, fd: int, offset: int) -> int:
     with open(source, "rb") as src:
         size = os.fstat(src.fileno()).st_size
         done = 0
+        copy_range = getattr(os, "copy_file_range", None)  # Linux only
         try:
-            while done < size:
-                copied = os.copy_file_range(src.fileno(), fd, size - done, None, offset + done)
+            while copy_range is not None and done < size:
+                copied = copy_range(src.fileno(), fd, size - done, None, offset + done)
                 if copied == 0:
                     break
                 done += copied
