@@ -440,6 +440,26 @@ def test_native_loops_refuse_out_of_range_ids(backend: str) -> None:
     assert out.dtype == f64 and not out.any()
 
 
+def test_native_unit_scores_when_every_feature_repeats(backend: str) -> None:
+    """A document in which every feature of a (tiny) vocabulary repeats, and occurs again
+    after that: the lists of the counting pass are full (under .ci/sanitize, a list one
+    entry too short is an out-of-bounds write)."""
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    rng = np.random.default_rng(3)
+    rows, idf = rng.normal(size=(2, 3)), np.array([1.5, 2.0])
+    feats = np.array([0, 1, 0, 1, 0], dtype=np.int32)  # feature 0 three times, 1 twice
+    unit = (np.zeros(1, np.int64), np.array([5], np.int64), feats)
+    cached = (rows[feats].sum(axis=0)[None, :], np.array([(idf**2)[feats].sum()]))
+    for repeats in (1, 2):  # the unit once, then twice in the document
+        out, sq = np.zeros((1, 3)), np.zeros(1)
+        ptr, uids = np.array([0, repeats], np.int64), np.zeros(repeats, np.int32)
+        NATIVE.unit_scores(ptr, uids, *unit, *cached, rows, idf**2, 2, 2, out, sq)
+        tf = 1.0 + np.log(np.array([3.0, 2.0]) * repeats)
+        np.testing.assert_allclose(out[0], tf @ rows, rtol=1e-12)
+        np.testing.assert_allclose(sq[0], (tf**2 * idf**2).sum(), rtol=1e-12)
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -122,12 +122,14 @@ check_doc_ptr(const int64_t *doc_ptr, Py_ssize_t n_docs, Py_ssize_t n_items, con
     return ok ? 0 : -1;
 }
 
-/* A zeroed count per feature and a list of feature ids, for one document at a time. */
+/* A zeroed count per feature and a list of feature ids, for one document at a time.
+ * The list has room for every feature and one more: branch-free appends write the
+ * slot after the last entry. */
 static int
 alloc_counts(Py_ssize_t n_features, int32_t **counts, int32_t **list)
 {
     *counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
-    *list = malloc((n_features ? n_features : 1) * sizeof(int32_t));
+    *list = malloc((n_features + 1) * sizeof(int32_t));
     if (*counts && *list)
         return 0;
     PyErr_NoMemory();
@@ -196,7 +198,7 @@ unit_scores(PyObject *self, PyObject *args)
                                     "normw", "out", "sq"};
     static const Py_ssize_t sizes[11] = {8, 4, 8, 8, 4, 8, 8, 8, 8, 8, 8};
     PyObject *result = NULL;
-    int32_t *counts = NULL, *repeated = NULL;
+    int32_t *counts = NULL, *repeated = NULL, *touched = NULL;
     for (int i = 0; i < 11; i++)
         if (get_buf(o[i], &b[i], i >= 9, sizes[i], names[i]) < 0)
             goto done;
@@ -228,6 +230,10 @@ unit_scores(PyObject *self, PyObject *args)
         }
     if (correct && alloc_counts(n_features, &counts, &repeated) < 0)
         goto done;
+    if (correct && (touched = malloc((n_features + 1) * sizeof(int32_t))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
 
     /* Unit features are checked as they are used (the cache is far larger than a batch). */
     int bad = 0;
@@ -236,7 +242,7 @@ unit_scores(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         double *o_row = out + d * width;
-        Py_ssize_t n_repeated = 0;
+        Py_ssize_t n_repeated = 0, n_touched = 0;
         for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
             int32_t u = uids[k];
             prefetch_span(urows + (Py_ssize_t)u * width, width * (Py_ssize_t)sizeof(double));
@@ -263,8 +269,11 @@ unit_scores(PyObject *self, PyObject *args)
                     bad = 1;
                     break;
                 }
+                int32_t c = ++counts[id];
+                touched[n_touched] = (int32_t)id;
+                n_touched += c == 1;
                 repeated[n_repeated] = (int32_t)id;
-                n_repeated += ++counts[id] == 2;
+                n_repeated += c == 2;
             }
             if (bad)
                 break;
@@ -274,12 +283,8 @@ unit_scores(PyObject *self, PyObject *args)
         if (correct) {
             finish_document(&logs, repeated, n_repeated, counts, rows, normw, width, tf_mode,
                             norm_mode, 1, o_row, sq + d);
-            for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
-                int32_t u = uids[k];
-                const int32_t *f = ufeats + ustart[u], *end = f + ulen[u];
-                for (; f < end; f++)
-                    counts[*f] = 0;
-            }
+            for (Py_ssize_t t = 0; t < n_touched; t++)
+                counts[touched[t]] = 0;
         }
     }
     Py_END_ALLOW_THREADS
@@ -292,6 +297,7 @@ unit_scores(PyObject *self, PyObject *args)
 done:
     free(counts);
     free(repeated);
+    free(touched);
     release(b, 11);
     return result;
 }

@@ -216,8 +216,9 @@ class CharWBScorer(VectorizerScorer):
 
     def reset(self) -> None:
         self.feats = Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
-        # The compiled loops read word rows row by row; numpy sums them by column
-        # (both layouts work with both, the other is only slower).
+        # The compiled loops read word rows row by row (C order); numpy sums them by
+        # column (Fortran order).  The layout follows the backend in use: a change of
+        # backend starts a new word table, which resets this.
         order = "F" if _native.speedups is None else "C"
         self._rows = Growing((self.width,), order=order)
         self._norm = Growing()
