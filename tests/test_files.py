@@ -283,3 +283,29 @@ def test_files_ordered_file_takes_pieces_in_turn(
         out.write(b"tail\n")
     want = b"head\nfirst\nline\n" + b"second\n" * 3000 + b"last\ntail\n"
     assert (tmp_path / "out").read_bytes() == want
+
+
+def test_files_ordered_file_without_locks_takes_every_piece_from_the_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file cannot be locked (ENOLCK on some network file systems) no worker
+    writes in place: write_next declines and the pieces are added in order."""
+    import errno
+    import fcntl
+
+    from framing.files import OrderedFile
+
+    def no_locks(fd: int, cmd: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "lockf", no_locks)
+    part = tmp_path / "part"
+    part.write_bytes(b"one\n")
+    with open(tmp_path / "out", "wb") as out:
+        ordered = OrderedFile(out)
+        assert not ordered.shared
+        assert not ordered.write_next(0, [b"in place\n"])
+        ordered.add(0, part)
+        ordered.add(1)
+        ordered.finish()
+    assert (tmp_path / "out").read_bytes() == b"one\n"
