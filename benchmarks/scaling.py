@@ -295,8 +295,8 @@ def main() -> None:
         f"every round: {all(r['same'] for r in rows)}. CPU seconds (user + system, the main "
         f"process and its workers): {med['cpu_one']:.2f} with `--jobs 1`, {med['cpu_many']:.2f} "
         f"with `--jobs {j}` (the extra: each worker fills its own caches of the words it "
-        "has seen, and the main process hands out the batches and copies the workers' "
-        "parts into the output; see the text above the table).",
+        "has seen, and the main process finds the line ends and hands out the batches; "
+        "see the text above the table).",
         "",
         "| round | load average | jobs 1 | jobs N | speed-up | after start-up "
         "| CPU s, jobs 1 / jobs N | Dask | fastText 1 | fastText N |",

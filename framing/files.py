@@ -10,9 +10,10 @@
   files of writes in progress before the process ends; a forked child (a worker
   process) does not inherit that duty, so a worker ended by a signal leaves its
   parent's temporary files alone.
-* :func:`scratch_dir` is a temporary folder next to an output, for parts written by
-  worker processes before they are joined into it (:func:`append_file`); it goes away
-  like a temporary file.
+* :class:`OrderedFile` is an output that worker processes write into in input order,
+  each piece in its turn; :func:`scratch_dir` is a temporary folder next to an output,
+  for the pieces finished out of turn before they are joined into it; it goes away like
+  a temporary file.
 * :func:`refuse_same_file` stops a command before any work when its output is one of
   its inputs (``os.path.samefile``: symlinks and hard links included);
   :func:`check_writable` stops long commands early when the output cannot be written.
@@ -34,6 +35,7 @@ from typing import IO, Any, Literal, overload
 from framing.errors import UsageError
 
 __all__ = [
+    "OrderedFile",
     "TEMP_SUFFIX",
     "append_file",
     "atomic_dir",
@@ -282,6 +284,132 @@ def append_file(source: str | Path, out: IO[bytes]) -> int:
             shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
         return size
+
+
+class OrderedFile:
+    """A file open for writing that the pieces of a run go into in order (numbered from
+    0), written by whichever process has piece ``k`` when piece ``k - 1`` is in.
+
+    Made by the main process before its worker processes fork (they inherit the open
+    file and a shared page of two numbers: the next piece and the bytes written).  A
+    worker that finishes piece ``k`` when it is next writes it in place
+    (:meth:`write_next`: no part file, no copy); otherwise it writes a part file, and
+    the main process, which takes the pieces in order, writes it in (:meth:`add`).
+    One process writes at a time (a POSIX lock on the file, which the kernel releases
+    when its holder dies).  Whatever a worker killed while writing left past the end
+    is overwritten by the next piece or cut off by :meth:`finish`.
+    """
+
+    def __init__(self, out: IO[bytes]) -> None:
+        import mmap
+
+        out.flush()
+        self.fd = out.fileno()
+        self._state = mmap.mmap(-1, 16)  # shared with forked children
+        self._set(0, os.lseek(self.fd, 0, os.SEEK_CUR))
+        # Where the file cannot be locked (some network file systems), only the main
+        # process writes: every piece then comes through a part file.
+        self.shared = True
+        try:
+            with self._locked():
+                pass
+        except OSError:
+            self.shared = False
+
+    def _get(self) -> tuple[int, int]:
+        import struct
+
+        piece, size = struct.unpack_from("qq", self._state)
+        return piece, size
+
+    def _set(self, piece: int, size: int) -> None:
+        import struct
+
+        struct.pack_into("qq", self._state, 0, piece, size)
+
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[int, int]]:
+        if not self.shared:  # the main process alone writes
+            yield self._get()
+            return
+        import fcntl
+
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            yield self._get()
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+    def write_next(self, piece: int, chunks: list[bytes]) -> bool:
+        """Write ``chunks`` as piece ``piece`` if it is next; False if it is not (or if
+        the file cannot be locked: then it goes through a part file)."""
+        if not self.shared:
+            return False
+        with self._locked() as (next_piece, size):
+            if next_piece != piece:
+                return False
+            self._set(piece + 1, size + _write_at(self.fd, chunks, size))
+            return True
+
+    def add(self, piece: int, part: str | Path | None = None) -> None:
+        """Write in piece ``piece`` (the next one, the pieces taken in order) from the
+        file ``part``, or as nothing (``part`` None: a piece whose inputs all failed);
+        nothing to do when a worker wrote it in place, also in an earlier run of it."""
+        with self._locked() as (next_piece, size):
+            if next_piece > piece:
+                return
+            if next_piece != piece:
+                raise RuntimeError(f"piece {piece} given while piece {next_piece} is next")
+            written = 0 if part is None else _copy_at(part, self.fd, size)
+            self._set(piece + 1, size + written)
+
+    def finish(self) -> None:
+        """Cut the file at the end of the last piece and leave its offset there."""
+        _, size = self._get()
+        os.ftruncate(self.fd, size)
+        os.lseek(self.fd, size, os.SEEK_SET)
+
+
+def _write_at(fd: int, chunks: list[bytes], offset: int) -> int:
+    """Write ``chunks`` one after the other at ``offset`` of ``fd``; how many bytes."""
+    pwritev = getattr(os, "pwritev", None)  # not on every system
+    done = 0
+    for i in range(0, len(chunks), 512):  # under IOV_MAX
+        group = chunks[i : i + 512]
+        want = sum(map(len, group))
+        wrote = 0 if pwritev is None else pwritev(fd, group, offset + done)
+        if wrote < want:  # short write: the rest one buffer at a time
+            rest = memoryview(b"".join(group))[wrote:]
+            while rest:
+                n = os.pwrite(fd, rest, offset + done + wrote)
+                wrote += n
+                rest = rest[n:]
+        done += want
+    return done
+
+
+def _copy_at(source: str | Path, fd: int, offset: int) -> int:
+    """Copy the file ``source`` to ``offset`` of ``fd`` (by the kernel when it can);
+    how many bytes."""
+    with open(source, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        done = 0
+        copy_range = getattr(os, "copy_file_range", None)  # Linux only
+        try:
+            while copy_range is not None and done < size:
+                copied = copy_range(src.fileno(), fd, size - done, None, offset + done)
+                if copied == 0:
+                    break
+                done += copied
+        except OSError:  # another file system, an old kernel: copy below
+            pass
+        src.seek(done)
+        while done < size:
+            block = src.read(min(1 << 20, size - done))
+            if not block:
+                break
+            done += _write_at(fd, [block], offset + done)
+        return done
 
 
 def refuse_same_file(output: str | Path | None, inputs: Iterable[str | Path]) -> None:

@@ -250,3 +250,62 @@ def test_files_a_forked_child_ended_by_a_signal_keeps_the_parents_temporary(
         assert os.WIFSIGNALED(status)
         assert any(p.name.endswith(TEMP_SUFFIX) for p in tmp_path.iterdir())
     assert target.read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("kernel_copies", [True, False])
+def test_files_ordered_file_takes_pieces_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_copies: bool
+) -> None:
+    """OrderedFile: a piece is written in place only in its turn; the main process adds
+    the others in order (from a part file, or as nothing), skips one already written,
+    and finish() cuts what a killed writer left past the end. Also without
+    os.pwritev and os.copy_file_range (systems that lack them)."""
+    from framing.files import OrderedFile
+
+    if not kernel_copies:
+        monkeypatch.delattr(os, "pwritev", raising=False)
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    part = tmp_path / "part"
+    part.write_bytes(b"second\n" * 3000)
+    with open(tmp_path / "out", "wb") as out:
+        out.write(b"head\n")
+        ordered = OrderedFile(out)
+        assert not ordered.write_next(1, [b"early\n"])  # piece 0 is not in yet
+        assert ordered.write_next(0, [b"first\n", b"line\n"])
+        ordered.add(0)  # written in place already: nothing to do
+        ordered.add(1, part)
+        ordered.add(2)  # a piece whose inputs all failed
+        os.pwrite(out.fileno(), b"#" * 100_000, os.fstat(out.fileno()).st_size)  # a killed writer
+        assert ordered.write_next(3, [b"last\n"])
+        with pytest.raises(RuntimeError, match="piece 5 given while piece 4 is next"):
+            ordered.add(5)
+        ordered.finish()
+        out.write(b"tail\n")
+    want = b"head\nfirst\nline\n" + b"second\n" * 3000 + b"last\ntail\n"
+    assert (tmp_path / "out").read_bytes() == want
+
+
+def test_files_ordered_file_without_locks_takes_every_piece_from_the_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file cannot be locked (ENOLCK on some network file systems) no worker
+    writes in place: write_next declines and the pieces are added in order."""
+    import errno
+    import fcntl
+
+    from framing.files import OrderedFile
+
+    def no_locks(fd: int, cmd: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "lockf", no_locks)
+    part = tmp_path / "part"
+    part.write_bytes(b"one\n")
+    with open(tmp_path / "out", "wb") as out:
+        ordered = OrderedFile(out)
+        assert not ordered.shared
+        assert not ordered.write_next(0, [b"in place\n"])
+        ordered.add(0, part)
+        ordered.add(1)
+        ordered.finish()
+    assert (tmp_path / "out").read_bytes() == b"one\n"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from framing.training.ood import MIN_ARTICLES, calibrate_ood
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from framing.cli import app
@@ -241,3 +243,26 @@ def test_ood_malformed_pairs_in_the_file_never_match() -> None:
     assert OodCheck(ngrams + odd, 0.5, min_ngrams=1).check(text) == clean
     both = OodCheck([*ngrams, "beta alpha", *odd], 0.5, min_ngrams=1).check(text)
     assert both.score == 2 / 9  # the one well-formed extra pair is read
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=5), max_size=5)
+)
+def test_ood_touching_inside_is_a_sentence_overlapping_the_one_before_in_its_article(
+    articles: list[list[tuple[int, int]]],
+) -> None:
+    """touching_inside: a sentence that starts before the one before it ends, the first
+    sentence of an article excepted (positions are per article), as np.isin says."""
+    import numpy as np
+
+    from framing.runtime.ood import touching_inside
+
+    spans = [span for article in articles for span in article]
+    bounds = [0]
+    for article in articles:
+        bounds.append(bounds[-1] + len(article))
+    starts, ends = [a for a, _ in spans], [b for _, b in spans]
+    touch = [i for i in range(1, len(spans)) if starts[i] <= ends[i - 1]]
+    want = bool(len(touch)) and not np.isin(touch, bounds).all()
+    assert touching_inside(starts, ends, bounds) == want

@@ -326,6 +326,51 @@ def test_parallel_a_dying_worker_leaves_the_output_file_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out.jsonl"]
 
 
+@pytest.mark.parametrize("when", ["halfway", "after"])
+def test_parallel_a_worker_killed_writing_into_the_output_leaves_it_right(
+    tag_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """-o with --jobs 2: a worker killed while writing its batch into the output (half
+    of it, then garbage far past its end) or just after (before telling the main
+    process) costs nothing: its batch is run again and the output is one process's."""
+    import signal
+
+    from framing.files import OrderedFile
+
+    real = OrderedFile.write_next
+    killed = tmp_path / "killed"
+    parent = os.getpid()
+
+    def dies_once(self: OrderedFile, piece: int, chunks: list[bytes]) -> bool:  # in workers
+        if os.getpid() == parent or killed.exists() or piece < 2:
+            return real(self, piece, chunks)
+        if when == "halfway":
+            next_piece, size = self._get()
+            if next_piece != piece:
+                return False
+            data = b"".join(chunks)
+            os.pwrite(self.fd, data[: len(data) // 2] + b"#" * 1_000_000, size)
+        else:
+            if not real(self, piece, chunks):
+                return False
+        killed.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("not reached")
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"a{i}.txt").write_text(f"Day {i} of the strike. Grain prices rise." * 4)
+    args = ["tag", str(folder), "-m", str(tag_model_path), "--batch-size", "1", "-o"]
+    assert runner.invoke(app, [*args, str(tmp_path / "one.jsonl"), "-j", "1"]).exit_code == 0
+    monkeypatch.setattr(OrderedFile, "write_next", dies_once)
+    result = runner.invoke(app, [*args, str(tmp_path / "two.jsonl"), "-j", "2"])
+    assert result.exit_code == 0, result.output
+    assert killed.exists()  # a worker did die writing
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "killed", "one.jsonl", "two.jsonl"]
+
+
 def test_parallel_an_error_leaves_no_part_behind(
     tag_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,7 +211,7 @@ def tag_cli(
     # Plain JSONL of articles is written straight from the scores (the common, fast case).
     as_lines = format is TagFormat.jsonl and not one_per_line and not all_scores and not explain
 
-    def results(parts: Path | None = None) -> Any:
+    def results(parts: Path | None = None, into: Any = None) -> Any:
         nonlocal failures, articles, sentences
         items: Iterator[TaggedArticle | TaggedSentence | InputFailure]
         if tables:
@@ -227,6 +227,7 @@ def tag_cli(
                 n_jobs=n_jobs,
                 meta=defaults,
                 part_dir=parts,
+                into=into,
             )
             # Closed explicitly: the workers have stopped before their parts are removed.
             with closing(batches):
@@ -263,12 +264,12 @@ def tag_cli(
 
     try:
         if output is not None and as_lines and n_jobs > 1 and not tables:
-            # Each worker writes its batches' lines to a part file next to the output;
-            # the parts are copied into it in input order (the main process stays idle).
+            # Each worker writes its batches' lines into the output when the batch is
+            # next, else to a part file next to it that is copied in, in input order.
             with (
                 atomic_write(output) as out,
                 scratch_dir(output) as parts,
-                closing(results(parts)) as lines,
+                closing(results(parts, out.buffer)) as lines,
             ):
                 _write(out, format, lines, loaded)
         elif output is not None:

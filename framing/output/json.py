@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
+from framing.files import OrderedFile
 from framing.runtime.arrays import runs
 from framing.runtime.inputs import InputFailure
 from framing.runtime.profiles import profile_stats
@@ -400,6 +402,7 @@ def tag_json_batches(
     n_jobs: int = 1,
     meta: Mapping[str, Any] | None = None,
     part_dir: str | Path | None = None,
+    into: IO[bytes] | None = None,
 ) -> Generator[JsonBatch, None, None]:
     """:func:`tag_json_lines` (``as_bytes``) a batch at a time, each batch's lines joined:
     what ``framing tag`` writes.
@@ -408,32 +411,57 @@ def tag_json_batches(
     inputs itself (files are given by where their bytes are, not sent) and, with
     ``part_dir`` (an empty folder, see :func:`framing.files.scratch_dir`), writes each
     batch's lines to a file there (:attr:`JsonBatch.part`) instead of sending them back;
-    :meth:`JsonBatch.write_to` joins the parts in order."""
-    from framing.runtime.parallel import map_with_model
+    :meth:`JsonBatch.write_to` joins the parts in order.  With ``into`` as well (the
+    binary output file, open here; workers that are forks of this process), the lines go
+    into it in input order as the batches come (:class:`framing.files.OrderedFile`): a
+    worker whose batch is next writes it in place, the others' parts are copied in here,
+    and the batches given out carry only counts and failures."""
+    from framing.runtime.parallel import inherits_parent, map_with_model
 
+    global _ORDERED
     if n_jobs > 1:
         batches = raw_batches(paths, batch_size, stdin, on_file, by_reference=True)
         folder = None if part_dir is None else Path(part_dir)
         payloads = (
-            (batch, True, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"))
+            (batch, True, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"), k)
             for k, batch in enumerate(batches)
         )
-        yield from map_with_model(
-            model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
-        )
+        if into is None or folder is None or not inherits_parent():
+            yield from map_with_model(
+                model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
+            )
+            return
+        ordered = _ORDERED = OrderedFile(into)
+        try:
+            done = map_with_model(
+                model, _json_batch, payloads, n_jobs=n_jobs, on_crash=_crashed_batch
+            )
+            with closing(done):  # the workers stop before the parts go
+                for k, result in enumerate(done):
+                    ordered.add(k, result.part)
+                    if result.part is not None:
+                        os.unlink(result.part)
+                        result.part = None
+                    yield result
+            ordered.finish()
+        finally:
+            _ORDERED = None
         return
     labeler = Labeler(model)
     for batch in raw_batches(paths, batch_size, stdin, on_file):
         yield _json_batch(model, labeler, (batch, True, meta, None))
 
 
+#: The output the batches of :func:`tag_json_batches` go into (inherited by forked workers).
+_ORDERED: OrderedFile | None = None
+
+
 def _json_batch(
     model: Model,
     labeler: Labeler,
-    payload: tuple[
-        list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None, str | None
-    ],
+    payload: tuple[Any, ...],
 ) -> JsonBatch:
+    """Tag one batch: ``(inputs, as_bytes, meta, part file or None[, batch number])``."""
     out = JsonBatch()
     lines = []
     for item in _json_inputs(model, labeler, payload[:3]):
@@ -444,6 +472,8 @@ def _json_batch(
             out.sentences += item[1]
     out.articles = len(lines)
     part = payload[3]
+    if _ORDERED is not None and len(payload) > 4 and _ORDERED.write_next(payload[4], lines):
+        return out  # written into the output in place
     if part is None:
         out.data = b"".join(lines)
     else:

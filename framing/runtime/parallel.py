@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -262,7 +262,7 @@ def map_with_model(
     *,
     n_jobs: int,
     on_crash: Callable[[T, str], R] | None = None,
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``func(model, labeler, payload)`` for each payload in ``n_jobs`` workers, in order.
 
     ``func`` must be a module-level function (workers find it by name).  The model is

@@ -99,21 +99,25 @@ class _Batcher:
 
 def _line_blocks(
     stream: IO[bytes], room: Any, head: bytes = b"", left: int | None = None
-) -> Iterator[bytes]:
+) -> Iterator[tuple[bytes, ...]]:
     """The whole lines of ``stream`` in blocks of about ``room()`` bytes (asked again for
     each block, after the previous one was taken): ``head`` (bytes already read) first,
-    at most ``left`` bytes from the stream (None: to its end)."""
+    at most ``left`` bytes from the stream (None: to its end).  A block comes as the
+    bytes read and, when they end inside a line, the rest of that line: joined only by
+    a reader that keeps the bytes (one that only counts lines copies nothing)."""
     while left is None or left > 0:
         want = room()
         block = head + stream.read(want if left is None else min(want, left))
         head = b""
         if not block:
             return
-        if not block.endswith(b"\n") and (left is None or len(block) < left):
-            block += stream.readline(-1 if left is None else left - len(block))
+        if block.endswith(b"\n") or (left is not None and len(block) >= left):
+            parts: tuple[bytes, ...] = (block,)
+        else:
+            parts = (block, stream.readline(-1 if left is None else left - len(block)))
         if left is not None:
-            left -= len(block)
-        yield block
+            left -= sum(map(len, parts))
+        yield parts
 
 
 def _jsonl_pieces(
@@ -129,13 +133,16 @@ def _jsonl_pieces(
     line, offset = where.line, where.start
     left = None if where.end is None else where.end - where.start
     source, doc_id = where.source, where.doc_id
-    for block in _line_blocks(stream, batches.room, head, left):
-        piece: RawInput | FileSlice = (source, doc_id, line, block, True)
+    for parts in _line_blocks(stream, batches.room, head, left):
+        size = sum(map(len, parts))
+        piece: RawInput | FileSlice
         if by_reference:
-            piece = FileSlice(source, doc_id, line, offset, offset + len(block), True)
-        line += block.count(b"\n")
-        offset += len(block)
-        yield from batches.add(piece, len(block))
+            piece = FileSlice(source, doc_id, line, offset, offset + size, True)
+        else:
+            piece = (source, doc_id, line, b"".join(parts), True)
+        line += sum(p.count(b"\n") for p in parts)
+        offset += size
+        yield from batches.add(piece, size)
 
 
 def raw_batches(
@@ -218,10 +225,11 @@ def line_ranges(path: Path, budget: int) -> list[tuple[int, int, int]]:
     ranges = []
     start, line = 0, 1
     with open(path, "rb") as stream:
-        for block in _line_blocks(stream, lambda: max(budget, 1)):
-            ranges.append((start, start + len(block), line))
-            start += len(block)
-            line += block.count(b"\n")
+        for parts in _line_blocks(stream, lambda: max(budget, 1)):
+            size = sum(map(len, parts))
+            ranges.append((start, start + size, line))
+            start += size
+            line += sum(p.count(b"\n") for p in parts)
     return ranges
 
 
