@@ -8,7 +8,7 @@ simulated study draws
 * a fresh out-of-fold sample of the training size (its positives and negatives), from
   which the error rates are counted, as training does;
 * a target corpus of two groups of 100 articles whose true prevalences differ from training's
-  (5 %): 8 % and 25 %.  Articles differ in their own prevalence (a Beta around the group's),
+  (4.5 % for the label simulated, `pragmatic_interest`): 8 % and 25 %.  Articles differ in their own prevalence (a Beta around the group's),
   so sentences of one article are correlated, as in news.
 
 Truth is the group's prevalence; the 90 % interval must cover it in at least 85 % of 200
@@ -30,7 +30,10 @@ from framing.findings.estimators import (
 from framing.runtime.calibration import ErrorRates, load_calibration
 
 REPO = Path(__file__).resolve().parents[1]
-LABEL = ("frames", "divide_and_rule")
+# A label whose training prevalence is near 5 %, so that 8 % is "near training" and 25 %
+# a shift (divide_and_rule was until the release-4 model, whose training data has it at 2.6 %;
+# the test holds for western_deceit, west_as_threat and resisting_pressure too).
+LABEL = ("frames", "pragmatic_interest")
 GROUP_PREVALENCE = (0.08, 0.25)
 N_STUDIES = 200
 N_ARTICLES = 100
