@@ -603,7 +603,7 @@ class CompiledModel:
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         (folder / JSON_NAME).write_bytes(text.encode("utf-8", "surrogatepass"))
         with open(folder / NPZ_NAME, "wb") as fh:
-            # Deflated: the bundled model must stay under 20 MB (tests/test_default_model.py),
+            # Deflated: the bundled model must stay under 40 MiB (tests/test_default_model.py),
             # which stored arrays overshoot.  Stored arrays (np.savez) would load faster,
             # memory-mapped instead of decompressed (~30 ms at every start): the loader
             # maps them when a folder has them.
