@@ -23,6 +23,7 @@ __all__ = [
     "WordIds",
     "Batch",
     "add_column_segments",
+    "run_starts",
     "runs",
     "new_word_ids",
 ]
@@ -137,11 +138,10 @@ class Ragged:
         return keys
 
 
-def _run_starts(doc: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of ``doc`` (not empty) starts."""
-    change = np.empty(len(doc), dtype=bool)
-    change[0] = True
-    np.not_equal(doc[1:], doc[:-1], out=change[1:])
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of ``keys`` starts (none when ``keys`` is empty)."""
+    change = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
     return np.flatnonzero(change)
 
 
@@ -149,7 +149,7 @@ def runs(keys: np.ndarray) -> tuple[list[int], list[int], list[int]]:
     """Runs of equal values in ``keys``: each run's value, start and end, as lists."""
     if not len(keys):
         return [], [], []
-    starts = _run_starts(keys)
+    starts = run_starts(keys)
     ends = np.append(starts[1:], len(keys))
     return keys[starts].tolist(), starts.tolist(), ends.tolist()
 
@@ -170,7 +170,7 @@ def add_column_segments(
     """
     if not len(doc):
         return
-    bounds = _run_starts(doc)
+    bounds = run_starts(doc)
     values = np.take(columns, index, axis=1)
     if scale is not None:
         values *= scale
@@ -206,8 +206,7 @@ class IntTable:
             wanted = pos[free]
             order = np.argsort(wanted, kind="stable")
             ranked = wanted[order]
-            head = np.ones(len(ranked), dtype=bool)
-            np.not_equal(ranked[1:], ranked[:-1], out=head[1:])
+            head = run_starts(ranked)
             slots, winners = ranked[head], cand[order[head]]
             self.keys[slots] = keys[winners]
             self.values[slots] = values[winners]

@@ -73,7 +73,7 @@ from framing.runtime.analyzers import (
     char_wb_ngrams,
     preprocess,
 )
-from framing.runtime.arrays import Batch, WordIds, new_word_ids
+from framing.runtime.arrays import Batch, WordIds, new_word_ids, run_starts
 from framing.runtime.explain import (
     ExplainRequest,
     LabelExplanation,
@@ -531,9 +531,7 @@ class CompiledModel:
         keys = np.repeat(np.arange(n, dtype=dtype) * dtype(nf), counts)
         keys += flat.astype(dtype)
         keys.sort()
-        first = np.ones(len(keys), dtype=bool)
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
+        starts = run_starts(keys)
         tf = np.diff(starts, append=len(keys)).astype(np.float64)
         row, indices = np.divmod(keys[starts].astype(np.int64), nf)
         if spec.binary:

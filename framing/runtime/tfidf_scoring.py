@@ -25,7 +25,14 @@ from framing.runtime.analyzers import (
     char_wb_ngrams_of,
     char_wb_windows,
 )
-from framing.runtime.arrays import Batch, Growing, IntTable, Ragged, add_column_segments
+from framing.runtime.arrays import (
+    Batch,
+    Growing,
+    IntTable,
+    Ragged,
+    add_column_segments,
+    run_starts,
+)
 
 if TYPE_CHECKING:
     from framing.runtime.compiled import VectorizerSpec
@@ -166,10 +173,7 @@ class VectorizerScorer:
         again = keys[np.flatnonzero(keys[1:] == keys[:-1])]
         if not len(again):
             return
-        first = np.empty(len(again), dtype=bool)
-        first[0] = True
-        np.not_equal(again[1:], again[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
+        starts = run_starts(again)
         dup = again[starts].astype(np.int64)
         count = np.diff(starts, append=len(again)).astype(np.float64) + 1.0
         feat = dup % nf
