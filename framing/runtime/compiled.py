@@ -64,7 +64,7 @@ import json
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -284,9 +284,10 @@ class CompiledModel:
         sink: list[Any] | None = None,
         offset: int = 0,
     ) -> dict[str, np.ndarray]:
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"text {i} is {type(t).__name__}, not str")
+        if not all(map(isinstance, texts, repeat(str))):  # checked in C; the loop names it
+            for i, t in enumerate(texts):
+                if not isinstance(t, str):
+                    raise TypeError(f"text {i} is {type(t).__name__}, not str")
         n = len(texts)
         scored: list[np.ndarray | None] = [None] * len(self._scorers)
         for prep in self._preps:
@@ -330,7 +331,7 @@ class CompiledModel:
                         f.add_words(new_words)
                 doc_ptr = np.zeros(n + 1, dtype=np.int64)
                 np.cumsum(counts, out=doc_ptr[1:])
-                batch = Batch(uids, np.repeat(np.arange(n), counts), doc_ptr)
+                batch = Batch(uids, doc_ptr)
                 if sink is not None:
                     for f in followers:  # under the lock: the word ids are this table's
                         f.collect(sink, offset, batch)

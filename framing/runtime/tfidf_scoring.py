@@ -297,7 +297,7 @@ class CharWBScorer(VectorizerScorer):
         return np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, len(grams))
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-        n, uids, udoc = batch.n, batch.uids, batch.udoc
+        n, uids = batch.n, batch.uids
         if _native.speedups is not None and self.n_features:
             f = self.feats
             return self._run_native(
@@ -308,6 +308,7 @@ class CharWBScorer(VectorizerScorer):
             )
         out = np.zeros((n, self.width))
         sq = None
+        udoc = batch.udoc
         if self.spec.norm is not None:
             sq = np.bincount(udoc, weights=np.take(self.word_norm, uids), minlength=n)
         if len(uids):
@@ -378,8 +379,7 @@ class WordScorer(VectorizerScorer):
         self.word_tokens = Ragged()
 
     def add_words(self, words: list[str]) -> None:
-        get, tokenize = self.tokens.get, self.tokenize
-        self.word_tokens.extend([[get(t, -1) for t in tokenize(w)] for w in words])
+        self.word_tokens.extend_looked_up(list(map(self.tokenize, words)), self.tokens)
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         n = batch.n
