@@ -284,9 +284,10 @@ class IntTable:
         for probe in range(self.probes):
             if not len(todo):
                 break
-            pos = (home[todo] + probe) & self.mask
+            # every query is still to do at the first probe: no gather of its homes
+            pos = (home if probe == 0 else home[todo] + probe) & self.mask
             stored = self.keys[pos]
-            hit = stored == query[todo]
+            hit = stored == (query if probe == 0 else query[todo])
             found_at.append(todo[hit])
             found_val.append(self.values[pos[hit]])
             todo = todo[~hit & (stored != -1)]

@@ -82,16 +82,10 @@ from framing.runtime.analyzers import (
 from framing.runtime.array_files import read_arrays, write_arrays
 from framing.runtime.arrays import Batch, WordIds, new_word_ids, run_starts
 from framing.runtime.compiled_tables import read_strings, read_tables, store_strings, store_tables
-from framing.runtime.explain import (
-    ExplainRequest,
-    LabelExplanation,
-    LinearPart,
-    explain_by_head,
-    linear_explanations,
-)
 from framing.runtime.tfidf_scoring import make_vectorizer_scorer
 
 if TYPE_CHECKING:
+    from framing.runtime.explain import ExplainRequest, LabelExplanation
     from framing.runtime.meta import ModelMeta
 
 __all__ = [
@@ -454,6 +448,14 @@ class CompiledModel:
         self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
     ) -> list[LabelExplanation | None]:
         """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        # imported here: tagging without --explain never needs it (a few ms of every start)
+        from framing.runtime.explain import (
+            ExplainRequest,
+            LinearPart,
+            explain_by_head,
+            linear_explanations,
+        )
+
         wanted = sorted({r.row for r in requests})
         position = {row: i for i, row in enumerate(wanted)}
         feats = self.features([texts[row] for row in wanted])

@@ -68,8 +68,10 @@ class VectorizerScorer:
         idf = idf[order]
         self.idf = idf
         self.idf2 = idf * idf
-        # Feature rows already scaled by idf: a feature seen once contributes its row.
-        self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
+        # Feature rows already scaled by idf: a feature seen once contributes its row
+        # (gathered into one new C-order array, scaled in place: no third copy).
+        self.rows = weights.take(order, axis=0)
+        self.rows *= idf[:, None]
         self._columns: np.ndarray | None = None
         self.width = weights.shape[1]
         self.min_n, self.max_n = spec.ngram_range
