@@ -12,7 +12,7 @@ mean and standard deviation over folds.  Systems:
 * the honest baselines of ``benchmarks/_baselines.py`` (the same as ``bench.py``'s), each
   tuned on the fold's training sentences only: TF-IDF word 1-2-grams, and word plus
   character 2-5-grams, into logistic regression with ``C`` and ``class_weight`` chosen by
-  inner cross-validation on macro-F1; and fastText with its autotune.
+  inner cross-validation on macro-F1; and fastText with its settings chosen on macro-F1.
 
 Part 2, the bundled corpus (``data/annotations``): every shipped config is trained on
 the train split, timed on one core, and scored on the test split (micro and macro F1
@@ -204,7 +204,7 @@ def render(frac: list[dict[str, object]], corpus: list[dict[str, object]]) -> st
         lines += [
             "",
             "The baselines choose their settings on the training folds only (inner "
-            "cross-validation for TF-IDF, a held-out fifth for fastText's autotune); see "
+            "cross-validation for TF-IDF, a held-out fifth for fastText's settings); see "
             "`benchmarks/_baselines.py`.",
             "",
         ]
@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             systems["TF-IDF word 1-2 + char 2-5 + LogisticRegression, tuned"] = baseline_system(
                 "wordchar"
             )
-            systems["fastText, autotuned on the training folds"] = baseline_system("fasttext")
+            systems["fastText, tuned on the training folds"] = baseline_system("fasttext")
             frac_rows = run_frac(systems)
     corpus_rows: list[dict[str, object]] = []
     if not args.skip_corpus and (ROOT / "data" / "annotations" / "train.jsonl").is_file():

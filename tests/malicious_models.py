@@ -29,11 +29,11 @@ from framing.runtime.model import bundled_models_root
 
 def _copy_default(dest: Path, *, compiled: bool) -> Path:
     shutil.copytree(bundled_models_root() / "default", dest)
-    if not compiled:
+    if not compiled:  # a folder of scikit-learn pipelines only (model.skops written after)
         (dest / "compiled.npz").unlink()
         (dest / "compiled.json").unlink()
         meta = json.loads((dest / "meta.json").read_text(encoding="utf-8"))
-        meta["compiled"] = False
+        meta["scorers"] = ["skops-pipelines.v1"]
         (dest / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return dest
 

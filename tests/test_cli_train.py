@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.runtime.model import load_model
+from framing.runtime.scorers import COMPILED, COMPILED_V1
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parent / "data"
@@ -44,7 +45,10 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_train_writes_a_model_that_loads(model_dir: Path) -> None:
-    model = load_model(model_dir, use_compiled=False)
+    """The shipped default config saves the compiled arrays only (save_pipelines = false)."""
+    model = load_model(model_dir)
+    assert model.meta.scorers == (COMPILED,)
+    assert not (model_dir / "model.skops").exists() and (model_dir / "ood.npz").is_file()
     assert model.name == "tiny-cli"
     assert model.meta.config["cv"]["folds"] == 3
     assert model.dimensions == ("frames", "rhetoric")
@@ -56,9 +60,7 @@ def test_cli_train_prints_a_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "trained 'default'" in result.output
     assert "cv   frames: micro-F1" in result.output
-    assert (
-        load_model(tmp_path / "m", use_compiled=False).meta.pipeline["params"]["frames"]["C"] == 3
-    )
+    assert load_model(tmp_path / "m").meta.pipeline["params"]["frames"]["C"] == 3
 
 
 def test_cli_train_unknown_config_key_exits_2_naming_it(tmp_path: Path) -> None:
@@ -139,7 +141,7 @@ def test_cli_eval_missing_model_exits_2(tmp_path: Path) -> None:
     assert "not found" in result.output
 
 
-@pytest.mark.parametrize("command", ["train", "eval"])
+@pytest.mark.parametrize("command", ["train", "eval", "recompile"])
 def test_cli_train_commands_have_help_with_an_example(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -156,3 +158,60 @@ def test_cli_train_progress_log_is_throttled_but_keeps_the_estimate(capsys) -> N
         show(message)
     err = capsys.readouterr().err
     assert err.splitlines() == ["  reading data", "  estimate: 12 pipeline fits"]
+
+
+def _as_layout_1(folder: Path) -> None:
+    """Rewrite a model folder as framing saved it before layout 2 of the compiled arrays
+    and of ood.json (scorer kind tfidf-compiled.v1)."""
+    from framing.runtime.compiled import CompiledModel
+    from framing.runtime.ood import OodCheck
+
+    model = CompiledModel.load(folder)
+    for name in ("compiled.json", "compiled.npz"):
+        (folder / name).unlink()
+    model.save(folder, layout=1)
+    OodCheck(["prices", "rose", "prices rose", "troops"], 0.5).save(folder, layout=1)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["scorers"] = [COMPILED_V1 if s == COMPILED else s for s in meta["scorers"]]
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def test_cli_recompile_rewrites_an_older_folder_with_identical_scores(
+    tag_model_path: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from framing.output.json import article_json
+
+    old = shutil.copytree(tag_model_path, tmp_path / "old")
+    _as_layout_1(old)
+    before = load_model(old)
+    assert before.meta.scorers[0] == COMPILED_V1 and before.ood is not None
+    records = [json.loads(line) for line in TINY.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in records if "text" in r]
+    article = " ".join(texts[:12]) + " Prices rose as troops left."
+
+    lean = tmp_path / "lean"
+    result = runner.invoke(app, ["recompile", str(old), "-o", str(lean), "--drop-pipelines"])
+    assert result.exit_code == 0, result.output
+    after = load_model(lean)
+    assert after.meta.scorers == (COMPILED,)
+    assert not (lean / "model.skops").exists() and (lean / "ood.npz").is_file()
+    assert "vocabulary" not in (lean / "compiled.json").read_text(encoding="utf-8")
+    assert (lean / "codebook.toml").read_bytes() == (old / "codebook.toml").read_bytes()
+    a, b = before.predict_proba(texts), after.predict_proba(texts)
+    assert all(a[dim].tobytes() == b[dim].tobytes() for dim in a)
+    assert article_json(before.tag(article, explain=True)) == article_json(
+        after.tag(article, explain=True)
+    )
+
+    kept = tmp_path / "kept"
+    assert runner.invoke(app, ["recompile", str(old), "-o", str(kept)]).exit_code == 0
+    assert load_model(kept).meta.scorers == (COMPILED, "skops-pipelines.v1")
+    assert (kept / "model.skops").read_bytes() == (old / "model.skops").read_bytes()
+
+    refused = runner.invoke(app, ["recompile", str(old), "-o", str(old)])
+    assert refused.exit_code == 2 and "overwrite an input" in refused.output
+    (lean / "compiled.npz").unlink()
+    missing = runner.invoke(app, ["recompile", str(lean), "-o", str(tmp_path / "x")])
+    assert missing.exit_code == 1 and "has no compiled arrays" in missing.output

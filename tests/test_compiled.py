@@ -30,6 +30,7 @@ from framing.runtime.analyzers import (
 )
 from framing.runtime.compile import CompileError, compile_pipelines
 from framing.runtime.compiled import CompiledModel
+from framing.runtime.explain import ExplainRequest
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -275,25 +276,127 @@ def test_compiled_save_load_round_trip_gives_identical_scores(
         assert np.array_equal(before[dim], after[dim])
 
 
-def test_compiled_arrays_are_memory_mapped_and_old_compressed_files_load(
+def _tables(model: CompiledModel) -> list[dict[str, list[np.ndarray]]]:
+    """Every lookup table of a model's scorers, as plain arrays, per vectorizer."""
+    out = []
+    for sc in model._scorers:
+        found: dict[str, list[np.ndarray]] = {}
+        for name, value in sc.tables().items():
+            if name == "index":
+                found[name] = [value.alphabet, *value.table.arrays()[:2]]
+            elif name == "ngrams":
+                found[name] = [a for k in sorted(value) for a in value[k].arrays()[:2]]
+            elif name == "tokens":
+                found[name] = [np.array(list(value))]
+            else:
+                found[name] = [value]
+        out.append(found)
+    return out
+
+
+def test_compiled_layout_2_maps_the_tables_built_at_save_time_and_scores_as_layout_1(
     default_compiled: CompiledModel, tmp_path: Path
 ) -> None:
-    """A compiled.npz whose arrays are stored uncompressed is memory-mapped (read-only,
-    shared pages); the compressed one save() writes is read; both score the same."""
+    """Layout 2 stores the lookup tables built when the model is saved and reads every
+    array in one pass, read-only and aligned; layout 1 (older folders) builds them at load time.
+    Both give the same tables and the same scores, to the bit."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    default_compiled.save(old, layout=1)
+    default_compiled.save(new)
+    assert "vocabulary" in json.loads((old / "compiled.json").read_text())["vectorizers"][0]
+    built, stored = CompiledModel.load(old), CompiledModel.load(new)
+    assert built.heads[0].parts[0][1].flags.writeable  # inflated
+    coef = stored.heads[0].parts[0][1]  # a read-only, aligned view of the file read once
+    assert coef.base is not None and coef.base.size == (new / "compiled.npz").stat().st_size
+    assert not coef.flags.writeable and coef.flags.aligned
+    with np.load(new / "compiled.npz") as npz:
+        assert {"terms_0_text", "unigram_0", "alphabet_1"} <= set(npz.files)
+    want, got = _tables(built), _tables(stored)
+    assert [sorted(t) for t in want] == [sorted(t) for t in got]
+    pairs = [
+        (x, y)
+        for a, b in zip(want, got, strict=True)
+        for k in a
+        for x, y in zip(a[k], b[k], strict=True)
+    ]
+    assert pairs and all(np.array_equal(x, y) for x, y in pairs)
+    assert [list(s.vocabulary) for s in built.vectorizer_specs] == [
+        list(s.vocabulary) for s in stored.vectorizer_specs
+    ]
+    texts = TEXTS + ["", "Ünïcödé", "words never seen before: zyxwv qwertz"]
+    a, b, c = (m.predict_proba(texts) for m in (default_compiled, built, stored))
+    assert all(np.array_equal(a[d], b[d]) and np.array_equal(a[d], c[d]) for d in a)
+    explained = [
+        m.explain(texts, [ExplainRequest(0, "frames", 0, "x")], 3) for m in (built, stored)
+    ]
+    assert explained[0] == explained[1]
+
+
+def test_compiled_copies_misaligned_stored_arrays(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    """An uncompressed .npz that another tool wrote (np.savez: members not aligned) is
+    read, and any misaligned array copied: the scoring kernel never reads one."""
     default_compiled.save(tmp_path)
     want = default_compiled.predict_proba(TEXTS)
-    read = CompiledModel.load(tmp_path)
-    assert read.heads[0].parts[0][1].flags.writeable  # read, not mapped
-    got = read.predict_proba(TEXTS)
-    assert all(np.array_equal(want[d], got[d]) for d in want)
     with np.load(tmp_path / "compiled.npz") as npz:
         arrays = {name: npz[name] for name in npz.files}
     np.savez(tmp_path / "compiled.npz", **arrays)  # type: ignore[arg-type]
-    mapped = CompiledModel.load(tmp_path)
-    coef = mapped.heads[0].parts[0][1]
-    assert isinstance(coef.base, np.memmap) and not coef.flags.writeable
-    got = mapped.predict_proba(TEXTS)
+    from framing.runtime.array_files import read_arrays
+
+    read = read_arrays(tmp_path / "compiled.npz", "")
+    assert all(array.flags.aligned for array in read.values())
+    assert any(array.base is not None for array in read.values())
+    assert not all(array.base is not None for array in read.values())
+    got = CompiledModel.load(tmp_path).predict_proba(TEXTS)
     assert all(np.array_equal(want[d], got[d]) for d in want)
+
+
+@pytest.mark.parametrize(
+    ("array", "damage", "message"),
+    [
+        ("index_1_values", lambda a: a + 10**6, r"values outside \[0, "),
+        ("index_1_keys", lambda a: a[:-1], "not a hash table"),
+        ("unigram_0", lambda a: a + 10**6, "unigram ids outside"),
+        ("ngrams_0_2_values", lambda a: a - 10**6, r"values outside \[0, "),
+        ("alphabet_1", lambda a: a[::-1].copy(), "alphabet is not sorted"),
+        ("terms_0_ends", lambda a: a + 10**6, "end after their text"),
+        ("terms_0_ends", lambda a: a[:-1], "idf weights for"),
+    ],
+)
+def test_compiled_refuses_damaged_tables(
+    default_compiled: CompiledModel, tmp_path: Path, array: str, damage, message: str
+) -> None:
+    """Stored tables are untrusted: ids that would index outside the coefficients, and
+    tables that cannot be what they claim, are refused naming the files."""
+    from framing.runtime.array_files import write_arrays
+
+    default_compiled.save(tmp_path)
+    with np.load(tmp_path / "compiled.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays[array] = damage(arrays[array])
+    write_arrays(tmp_path / "compiled.npz", arrays)
+    with pytest.raises(ModelError, match=f"compiled.json: does not match compiled.npz.*{message}"):
+        CompiledModel.load(tmp_path)
+
+
+def test_compiled_damaged_terms_are_refused_when_first_read(
+    default_compiled: CompiledModel, tmp_path: Path
+) -> None:
+    """The vocabulary's text is decoded only when explanations need it; damaged text is
+    then a ModelError naming compiled.npz, never a UnicodeDecodeError."""
+    from framing.runtime.array_files import write_arrays
+
+    default_compiled.save(tmp_path)
+    with np.load(tmp_path / "compiled.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["terms_1_text"] = np.full_like(arrays["terms_1_text"], 0xFF)
+    write_arrays(tmp_path / "compiled.npz", arrays)
+    model = CompiledModel.load(tmp_path)
+    with pytest.raises(ModelError, match="compiled.npz: strings that are not UTF-8"):
+        model.explain(TEXTS, [ExplainRequest(0, "frames", 0, "x")], 3)
 
 
 def test_compiled_refuses_a_truncated_mapped_array(

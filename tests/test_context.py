@@ -145,6 +145,7 @@ def _config(*overrides: str):
             f"data.codebook={json.dumps(str(TINY_CODEBOOK))}",
             "cv.folds=3",
             "name=tiny",
+            "save_pipelines=true",
             *overrides,
         ],
     )

@@ -13,7 +13,7 @@ from framing.errors import ModelError
 from framing.runtime.labels import label_mask, threshold_vector
 from framing.runtime.meta import FORMAT_VERSION, ModelMeta
 from framing.runtime.model import load_model, read_meta
-from framing.runtime.scorers import COMPILED, PIPELINES, SCORER_KINDS, scorer_kind
+from framing.runtime.scorers import COMPILED, COMPILED_V1, PIPELINES, SCORER_KINDS, scorer_kind
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "models" / "default"
@@ -83,7 +83,7 @@ def test_meta_reads_a_version_1_model(tmp_path: Path) -> None:
     shutil.copy(REPO / "tests" / "data" / "meta-format-1.json", folder / "meta.json")
     meta = read_meta(folder)
     assert meta.format_version == 1
-    assert meta.scorers == (COMPILED, PIPELINES)  # from its "compiled": true
+    assert meta.scorers == (COMPILED_V1, PIPELINES)  # from its "compiled": true
     assert meta.codebook is not None and meta.codebook.name == "geopolitical-framing"
 
 
@@ -98,10 +98,11 @@ def test_load_model_refuses_an_unknown_scorer_kind(tmp_path: Path) -> None:
 
 
 def test_scorer_registry_names_each_kind_once() -> None:
-    assert set(SCORER_KINDS) == {COMPILED, PIPELINES}
+    assert set(SCORER_KINDS) == {COMPILED, COMPILED_V1, PIPELINES}
     for name, kind in SCORER_KINDS.items():
         assert kind.name == name and kind.files
     assert scorer_kind(COMPILED).version_sensitive is False
+    assert not scorer_kind(COMPILED_V1).saved  # read only: folders are saved as COMPILED
     with pytest.raises(ModelError, match="unknown"):
         scorer_kind("nope")
 
@@ -188,7 +189,14 @@ def test_scorers_a_new_kind_is_one_module_and_one_entry(
     assert model.predict(["anything"])[0].label_ids("frames") == ["economic", "security"]
     with pytest.raises(ModelError, match="scorer kind 'nope.v1' is unknown"):
         save_model(tmp_path / "d", {"frames": pipe}, meta, codebook, scorers={"nope.v1": None})
+    with pytest.raises(ModelError, match=f"'{COMPILED_V1}' is only read; save {COMPILED}"):
+        save_model(tmp_path / "d", {"frames": pipe}, meta, codebook, scorers={COMPILED_V1: None})
     assert not (tmp_path / "d").exists()
+    lean = save_model(tmp_path / "e", {"frames": pipe}, meta, codebook, save_pipelines=False)
+    assert not (lean / "model.skops").exists()
+    assert load_model(lean).meta.scorers == (COMPILED,)
+    with pytest.raises(ModelError, match="only compiled arrays .* save_pipelines = true"):
+        load_model(lean, use_compiled=False)
 
 
 def test_meta_json_is_read_in_one_place() -> None:

@@ -22,6 +22,8 @@ READ = {
     "codebook.toml": True,
     "compiled.json": True,
     "compiled.npz": True,
+    "ood.json": True,
+    "ood.npz": True,
     "model.skops": False,  # read by the scikit-learn backend (use_compiled=False)
 }
 #: Documentation files of the folder: loading never reads them.
@@ -46,6 +48,8 @@ def _wrong_schema(data: bytes, name: str) -> bytes:
         doc = json.loads(data)
         if name == "meta.json":
             doc["labels"] = {"frames": "security"}
+        elif name == "ood.json":
+            doc["unigrams"] = 3
         else:
             doc["heads"][0]["kind"] = "exec"
             doc["vectorizers"][0]["analyzer"] = 3
@@ -69,8 +73,9 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-def _damaged(tmp_path: Path, name: str, how: str) -> Path:
-    folder = shutil.copytree(bundled_models_root() / "default", tmp_path / "model")
+def _damaged(tmp_path: Path, name: str, how: str, source: Path | None = None) -> Path:
+    """A copy of ``source`` (default: the bundled model) with file ``name`` damaged."""
+    folder = shutil.copytree(source or bundled_models_root() / "default", tmp_path / "model")
     data = (folder / name).read_bytes()
     new = _wrong_schema(data, name) if how == "wrong-schema" else DAMAGE[how](data)
     (folder / name).write_bytes(new)
@@ -79,8 +84,11 @@ def _damaged(tmp_path: Path, name: str, how: str) -> Path:
 
 @pytest.mark.parametrize("how", [*DAMAGE, "wrong-schema"])
 @pytest.mark.parametrize("name", sorted(READ))
-def test_model_damage_is_a_model_error(tmp_path: Path, name: str, how: str) -> None:
-    folder = _damaged(tmp_path, name, how)
+def test_model_damage_is_a_model_error(
+    tmp_path: Path, name: str, how: str, tag_model_path: Path
+) -> None:
+    # The bundled model is saved without model.skops: the small test model has one.
+    folder = _damaged(tmp_path, name, how, tag_model_path if name == "model.skops" else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ModelError) as info:

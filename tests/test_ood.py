@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from framing.training.ood import MIN_ARTICLES, calibrate_ood
 from hypothesis import given, settings
@@ -16,7 +17,7 @@ from framing.cli import app
 from framing.errors import ModelError
 from framing.output.json import article_json
 from framing.runtime.model import load_model
-from framing.runtime.ood import OOD_FILE, OodCheck, article_tokens, load_ood, ngrams_of
+from framing.runtime.ood import OOD_ARRAYS, OOD_FILE, OodCheck, article_tokens, load_ood, ngrams_of
 
 NEWS = [
     "Ministers of the bloc met in the capital on Friday and agreed to fund new border posts. "
@@ -110,6 +111,49 @@ def test_ood_save_load_round_trip_and_broken_files(tmp_path: Path) -> None:
     del doc["threshold"]
     (tmp_path / OOD_FILE).write_text(json.dumps(doc))
     with pytest.raises(ModelError, match="incomplete"):
+        load_ood(tmp_path)
+
+
+def test_ood_layout_1_folders_load_and_check_the_same(tmp_path: Path) -> None:
+    """ood.json of layout 1 (every n-gram a string, before ood.npz) still loads, and the
+    check built from it is the one layout 2 stores."""
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    check.save(old, layout=1)
+    check.save(new)
+    assert not (old / OOD_ARRAYS).exists() and (new / OOD_ARRAYS).is_file()
+    assert "ngrams" in json.loads((old / OOD_FILE).read_text())
+    a, b = load_ood(old), load_ood(new)
+    assert a is not None and b is not None
+    assert a.ngrams == b.ngrams == check.ngrams
+    assert np.array_equal(a.pairs, b.pairs) and a.to_doc() == b.to_doc()
+    texts = NEWS + [FOREIGN, NEWS[0] + " " + FOREIGN]
+    assert a.check_many(texts) == b.check_many(texts) == check.check_many(texts)
+
+
+def test_ood_refuses_missing_or_damaged_pairs(tmp_path: Path) -> None:
+    from framing.runtime.array_files import write_arrays
+
+    check = calibrate_ood(NEWS)
+    assert check is not None
+    check.save(tmp_path)
+    pairs = check.pairs
+    for damaged, message in [
+        (pairs[::-1].copy(), "not sorted distinct keys"),
+        (pairs.astype(np.int32), "not int64 keys"),
+        (pairs + len(check.unigrams) ** 2, "not sorted distinct keys below"),
+    ]:
+        write_arrays(tmp_path / OOD_ARRAYS, {"pairs": damaged})
+        with pytest.raises(ModelError, match=f"ood.json: incomplete .*{message}"):
+            load_ood(tmp_path)
+    write_arrays(tmp_path / OOD_ARRAYS, {"other": pairs})
+    with pytest.raises(ModelError, match="ood.npz: no array 'pairs'"):
+        load_ood(tmp_path)
+    (tmp_path / OOD_ARRAYS).unlink()
+    with pytest.raises(ModelError, match="ood.npz: not a readable array archive"):
         load_ood(tmp_path)
 
 

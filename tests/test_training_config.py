@@ -72,6 +72,7 @@ def test_config_unknown_pipeline_name_lists_known() -> None:
             "'dev-shifted' is in both data.dev and data.shifted",
         ),
         ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"save_pipelines": "no"}, "save_pipelines must be true or false"),
         ({"name": "a/b"}, "must not contain path separators"),
         ({"search": {"C": []}}, "search.C must be a non-empty list"),
         ({"search": {"CC": [1]}}, r"search: unknown key 'CC' \(did you mean 'C'\?\)"),

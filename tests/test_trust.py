@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from framing.cli import app
 from framing.errors import ModelError, UntrustedModelError
-from framing.runtime.model import bundled_models_root, load_model
+from framing.runtime.model import load_model
 from framing.runtime.skops_pipelines import load_pipelines
 from framing.runtime.trust import ALLOWED_TYPES, check_skops_file, skops_types
 from tests.malicious_models import BUILDERS, build_all
@@ -92,8 +92,10 @@ def test_trust_allow_list_names_no_callable() -> None:
         assert not name.startswith(("operator.", "functools.")), name
 
 
-def test_trust_default_model_holds_only_allowed_types() -> None:
-    assert set(skops_types(bundled_models_root() / "default" / "model.skops")) <= ALLOWED_TYPES
+def test_trust_trained_model_holds_only_allowed_types(tag_model_path: Path) -> None:
+    """A model of the default pipeline's structure (the bundled one is saved without its
+    model.skops) names only allowed types."""
+    assert set(skops_types(tag_model_path / "model.skops")) <= ALLOWED_TYPES
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -158,10 +160,10 @@ def test_trust_names_single_types(hostile: tuple[dict[str, Path], Path]) -> None
     check_skops_file(file, trusted=[transformer, "operator.attrgetter"])
 
 
-def test_trust_fallback_from_compiled_is_announced(tmp_path: Path) -> None:
+def test_trust_fallback_from_compiled_is_announced(tmp_path: Path, tag_model_path: Path) -> None:
     from framing.runtime.model import ModelFallbackWarning
 
-    folder = shutil.copytree(bundled_models_root() / "default", tmp_path / "m")
+    folder = shutil.copytree(tag_model_path, tmp_path / "m")
     (folder / "compiled.npz").unlink()
     (folder / "compiled.json").unlink()
     with pytest.warns(ModelFallbackWarning, match="scoring with model.skops"):

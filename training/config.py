@@ -41,6 +41,9 @@ cross-validation and the seed::
 
 A top-level ``n_jobs`` (default 1; 0: every available CPU) sets how many folds and
 per-label fits run at once, in worker processes; the model does not depend on it.
+A top-level ``save_pipelines`` (default true) also writes the fitted scikit-learn
+pipelines (``model.skops``) beside the compiled arrays; false leaves them out when the
+pipelines compile (a smaller folder that scores the same, without scikit-learn).
 
 Relative paths are relative to the working directory (run from the repository
 root).  Unknown keys are errors that name the key and the valid ones; the
@@ -319,12 +322,16 @@ class TrainConfig:
     context: ContextConfig = field(default_factory=ContextConfig)
     #: Folds and per-label fits run at once, in worker processes (0: every available CPU).
     n_jobs: int = 1
+    #: Also write ``model.skops``; False: only the compiled arrays, when the pipelines compile.
+    save_pipelines: bool = True
 
     def __post_init__(self) -> None:
         if not _is_int(self.n_jobs) or self.n_jobs < 0:
             raise ConfigError(
                 f"n_jobs must be a whole number >= 0 (0: every available CPU), got {self.n_jobs!r}"
             )
+        if not isinstance(self.save_pipelines, bool):
+            raise ConfigError(f"save_pipelines must be true or false, got {self.save_pipelines!r}")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError("name must be a non-empty string (it names the model folder)")
         if any(c in self.name for c in "/\\") or self.name in (".", ".."):
@@ -375,7 +382,16 @@ _SECTIONS: dict[str, type] = {
     "structure": StructureConfig,
     "context": ContextConfig,
 }
-_TOP = ("name", "seed", "dimensions", "single_label", "search", "n_jobs", *_SECTIONS)
+_TOP = (
+    "name",
+    "seed",
+    "dimensions",
+    "single_label",
+    "search",
+    "n_jobs",
+    "save_pipelines",
+    *_SECTIONS,
+)
 
 
 def config_from_dict(raw: Mapping[str, Any]) -> TrainConfig:

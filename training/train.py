@@ -450,7 +450,8 @@ def train(
 ) -> TrainResult:
     """Train a model and write its folder (``models/NAME`` unless ``output`` is given).
 
-    The folder holds ``model.skops``, ``meta.json``, ``codebook.toml``, ``metrics.json``,
+    The folder holds ``model.skops`` (unless the config's ``save_pipelines`` is false and
+    the pipelines compile), ``meta.json``, ``codebook.toml``, ``metrics.json``,
     ``config.toml``, ``calibration.json`` (when cross-validation ran) and a model card
     ``README.md`` (see :mod:`framing.runtime.model`).
 
@@ -495,5 +496,6 @@ def train(
         files=files,
         ood=fitted.ood,
         context=fitted.context,
+        save_pipelines=config.save_pipelines,
     )
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

@@ -1,4 +1,5 @@
-"""Training commands: ``framing train`` and ``framing eval``.
+"""Training commands: ``framing train``, ``framing eval``, ``framing score`` and
+``framing recompile``.
 
 The training toolkit (:mod:`training`, scikit-learn, matplotlib) is imported inside
 the commands, so that ``framing --help`` and the other commands stay light.
@@ -254,4 +255,26 @@ def score(
         typer.echo("\n".join(report.lines()))
 
 
-__all__ = ["train", "evaluate", "score"]
+@app.command("recompile")
+def recompile(
+    model: str = typer.Argument(..., help="The model folder (or name) to recompile."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="The model folder to write (not the input).", file_okay=False
+    ),
+    drop_pipelines: bool = typer.Option(
+        False,
+        "--drop-pipelines",
+        help="Leave model.skops out of the copy (smaller; compiled only).",
+    ),
+) -> None:
+    """Rewrite a model folder in the current layout from its own arrays (loads faster).
+
+    Example: framing recompile models/default -o models/default-new --drop-pipelines
+    """
+    from framing.runtime.recompile import recompile_model
+
+    written = recompile_model(model, output, keep_pipelines=not drop_pipelines)
+    typer.echo(f"wrote {written}")
+
+
+__all__ = ["train", "evaluate", "score", "recompile"]

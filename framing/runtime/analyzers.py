@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from framing.runtime.arrays import IntTable
     from framing.runtime.compiled import VectorizerSpec
 
 __all__ = [
@@ -137,6 +138,26 @@ class NgramIndex:
         starts = np.cumsum(lengths) - lengths
         keys = self._numbers(_code_points("".join(grams)), starts, lengths, longest)
         self.table = IntTable(keys, np.fromiter(vocabulary.values(), np.int64, len(grams)))
+
+    @classmethod
+    def from_arrays(cls, alphabet: np.ndarray, table: IntTable) -> NgramIndex:
+        """An index stored by a model folder: its alphabet and its table (see
+        :meth:`IntTable.from_arrays <framing.runtime.arrays.IntTable.from_arrays>`).
+
+        Raises
+        ------
+        ValueError
+            When the alphabet is not sorted, distinct uint32 code points.
+        """
+        if (
+            alphabet.ndim != 1
+            or alphabet.dtype != np.uint32
+            or (alphabet[1:] <= alphabet[:-1]).any()
+        ):
+            raise ValueError("an n-gram index's alphabet is not sorted distinct uint32 code points")
+        index = cls.__new__(cls)
+        index.alphabet, index.base, index.table = alphabet, len(alphabet) + 2, table
+        return index
 
     @classmethod
     def build(cls, vocabulary: dict[str, int]) -> NgramIndex | None:

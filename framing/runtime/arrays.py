@@ -1,25 +1,31 @@
-"""Growable and ragged integer arrays, a numpy hash table and the word cache.
+"""Growable and ragged integer arrays, a numpy hash table, strings packed as arrays and
+the word cache.
 
 The building blocks of the compiled TF-IDF scorer's numpy path
 (:mod:`framing.runtime.tfidf_scoring`): they keep per-word data for a stream of
-batches without Python loops per n-gram.
+batches without Python loops per n-gram.  :class:`IntTable` and :class:`PackedStrings`
+are also how a model folder stores its lookup tables and vocabularies
+(:mod:`framing.runtime.compiled`), so that loading one builds nothing.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 import numpy as np
 
+from framing.errors import ModelError
 from framing.runtime import _native
 
 __all__ = [
     "Growing",
     "Ragged",
     "IntTable",
+    "PackedStrings",
     "WordIds",
     "Batch",
     "add_column_segments",
@@ -215,6 +221,46 @@ class IntTable:
             todo = todo[~placed[todo]]
             self.probes += 1
 
+    @classmethod
+    def from_arrays(
+        cls, keys: np.ndarray, values: np.ndarray, probes: int, values_below: int
+    ) -> IntTable:
+        """A table stored by :meth:`arrays` (a model folder: untrusted), checked cheaply.
+
+        Raises
+        ------
+        ValueError
+            When the arrays cannot be such a table: a size that is not a power of two of
+            at least 16, keys and values of different lengths or types, ``probes`` out of
+            range, or a stored value outside ``[0, values_below)``.
+        """
+        size = len(keys)
+        if (
+            keys.ndim != 1
+            or values.shape != keys.shape
+            or keys.dtype != np.int64
+            or values.dtype != np.int64
+            or size < 16
+            or size & (size - 1)
+            or not 0 <= probes <= size
+        ):
+            raise ValueError(
+                f"not a hash table: {keys.dtype}{keys.shape} keys, {values.dtype}{values.shape} "
+                f"values, {probes} probes"
+            )
+        used = values[keys != -1]
+        if len(used) and (int(used.min()) < 0 or int(used.max()) >= values_below):
+            raise ValueError(f"hash table values outside [0, {values_below})")
+        table = cls.__new__(cls)
+        table.mask = size - 1
+        table.shift = np.uint64(64 - size.bit_length() + 1)
+        table.keys, table.values, table.probes = keys, values, int(probes)
+        return table
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """What :meth:`from_arrays` takes back: keys, values and the number of probes."""
+        return self.keys, self.values, self.probes
+
     def _hash(self, keys: np.ndarray) -> np.ndarray:
         mixed = keys.astype(np.uint64) * self._MULT
         return (mixed >> self.shift).astype(np.int64)
@@ -239,6 +285,75 @@ class IntTable:
         at = np.concatenate(found_at)
         order = np.argsort(at, kind="stable")
         return at[order], np.concatenate(found_val)[order]
+
+
+class PackedStrings(Sequence[str]):
+    """A list of strings kept as two arrays: their UTF-8 text joined, and where each
+    ends in it (in code points).  How a model folder stores a vocabulary: it is read
+    without parsing, and turned into Python strings only when they are asked for
+    (explanations, the general scoring path), once.
+    """
+
+    def __init__(self, text: np.ndarray, ends: np.ndarray, source: str = "") -> None:
+        """``source``: the file they come from, named when their text turns out damaged.
+
+        Raises
+        ------
+        ValueError
+            When the arrays cannot hold strings (checked without decoding them).
+        """
+        if text.ndim != 1 or text.dtype != np.uint8 or ends.ndim != 1 or ends.dtype != np.int64:
+            raise ValueError("packed strings are uint8 text and int64 ends")
+        if len(ends) and (int(ends[0]) < 0 or bool((ends[1:] < ends[:-1]).any())):
+            raise ValueError("packed strings' ends decrease")
+        if len(ends) and int(ends[-1]) > len(text):
+            raise ValueError("packed strings end after their text")
+        self.text, self.ends, self.source = text, ends, source
+        self._list: list[str] | None = None
+
+    @classmethod
+    def pack(cls, strings: Sequence[str]) -> PackedStrings:
+        lengths = np.fromiter(map(len, strings), np.int64, len(strings))
+        raw = "".join(strings).encode("utf-8", "surrogatepass")
+        return cls(np.frombuffer(raw, dtype=np.uint8), np.cumsum(lengths))
+
+    @property
+    def strings(self) -> list[str]:
+        """The strings, decoded on first use.
+
+        Raises
+        ------
+        ModelError
+            When the text is not UTF-8 or does not end where the last string ends.
+        """
+        if self._list is None:
+            try:
+                text = self.text.tobytes().decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as exc:
+                raise ModelError(
+                    f"{self.source}: strings that are not UTF-8 ({exc}); "
+                    "copy the model folder again"
+                ) from None
+            ends = self.ends.tolist()
+            if (ends[-1] if ends else 0) != len(text):
+                raise ModelError(
+                    f"{self.source}: {len(ends)} strings of {len(text)} characters "
+                    "do not end where their text ends; copy the model folder again"
+                )
+            self._list = [text[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.strings[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.strings)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PackedStrings, (np.array(self.text), np.array(self.ends), self.source))
 
 
 @dataclass

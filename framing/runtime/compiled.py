@@ -5,18 +5,25 @@ A model folder's pipelines (one per dimension, see :mod:`framing.runtime.model`)
 :func:`framing.runtime.compile.compile_pipelines` turns such fitted pipelines into
 
 ``compiled.json``
-    analyzer settings, vocabularies (terms in column order) and how the
-    classifier heads map onto them;
+    analyzer settings and how the classifier heads map onto the arrays;
 ``compiled.npz``
-    numpy arrays only (idf weights, coefficients, intercepts), read with
-    ``np.load(allow_pickle=False)``, so loading runs no code from the file.
+    numpy arrays only (idf weights, coefficients, intercepts; in layout 2 also the
+    vocabularies, terms in column order, and the lookup tables scoring builds from them,
+    see :mod:`framing.runtime.compiled_tables`), stored uncompressed and read in one
+    pass as read-only arrays, never unpickled, so loading runs no code from the file and
+    builds nothing.
+
+Layout 1 (scorer kind ``tfidf-compiled.v1``, folders saved before layout 2) kept the
+vocabularies in ``compiled.json`` and deflated the arrays; it still loads (the tables
+are then built at load time, which takes several times as long), and
+:func:`framing.runtime.recompile.recompile_model` rewrites such a folder in layout 2.
 
 :class:`CompiledModel` scores text with numpy and the standard library only
 (importing scikit-learn alone takes longer than tagging an article) and gives
 the same ``predict_proba`` as the scikit-learn pipelines, to rounding (about
 1e-15).
 
-The module is a little over 500 lines because the file layout (save, load, checks),
+The module is over 500 lines because the file layout (save, load, checks),
 scoring and the exact TF-IDF rows of explanations all read the same specs and change
 together; the analyzers, array helpers, per-vectorizer scoring and the compile step
 are modules of their own.
@@ -54,7 +61,6 @@ built.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,7 +79,9 @@ from framing.runtime.analyzers import (
     char_wb_ngrams,
     preprocess,
 )
+from framing.runtime.array_files import read_arrays, write_arrays
 from framing.runtime.arrays import Batch, WordIds, new_word_ids, run_starts
+from framing.runtime.compiled_tables import read_strings, read_tables, store_strings, store_tables
 from framing.runtime.explain import (
     ExplainRequest,
     LabelExplanation,
@@ -95,8 +103,8 @@ __all__ = [
     "save_scorer",
 ]
 
-#: Version of the compiled.json/compiled.npz layout.
-COMPILED_VERSION = 1
+#: Version of the compiled.json/compiled.npz layout that is written (1 is still read).
+COMPILED_VERSION = 2
 JSON_NAME = "compiled.json"
 NPZ_NAME = "compiled.npz"
 #: Proba kinds of a head: how decision values become the pipeline's predict_proba columns.
@@ -105,124 +113,6 @@ HEAD_KINDS = ("ovr", "ovr_normalized", "binary", "softmax")
 CHUNK = 4096
 #: Distinct words cached per char_wb vectorizer before the cache starts afresh.
 MAX_CACHED_WORDS = 200_000
-
-
-_ARRAY_NAME = re.compile(r"[A-Za-z0-9_]+\.npy")
-
-
-def _read_arrays(npath: Path, fix: str) -> dict[str, np.ndarray]:
-    """The numeric arrays of ``compiled.npz``; anything else is refused unread.
-
-    When every array is stored uncompressed, they are memory-mapped from the file,
-    read-only: loading copies and decompresses nothing, and every process tagging with
-    the model shares the same pages.  Compressed ones (what :meth:`CompiledModel.save`
-    writes, to keep model folders small) are read.
-    """
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(npath) as archive:
-            members = archive.infolist()
-            for member in members:
-                if not _ARRAY_NAME.fullmatch(member.filename):
-                    raise ModelError(
-                        f"{npath}: unexpected member {member.filename!r} (only plain .npy "
-                        f"arrays belong here); {fix}"
-                    )
-        if all(m.compress_type == zipfile.ZIP_STORED and not m.flag_bits & 1 for m in members):
-            arrays = _mapped_arrays(npath, members, fix)
-        else:
-            arrays = _inflated_arrays(npath, members)
-    except ModelError:
-        raise
-    except Exception as exc:  # zipfile, numpy and OS errors of a damaged file
-        reason = f"{type(exc).__name__}: {exc}"
-        if "allow_pickle" in reason:
-            reason = "it holds pickled Python objects, which are never loaded"
-        raise ModelError(f"{npath}: not a readable array archive ({reason}); {fix}") from None
-    for name, array in arrays.items():
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub":
-            kind = getattr(array, "dtype", type(array).__name__)
-            raise ModelError(f"{npath}: member {name!r} is not a numeric array ({kind}); {fix}")
-    return arrays
-
-
-def _inflated_arrays(npath: Path, members: list[Any]) -> dict[str, np.ndarray]:
-    """The arrays of a compressed ``.npz`` (``np.load(allow_pickle=False)``, member by
-    member), inflated in two threads: zlib lets go of the GIL while it inflates, so on a
-    machine with a second core the model loads faster (it is loaded at every start)."""
-    import threading
-    import zipfile
-
-    from numpy.lib import format as npy
-
-    # Two shares of about equal compressed size, the largest members placed first.
-    shares: list[list[Any]] = [[], []]
-    sizes = [0, 0]
-    for member in sorted(members, key=lambda m: -m.compress_size):
-        k = sizes.index(min(sizes))
-        shares[k].append(member)
-        sizes[k] += member.compress_size
-    found: dict[str, np.ndarray] = {}
-    errors: list[BaseException] = []
-
-    def read(share: list[Any]) -> None:
-        try:
-            with zipfile.ZipFile(npath) as archive:
-                for member in share:
-                    with archive.open(member) as fh:
-                        found[member.filename] = npy.read_array(fh, allow_pickle=False)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    helper = threading.Thread(target=read, args=(shares[1],), daemon=True)
-    helper.start()
-    read(shares[0])
-    helper.join()
-    if errors:
-        raise errors[0]
-    return {m.filename[: -len(".npy")]: found[m.filename] for m in members}
-
-
-def _mapped_arrays(npath: Path, members: list[Any], fix: str) -> dict[str, np.ndarray]:
-    """The arrays of an uncompressed ``.npz`` as read-only views of one memory map.
-
-    Each member's ``.npy`` header is parsed here (numeric dtypes only: an object array
-    is refused, never unpickled) and its data must lie inside the member.
-    """
-    import struct
-
-    from numpy.lib import format as npy
-
-    mapped = np.memmap(npath, dtype=np.uint8, mode="r")
-    arrays: dict[str, np.ndarray] = {}
-    with open(npath, "rb") as fh:
-        for member in members:
-            fh.seek(member.header_offset)
-            local = fh.read(30)
-            if len(local) < 30 or local[:4] != b"PK\x03\x04":
-                raise ValueError(f"member {member.filename!r}: no local header")
-            name_len, extra_len = struct.unpack("<HH", local[26:30])
-            start = member.header_offset + 30 + name_len + extra_len
-            fh.seek(start)
-            version = npy.read_magic(fh)
-            read_header = (
-                npy.read_array_header_1_0 if version == (1, 0) else (npy.read_array_header_2_0)
-            )
-            shape, fortran, dtype = read_header(fh)
-            name = member.filename[: -len(".npy")]
-            if dtype.hasobject or dtype.kind not in "fiub":
-                raise ModelError(
-                    f"{npath}: member {name!r} is not a numeric array ({dtype}); {fix}"
-                )
-            offset = fh.tell()
-            count = int(np.prod(shape, dtype=np.int64))
-            if offset + count * dtype.itemsize > start + member.file_size:
-                raise ValueError(f"member {member.filename!r} is shorter than its header says")
-            arrays[name] = np.ndarray(
-                shape, dtype, buffer=mapped, offset=offset, order="F" if fortran else "C"
-            )
-    return arrays
 
 
 @dataclass
@@ -238,7 +128,7 @@ class VectorizerSpec:
     binary: bool
     sublinear_tf: bool
     norm: str | None
-    vocabulary: list[str]
+    vocabulary: Sequence[str] = field(repr=False)  # a list, or PackedStrings from a folder
     idf: np.ndarray | None = field(repr=False)
 
     def settings(self) -> dict[str, Any]:
@@ -293,9 +183,17 @@ class CompiledModel:
     (1, 12)
     """
 
-    def __init__(self, vectorizers: list[VectorizerSpec], heads: list[HeadSpec]) -> None:
+    def __init__(
+        self,
+        vectorizers: list[VectorizerSpec],
+        heads: list[HeadSpec],
+        tables: Sequence[dict[str, Any] | None] | None = None,
+    ) -> None:
+        """``tables``: per vectorizer, the lookup tables its scorer built when the model
+        was saved (layout 2), or None to build them from the vocabulary."""
         self.vectorizer_specs = vectorizers
         self.heads = heads
+        self._tables = list(tables) if tables is not None else [None] * len(vectorizers)
         # Stack every head's coefficients per vectorizer, so a vectorizer is applied once.
         blocks: list[list[np.ndarray]] = [[] for _ in vectorizers]
         self._columns: list[list[tuple[int, slice]]] = []
@@ -308,8 +206,10 @@ class CompiledModel:
                 blocks[v].append(coef)
             self._columns.append(cols)
         self._scorers = [
-            make_vectorizer_scorer(spec, np.hstack(b) if b else np.zeros((len(spec.vocabulary), 0)))
-            for spec, b in zip(vectorizers, blocks, strict=True)
+            make_vectorizer_scorer(
+                spec, np.hstack(b) if b else np.zeros((len(spec.vocabulary), 0)), stored
+            )
+            for spec, b, stored in zip(vectorizers, blocks, self._tables, strict=True)
         ]
         # Vectorizers with the same preprocessing share one table of words.
         self._preps = sorted({(s.lowercase, s.strip_accents) for s in vectorizers}, key=repr)
@@ -324,7 +224,7 @@ class CompiledModel:
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as its arrays and settings (the word tables and caches of the compiled
         # module are rebuilt on the other side): how a cluster ships a model to its workers.
-        return (CompiledModel, (self.vectorizer_specs, self.heads))
+        return (CompiledModel, (self.vectorizer_specs, self.heads, self._tables))
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -571,13 +471,19 @@ class CompiledModel:
         return explain_by_head(requests, explain_head)
 
     # ----------------------------------------------------------- files
-    def save(self, folder: str | Path) -> None:
-        """Write ``compiled.json`` and ``compiled.npz`` into ``folder``."""
+    def save(self, folder: str | Path, layout: int = COMPILED_VERSION) -> None:
+        """Write ``compiled.json`` and ``compiled.npz`` into ``folder``; ``layout`` 1 is
+        what framing wrote before layout 2 (for tests of older folders)."""
         folder = Path(folder)
         arrays: dict[str, np.ndarray] = {}
         vecs = []
-        for i, spec in enumerate(self.vectorizer_specs):
-            vecs.append({**spec.settings(), "vocabulary": spec.vocabulary})
+        for i, (spec, scorer) in enumerate(zip(self.vectorizer_specs, self._scorers, strict=True)):
+            if layout == 1:
+                vecs.append({**spec.settings(), "vocabulary": list(spec.vocabulary)})
+            else:
+                terms = store_strings(f"terms_{i}", spec.vocabulary, arrays)
+                tables = store_tables(i, scorer.tables(), arrays)
+                vecs.append({**spec.settings(), "terms": terms, "tables": tables})
             if spec.idf is not None:
                 arrays[f"idf_{i}"] = spec.idf
         heads = []
@@ -597,15 +503,16 @@ class CompiledModel:
                     "n_outputs": head.n_outputs,
                 }
             )
-        doc = {"compiled_version": COMPILED_VERSION, "vectorizers": vecs, "heads": heads}
+        doc = {"compiled_version": layout, "vectorizers": vecs, "heads": heads}
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         (folder / JSON_NAME).write_bytes(text.encode("utf-8", "surrogatepass"))
-        with open(folder / NPZ_NAME, "wb") as fh:
-            # Deflated: the bundled model must stay under 40 MiB (tests/test_default_model.py),
-            # which stored arrays overshoot.  Stored arrays (np.savez) would load faster,
-            # memory-mapped instead of decompressed (~30 ms at every start): the loader
-            # maps them when a folder has them.
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+        if layout == 1:
+            with open(folder / NPZ_NAME, "wb") as fh:
+                np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+        else:
+            # Stored uncompressed and aligned: the loader reads them in one pass instead of
+            # inflating them at every start.
+            write_arrays(folder / NPZ_NAME, arrays)
 
     @classmethod
     def load(cls, folder: str | Path) -> CompiledModel:
@@ -640,9 +547,9 @@ class CompiledModel:
             raise ModelError(
                 f"{jpath}: not a compiled model: {'; '.join(problems[:3])}{more}; {fix}"
             )
-        arrays = _read_arrays(npath, fix)
+        arrays = read_arrays(npath, fix)
         try:
-            return cls._from_doc(doc, arrays)
+            return cls._from_doc(doc, arrays, str(npath))
         except ModelError as exc:
             raise ModelError(f"{jpath}: {exc}") from None
         except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -651,22 +558,30 @@ class CompiledModel:
             ) from None
 
     @classmethod
-    def _from_doc(cls, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> CompiledModel:
+    def _from_doc(
+        cls, doc: dict[str, Any], arrays: dict[str, np.ndarray], source: str = NPZ_NAME
+    ) -> CompiledModel:
         version = doc.get("compiled_version")
-        if version != COMPILED_VERSION:
+        if version not in (1, COMPILED_VERSION):
             raise ModelError(
-                f"compiled model version {version} is not {COMPILED_VERSION}; "
-                "retrain the model with this framing, or delete compiled.json and "
+                f"compiled model version {version} is not one this framing reads (1 or "
+                f"{COMPILED_VERSION}); upgrade framing, or delete compiled.json and "
                 "compiled.npz to score with model.skops"
             )
         specs = []
+        tables: list[dict[str, Any] | None] = []
         for i, v in enumerate(doc["vectorizers"]):
             if v["analyzer"] not in ANALYZERS or v["strip_accents"] not in ACCENT_STRIPPERS:
                 raise ValueError(f"vectorizer {i}: unknown analyzer or strip_accents")
             idf = np.asarray(arrays[f"idf_{i}"], dtype=np.float64) if v["use_idf"] else None
-            vocab = v["vocabulary"]
+            vocab: Sequence[str]
+            vocab = v["vocabulary"] if version == 1 else read_strings(v["terms"], arrays, source)
             if idf is not None and len(idf) != len(vocab):
                 raise ValueError(f"vectorizer {i}: {len(idf)} idf weights for {len(vocab)} terms")
+            if version == 1:
+                tables.append(None)
+            else:
+                tables.append(read_tables(v["tables"], arrays, len(vocab), source))
             specs.append(
                 VectorizerSpec(
                     analyzer=v["analyzer"],
@@ -706,7 +621,7 @@ class CompiledModel:
                     int(h["n_outputs"]),
                 )
             )
-        return cls(specs, heads)
+        return cls(specs, heads, tables)
 
 
 def load_scorer(folder: Path, meta: ModelMeta, trusted: Iterable[str] = ()) -> CompiledModel:

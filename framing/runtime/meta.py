@@ -12,6 +12,7 @@ scorer registry) are read as they are, their scorer kinds derived from the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,6 +235,10 @@ class ModelMeta:
             out["context"] = self.context
         out.update(self.extra)
         return out
+
+    def to_json(self) -> str:
+        """The text of ``meta.json``."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

@@ -9,15 +9,16 @@ A model folder (``models/NAME/``) describes itself::
     config.toml      the resolved training config
     model.skops      the fitted scikit-learn pipelines, one per dimension, in the
                      skops format (scorer kind ``skops-pipelines.v1``)
-    compiled.npz     optional: the same linear model as plain arrays (scorer kind
-    compiled.json    ``tfidf-compiled.v1``), which tags without importing
-                     scikit-learn and several times faster
+    compiled.npz     optional: the same linear model as plain arrays with the lookup
+    compiled.json    tables scoring needs (scorer kind ``tfidf-compiled.v2``), which
+                     tags without importing scikit-learn and several times faster;
+                     with it, ``model.skops`` may be left out (``save_pipelines``)
     metrics.json     cross-validated and dev/test scores
     calibration.json optional: per label, a map from scores to calibrated
                      probabilities and the out-of-fold error rates at the threshold
                      (see :mod:`framing.runtime.calibration`)
     ood.json         optional: the out-of-distribution check (see
-                     :mod:`framing.runtime.ood`); older models have none
+    ood.npz          :mod:`framing.runtime.ood`); older models have none
     context.json     optional: the article-context stage that revises the scorer's
                      scores with the article's (see :mod:`framing.runtime.context`);
                      ``meta.json`` names it in ``context``
@@ -51,7 +52,14 @@ from framing import __version__
 from framing.errors import CodebookError, InputNotFoundError, ModelError
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.meta import FORMAT_VERSION, CodebookRef, ModelMeta
-from framing.runtime.scorers import COMPILED, PIPELINES, Scorer, ScorerKind, scorer_kind
+from framing.runtime.scorers import (
+    COMPILED,
+    COMPILED_KINDS,
+    PIPELINES,
+    Scorer,
+    ScorerKind,
+    scorer_kind,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -488,7 +496,7 @@ def _choose_scorer(path: Path, meta: ModelMeta, use_compiled: bool) -> ScorerKin
     """
     kinds = [scorer_kind(name, path / "meta.json") for name in meta.scorers]
     if not use_compiled:
-        kinds = [kind for kind in kinds if kind.name != COMPILED]
+        kinds = [kind for kind in kinds if kind.name not in COMPILED_KINDS]
     for position, kind in enumerate(kinds):
         if kind.present(path):
             if position:
@@ -502,6 +510,11 @@ def _choose_scorer(path: Path, meta: ModelMeta, use_compiled: bool) -> ScorerKin
                 )
             return kind
     if not kinds:
+        if not use_compiled and meta.scorers:
+            raise ModelError(
+                f"{path}: the model has only compiled arrays (it was saved without model.skops); "
+                "load it with use_compiled=True, or retrain it with save_pipelines = true"
+            )
         raise ModelError(
             f"{path / 'meta.json'}: the model lists no scorer this call can use; retrain the model"
         )
@@ -531,6 +544,7 @@ def save_model(
     scorers: Mapping[str, Any] | None = None,
     ood: OodCheck | None = None,
     context: ContextStage | None = None,
+    save_pipelines: bool = True,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in
     (:func:`framing.files.atomic_dir`).
@@ -562,6 +576,9 @@ def save_model(
     scorers
         Other scorers to save, by registered kind name (:mod:`framing.runtime.scorers`),
         preferred first; they come before the two above in ``meta.scorers``.
+    save_pipelines
+        False: leave ``model.skops`` out when another scorer is saved (the pipelines
+        compiled): a smaller folder, which ``load_model(use_compiled=False)`` cannot load.
 
     Returns
     -------
@@ -574,7 +591,8 @@ def save_model(
     path = Path(path)
     to_save: dict[str, Any] = {}
     for name, scorer in (scorers or {}).items():
-        scorer_kind(name, "save_model")  # an unknown kind is refused before any work
+        if not scorer_kind(name, "save_model").saved:  # refused before any work
+            raise ModelError(f"save_model: scorer kind '{name}' is only read; save {COMPILED}")
         to_save[name] = scorer
     reason = None
     if compile:
@@ -585,7 +603,8 @@ def save_model(
         except CompileError as exc:
             # Not every pipeline is a linear model over TF-IDF: those load with skops.
             reason = str(exc)
-    to_save[PIPELINES] = PipelineScorer(pipelines)
+    if save_pipelines or not to_save:
+        to_save[PIPELINES] = PipelineScorer(pipelines)
     full_meta = replace(
         meta,
         format_version=FORMAT_VERSION,
@@ -607,8 +626,5 @@ def save_model(
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")
-        (tmp / "meta.json").write_text(
-            json.dumps(full_meta.to_dict(), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        (tmp / "meta.json").write_text(full_meta.to_json(), encoding="utf-8")
     return path

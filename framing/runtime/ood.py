@@ -15,8 +15,12 @@ and short articles comparable.  Articles with fewer than ``min_ngrams`` n-grams 
 never flagged (their share says little).
 
 The model folder's ``ood.json`` holds the settings, the threshold, how it was
-calibrated, and the training n-grams.  A model without it (trained before this
-check existed) tags as before and says so: the article field is ``null``.
+calibrated and the training words; ``ood.npz`` holds the word pairs as integer keys
+(``first * n_words + second``, by the words' positions in ``ood.json``), sorted, so
+that loading reads an array instead of parsing and splitting every pair (layout 2;
+layout 1 kept every n-gram as a string in ``ood.json`` and still loads).  A model
+without ``ood.json`` (trained before this check existed) tags as before and says so:
+the article field is ``null``.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from framing.errors import ModelError
-from framing.runtime.arrays import Batch, IntTable, Ragged
+from framing.runtime.arrays import Batch, IntTable, Ragged, run_starts
 
 __all__ = [
     "OOD_FILE",
+    "OOD_ARRAYS",
     "OOD_VERSION",
     "OutOfDistribution",
     "OodCheck",
@@ -46,8 +51,10 @@ __all__ = [
 ]
 
 OOD_FILE = "ood.json"
-#: Version of the ``ood.json`` layout.
-OOD_VERSION = 1
+#: The word pairs of layout 2, beside ``ood.json``.
+OOD_ARRAYS = "ood.npz"
+#: Version of the layout that is written (``ood.json`` and ``ood.npz``); 1 is still read.
+OOD_VERSION = 2
 #: Name of the score in ``ood.json``; a new measure gets a new name.
 MEASURE = "unseen_word_ngrams.v1"
 DEFAULT_MAX_CHARS = 3000
@@ -176,44 +183,83 @@ class OodCheck:
         calibration: dict[str, Any] | None = None,
     ) -> None:
         listed = list(ngrams)
-        # ood.json holds them sorted and unique: checking is cheaper than sorting again.
+        # Training gives them sorted and unique: checking is cheaper than sorting again.
         strict = all(map(str.__lt__, listed, listed[1:]))
-        self.ngrams = listed if strict else sorted(set(listed))
+        grams = listed if strict else sorted(set(listed))
+        unigrams = [g for g in grams if " " not in g]
+        tokens = dict(zip(unigrams, range(len(unigrams)), strict=True))
+        pairs = _pair_keys(tokens, [g for g in grams if " " in g])
+        self._setup(unigrams, pairs, threshold, max_chars, min_ngrams, calibration)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        unigrams: Sequence[str],
+        pairs: np.ndarray,
+        threshold: float,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        min_ngrams: int = DEFAULT_MIN_NGRAMS,
+        calibration: dict[str, Any] | None = None,
+    ) -> OodCheck:
+        """The check from its words and its word pairs as :meth:`arrays` gives them
+        (sorted distinct keys ``first * len(unigrams) + second``).
+
+        Raises
+        ------
+        ValueError
+            When the pairs are not such keys, or a word is not a string.
+        """
+        if not all(map(isinstance, unigrams, repeat(str))):
+            raise ValueError("the words are not all strings")
+        size = max(len(unigrams), 1)
+        if pairs.ndim != 1 or pairs.dtype != np.int64:
+            raise ValueError(f"pairs are {pairs.dtype}{pairs.shape}, not int64 keys")
+        if len(pairs) and (
+            int(pairs[0]) < 0
+            or int(pairs[-1]) >= size * size
+            or bool((pairs[1:] <= pairs[:-1]).any())
+        ):
+            raise ValueError(f"pairs are not sorted distinct keys below {size}**2")
+        check = cls.__new__(cls)
+        check._setup(unigrams, pairs, threshold, max_chars, min_ngrams, calibration)
+        return check
+
+    def _setup(
+        self,
+        unigrams: Sequence[str],
+        pairs: np.ndarray,
+        threshold: float,
+        max_chars: int,
+        min_ngrams: int,
+        calibration: dict[str, Any] | None,
+    ) -> None:
+        self.unigrams = list(unigrams)
+        self.pairs = pairs
         self.threshold = float(threshold)
         self.max_chars = int(max_chars)
         self.min_ngrams = int(min_ngrams)
         self.calibration = dict(calibration or {})
-        unigrams = [g for g in self.ngrams if " " not in g]
-        self._tokens = {t: i for i, t in enumerate(unigrams)}
-        size = self._size = max(len(unigrams), 1)
-        pairs = self._pair_keys([g for g in self.ngrams if " " in g])
+        self._tokens = {t: i for i, t in enumerate(self.unigrams)}
+        size = self._size = max(len(self.unigrams), 1)
         self._bits: np.ndarray | None = None
         self._pairs: IntTable | None = None
         if size * size <= _MAX_BITMAP_BITS:
             # One bit per possible pair of known words: a lookup is one gather.
-            self._bits = np.zeros((size * size + 7) // 8, dtype=np.uint8)
-            np.bitwise_or.at(self._bits, pairs >> 3, (1 << (pairs & 7)).astype(np.uint8))
+            self._bits = _bitmap(pairs, size * size)
         else:
             # A hash table probed with numpy: about one gather per lookup.
-            pairs = np.unique(pairs)
             self._pairs = IntTable(pairs, np.zeros(len(pairs), dtype=np.int64))
         self._words = _Words(self._tokens)
         self._follower = _WordTokens(self._tokens)
 
-    def _pair_keys(self, pairs: list[str]) -> np.ndarray:
-        """``first * size + second`` of the word pairs whose two words are known
-        n-grams (other pairs can never match), the words given as their unigram ids."""
-        get = self._tokens.get
-        words = " ".join(pairs).split(" ")
-        if len(words) == 2 * len(pairs):  # each has one space: look the words up in C
-            ids = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
-            a, b = ids[0::2], ids[1::2]
-        else:  # a malformed ood.json: split each at its first space
-            split = [g.partition(" ") for g in pairs]
-            a = np.array([get(x, -1) for x, _, _ in split], dtype=np.int64)
-            b = np.array([get(y, -1) if y else -1 for _, _, y in split], dtype=np.int64)
-        known = (a >= 0) & (b >= 0)
-        return a[known] * self._size + b[known]
+    @property
+    def ngrams(self) -> list[str]:
+        """The training n-grams the check knows, sorted (single words and the pairs of
+        two known words; other pairs can never match)."""
+        words, size = self.unigrams, self._size
+        pairs = (f"{words[k // size]} {words[k % size]}" for k in self.pairs.tolist())
+        return sorted([*words, *pairs])
 
     def follow(self, scorer: Any) -> bool:
         """Follow ``scorer``'s word table, if it has one for lowercased text (see
@@ -313,21 +359,62 @@ class OodCheck:
         return out
 
     # ----------------------------------------------------------- files
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self, layout: int = OOD_VERSION) -> dict[str, Any]:
+        """What ``ood.json`` holds (in layout 2, the pairs are in :meth:`arrays`)."""
+        words = {"unigrams": self.unigrams} if layout == 2 else {"ngrams": self.ngrams}
         return {
-            "ood_version": OOD_VERSION,
+            "ood_version": layout,
             "measure": MEASURE,
             "threshold": self.threshold,
             "max_chars": self.max_chars,
             "min_ngrams": self.min_ngrams,
             "calibration": self.calibration,
-            "ngrams": self.ngrams,
+            **words,
         }
 
-    def save(self, folder: str | Path) -> None:
-        """Write ``ood.json`` into ``folder`` (a model folder being built)."""
-        text = json.dumps(self.to_doc(), ensure_ascii=False, separators=(",", ":"))
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What ``ood.npz`` holds: the word pairs as sorted keys (see :meth:`from_arrays`)."""
+        return {"pairs": self.pairs}
+
+    def save(self, folder: str | Path, layout: int = OOD_VERSION) -> None:
+        """Write ``ood.json`` and ``ood.npz`` into ``folder`` (a model folder being built);
+        ``layout`` 1, one ``ood.json`` with every n-gram as a string, is what framing
+        wrote before (for tests of older folders)."""
+        text = json.dumps(self.to_doc(layout), ensure_ascii=False, separators=(",", ":"))
         (Path(folder) / OOD_FILE).write_text(text + "\n", encoding="utf-8")
+        if layout == 2:
+            from framing.runtime.array_files import write_arrays
+
+            write_arrays(Path(folder) / OOD_ARRAYS, self.arrays())  # read, not inflated
+
+
+def _pair_keys(tokens: dict[str, int], pairs: list[str]) -> np.ndarray:
+    """``first * size + second`` of the word pairs whose two words are known n-grams
+    (other pairs can never match), the words given as their ids in ``tokens`` (``size``
+    of them, at least 1): sorted, distinct."""
+    get, size = tokens.get, max(len(tokens), 1)
+    words = " ".join(pairs).split(" ")
+    if len(words) == 2 * len(pairs):  # each has one space: look the words up in C
+        ids = np.fromiter(map(get, words, repeat(-1)), np.int64, len(words))
+        a, b = ids[0::2], ids[1::2]
+    else:  # a malformed ood.json: split each at its first space
+        split = [g.partition(" ") for g in pairs]
+        a = np.array([get(x, -1) for x, _, _ in split], dtype=np.int64)
+        b = np.array([get(y, -1) if y else -1 for _, _, y in split], dtype=np.int64)
+    known = (a >= 0) & (b >= 0)
+    keys = np.sort(a[known] * size + b[known])
+    return keys[run_starts(keys)]
+
+
+def _bitmap(keys: np.ndarray, bits: int) -> np.ndarray:
+    """A bitmap of ``bits`` bits (uint8, little-endian bit order) with ``keys`` set
+    (sorted, distinct): the bits of each byte are or-ed together in one pass."""
+    out = np.zeros((bits + 7) // 8, dtype=np.uint8)
+    if len(keys):
+        byte = keys >> 3
+        first = run_starts(byte)
+        out[byte[first]] = np.bitwise_or.reduceat((1 << (keys & 7)).astype(np.uint8), first)
+    return out
 
 
 def _joined(sink: list[Any], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -364,22 +451,31 @@ def load_ood(folder: str | Path) -> OodCheck | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+        raise ModelError(f"{path}: not valid JSON ({exc}); copy the model folder again") from None
     if not isinstance(doc, dict):
-        raise ModelError(f"{path}: expected a JSON object")
+        raise ModelError(f"{path}: expected a JSON object; copy the model folder again")
     version = doc.get("ood_version")
-    if version != OOD_VERSION or doc.get("measure") != MEASURE:
+    if version not in (1, OOD_VERSION) or doc.get("measure") != MEASURE:
         raise ModelError(
             f"{path}: out-of-distribution data version {version} ({doc.get('measure')}) is not "
-            f"{OOD_VERSION} ({MEASURE}); upgrade framing, or retrain the model"
+            f"1 or {OOD_VERSION} ({MEASURE}); upgrade framing, or retrain the model"
         )
+    fix = "copy the model folder again"
     try:
-        return OodCheck(
-            doc["ngrams"],
-            doc["threshold"],
-            max_chars=doc["max_chars"],
-            min_ngrams=doc["min_ngrams"],
-            calibration=doc.get("calibration"),
-        )
+        settings = {
+            "max_chars": doc["max_chars"],
+            "min_ngrams": doc["min_ngrams"],
+            "calibration": doc.get("calibration"),
+        }
+        if version == 1:
+            return OodCheck(doc["ngrams"], doc["threshold"], **settings)
+        from framing.runtime.array_files import read_arrays
+
+        pairs = read_arrays(path.with_name(OOD_ARRAYS), fix).get("pairs")
+        if pairs is None:
+            raise ModelError(f"{path.with_name(OOD_ARRAYS)}: no array 'pairs'; {fix}")
+        return OodCheck.from_arrays(doc["unigrams"], pairs, doc["threshold"], **settings)
+    except ModelError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: incomplete out-of-distribution data ({exc!r})") from None
+        raise ModelError(f"{path}: incomplete out-of-distribution data ({exc!r}); {fix}") from None

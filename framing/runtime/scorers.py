@@ -13,7 +13,8 @@ and one entry in :data:`SCORER_KINDS`.  ``meta.json`` lists the kinds a folder
 holds, preferred first (``ModelMeta.scorers``); :func:`framing.load_model` uses the
 first one whose files are all there.  Names carry a version (``.v1``): a kind
 whose files change meaning gets a new name, so an old framing refuses the folder
-instead of misreading it.
+instead of misreading it; the old name stays registered, read only, so that older
+folders still load (``saved=False``: new folders are written with the new name).
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ if TYPE_CHECKING:
 
     from framing.runtime.meta import ModelMeta
 
-__all__ = ["Scorer", "ScorerKind", "SCORER_KINDS", "COMPILED", "PIPELINES", "scorer_kind"]
+__all__ = [
+    "Scorer",
+    "ScorerKind",
+    "SCORER_KINDS",
+    "COMPILED",
+    "COMPILED_KINDS",
+    "PIPELINES",
+    "scorer_kind",
+]
 
 
 class Scorer(Protocol):
@@ -53,20 +62,30 @@ class ScorerKind:
     #: warns when the model was saved with other versions).
     version_sensitive: bool
     description: str
+    #: False for an older kind that is only read (its successor is written instead).
+    saved: bool = True
 
     def load(self, folder: Path, meta: ModelMeta, trusted: Iterable[str] = ()) -> Scorer:
         loaded: Scorer = importlib.import_module(self.module).load_scorer(folder, meta, trusted)
         return loaded
 
     def save(self, scorer: Any, folder: Path) -> None:
+        if not self.saved:
+            raise ModelError(f"scorer kind '{self.name}' is only read, no longer written")
         importlib.import_module(self.module).save_scorer(scorer, folder)
 
     def present(self, folder: Path) -> bool:
         return all((folder / name).is_file() for name in self.files)
 
 
-#: Linear TF-IDF models as plain arrays, scored without scikit-learn.
-COMPILED = "tfidf-compiled.v1"
+#: Linear TF-IDF models as plain arrays, scored without scikit-learn, with the lookup
+#: tables scoring needs built at save time and every array stored uncompressed
+#: (layout 2 of :mod:`framing.runtime.compiled`).
+COMPILED = "tfidf-compiled.v2"
+#: The same in layout 1 (vocabularies as JSON, arrays deflated): read only.
+COMPILED_V1 = "tfidf-compiled.v1"
+#: The kinds of compiled arrays (``load_model(use_compiled=False)`` skips them).
+COMPILED_KINDS = frozenset({COMPILED, COMPILED_V1})
 #: Fitted scikit-learn pipelines in the skops format.
 PIPELINES = "skops-pipelines.v1"
 
@@ -78,7 +97,17 @@ SCORER_KINDS: dict[str, ScorerKind] = {
             ("compiled.json", "compiled.npz"),
             "framing.runtime.compiled",
             version_sensitive=False,
-            description="linear TF-IDF pipelines as numpy arrays (no scikit-learn needed)",
+            description="linear TF-IDF pipelines and their lookup tables as numpy arrays "
+            "(no scikit-learn needed; nothing built at load)",
+        ),
+        ScorerKind(
+            COMPILED_V1,
+            ("compiled.json", "compiled.npz"),
+            "framing.runtime.compiled",
+            version_sensitive=False,
+            description="linear TF-IDF pipelines as numpy arrays, layout 1 (read only: "
+            "'framing recompile' rewrites such a folder in the layout of tfidf-compiled.v2)",
+            saved=False,
         ),
         ScorerKind(
             PIPELINES,

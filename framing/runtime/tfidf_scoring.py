@@ -5,12 +5,18 @@ document, ``X`` being the vectorizer's un-normalised TF-IDF rows, without ever
 building ``X``; see :mod:`framing.runtime.compiled` for how the arithmetic is
 arranged.  The per-document sums run in ``framing.runtime._speedups`` when it is
 built, else in numpy; both give the same numbers.
+
+What a scorer builds from its vocabulary to look n-grams up (hash tables of word
+n-grams, the index of character n-grams) is given by :meth:`VectorizerScorer.tables`
+and stored in the model folder, so that loading a model builds nothing:
+:func:`make_vectorizer_scorer` takes such tables back.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,7 +43,11 @@ from framing.runtime.arrays import (
 if TYPE_CHECKING:
     from framing.runtime.compiled import VectorizerSpec
 
-__all__ = ["VectorizerScorer", "make_vectorizer_scorer"]
+__all__ = ["VectorizerScorer", "WordTables", "make_vectorizer_scorer"]
+
+#: A word scorer's lookup tables: its token strings (token id order), each token's
+#: unigram feature id (-1: none) and, per n > 1, the hash table of n-gram keys.
+WordTables = tuple[Sequence[str], np.ndarray, dict[int, IntTable]]
 
 
 class VectorizerScorer:
@@ -54,12 +64,7 @@ class VectorizerScorer:
         n = len(spec.vocabulary)
         self.n_features = n
         idf = spec.idf if spec.idf is not None else np.ones(n)
-        # Features are renumbered from the most frequent (lowest idf) down, so the rows
-        # that most sentences touch sit together in memory and stay in the CPU caches.
-        order = np.argsort(idf, kind="stable")
-        self.feature_id = np.empty(n, dtype=np.int64)
-        self.feature_id[order] = np.arange(n)
-        self.vocab = dict(zip(spec.vocabulary, self.feature_id.tolist(), strict=True))
+        order, self.feature_id = feature_order(idf)
         idf = idf[order]
         self.idf = idf
         self.idf2 = idf * idf
@@ -73,6 +78,18 @@ class VectorizerScorer:
         # How the compiled loops weigh terms (see _speedups.c).
         self.tf_mode = 1 if spec.binary else 2 if spec.sublinear_tf else 0
         self.norm_mode = {None: 0, "l1": 1, "l2": 2}[spec.norm]
+
+    @cached_property
+    def vocab(self) -> dict[str, int]:
+        """n-gram -> feature id, made on first use: only the general path and the
+        explanations need the vocabulary's strings (the others look n-grams up in
+        tables stored with the model)."""
+        return dict(zip(self.spec.vocabulary, self.feature_id.tolist(), strict=True))
+
+    def tables(self) -> dict[str, Any]:
+        """The lookup tables this scorer built from its vocabulary, to store with the
+        model and give back to :func:`make_vectorizer_scorer` (none for this one)."""
+        return {}
 
     @property
     def columns(self) -> np.ndarray:
@@ -213,10 +230,17 @@ class CharWBScorer(VectorizerScorer):
 
     uses_words = True
 
-    def __init__(self, spec: VectorizerSpec, weights: np.ndarray) -> None:
+    def __init__(
+        self, spec: VectorizerSpec, weights: np.ndarray, index: NgramIndex | None = None
+    ) -> None:
         super().__init__(spec, weights)
-        self._index: NgramIndex | Literal[False] | None = None
+        self._index: NgramIndex | Literal[False] | None = index
         self.reset()
+
+    def tables(self) -> dict[str, Any]:
+        if self._index is None:
+            self._index = NgramIndex.build(self.vocab) or False
+        return {"index": self._index} if self._index else {}
 
     def reset(self) -> None:
         self.feats = Ragged(np.int32)  # feature ids: vocabularies stay far below 2**31
@@ -305,47 +329,50 @@ class WordScorer(VectorizerScorer):
 
     uses_words = True
 
-    def __init__(
-        self,
-        spec: VectorizerSpec,
-        weights: np.ndarray,
-        tokens: dict[str, int],
-        parts: list[list[str]],
-    ) -> None:
+    def __init__(self, spec: VectorizerSpec, weights: np.ndarray, tables: WordTables) -> None:
         super().__init__(spec, weights)
         self.tokenize = re.compile(DEFAULT_TOKEN_PATTERN).findall
-        self.tokens = tokens
-        size = self.token_count = max(len(tokens), 1)
-        lengths = np.fromiter(map(len, parts), np.int64, len(parts))
-        flat = np.fromiter(
-            map(tokens.__getitem__, chain.from_iterable(parts)), np.int64, int(lengths.sum())
-        )
-        starts = np.cumsum(lengths) - lengths
-        features = self.feature_id
-        self.unigram = np.full(size, -1, dtype=np.int64)
-        one = lengths == 1
-        self.unigram[flat[starts[one]]] = features[one]
-        self.ngram_tables: dict[int, IntTable] = {}
-        # (not np.unique: it imports numpy.ma, 20 ms of every start)
-        for k in sorted(set(lengths[lengths > 1].tolist())):
-            sel = lengths == k
-            key = np.zeros(int(sel.sum()), dtype=np.int64)
-            for j in range(k):
-                key = key * size + flat[starts[sel] + j]
-            self.ngram_tables[k] = IntTable(key, features[sel])
+        names, self.unigram, self.ngram_tables = tables
+        self.token_names = names
+        self.tokens = dict(zip(names, range(len(names)), strict=True))
+        self.token_count = max(len(names), 1)
         self.reset()
 
     @classmethod
-    def build(cls, spec: VectorizerSpec, weights: np.ndarray) -> VectorizerScorer:
-        """A word scorer, by integer keys when the settings allow it, else by strings."""
+    def build(
+        cls, spec: VectorizerSpec, weights: np.ndarray, tables: WordTables | None = None
+    ) -> VectorizerScorer:
+        """A word scorer, by integer keys when the settings allow it, else by strings;
+        with ``tables`` (stored with the model), the tables are not built again.
+
+        Raises
+        ------
+        ValueError
+            When given ``tables`` do not fit the vocabulary's size.
+        """
         if spec.token_pattern != DEFAULT_TOKEN_PATTERN or spec.stop_words is not None:
             return VectorizerScorer(spec, weights)
-        parts = [term.split(" ") for term in spec.vocabulary]
-        names = dict.fromkeys(chain.from_iterable(parts))
-        tokens = dict(zip(names, range(len(names)), strict=True))
-        if max(len(tokens), 1) ** spec.ngram_range[1] >= 2**62:
-            return VectorizerScorer(spec, weights)
-        return cls(spec, weights, tokens, parts)
+        if tables is None:
+            parts = [term.split(" ") for term in spec.vocabulary]
+            found = list(dict.fromkeys(chain.from_iterable(parts)))
+            if max(len(found), 1) ** spec.ngram_range[1] >= 2**62:
+                return VectorizerScorer(spec, weights)
+            idf = spec.idf if spec.idf is not None else np.ones(len(parts))
+            tables = (found, *_word_ngram_tables(found, parts, feature_order(idf)[1]))
+        names, unigram, ngrams = tables
+        if max(len(names), 1) ** spec.ngram_range[1] >= 2**62:  # keys would overflow
+            raise ValueError(f"{len(names)} tokens: their n-gram keys do not fit in 62 bits")
+        n = len(spec.vocabulary)
+        if unigram.shape != (max(len(names), 1),) or unigram.dtype != np.int64:
+            raise ValueError(f"{unigram.dtype}{unigram.shape} unigram ids for {len(names)} tokens")
+        if len(unigram) and (int(unigram.min()) < -1 or int(unigram.max()) >= n):
+            raise ValueError(f"unigram ids outside [-1, {n})")
+        if any(k < 2 or k > spec.ngram_range[1] for k in ngrams):
+            raise ValueError(f"n-gram tables of n = {sorted(ngrams)}")
+        return cls(spec, weights, tables)
+
+    def tables(self) -> dict[str, Any]:
+        return {"tokens": self.token_names, "unigram": self.unigram, "ngrams": self.ngram_tables}
 
     def reset(self) -> None:
         self.word_tokens = Ragged()
@@ -400,9 +427,55 @@ class WordScorer(VectorizerScorer):
         )
 
 
-def make_vectorizer_scorer(spec: VectorizerSpec, weights: np.ndarray) -> VectorizerScorer:
+def feature_order(idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order of a vectorizer's features by idf, and each feature's id in it.
+
+    Features are renumbered from the most frequent (lowest idf) down, so the rows that
+    most sentences touch sit together in memory and stay in the CPU caches.
+    """
+    order = np.argsort(idf, kind="stable")
+    feature_id = np.empty(len(idf), dtype=np.int64)
+    feature_id[order] = np.arange(len(idf))
+    return order, feature_id
+
+
+def _word_ngram_tables(
+    names: list[str], parts: list[list[str]], features: np.ndarray
+) -> tuple[np.ndarray, dict[int, IntTable]]:
+    """Each token's unigram feature id and the hash tables of longer n-grams, from the
+    vocabulary's terms split into tokens (``parts``) and their feature ids."""
+    tokens = dict(zip(names, range(len(names)), strict=True))
+    size = max(len(names), 1)
+    lengths = np.fromiter(map(len, parts), np.int64, len(parts))
+    flat = np.fromiter(
+        map(tokens.__getitem__, chain.from_iterable(parts)), np.int64, int(lengths.sum())
+    )
+    starts = np.cumsum(lengths) - lengths
+    unigram = np.full(size, -1, dtype=np.int64)
+    one = lengths == 1
+    unigram[flat[starts[one]]] = features[one]
+    tables: dict[int, IntTable] = {}
+    # (not np.unique: it imports numpy.ma, 20 ms of every start)
+    for k in sorted(set(lengths[lengths > 1].tolist())):
+        sel = lengths == k
+        key = np.zeros(int(sel.sum()), dtype=np.int64)
+        for j in range(k):
+            key = key * size + flat[starts[sel] + j]
+        tables[k] = IntTable(key, features[sel])
+    return unigram, tables
+
+
+def make_vectorizer_scorer(
+    spec: VectorizerSpec, weights: np.ndarray, tables: dict[str, Any] | None = None
+) -> VectorizerScorer:
+    """The scorer of one vectorizer; ``tables`` are what its :meth:`~VectorizerScorer.tables`
+    gave when the model was saved (None: build them from the vocabulary)."""
+    tables = tables or {}
     if spec.analyzer == "char_wb":
-        return CharWBScorer(spec, weights)
+        return CharWBScorer(spec, weights, tables.get("index"))
     if spec.analyzer == "word":
-        return WordScorer.build(spec, weights)
+        stored = None
+        if "unigram" in tables:
+            stored = (tables["tokens"], tables["unigram"], tables["ngrams"])
+        return WordScorer.build(spec, weights, stored)
     return VectorizerScorer(spec, weights)
