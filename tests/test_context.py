@@ -41,7 +41,7 @@ def test_features_of_an_article_with_a_headline_and_of_one_without() -> None:
         place=np.array([1, 0, 0, 2]),
         headline=np.array([False, False, True, False]),
     )
-    f = context_features(z, layout)[:, 0, :]
+    f = context_features(z, layout)[:, :, 0].T  # (sentences, features) of the one label
 
     def at(row: int, name: str) -> float:
         return float(f[row, COLUMN[name]])
@@ -72,8 +72,8 @@ def test_a_sentence_alone_gets_the_fill_values_and_others_keep_their_context() -
     fill = np.arange(len(FEATURES), dtype=float)[None, :] + 10
     layout = Layout.from_keys(["a", "a", "b"], [0, 1, 0], [False, False, False])
     f = stage_inputs(z, layout, fill)
-    assert f[2, 0].tolist() == [3.0, *fill[0, 1:].tolist()]  # own score, then the fill
-    assert f[0, 0, COLUMN["next"]] == 2.0  # in an article: its real context
+    assert f[:, 2, 0].tolist() == [3.0, *fill[0, 1:].tolist()]  # own score, then the fill
+    assert f[COLUMN["next"], 0, 0] == 2.0  # in an article: its real context
 
 
 def test_layout_from_bounds_and_alone() -> None:

@@ -101,19 +101,20 @@ def fit_context(
     z = logit(oof)
     raw = context_features(z, layout)
     alone = np.bincount(layout.article)[layout.article] == 1
-    fill = raw[~alone].mean(axis=0) if (~alone).any() else np.zeros(raw.shape[1:])
-    x = stage_inputs(z, layout, fill)
     width = Y.shape[1]
+    fill = raw[:, ~alone].mean(axis=1).T if (~alone).any() else np.zeros((width, len(FEATURES)))
+    x = stage_inputs(z, layout, fill)
     coef = np.zeros((width, len(FEATURES)))
     intercept = np.zeros(width)
     crossed = np.asarray(oof, dtype=float).copy()
     for j in range(width):
+        xj = x[:, :, j].T  # (n, len(FEATURES)): label j's inputs
         for train, test in folds:
-            found = _fit_label(x[train, j], Y[train, j], C)
+            found = _fit_label(xj[train], Y[train, j], C)
             if found is not None:
                 w, b = found
-                crossed[test, j] = 1.0 / (1.0 + np.exp(-(x[test, j] @ w + b)))
-        coef[j], intercept[j] = _fit_label(x[:, j], Y[:, j], C) or _identity()
+                crossed[test, j] = 1.0 / (1.0 + np.exp(-(xj[test] @ w + b)))
+        coef[j], intercept[j] = _fit_label(xj, Y[:, j], C) or _identity()
     return ContextFit(coef, intercept, fill, crossed)
 
 

@@ -133,49 +133,50 @@ class Layout:
 
 
 def context_features(z: np.ndarray, layout: Layout) -> np.ndarray:
-    """``(n, n_labels, len(FEATURES))``: the stage's inputs for first-stage log-odds ``z``
+    """``(len(FEATURES), n, n_labels)``: the stage's inputs for first-stage log-odds ``z``
     (``(n, n_labels)``) of sentences placed by ``layout`` (see the module docstring)."""
     import numpy as np
 
     z = np.asarray(z, dtype=float)
     n, width = z.shape
-    out = np.zeros((n, width, len(FEATURES)))
+    f = np.zeros((len(FEATURES), n, width))
     if not n:
-        return out
+        return f
     order = np.lexsort((layout.place, layout.article))
-    zs = z[order]
+    in_order = bool((order[1:] > order[:-1]).all())  # as tagging gives them: no reordering
+    zs = z if in_order else z[order]
     art = layout.article[order]
     head = layout.headline[order]
     new = np.r_[True, art[1:] != art[:-1]]
     starts = np.flatnonzero(new)
     group = np.cumsum(new) - 1
-    sizes = np.diff(np.r_[starts, n])
-    size = sizes[group]
-    rank = np.arange(n) - starts[group]
-    f = np.zeros((n, width, len(FEATURES)))
-    f[:, :, 0] = zs
-    f[1:, :, 1] = np.where(new[1:, None], 0.0, zs[:-1])
-    f[:-1, :, 2] = np.where(new[1:, None], 0.0, zs[1:])
-    others = (size > 1)[:, None]
+    size = np.diff(np.r_[starts, n])[group]
+    alone = (size == 1)[:, None]
+    f[0] = zs
+    f[1, 1:] = zs[:-1]
+    f[1, starts] = 0.0  # the first sentence of an article has none before it
+    f[2, :-1] = zs[1:]
+    f[2, np.r_[starts[1:] - 1, n - 1]] = 0.0  # nor the last one after it
     top = np.maximum.reduceat(zs, starts, axis=0)[group]
     is_top = zs == top
-    tops = np.add.reduceat(is_top.astype(int), starts, axis=0)[group]
-    below = np.where(is_top, -np.inf, zs)
-    second = np.maximum.reduceat(below, starts, axis=0)[group]
+    tops = np.add.reduceat(is_top.astype(np.int64), starts, axis=0)[group]
+    second = np.maximum.reduceat(np.where(is_top, -np.inf, zs), starts, axis=0)[group]
     # the best of the others: the top, unless this sentence is the only one at the top
-    best_other = np.where(is_top & (tops == 1), second, top)
-    f[:, :, 3] = np.where(others, best_other, 0.0)
+    f[3] = np.where(alone, 0.0, np.where(is_top & (tops == 1), second, top))
     total = np.add.reduceat(zs, starts, axis=0)[group]
-    f[:, :, 4] = np.where(others, (total - zs) / np.maximum(size - 1, 1)[:, None], 0.0)
+    f[4] = np.where(alone, 0.0, (total - zs) / np.maximum(size - 1, 1)[:, None])
     first_head = np.full(len(starts), -1)
     rows = np.flatnonzero(head)[::-1]
     first_head[group[rows]] = rows  # reversed, so the article's first headline wins
     where = first_head[group]
     has = (where >= 0) & (where != np.arange(n))
-    f[has, :, 5] = zs[where[has]]
-    f[:, :, 6] = head[:, None]
-    f[:, :, 7] = (rank / np.maximum(size - 1, 1))[:, None]
-    out[order] = f
+    f[5, has] = zs[where[has]]
+    f[6] = head[:, None]
+    f[7] = ((np.arange(n) - starts[group]) / np.maximum(size - 1, 1))[:, None]
+    if in_order:
+        return f
+    out = np.empty_like(f)
+    out[:, order] = f
     return out
 
 
@@ -185,9 +186,10 @@ def stage_inputs(z: np.ndarray, layout: Layout, fill: np.ndarray) -> np.ndarray:
     import numpy as np
 
     f = context_features(z, layout)
-    if len(f):
+    if f.shape[1]:
         alone = np.bincount(layout.article)[layout.article] == 1
-        f[alone, :, 1:] = np.asarray(fill)[None, :, 1:]
+        if alone.any():
+            f[1:, alone] = np.asarray(fill).T[1:, None, :]
     return f
 
 
@@ -216,7 +218,7 @@ class ContextStage:
             if dim not in scores:
                 continue
             f = stage_inputs(logit(scores[dim]), layout, self.fill[dim])
-            decision = np.einsum("nlf,lf->nl", f, coef) + self.intercept[dim]
+            decision = np.einsum("fnl,lf->nl", f, coef) + self.intercept[dim]
             out[dim] = 1.0 / (1.0 + np.exp(-decision))
         return out
 
