@@ -19,7 +19,7 @@ and of its article, in the order of :data:`FEATURES`:
 The revised score is ``1 / (1 + exp(-(intercept + sum of coefficient * feature)))``;
 thresholds, calibration and labels then apply to it as to any score.  A sentence
 without other sentences in its article (scored alone: ``Model.predict_proba(texts)``
-without a layout, ``framing explain``, a one-sentence article) has no context: every
+without a layout, ``Model.explain``, a one-sentence article) has no context: every
 feature but ``own`` takes its mean over the training sentences (``fill``), so that it
 is scored as in an average article.  (Zeros instead would be a context the stage never
 saw in training: on the style-shifted dev set that doubled the frames predicted.)
@@ -322,4 +322,7 @@ def load_context(folder: str | Path, meta: ModelMeta) -> ContextStage | None:
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{file}: not readable JSON ({exc}); retrain the model") from None
-    return ContextStage.from_dict(data, meta.labels, str(file))
+    try:
+        return ContextStage.from_dict(data, meta.labels, str(file))
+    except ModelError as exc:
+        raise ModelError(f"{exc}; retrain the model or copy the whole folder again") from None
