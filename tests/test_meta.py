@@ -35,10 +35,17 @@ def test_meta_fills_defaults_once() -> None:
 
 
 def test_meta_round_trips_through_json() -> None:
-    data = {**MINIMAL, "custom": {"kept": True}, "scorers": [COMPILED], "format_version": 2}
+    data = {
+        **MINIMAL,
+        "custom": {"kept": True},
+        "scorers": [COMPILED],
+        "context": "article-context.v1",
+        "format_version": FORMAT_VERSION,
+    }
     meta = ModelMeta.from_dict(data)
     again = ModelMeta.from_dict(json.loads(json.dumps(meta.to_dict())))
     assert again == meta
+    assert again.context == "article-context.v1"
     assert again.extra == {"custom": {"kept": True}}
     assert again.to_dict()["format_version"] == FORMAT_VERSION
 
@@ -61,6 +68,7 @@ def test_meta_refuses_a_newer_format_and_says_to_upgrade() -> None:
         ({"level": "paragraph"}, "level must be one of"),
         ({"scorers": "compiled"}, "'scorers' must be a list"),
         ({"format_version": "2"}, "format_version must be a positive integer"),
+        ({"context": ["article-context.v1"]}, "'context' must name a context stage"),
     ],
 )
 def test_meta_names_what_is_wrong(change: dict, message: str) -> None:

@@ -24,6 +24,7 @@ READ = {
     "compiled.npz": True,
     "ood.json": True,
     "ood.npz": True,
+    "context.json": True,
     "model.skops": False,  # read by the scikit-learn backend (use_compiled=False)
 }
 #: Documentation files of the folder: loading never reads them.
@@ -50,6 +51,8 @@ def _wrong_schema(data: bytes, name: str) -> bytes:
             doc["labels"] = {"frames": "security"}
         elif name == "ood.json":
             doc["unigrams"] = 3
+        elif name == "context.json":
+            doc["dimensions"]["frames"]["coef"] = 3
         else:
             doc["heads"][0]["kind"] = "exec"
             doc["vectorizers"][0]["analyzer"] = 3

@@ -39,6 +39,9 @@ FOREIGN = (
 )
 
 
+_NEWS_CHECK = calibrate_ood(NEWS)
+
+
 def reference(check: OodCheck, text: str) -> tuple[float, int]:
     """The score computed the plain way: n-grams of the article start, looked up one by one."""
     known = set(check.ngrams)
@@ -83,6 +86,21 @@ def test_ood_scores_match_the_plain_computation_in_any_batch() -> None:
     assert batch[1].score > 0.9 and batch[1].flagged
     assert batch[2].ngrams == 0 and not batch[2].flagged
     assert not batch[3].flagged  # too short to say, however unusual
+
+
+_VOCAB = sorted({w for t in NEWS for w in t.split()})[:40] + ["zorblat", "quux", "", "Ünïcode"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_VOCAB), max_size=12).map(" ".join), max_size=8))
+def test_ood_batch_counts_equal_the_plain_computation(texts: list[str]) -> None:
+    """Any batch (empty articles, one-word articles, first and last) scores each article
+    exactly as the plain computation does: the pair across two articles never counts."""
+    check = _NEWS_CHECK
+    assert check is not None
+    for text, result in zip(texts, check.check_many(texts), strict=True):
+        score, count = reference(check, text)
+        assert (result.score, result.ngrams) == (score, count)
 
 
 def test_ood_reads_only_the_start_of_long_articles() -> None:

@@ -133,9 +133,15 @@ def test_train_writes_a_loadable_model_folder(tmp_path: Path, fitted) -> None:
         assert (result.path / name).is_file(), name
     model = load_model(result.path, use_compiled=False)
     texts = ["Grain prices rose again.", "Allies pledged to stand together."]
-    scores = model.predict_proba(texts)
+    # the scorer is the pipelines; the model's scores are theirs through the context stage
+    # the default config has for frames (tests/test_context.py checks the stage itself)
+    raw = model.scorer.predict_proba(texts)
     for dim in model.dimensions:
-        assert np.allclose(scores[dim], fitted.pipelines[dim].predict_proba(texts))
+        assert np.allclose(raw[dim], fitted.pipelines[dim].predict_proba(texts))
+    scores = model.predict_proba(texts)
+    assert model.context is not None and model.context.dimensions == ("frames",)
+    assert np.allclose(scores["frames"], model.in_context(raw)["frames"])
+    assert np.allclose(scores["rhetoric"], raw["rhetoric"])
     assert model.meta.codebook.name == "tiny"
     assert json.loads((result.path / "metrics.json").read_text())["cv"]["frames"]["n"] == 42
     config = load_config(result.path / "config.toml")

@@ -32,6 +32,10 @@ cross-validation and the seed::
     [cv]
     folds = 5
 
+    [context]                       # optional second stage: each sentence's scores
+    dimensions = ["frames"]         # revised with its article's (sentence level only)
+    C = 1.0
+
     [search]                        # optional grid, chosen by grouped cross-validation;
     C = [1.0, 3.0, 10.0]            # a searched value replaces the one in [pipeline.params]
 
@@ -44,6 +48,9 @@ pipelines compile (a smaller folder that scores the same, without scikit-learn).
 Relative paths are relative to the working directory (run from the repository
 root).  Unknown keys are errors that name the key and the valid ones; the
 pipeline's parameters are checked against its builder's signature.
+
+The module is a little over 500 lines: one validated dataclass per section of the file,
+next to the others it is checked against.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ __all__ = [
     "PipelineConfig",
     "ThresholdConfig",
     "CVConfig",
+    "ContextConfig",
     "load_config",
     "config_from_dict",
     "apply_overrides",
@@ -240,6 +248,28 @@ class CVConfig:
 
 
 @dataclass(frozen=True)
+class ContextConfig:
+    """The article-context stage (:mod:`framing.runtime.context`): per label of each of
+    ``dimensions``, a logistic regression (inverse regularisation ``C``) on the
+    out-of-fold log-odds of the sentence and of its article.  No dimensions: no stage.
+
+    The stage is fitted where it can be: for a multi-label dimension of a sentence-level
+    model with cross-validation folds.  A dimension named here that is not trained, or
+    cannot have the stage, is left without it (so that the default config trains any
+    corpus); ``meta.json`` and ``context.json`` say which dimensions have it.
+    """
+
+    dimensions: tuple[str, ...] = ()
+    C: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dimensions", _strings(self.dimensions, "context.dimensions"))
+        if isinstance(self.C, bool) or not isinstance(self.C, int | float) or not self.C > 0:
+            raise ConfigError(f"context.C must be a number > 0, got {self.C!r}")
+        object.__setattr__(self, "C", float(self.C))
+
+
+@dataclass(frozen=True)
 class StructureConfig:
     """How the codebook's label structure is enforced at prediction time.
 
@@ -289,6 +319,7 @@ class TrainConfig:
     cv: CVConfig = field(default_factory=CVConfig)
     search: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     structure: StructureConfig = field(default_factory=StructureConfig)
+    context: ContextConfig = field(default_factory=ContextConfig)
     #: Folds and per-label fits run at once, in worker processes (0: every available CPU).
     n_jobs: int = 1
     #: Also write ``model.skops``; False: only the compiled arrays, when the pipelines compile.
@@ -349,6 +380,7 @@ _SECTIONS: dict[str, type] = {
     "thresholds": ThresholdConfig,
     "cv": CVConfig,
     "structure": StructureConfig,
+    "context": ContextConfig,
 }
 _TOP = (
     "name",

@@ -267,7 +267,8 @@ def evaluate(
     examples = build_examples(corpus, dims, level=unit, document_text=document_text)
     if not len(examples):
         raise AnnotationError(f"no done {unit} records to evaluate in {', '.join(map(str, data))}")
-    raw = loaded.predict_proba(examples.texts)
+    # a sentence-level model with a context stage sees each sentence in its article
+    raw = loaded.predict_proba(examples.texts, examples.layout() if unit == "sentence" else None)
     multi = loaded.meta.multi_label
     structure = structure_of(loaded.meta)
     label_lists: dict[str, list[str]] = {}

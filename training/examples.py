@@ -12,6 +12,8 @@ import numpy as np
 
 from framing.errors import AnnotationError
 from framing.format.annotations import Corpus, Sentence
+from framing.format.article import is_headline
+from framing.runtime.context import Layout
 
 __all__ = ["Examples", "build_examples"]
 
@@ -26,6 +28,10 @@ class Examples:
     splits: list[str | None]
     labels: list[dict[str, tuple[str, ...]]]
     sources: list[str | None] = field(default_factory=list)
+    #: Sentence level: each sentence's ``sent_index`` and whether it is its article's
+    #: headline (``meta.part = "headline"``); empty for documents.
+    places: list[int | None] = field(default_factory=list)
+    headlines: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -39,6 +45,15 @@ class Examples:
             splits=[self.splits[i] for i in idx],
             labels=[self.labels[i] for i in idx],
             sources=[self.sources[i] for i in idx] if self.sources else [],
+            places=[self.places[i] for i in idx] if self.places else [],
+            headlines=[self.headlines[i] for i in idx] if self.headlines else [],
+        )
+
+    def layout(self) -> Layout:
+        """Where each example sits in its article, for a model's context stage."""
+        n = len(self)
+        return Layout.from_keys(
+            self.doc_ids, self.places or [None] * n, self.headlines or [False] * n
         )
 
     def indicator(self, dimension: str, labels: Sequence[str]) -> np.ndarray:
@@ -100,6 +115,8 @@ def build_examples(
             splits=[corpus.split_of(s) for s in done],
             labels=[{d: s.labels.get(d, ()) for d in dims} for s in done],
             sources=[_source(s) for s in done],
+            places=[s.sent_index for s in done],
+            headlines=[is_headline(s.meta) for s in done],
         )
     by_doc: dict[str, list[Sentence]] = {}
     for sentence in corpus.sentences:

@@ -106,6 +106,20 @@ def calibration_lines(calibration: Calibration | None, level: str) -> list[str]:
     return lines
 
 
+def _context_lines(meta: ModelMeta, config: Mapping[str, Any]) -> list[str]:
+    if meta.context is None:
+        return []
+    context = config.get("context", {})
+    return [
+        f"- Article context (`{meta.context}`) for "
+        + ", ".join(f"`{d}`" for d in context.get("dimensions", []))
+        + ": per label, a logistic regression (C="
+        + f"{context.get('C')}) on the out-of-fold log-odds of the sentence, its neighbours, "
+        "its article and its headline revises the score; thresholds and calibration are "
+        "tuned on its cross-fitted scores. A sentence's labels depend on its article."
+    ]
+
+
 def model_card(
     meta: ModelMeta,
     metrics: Mapping[str, Any],
@@ -162,6 +176,7 @@ def model_card(
         f"{config.get('cv', {}).get('folds', '?')}-fold cross-validation grouped by "
         "document (no article on both sides of a fold) and stratified over labels; "
         f"seed {config.get('seed')}.",
+        *_context_lines(meta, config),
         "",
         "## Metrics",
         "",

@@ -8,7 +8,9 @@ without writing anything.  Per dimension, the trainer
 2. runs cross-validation grouped by document (no document on both sides of a fold)
    and stratified over labels, once per grid point of ``[search]``, and keeps the
    parameters with the best out-of-fold macro-F1;
-3. tunes one threshold per label on the out-of-fold scores (:mod:`framing.training.thresholds`);
+3. for the dimensions of ``[context]``, fits the article-context stage on the out-of-fold
+   scores and takes its own cross-fitted scores in their place (:mod:`framing.training.context`);
+   tunes one threshold per label on the out-of-fold scores (:mod:`framing.training.thresholds`);
    fits a calibration map per label on the same scores and records the out-of-fold
    error rates at the threshold (:mod:`framing.training.calibration`);
 4. fits the pipeline on all training examples and scores the dev and test splits.
@@ -35,6 +37,7 @@ import numpy as np
 from framing.training.calibration import build_calibration, calibrate_dimension
 from framing.training.config import SHIFTED_SPLIT as SHIFTED
 from framing.training.config import TrainConfig
+from framing.training.context import ContextFit, context_stage, fit_dimension
 from framing.training.cross_validation import (
     FitTimer,
     cross_validation_plan,
@@ -56,6 +59,7 @@ from framing.errors import AnnotationError, CodebookError, ConfigError
 from framing.format.annotations import Corpus, collect_files, read_corpus
 from framing.format.codebook import Codebook, load_codebook
 from framing.runtime.calibration import Calibration
+from framing.runtime.context import CONTEXT_KIND, ContextStage
 from framing.runtime.meta import ModelMeta
 from framing.runtime.ood import OodCheck
 from framing.runtime.parallel import resolve_jobs
@@ -87,6 +91,8 @@ class FittedModel:
     calibration: Calibration | None = None
     #: The out-of-distribution check, or None when too few articles to calibrate it.
     ood: OodCheck | None = None
+    #: The article-context stage (``context.json``), or None without ``[context]``.
+    context: ContextStage | None = None
 
 
 @dataclass
@@ -266,6 +272,7 @@ def _fit_dimensions(
     fallback: dict[str, list[str]] = {}
     chosen: dict[str, dict[str, Any]] = {}
     calibrations: dict[str, Any] = {}
+    contexts: dict[str, ContextFit] = {}
     metrics: dict[str, Any] = {"cv": {}, "dev": {}, "test": {}, SHIFTED: {}, "search": {}}
     for dim in dimensions:
         cv = cross_validation_plan(dim, codebook, train_ex, config)
@@ -300,6 +307,11 @@ def _fit_dimensions(
         macro = [0.0 if r[4] is None else r[4].macro_f1 for r in results]
         best = max(range(len(results)), key=lambda i: (macro[i], -i))
         point, params, oof, tuned, cv_scores = results[best]
+        wanted = dim in config.context.dimensions and config.data.level == "sentence"
+        if staged := wanted and fit_dimension(config, plan, Y, oof, train_ex.layout(), folds):
+            # the article-context stage: thresholds and calibration follow its scores
+            contexts[dim], tuned, cv_scores = staged
+            oof = contexts[dim].oof
         if len(grid) > 1:
             metrics["search"][dim] = [
                 {
@@ -349,6 +361,9 @@ def _fit_dimensions(
                 continue
             subset = examples.subset(index)
             scores = scores_by_label(final, subset.texts, plan)
+            if dim in contexts:
+                stage = context_stage({dim: contexts[dim]}, config.context.C)
+                scores = stage.apply({dim: scores}, subset.layout())[dim]
             gold = subset.indicator(dim, plan.labels)
             metrics[part][dim] = _scores_dict(
                 score_dimension(gold, predict_labels(scores, plan, thresholds), plan.labels),
@@ -389,6 +404,7 @@ def _fit_dimensions(
         structure=LabelStructure.from_codebook(
             codebook, hierarchy=config.structure.hierarchy, exclusive=config.structure.exclusive
         ).to_dict_if_any(),
+        context=CONTEXT_KIND if contexts else None,
     )
     calibration = (
         build_calibration(
@@ -407,7 +423,8 @@ def _fit_dimensions(
     )
     say("calibrating the out-of-distribution check")
     ood = calibrate_ood(_articles(train_ex))
-    return FittedModel(config, codebook, pipelines, meta, metrics, calibration, ood)
+    context = context_stage(contexts, config.context.C) if contexts else None
+    return FittedModel(config, codebook, pipelines, meta, metrics, calibration, ood, context)
 
 
 def _articles(examples: Examples) -> list[str]:
@@ -478,6 +495,7 @@ def train(
         fitted.codebook,
         files=files,
         ood=fitted.ood,
+        context=fitted.context,
         save_pipelines=config.save_pipelines,
     )
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

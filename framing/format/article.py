@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from framing.errors import AnnotationError
 
 __all__ = [
+    "HEADLINE_PART",
     "Article",
+    "is_headline",
     "is_navigation_line",
     "normalise_text",
     "read_article",
@@ -27,6 +31,15 @@ __all__ = [
     "refuse_json",
     "split_title",
 ]
+
+#: ``meta.part`` of the sentence record that holds an article's title (its headline).
+HEADLINE_PART = "headline"
+
+
+def is_headline(meta: Mapping[str, Any] | None) -> bool:
+    """Whether a sentence record with this ``meta`` is its article's headline."""
+    return meta is not None and meta.get("part") == HEADLINE_PART
+
 
 _TITLE = re.compile(r"\A[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n\s*")
 _FIRST_LINE = re.compile(r"\A\s*([^\n]*\S)[ \t]*\n\s*")

@@ -77,14 +77,27 @@ def _predicted(model: Model, dim: str, scores: np.ndarray) -> np.ndarray:
 
 
 def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    """Records in batches of about ``size``, each ending between two articles (a model's
+    context stage sees the article's sentences of the batch together)."""
     batch: list[Record] = []
     for record in records:
-        batch.append(record)
-        if len(batch) >= size:
+        if len(batch) >= size and record.doc_id != batch[-1].doc_id:
             yield batch
             batch = []
+        batch.append(record)
     if batch:
         yield batch
+
+
+def _scores(model: Model, sentences: Sequence[Sentence]) -> dict[str, np.ndarray]:
+    """The model's scores of sentence records, scored ``BATCH`` at a time, each in the
+    context of the others of its article (:meth:`Model.in_context`)."""
+    from framing.runtime.context import Layout
+
+    texts = [s.text for s in sentences]
+    parts = [model.scorer.predict_proba(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+    raw = {dim: np.vstack([np.asarray(p[dim], dtype=float) for p in parts]) for dim in model.labels}
+    return model.in_context(raw, Layout.of_sentences(sentences))
 
 
 def preannotate(
@@ -141,7 +154,7 @@ def preannotate(
         sentences = [r for r in batch if isinstance(r, Sentence)]
         for sentence, suggested in zip(
             sentences,
-            _suggestions(model, [s.text for s in sentences], all_scores, min_score),
+            _suggestions(model, _scores(model, sentences), len(sentences), all_scores, min_score),
             strict=True,
         ):
             sentence.suggested = suggested
@@ -149,19 +162,18 @@ def preannotate(
 
 
 def _suggestions(
-    model: Model, texts: list[str], all_scores: bool, min_score: float
+    model: Model, scores: dict[str, np.ndarray], n: int, all_scores: bool, min_score: float
 ) -> list[dict[str, dict[str, float]]]:
-    """Per text, ``{dimension: {label: score}}``: the predicted labels (or, with
-    ``all_scores``, every label from ``min_score``), best first."""
+    """Per scored record (``n`` rows of ``scores``), ``{dimension: {label: score}}``: the
+    predicted labels (or, with ``all_scores``, every label from ``min_score``), best first."""
     from framing.runtime.labels import label_masks
 
-    if not texts:
+    if not n:
         return []
     labels = model.labels
-    scores = {dim: np.asarray(s, dtype=float) for dim, s in model.predict_proba(texts).items()}
     predicted = label_masks(scores, labels, model.meta)
     out = []
-    for i in range(len(texts)):
+    for i in range(n):
         suggested: dict[str, dict[str, float]] = {}
         for dim, ids in labels.items():
             row = scores[dim][i]
@@ -202,7 +214,13 @@ def _preannotate_documents(
         part = documents[start : start + BATCH]
         for doc, suggested in zip(
             part,
-            _suggestions(model, texts[start : start + BATCH], all_scores, min_score),
+            _suggestions(
+                model,
+                model.predict_proba(texts[start : start + BATCH]),
+                len(part),
+                all_scores,
+                min_score,
+            ),
             strict=True,
         ):
             doc.suggested = suggested
@@ -492,8 +510,8 @@ def suggest(
     if not candidates:
         return result
     texts = [s.text for s in candidates]
-    parts = [model.predict_proba(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
-    scores = {dim: np.vstack([p[dim] for p in parts]) for dim in model.labels}
+    # a candidate's context is the other candidates of its article
+    scores = _scores(model, candidates)
     count = len(candidates)
     scored = query.score(model, scores, count)
     order = np.lexsort((np.arange(count), -scored.value))

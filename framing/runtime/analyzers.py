@@ -180,7 +180,7 @@ class NgramIndex:
             return None
         keys = self._numbers(_code_points(text), starts, lengths, longest)
         ids = np.full(len(keys), -1, dtype=np.int64)
-        at, values = self.table.get(keys)
+        at, values = self.table.get(keys, ordered=False)
         ids[at] = values
         return ids
 

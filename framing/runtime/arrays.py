@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from functools import cached_property
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,14 @@ class Ragged:
     def extend(self, lists: list[list[int]]) -> None:
         lens = np.fromiter(map(len, lists), np.int64, len(lists))
         flat = np.fromiter(chain.from_iterable(lists), self._flat.data.dtype, int(lens.sum()))
+        self.extend_flat(flat, lens)
+
+    def extend_looked_up(self, lists: list[list[str]], ids: dict[str, int]) -> None:
+        """Append lists of strings as their ids in ``ids`` (-1 for a string not in it);
+        the lookups run in C (``map`` over ``dict.get``), not in a Python loop per item."""
+        lens = np.fromiter(map(len, lists), np.int64, len(lists))
+        items = chain.from_iterable(lists)
+        flat = np.fromiter(map(ids.get, items, repeat(-1)), self._flat.data.dtype, int(lens.sum()))
         self.extend_flat(flat, lens)
 
     def extend_flat(self, flat: np.ndarray, lens: np.ndarray) -> None:
@@ -265,8 +274,9 @@ class IntTable:
         mixed = keys.astype(np.uint64) * self._MULT
         return (mixed >> self.shift).astype(np.int64)
 
-    def get(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of ``query`` found in the table, and their values."""
+    def get(self, query: np.ndarray, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``query`` found in the table, and their values: in the order of
+        ``query``, or with ``ordered=False`` in any order (no sort)."""
         found_at: list[np.ndarray] = []
         found_val: list[np.ndarray] = []
         todo = np.arange(len(query))
@@ -274,17 +284,20 @@ class IntTable:
         for probe in range(self.probes):
             if not len(todo):
                 break
-            pos = (home[todo] + probe) & self.mask
+            # every query is still to do at the first probe: no gather of its homes
+            pos = (home if probe == 0 else home[todo] + probe) & self.mask
             stored = self.keys[pos]
-            hit = stored == query[todo]
+            hit = stored == (query if probe == 0 else query[todo])
             found_at.append(todo[hit])
             found_val.append(self.values[pos[hit]])
             todo = todo[~hit & (stored != -1)]
         if not found_at:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        at = np.concatenate(found_at)
+        at, values = np.concatenate(found_at), np.concatenate(found_val)
+        if not ordered:
+            return at, values
         order = np.argsort(at, kind="stable")
-        return at[order], np.concatenate(found_val)[order]
+        return at[order], values[order]
 
 
 class PackedStrings(Sequence[str]):
@@ -361,9 +374,14 @@ class Batch:
     """Documents as word ids: ``uids[doc_ptr[d]:doc_ptr[d + 1]]`` is document d."""
 
     uids: np.ndarray  # int32
-    udoc: np.ndarray  # int64, the document of each entry of uids
     doc_ptr: np.ndarray  # int64, n + 1
 
     @property
     def n(self) -> int:
         return len(self.doc_ptr) - 1
+
+    @cached_property
+    def udoc(self) -> np.ndarray:
+        """The document of each entry of :attr:`uids` (int64); made when first asked for
+        (the numpy path), never by the compiled loops, which read :attr:`doc_ptr`."""
+        return np.repeat(np.arange(self.n), np.diff(self.doc_ptr))

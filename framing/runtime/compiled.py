@@ -64,7 +64,7 @@ import json
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,16 +82,10 @@ from framing.runtime.analyzers import (
 from framing.runtime.array_files import read_arrays, write_arrays
 from framing.runtime.arrays import Batch, WordIds, new_word_ids, run_starts
 from framing.runtime.compiled_tables import read_strings, read_tables, store_strings, store_tables
-from framing.runtime.explain import (
-    ExplainRequest,
-    LabelExplanation,
-    LinearPart,
-    explain_by_head,
-    linear_explanations,
-)
 from framing.runtime.tfidf_scoring import make_vectorizer_scorer
 
 if TYPE_CHECKING:
+    from framing.runtime.explain import ExplainRequest, LabelExplanation
     from framing.runtime.meta import ModelMeta
 
 __all__ = [
@@ -284,9 +278,10 @@ class CompiledModel:
         sink: list[Any] | None = None,
         offset: int = 0,
     ) -> dict[str, np.ndarray]:
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"text {i} is {type(t).__name__}, not str")
+        if not all(map(isinstance, texts, repeat(str))):  # checked in C; the loop names it
+            for i, t in enumerate(texts):
+                if not isinstance(t, str):
+                    raise TypeError(f"text {i} is {type(t).__name__}, not str")
         n = len(texts)
         scored: list[np.ndarray | None] = [None] * len(self._scorers)
         for prep in self._preps:
@@ -330,7 +325,7 @@ class CompiledModel:
                         f.add_words(new_words)
                 doc_ptr = np.zeros(n + 1, dtype=np.int64)
                 np.cumsum(counts, out=doc_ptr[1:])
-                batch = Batch(uids, np.repeat(np.arange(n), counts), doc_ptr)
+                batch = Batch(uids, doc_ptr)
                 if sink is not None:
                     for f in followers:  # under the lock: the word ids are this table's
                         f.collect(sink, offset, batch)
@@ -453,6 +448,14 @@ class CompiledModel:
         self, texts: Sequence[str], requests: Sequence[ExplainRequest], top: int
     ) -> list[LabelExplanation | None]:
         """Explanations of label scores (see :mod:`framing.runtime.explain`)."""
+        # imported here: tagging without --explain never needs it (a few ms of every start)
+        from framing.runtime.explain import (
+            ExplainRequest,
+            LinearPart,
+            explain_by_head,
+            linear_explanations,
+        )
+
         wanted = sorted({r.row for r in requests})
         position = {row: i for i, row in enumerate(wanted)}
         feats = self.features([texts[row] for row in wanted])

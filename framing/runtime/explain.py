@@ -13,6 +13,10 @@ the numbers add up, the sum of all the others as ``rest``::
 
     decision == intercept + sum(c.contribution for c in ngrams) + rest
 
+For a model with an article-context stage (:mod:`framing.runtime.context`) the label's
+score is the stage's: ``context`` is what the stage added to the log-odds, so that
+``logit(score) == decision + context``.
+
 Every scorer kind implements ``explain(texts, requests, top)`` (see
 :class:`Explainer`); this module holds the result types and the arithmetic they
 share, so the compiled arrays and the scikit-learn pipelines explain alike.
@@ -75,7 +79,9 @@ class LabelExplanation:
 
     ``decision`` is the score before the sigmoid (the log-odds of a one-vs-rest or
     binary model; the class's logit for a multinomial one);
-    ``decision == intercept + sum of ngrams' contributions + rest``.
+    ``decision == intercept + sum of ngrams' contributions + rest``.  ``context`` is
+    None unless the model's context stage revises the label's dimension; then it is what
+    the article's context added to the log-odds: ``logit(score) == decision + context``.
     """
 
     dimension: str
@@ -85,14 +91,18 @@ class LabelExplanation:
     intercept: float
     ngrams: tuple[Contribution, ...]
     rest: float
+    context: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "decision": self.decision,
             "intercept": self.intercept,
             "ngrams": [c.to_dict() for c in self.ngrams],
             "rest": self.rest,
         }
+        if self.context is not None:
+            out["context"] = self.context
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,14 +318,21 @@ def explain_hits(
     out: list[dict[str, list[LabelExplanation]]] = [
         {dim: [] for dim in model.dimensions} for _ in texts
     ]
+    stage = getattr(model, "context", None)
+    revised = () if stage is None else stage.dimensions
     if requests:
+        from framing.runtime.calibration import logit
+
         for req, value, found_expl in zip(
             requests, values, explain(texts, requests, top), strict=True
         ):
             if found_expl is not None:
                 e = found_expl
+                added = None
+                if e.dimension in revised:
+                    added = float(logit(np.array(value))) - e.decision
                 why = LabelExplanation(
-                    e.dimension, e.label, value, e.decision, e.intercept, e.ngrams, e.rest
+                    e.dimension, e.label, value, e.decision, e.intercept, e.ngrams, e.rest, added
                 )
                 out[req.row][req.dimension].append(why)
     return [{dim: tuple(found) for dim, found in per.items()} for per in out]

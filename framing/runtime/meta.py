@@ -24,8 +24,10 @@ __all__ = ["FORMAT_VERSION", "DEFAULT_THRESHOLD", "CodebookRef", "ModelMeta"]
 
 #: Version of the model folder layout; bumped when an older reader could misread a folder.
 #: 2: ``scorers`` names the scorer kinds of the folder (the registry of
-#: :mod:`framing.runtime.scorers`); 1 had a ``compiled`` flag instead.
-FORMAT_VERSION = 2
+#: :mod:`framing.runtime.scorers`); 1 had a ``compiled`` flag instead.  3: ``context``
+#: may name a second stage (``context.json``, :mod:`framing.runtime.context`) that an
+#: older framing would ignore, giving other labels than the thresholds were tuned for.
+FORMAT_VERSION = 3
 #: The threshold of a label that ``meta.json`` gives none.
 DEFAULT_THRESHOLD = 0.5
 LEVELS = ("sentence", "document")
@@ -56,6 +58,7 @@ _KNOWN = (
     "compiled_reason",
     "compiled",
     "structure",
+    "context",
 )
 
 
@@ -107,6 +110,9 @@ class ModelMeta:
     #: The label structure enforced after thresholds (:mod:`framing.runtime.structure`);
     #: empty when the codebook has no parents or exclusive labels.
     structure: dict[str, Any] = field(default_factory=dict)
+    #: The article-context stage applied after the scorer (its kind, e.g.
+    #: ``article-context.v1``; :mod:`framing.runtime.context`), or None.
+    context: str | None = None
     #: Keys this framing does not know, kept so that re-saving does not drop them.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -194,6 +200,7 @@ class ModelMeta:
             git_commit=_optional_str(data.get("git_commit")),
             compiled_reason=_optional_str(data.get("compiled_reason")),
             structure=dict(_mapping(data, "structure", where)),
+            context=_context_kind(data.get("context"), where),
             extra={k: v for k, v in data.items() if k not in _KNOWN},
         )
 
@@ -224,6 +231,8 @@ class ModelMeta:
         out["scorers"] = list(self.scorers)
         if self.compiled_reason is not None:
             out["compiled_reason"] = self.compiled_reason
+        if self.context is not None:
+            out["context"] = self.context
         out.update(self.extra)
         return out
 
@@ -236,6 +245,12 @@ def _mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]
     value = data.get(key) or {}
     if not isinstance(value, Mapping):
         raise ModelError(f"{where}: '{key}' must be an object, got {type(value).__name__}")
+    return value
+
+
+def _context_kind(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ModelError(f"{where}: 'context' must name a context stage, got {value!r}")
     return value
 
 

@@ -19,12 +19,16 @@ A model folder (``models/NAME/``) describes itself::
                      (see :mod:`framing.runtime.calibration`)
     ood.json         optional: the out-of-distribution check (see
     ood.npz          :mod:`framing.runtime.ood`); older models have none
+    context.json     optional: the article-context stage that revises the scorer's
+                     scores with the article's (see :mod:`framing.runtime.context`);
+                     ``meta.json`` names it in ``context``
     README.md        the model card
 
 Every scorer maps a list of strings to an ``(n, n_labels)`` array of scores in
 ``[0, 1]`` per dimension whose columns follow ``meta.labels[dimension]``
-(:mod:`framing.runtime.scorers`); :mod:`framing.runtime.labels` turns scores into
-labels.
+(:mod:`framing.runtime.scorers`); a model's scores are the scorer's, revised by the
+context stage when the model has one (:meth:`Model.in_context`);
+:mod:`framing.runtime.labels` turns scores into labels.
 
 The module is a little over 500 lines because saving and loading a folder are the two
 sides of one file layout (the files above, the format version, the scorer kinds
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.calibration import Calibration
+    from framing.runtime.context import ContextStage, Layout
     from framing.runtime.explain import SentenceExplanation
     from framing.runtime.ood import OodCheck
     from framing.runtime.results import TaggedArticle, TaggedSentence
@@ -141,6 +146,8 @@ class Model:
     scorer: Scorer = field(repr=False)
     #: How unlike the training articles an article is (``ood.json``); None: not checked.
     ood: OodCheck | None = field(default=None, repr=False)
+    #: The article-context stage (``context.json``); None: the scorer's scores are final.
+    context: ContextStage | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -167,8 +174,14 @@ class Model:
     def multi_label(self) -> dict[str, bool]:
         return dict(self.meta.multi_label)
 
-    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def predict_proba(
+        self, texts: Sequence[str], layout: Layout | None = None
+    ) -> dict[str, np.ndarray]:
         """Scores per dimension, an ``(len(texts), n_labels)`` array each.
+
+        ``layout`` says which article each text belongs to and where
+        (:class:`framing.runtime.context.Layout`); without it every text is scored
+        alone.  It matters only for a model with a context stage.
 
         Raises
         ------
@@ -181,7 +194,19 @@ class Model:
             import numpy as np
 
             return {dim: np.zeros((0, len(ids))) for dim, ids in self.labels.items()}
-        return self.scorer.predict_proba(texts)
+        return self.in_context(self.scorer.predict_proba(texts), layout)
+
+    def in_context(
+        self, scores: Mapping[str, np.ndarray], layout: Layout | None = None
+    ) -> dict[str, np.ndarray]:
+        """The scorer's ``scores`` of sentences placed by ``layout`` (None: each alone)
+        revised by the model's context stage; as given when the model has none."""
+        if self.context is None:
+            return dict(scores)
+        from framing.runtime.context import Layout
+
+        n = len(next(iter(scores.values()))) if scores else 0
+        return self.context.apply(scores, layout if layout is not None else Layout.alone(n))
 
     @cached_property
     def calibration(self) -> Calibration | None:
@@ -430,6 +455,7 @@ def load_model(
     kind = _choose_scorer(path, meta, use_compiled)
     if kind.version_sensitive:
         _check_versions(meta, path)
+    from framing.runtime.context import load_context
     from framing.runtime.ood import load_ood
 
     return Model(
@@ -438,6 +464,7 @@ def load_model(
         meta=meta,
         scorer=kind.load(path, meta, trusted),
         ood=load_ood(path),
+        context=load_context(path, meta),
     )
 
 
@@ -516,6 +543,7 @@ def save_model(
     compile: bool = True,
     scorers: Mapping[str, Any] | None = None,
     ood: OodCheck | None = None,
+    context: ContextStage | None = None,
     save_pipelines: bool = True,
 ) -> Path:
     """Write a model folder atomically: built in a temporary folder, then swapped in
@@ -542,6 +570,9 @@ def save_model(
     ood
         The out-of-distribution check (``ood.json``, see :mod:`framing.runtime.ood`);
         without it, the model's tagged articles are not checked.
+    context
+        The article-context stage (``context.json``, see :mod:`framing.runtime.context`),
+        named in ``meta.json``; without it, the scorer's scores are final.
     scorers
         Other scorers to save, by registered kind name (:mod:`framing.runtime.scorers`),
         preferred first; they come before the two above in ``meta.scorers``.
@@ -554,6 +585,7 @@ def save_model(
     Path
         The model folder.
     """
+    from framing.runtime.context import CONTEXT_FILE, CONTEXT_KIND
     from framing.runtime.skops_pipelines import PipelineScorer
 
     path = Path(path)
@@ -580,6 +612,7 @@ def save_model(
         versions=meta.versions or library_versions(),
         scorers=tuple(to_save),
         compiled_reason=reason,
+        context=None if context is None else CONTEXT_KIND,
     )
     from framing.files import atomic_dir
 
@@ -588,6 +621,8 @@ def save_model(
             scorer_kind(name).save(scorer, tmp)
         if ood is not None:
             ood.save(tmp)
+        if context is not None:
+            (tmp / CONTEXT_FILE).write_text(context.to_json(), encoding="utf-8")
         (tmp / "codebook.toml").write_text(codebook.to_toml(), encoding="utf-8")
         for name, content in (files or {}).items():
             (tmp / name).write_text(content, encoding="utf-8")

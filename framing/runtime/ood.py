@@ -138,8 +138,7 @@ class _WordTokens:
         self.ids = Ragged(np.int64)
 
     def add_words(self, words: list[str]) -> None:
-        get = self.tokens.get
-        self.ids.extend([[get(t, -1) for t in _TOKEN.findall(w)] for w in words])
+        self.ids.extend_looked_up(list(map(_TOKEN.findall, words)), self.tokens)
 
     def collect(self, sink: list[Any], offset: int, batch: Batch) -> None:
         """Append the tokens of a chunk of sentences: ``(offset, first word of each
@@ -332,27 +331,39 @@ class OodCheck:
         return self._checks(ids, lengths)
 
     def _checks(self, ids: np.ndarray, lengths: np.ndarray) -> list[OutOfDistribution]:
-        """The checks from the token ids of the articles' n-grams, ``lengths[k]`` each."""
-        n = len(lengths)
-        article = np.repeat(np.arange(n), lengths)
-        unseen = np.bincount(article, weights=(ids < 0).astype(np.float64), minlength=n)
-        # Pairs within an article: drop the one that straddles two articles.
-        same = article[1:] == article[:-1]
-        a, b = ids[:-1][same], ids[1:][same]
-        pair_article = article[1:][same]
-        known = np.flatnonzero((a >= 0) & (b >= 0))
-        keys = a[known] * self._size + b[known]
-        found = np.zeros(len(a), dtype=bool)
+        """The checks from the token ids of the articles' n-grams, ``lengths[k]`` each.
+
+        Counts per article are differences of running sums at the article bounds (the
+        articles' tokens are contiguous), and the pair that straddles two articles is
+        dropped by its position, so no per-token article index is built.
+        """
+        total = len(ids)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        known = ids >= 0
+        running = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(~known, out=running[1:])
+        unseen = running[ends] - running[starts]
+        # Pair i is tokens i and i + 1; pairs of two known words are looked up.
+        at = np.flatnonzero(known[:-1] & known[1:])
+        keys = ids[at] * self._size + ids[at + 1]
+        found = np.zeros(max(total - 1, 0), dtype=bool)
         if self._bits is not None:
-            found[known] = (self._bits[keys >> 3] >> (keys & 7).astype(np.uint8)) & 1 != 0
+            found[at] = (self._bits[keys >> 3] >> (keys & 7).astype(np.uint8)) & 1 != 0
         else:
             assert self._pairs is not None
-            at, _ = self._pairs.get(keys)
-            found[known[at]] = True
-        unseen += np.bincount(pair_article, weights=(~found).astype(np.float64), minlength=n)
-        counts = 2 * lengths - (lengths > 0)
+            hit, _ = self._pairs.get(keys, ordered=False)
+            found[at[hit]] = True
+        # An article's pairs are starts[k] .. ends[k] - 2: the one at ends[k] - 1
+        # straddles into the next article and never counts.
+        running[0] = 0
+        np.cumsum(found, out=running[1:total])
+        pairs = np.maximum(lengths - 1, 0)
+        last = np.maximum(ends - 1, starts)
+        unseen += pairs - (running[last] - running[starts])
+        counts = lengths + pairs
         out = []
-        for u, c in zip(unseen.tolist(), counts.tolist(), strict=True):
+        for u, c in zip(unseen.astype(np.float64).tolist(), counts.tolist(), strict=True):
             score = u / c if c else 0.0
             flagged = c >= self.min_ngrams and score > self.threshold
             out.append(OutOfDistribution(flagged, score, self.threshold, int(c)))

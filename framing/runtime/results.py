@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Version of the output format in ``docs/output-format.md``.
-OUTPUT_VERSION = "1.2"
+OUTPUT_VERSION = "1.3"
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 from framing.errors import AnnotationError
 from framing.format.annotations import Document, Sentence, collect_files, iter_records
+from framing.format.article import HEADLINE_PART
 from framing.format.codebook import Codebook
 from framing.runtime.results import is_tagged_article as is_tagged
 from framing.runtime.results import is_tagged_file
@@ -139,7 +140,7 @@ def _sentence_meta(sentence: dict[str, Any], index: int) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     # sentence 0 without offsets is the title (output format 1.2), as in the corpus
     if index == 0 and sentence.get("start") is None:
-        meta["part"] = "headline"
+        meta["part"] = HEADLINE_PART
     if isinstance(sentence.get("scores"), dict):
         meta["scores"] = sentence["scores"]
     return meta

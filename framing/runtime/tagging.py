@@ -35,6 +35,7 @@ from framing.runtime.segment import split_sentences
 if TYPE_CHECKING:
     import numpy as np
 
+    from framing.runtime.context import Layout
     from framing.runtime.model import Model
     from framing.runtime.ood import OutOfDistribution
 
@@ -127,10 +128,13 @@ def _all_scores(
     return out
 
 
-def score_batch(model: Model, texts: list[str]) -> dict[str, np.ndarray]:
+def score_batch(
+    model: Model, texts: list[str], layout: Layout | None = None
+) -> dict[str, np.ndarray]:
+    """The model's scores of ``texts`` placed by ``layout`` (None: each alone)."""
     import numpy as np
 
-    scores = model.predict_proba(texts)
+    scores = model.predict_proba(texts, layout)
     return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}
 
 
@@ -145,17 +149,23 @@ def score_articles(
     """Scores of the articles' sentences (:func:`split_articles`) and each article's
     out-of-distribution check, read from the words the scoring pass looked up when the
     model's scorer has a word table the check can follow (else checked apart, as when
-    a title is sentence 0: the check is of the body, which does not hold the title)."""
+    a title is sentence 0: the check is of the body, which does not hold the title).
+    Each article is the context of its sentences, its title (sentence 0, without
+    offsets) the headline."""
     import numpy as np
 
+    from framing.runtime.context import Layout
+
+    layout = Layout.from_bounds(bounds, [start is None for start in starts])
     ood = model.ood
     titled = None in starts
     if ood is None or not texts or titled or not ood.follow(model.scorer):
-        return score_batch(model, texts), ood_checks(model, articles)
+        return score_batch(model, texts, layout), ood_checks(model, articles)
     body_starts = [x for x in starts if x is not None]
     body_ends = [x for x in ends if x is not None]
     sink: list[Any] = []
-    scores = model.scorer.predict_proba(texts, words=sink)  # type: ignore[call-arg]
+    raw = model.scorer.predict_proba(texts, words=sink)  # type: ignore[call-arg]
+    scores = model.in_context(raw, layout)
     checks = ood.check_sentences([a[2] for a in articles], bounds, body_starts, body_ends, sink)
     if checks is None:
         checks = ood.check_many([a[2] for a in articles])

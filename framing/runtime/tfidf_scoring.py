@@ -68,8 +68,10 @@ class VectorizerScorer:
         idf = idf[order]
         self.idf = idf
         self.idf2 = idf * idf
-        # Feature rows already scaled by idf: a feature seen once contributes its row.
-        self.rows = np.ascontiguousarray(weights[order] * idf[:, None])
+        # Feature rows already scaled by idf: a feature seen once contributes its row
+        # (gathered into one new C-order array, scaled in place: no third copy).
+        self.rows = weights.take(order, axis=0)
+        self.rows *= idf[:, None]
         self._columns: np.ndarray | None = None
         self.width = weights.shape[1]
         self.min_n, self.max_n = spec.ngram_range
@@ -297,7 +299,7 @@ class CharWBScorer(VectorizerScorer):
         return np.fromiter(map(self.vocab.get, grams, repeat(-1)), np.int64, len(grams))
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-        n, uids, udoc = batch.n, batch.uids, batch.udoc
+        n, uids = batch.n, batch.uids
         if _native.speedups is not None and self.n_features:
             f = self.feats
             return self._run_native(
@@ -308,6 +310,7 @@ class CharWBScorer(VectorizerScorer):
             )
         out = np.zeros((n, self.width))
         sq = None
+        udoc = batch.udoc
         if self.spec.norm is not None:
             sq = np.bincount(udoc, weights=np.take(self.word_norm, uids), minlength=n)
         if len(uids):
@@ -378,8 +381,7 @@ class WordScorer(VectorizerScorer):
         self.word_tokens = Ragged()
 
     def add_words(self, words: list[str]) -> None:
-        get, tokenize = self.tokens.get, self.tokenize
-        self.word_tokens.extend([[get(t, -1) for t in tokenize(w)] for w in words])
+        self.word_tokens.extend_looked_up(list(map(self.tokenize, words)), self.tokens)
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         n = batch.n
