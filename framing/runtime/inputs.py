@@ -166,7 +166,7 @@ def jsonl_items(lines: Iterable[bytes], source: str, start: int = 1) -> Iterator
     """
     stem = Path(source).stem if source != "<stdin>" else "stdin"
     for number, raw in enumerate(lines, start=start):
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (no copy of a long line to find out)
             continue
         where = f"{source}:{number}"
         try:
