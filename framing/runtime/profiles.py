@@ -131,17 +131,16 @@ def profile_stats(
             sums[present] = np.add.reduceat(p, starts, axis=0)
         denominators = np.maximum(sizes, 1)[:, None]
         # Evidence: per article and label, the best-scoring sentences that carry it.
-        rows, cols = np.nonzero(mask)
-        values = p[rows, cols]
-        arts = article_of[rows]
-        order = np.lexsort((rows, -values, cols, arts))
-        rows, cols, values, arts = rows[order], cols[order], values[order], arts[order]
+        hit_rows, hit_cols = np.nonzero(mask)
+        values = p[hit_rows, hit_cols]
+        arts = article_of[hit_rows]
+        order = np.lexsort((hit_rows, -values, hit_cols, arts))
+        rows, cols, values, arts = hit_rows[order], hit_cols[order], values[order], arts[order]
         group = arts * width + cols
         new = np.ones(len(group), dtype=bool)
         np.not_equal(group[1:], group[:-1], out=new[1:])
         first = np.maximum.accumulate(np.where(new, np.arange(len(group)), 0))
         keep = np.arange(len(group)) - first < MAX_EVIDENCE
-        hit_rows, hit_cols = np.nonzero(mask)
         strength = strengths(plan, dim, p, hit_rows, hit_cols, article_of, n_articles)
         out[dim] = DimensionStats(
             counts,
