@@ -130,6 +130,33 @@ def test_segment_line_break_rule() -> None:
     assert _sentences("Demands:\n- peace\n• bread") == ["Demands:", "- peace", "• bread"]
 
 
+def test_segment_hard_wrap_reads_the_last_word_of_the_line() -> None:
+    # the last word is read whole when it is all letters, else as the regex run of
+    # word characters at the line's end ("(the" ends in "the", "x-of" in "x-of")
+    for line in ("talks with the", "talks with THE", "talks with (the", "met at 5 with"):
+        assert _sentences(f"{line}\nPresident left.") == [f"{line}\nPresident left."]
+    for line in ("talks with bathe", "talks with x-of", "talks at 2024", "talks with the’s"):
+        assert _sentences(f"{line}\nPresident left.") == [line, "President left."]
+
+
+def test_segment_word_classes_do_not_depend_on_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the class of the word before a period is cached; emptying the cache at every
+    # new word (a bound of 1) gives the same spans
+    text = (
+        "Mr. Smith met Gen. Lee in the U.S. The talks at 4 p.m. GMT ended. No. 5 won. "
+        "J. A. Smith left. 1. First item. Ex-Sen. Jones came. It was 12. Then 123. "
+        "Then 2024. End at 5 p.m. The end. Apple Inc. Shares fell."
+    )
+    warm = split_sentences(text)
+    assert split_sentences(text) == warm
+    monkeypatch.setattr(segment, "_KINDS_BOUND", 1)
+    segment._KINDS.clear()
+    assert split_sentences(text) == warm
+    assert len(segment._KINDS) == 1
+
+
 def test_segment_decimals_and_versions_do_not_split() -> None:
     text = "It rose 3.5% to $1.2 billion in v2.0 of the U.S.-led index."
     assert _sentences(text) == [text]

@@ -402,6 +402,66 @@ def test_tagger_json_lines_carry_labels_and_profiles(
     assert all("start" not in d["sentences"][0] for d in titled)
 
 
+_AWKWARD_LINES = [
+    b'{"text": "Plain.", "id": 7, "title": 1.5}',
+    b'\xef\xbb\xbf{"text": "A byte order mark."}',
+    b'{"text": "NaN in meta.", "meta": {"x": NaN, "y": -Infinity}}',
+    b'{"text": "Too big.", "meta": {"x": 1e400, "y": 123456789012345678901234567890}}',
+    b'{"text": "Floats.", "meta": {"x": 0.1, "y": 2.2250738585072011e-308, "z": 1E5}}',
+    b'{"text": "Twice.", "text": "Last wins.", "id": "a", "id": "b"}',
+    b'{"text": "Half a pair \\ud83d here."}',
+    b'{"text": "Encoded half \xed\xa0\xbd."}',
+    b'{"text": "Raw tab\tinside."}',
+    b'{"text": "Trailing."} x',
+    b'{"text": "Bad UTF-8 \xff."}',
+    b'{"text": 5}',
+    b"[1, 2]",
+    b'  {"text": "Spaces around."}  \r',
+    b"",
+    b"{",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_AWKWARD_LINES),
+            st.builds(
+                lambda text, extra, ascii_only: json.dumps(
+                    {"text": text, **extra}, ensure_ascii=ascii_only
+                ).encode("utf-8", "surrogatepass"),
+                st.text(),
+                st.dictionaries(
+                    st.sampled_from(["id", "title", "doc_id", "other"]),
+                    st.one_of(st.none(), st.integers(), st.floats(), st.text()),
+                ),
+                st.booleans(),
+            ),
+        ),
+        max_size=8,
+    )
+)
+def test_inputs_jsonl_lines_read_as_json_loads_reads_them(lines: list[bytes]) -> None:
+    """msgspec decodes JSONL lines, json.loads where msgspec refuses: the items and
+    failures are those of json.loads alone."""
+    import msgspec
+
+    import framing.runtime.inputs as inputs
+
+    def refuse(raw: bytes) -> None:
+        raise msgspec.DecodeError("refused")
+
+    fast = list(inputs.jsonl_items(lines, "x.jsonl"))
+    real = inputs._decode_json
+    inputs._decode_json = refuse
+    try:
+        slow = list(inputs.jsonl_items(lines, "x.jsonl"))
+    finally:
+        inputs._decode_json = real
+    assert repr(fast) == repr(slow)
+
+
 def test_tagger_lone_surrogate_escapes_are_input_failures(tag_model, tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     path.write_text(

@@ -17,6 +17,7 @@ text of ``json.dumps(result.to_dict(), ensure_ascii=False)``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from framing.runtime.model import Model
+    from framing.runtime.ood import OutOfDistribution
 
 __all__ = [
     "JsonBatch",
@@ -161,6 +163,36 @@ class _Profile(msgspec.Struct, gc=False):
     evidence: list[_Evidence]
 
 
+class _Ood(msgspec.Struct, gc=False):
+    """``OutOfDistribution.to_dict()``."""
+
+    flagged: bool
+    score: Any
+    threshold: Any
+    ngrams: int
+
+
+def _ood_obj(check: OutOfDistribution | None) -> Any:
+    """``check.to_dict()`` (None without a check) for the writer."""
+    if check is None:
+        return None
+    return _Ood(
+        check.flagged, exact_floats(check.score), exact_floats(check.threshold), check.ngrams
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _labels_struct(dims: tuple[str, ...]) -> type[msgspec.Struct]:
+    """The Struct of a sentence's labels: one field per dimension, in order (made once
+    per model, not per batch)."""
+    return msgspec.defstruct(
+        "Labels",
+        [(f"d{k}", Any) for k in range(len(dims))],
+        rename=dict((f"d{k}", dim) for k, dim in enumerate(dims)),
+        gc=False,
+    )
+
+
 def _exact(value: float) -> Any:
     """One float as :func:`exact_floats` gives it."""
     return value if _plain(value) else _float_text(value)
@@ -184,14 +216,13 @@ def _article_obj(article: TaggedArticle, include_text: bool) -> Any:
     """``article.to_dict(include_text=...)`` for the writer (see :func:`_sentence_obj`)."""
     if article.document is not None:
         return exact_floats(article.to_dict(include_text=include_text))
-    ood = article.out_of_distribution
     data: dict[str, Any] = {
         "version": OUTPUT_VERSION,
         "doc_id": article.doc_id,
         "title": article.title,
         "model": exact_floats(article.model),
         "n_sentences": len(article.sentences),
-        "out_of_distribution": None if ood is None else exact_floats(ood.to_dict()),
+        "out_of_distribution": _ood_obj(article.out_of_distribution),
     }
     if include_text:
         data["text"] = article.text
@@ -247,13 +278,7 @@ def _article_dicts(
     masks = plan.masks(scores)
     stats = profile_stats(plan, scores, masks, bounds)
     dims = plan.dims
-    # Each sentence's labels: a Struct whose fields are the dimensions, in order.
-    labels_of = msgspec.defstruct(
-        "Labels",
-        [(f"d{k}", Any) for k in range(len(dims))],
-        rename=dict((f"d{k}", dim) for k, dim in enumerate(dims)),
-        gc=False,
-    )
+    labels_of = _labels_struct(tuple(dims))
     per_dim = []
     for dim in dims:
         names = plan.labels[dim]
@@ -309,7 +334,7 @@ def _article_dicts(
             profile[dim] = {}
         for a, lo, hi in zip(*runs(arts), strict=True):
             profiles[a][dim] = dict(entries[lo:hi])
-    info = plan.model_info
+    info = _Raw(_encode(plan.model_info))  # the same for every article: encoded once
     out = [
         {
             "version": OUTPUT_VERSION,
@@ -317,7 +342,7 @@ def _article_dicts(
             "title": title,
             "model": info,
             "n_sentences": sizes[a],
-            "out_of_distribution": None if check is None else exact_floats(check.to_dict()),
+            "out_of_distribution": _ood_obj(check),
             "sentences": sentences[bounds[a] : bounds[a + 1]],
             "profile": profiles[a],
         }

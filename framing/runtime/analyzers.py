@@ -190,10 +190,7 @@ class NgramIndex:
         """Each window of the text of code points ``points`` as a number."""
         if not len(starts):
             return np.zeros(0, dtype=np.int64)
-        rank = np.searchsorted(self.alphabet, points)
-        rank[rank == len(self.alphabet)] = 0
-        known = self.alphabet[rank] == points if len(self.alphabet) else rank < 0
-        digits = np.where(known, rank + 1, self.base - 1).astype(np.int64)
+        digits = self._digits(points)
         # prefix[n - 1, i]: the number of the n characters from i (windows stay in text)
         prefix = np.zeros((longest, len(digits)), dtype=np.int64)
         prefix[0] = digits
@@ -201,6 +198,24 @@ class NgramIndex:
             step = digits[n:] * self.base**n
             prefix[n, : len(digits) - n] = prefix[n - 1, : len(digits) - n] + step
         return prefix[lengths - 1, starts]
+
+    def _digits(self, points: np.ndarray) -> np.ndarray:
+        """Each code point's digit: its rank in the alphabet + 1, or ``base - 1`` (a
+        character no n-gram of the vocabulary has).  One gather from a table by code
+        point when the alphabet's largest is below 2**16 (as in any alphabetic script),
+        else a binary search in the alphabet."""
+        table = getattr(self, "_digit_table", None)
+        top = int(self.alphabet[-1]) if len(self.alphabet) else -1
+        if table is None and top < 2**16:
+            table = np.full(top + 2, self.base - 1, dtype=np.int64)
+            table[self.alphabet] = np.arange(1, len(self.alphabet) + 1)
+            self._digit_table = table
+        if table is not None:
+            return table[np.minimum(points, top + 1)]
+        rank = np.searchsorted(self.alphabet, points)
+        rank[rank == len(self.alphabet)] = 0
+        known = self.alphabet[rank] == points
+        return np.where(known, rank + 1, self.base - 1).astype(np.int64)
 
 
 def _code_points(text: str) -> np.ndarray:

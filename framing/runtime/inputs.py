@@ -17,6 +17,8 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from framing.errors import InputNotFoundError
 
 __all__ = [
@@ -35,6 +37,9 @@ INPUT_SUFFIXES = (".txt", ".jsonl")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Decodes a JSONL line as ``json.loads`` does, about twice as fast; where it refuses a
+#: line, ``json.loads`` is asked (a test compares the two on awkward lines).
+_decode_json = msgspec.json.Decoder().decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +166,22 @@ def jsonl_items(lines: Iterable[bytes], source: str, start: int = 1) -> Iterator
     """
     stem = Path(source).stem if source != "<stdin>" else "stdin"
     for number, raw in enumerate(lines, start=start):
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (no copy of a long line to find out)
             continue
         where = f"{source}:{number}"
         try:
-            data = json.loads(raw)
-        except UnicodeDecodeError:
-            yield InputFailure(where, "invalid UTF-8 (re-encode the file as UTF-8)")
-            continue
-        except ValueError as exc:
-            yield InputFailure(where, f"not valid JSON ({exc.args[0] if exc.args else exc})")
-            continue
+            data = _decode_json(raw)
+        except msgspec.DecodeError:
+            # msgspec refuses a few things json takes (a byte order mark, NaN, 1e400, a
+            # lone surrogate escape): json decides, and words the error, as before.
+            try:
+                data = json.loads(raw)
+            except UnicodeDecodeError:
+                yield InputFailure(where, "invalid UTF-8 (re-encode the file as UTF-8)")
+                continue
+            except ValueError as exc:
+                yield InputFailure(where, f"not valid JSON ({exc.args[0] if exc.args else exc})")
+                continue
         if not isinstance(data, dict):
             yield InputFailure(where, f"expected a JSON object, got {type(data).__name__}")
             continue

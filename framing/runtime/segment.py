@@ -58,7 +58,9 @@ Speed
 The rules are written once, here, in Python; there is no compiled copy of them.  The
 scan regex settles what it can by itself (it only stops at candidates), and the
 common candidate (terminal punctuation, one space or line break, a capital, an
-ordinary word before the period) takes a few set and dict look-ups.
+ordinary word before the period) takes a few set and dict look-ups: the class of the
+word before a period is worked out once per distinct word and kept (``_KINDS``, a
+bounded cache), since news text ends sentence after sentence on the same words.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ _HAS_NL = re.compile("[" + _NL_CHARS + "]")
 #: A list item starts with one of these, a digit or a lowercase ASCII letter; the
 #: scanner tests that first, which spares most calls of the regex.
 _LIST_MARKS = "-*•▪◦‣–"
+_UPPER_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _LIST_ITEM = re.compile(r"(?:[" + _LIST_MARKS + r"]|\d{1,3}[.)]|[a-z][)])[ \t]+(?=\S)")
 _DOTTED = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _NEXT_WORD = re.compile(r"[\"'“‘«(\[]*([^\W\d_][\w'’-]*)(\.?)")
@@ -134,6 +137,7 @@ _NUMBER = 2  # no boundary before a digit: No. 5
 _AMBIGUOUS = 3  # boundary only before a typical sentence opener: in the U.S. The ...
 _INITIAL = 4  # one-letter initial: George W. Bush
 _CLOCK = 5  # a.m./p.m.: boundary before a capital unless a time zone follows (4 p.m. GMT)
+_LIST_NUMBER = 6  # up to three digits: no boundary when they open the sentence (1. First)
 
 
 def _words(spaced: str) -> list[str]:
@@ -213,6 +217,25 @@ def _abbrev_kind(tok: str) -> int:
     return 0
 
 
+#: The kinds of the tokens seen before a period (:func:`_token_kind`), kept because the
+#: same words end sentence after sentence; emptied when it grows past a bound.
+_KINDS: dict[str, int] = {}
+_KINDS_BOUND = 1 << 16
+
+
+def _token_kind(tok: str) -> int:
+    """The abbreviation class of ``tok``, the word before a period (:func:`_abbrev_kind`),
+    or ``_LIST_NUMBER`` for a number of up to three digits (``1. First item``); cached
+    in ``_KINDS``."""
+    kind = _abbrev_kind(tok)
+    if not kind and tok.isdigit() and len(tok) <= 3:
+        kind = _LIST_NUMBER
+    if len(_KINDS) >= _KINDS_BOUND:
+        _KINDS.clear()
+    _KINDS[tok] = kind
+    return kind
+
+
 def _has_quote(close: str) -> bool:
     """Whether a run of closing characters contains a quotation mark."""
     return bool(close.strip(")]"))
@@ -240,6 +263,10 @@ def _line_continues(text: str, s: int, e: int, q: int) -> bool:
     nxt = text[q]
     if nxt.islower() or nxt in _NO_START:
         return True
+    tail = text[max(s, e - 16) : e]
+    word = tail[tail.rfind(" ") + 1 :]
+    if word.isalpha():  # the usual case: the word is all of the line's last token
+        return word.lower() in _CONTINUE_WORDS
     m = _LAST_WORD.search(text, max(s, e - 16), e)
     return m is not None and m.group().lower() in _CONTINUE_WORDS
 
@@ -286,10 +313,12 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
             if q >= n:
                 break
             c = text[q]
+            capital = c in _UPPER_ASCII  # the usual next character: settles two rules
             if q - ws_start == 1:  # the usual case: one space or one line break
                 newline = text[ws_start] in _NL_CHARS
                 if (
                     newline
+                    and not capital
                     and (c in _LIST_MARKS or "a" <= c <= "z" or c.isdecimal())
                     and _LIST_ITEM.match(text, q)
                 ):
@@ -307,7 +336,7 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                     continue
             else:
                 newline = False
-            if c.islower() or c in _NO_START:
+            if not capital and (c.islower() or c in _NO_START):
                 continue
             close_start = m.start(_G_CLOSE)
             term = text[p:close_start]
@@ -318,13 +347,14 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                 else:
                     window = text[p - 24 if p - 24 > s else s : p]
                     tok = window.rsplit(None, 1)[-1].lstrip(_OPENING_MARKS)
-                    kind = _ABBREV.get(tok, -1)
-                    if kind < 0:  # only unusual tokens need the slower checks
-                        slow = len(tok) == 1 or tok.isupper() or not tok.isalpha()
-                        kind = _abbrev_kind(tok) if tok and slow else 0
-                if kind == _TITLE:
+                    kind = _KINDS.get(tok, -1)
+                    if kind < 0:  # a token not seen yet
+                        kind = _token_kind(tok)
+                if not kind:
+                    pass  # an ordinary word: the usual case
+                elif kind == _TITLE:
                     continue
-                if kind == _NUMBER:
+                elif kind == _NUMBER:
                     if c.isdigit():
                         continue
                 elif kind == _INITIAL:
@@ -336,7 +366,7 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
                 elif kind == _AMBIGUOUS:
                     if c.isdigit() or (not newline and not _opens_sentence(text, q)):
                         continue
-                elif tok.isdigit() and len(tok) <= 3 and p - len(tok) == s:
+                elif p - len(tok) == s:  # _LIST_NUMBER
                     continue  # list number: "1. First item"
             elif p > s and text[p - 1].isspace() and ("…" in term or ".." in term):
                 continue  # a detached ellipsis marks an omission inside a sentence
@@ -364,7 +394,7 @@ def iter_sentences(text: str) -> Iterator[tuple[int, int]]:
             q = m.end()
             if q >= n:
                 break
-            e = s + len(text[s:p].rstrip())
+            e = s + len(text[s:p].rstrip()) if text[p - 1].isspace() else p
             if e == s:  # pragma: no cover - s is never whitespace
                 s = q
                 continue

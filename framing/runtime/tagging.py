@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from framing.errors import UsageError
 from framing.runtime.documents import check_document_options
@@ -156,19 +156,23 @@ def score_articles(
 
     from framing.runtime.context import Layout
 
-    layout = Layout.from_bounds(bounds, [start is None for start in starts])
-    ood = model.ood
     titled = None in starts
+    # Without titles (the usual JSONL input) no row is a headline and every row has
+    # offsets: neither needs a pass over the rows.
+    headlines: Any = [s is None for s in starts] if titled else np.zeros(len(starts), bool)
+    layout = Layout.from_bounds(bounds, headlines)
+    ood = model.ood
     if ood is None or not texts or titled or not ood.follow(model.scorer):
         return score_batch(model, texts, layout), ood_checks(model, articles)
-    body_starts = [x for x in starts if x is not None]
-    body_ends = [x for x in ends if x is not None]
+    body_starts = cast("Sequence[int]", starts)  # untitled: no None among them
+    body_ends = cast("Sequence[int]", ends)
     sink: list[Any] = []
     raw = model.scorer.predict_proba(texts, words=sink)  # type: ignore[call-arg]
     scores = model.in_context(raw, layout)
-    checks = ood.check_sentences([a[2] for a in articles], bounds, body_starts, body_ends, sink)
+    bodies = [a[2] for a in articles]
+    checks = ood.check_sentences(bodies, bounds, body_starts, body_ends, sink)
     if checks is None:
-        checks = ood.check_many([a[2] for a in articles])
+        checks = ood.check_many(bodies)
     return {dim: np.asarray(scores[dim], dtype=float) for dim in model.dimensions}, checks
 
 
