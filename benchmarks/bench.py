@@ -206,7 +206,7 @@ def run_ours(plan: dict[str, Any], config_path: Path, work: Path) -> dict[str, A
     from framing.training.config import config_from_dict
     from framing.training.train import fit_model
 
-    from framing.runtime.model import load_model, save_model
+    from framing.runtime.model import load_model
 
     raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     folds_out = []
@@ -229,7 +229,7 @@ def run_ours(plan: dict[str, Any], config_path: Path, work: Path) -> dict[str, A
         fitted = fit_model(config)
         seconds = time.perf_counter() - start
         folder = work / f"model-{config_path.stem}-{k}"
-        save_model(folder, fitted.pipelines, fitted.meta, fitted.codebook)
+        fitted.save(folder)
         model = load_model(folder)
         texts = [plan["texts"][i] for i in fold["test"]]
         folds_out.append({"train_seconds": seconds, "predictions": _predict_ours(model, texts)})

@@ -260,3 +260,21 @@ def test_without_context_section_no_stage_is_trained(tmp_path: Path) -> None:
     assert not (path / CONTEXT_FILE).exists()
     assert "context" not in json.loads((path / "meta.json").read_text(encoding="utf-8"))
     assert load_model(path).context is None
+
+
+def test_a_fit_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
+    """``FittedModel.save`` writes the stage the thresholds were tuned with; saving the
+    pipelines and metadata alone, as the benchmark harness once did (it then scored
+    frames without the stage), is refused."""
+    from framing.training.train import fit_model
+
+    from framing.runtime.model import save_model
+
+    fitted = fit_model(_config('context.dimensions=["frames"]'))
+    path = fitted.save(tmp_path / "whole")
+    assert (path / CONTEXT_FILE).exists() and (path / "calibration.json").exists()
+    model = load_model(path)
+    assert model.context is not None and model.context.dimensions == ("frames",)
+    with pytest.raises(ModelError, match="no stage was given"):
+        save_model(tmp_path / "part", fitted.pipelines, fitted.meta, fitted.codebook)
+    assert not (tmp_path / "part").exists()

@@ -94,6 +94,28 @@ class FittedModel:
     #: The article-context stage (``context.json``), or None without ``[context]``.
     context: ContextStage | None = None
 
+    def save(self, path: str | Path, *, files: Mapping[str, str] | None = None) -> Path:
+        """Write the model folder with everything the fit produced (the scorers, the
+        calibration, the out-of-distribution check, the context stage) and ``files``
+        (name -> text) beside them; the one way a fitted model is saved, so that no
+        caller can leave out a part the thresholds were tuned with."""
+        from framing.runtime.calibration import CALIBRATION_FILE
+        from framing.runtime.model import save_model
+
+        extra = dict(files or {})
+        if self.calibration is not None:
+            extra[CALIBRATION_FILE] = self.calibration.to_json()
+        return save_model(
+            path,
+            self.pipelines,
+            self.meta,
+            self.codebook,
+            files=extra,
+            ood=self.ood,
+            context=self.context,
+            save_pipelines=self.config.save_pipelines,
+        )
+
 
 @dataclass
 class TrainResult:
@@ -469,8 +491,7 @@ def train(
     from framing.training.report import model_card
 
     from framing.files import check_writable
-    from framing.runtime.calibration import CALIBRATION_FILE
-    from framing.runtime.model import read_meta, save_model
+    from framing.runtime.model import read_meta
 
     path = Path(output) if output is not None else Path("models") / config.name
     if path.exists() and not path.is_dir():
@@ -486,16 +507,5 @@ def train(
             fitted.meta, fitted.metrics, fitted.codebook, calibration=fitted.calibration
         ),
     }
-    if fitted.calibration is not None:
-        files[CALIBRATION_FILE] = fitted.calibration.to_json()
-    save_model(
-        path,
-        fitted.pipelines,
-        fitted.meta,
-        fitted.codebook,
-        files=files,
-        ood=fitted.ood,
-        context=fitted.context,
-        save_pipelines=config.save_pipelines,
-    )
+    fitted.save(path, files=files)
     return TrainResult(path=path, meta=read_meta(path), metrics=fitted.metrics)

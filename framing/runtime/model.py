@@ -589,6 +589,13 @@ def save_model(
     from framing.runtime.skops_pipelines import PipelineScorer
 
     path = Path(path)
+    if context is None and meta.context is not None:
+        # its thresholds and calibration were tuned on the stage's scores: without the
+        # stage the folder would load and label with the wrong scores
+        raise ModelError(
+            f"save_model: the metadata names the context stage '{meta.context}' but no "
+            "stage was given; pass context= (FittedModel.save passes everything a fit made)"
+        )
     to_save: dict[str, Any] = {}
     for name, scorer in (scorers or {}).items():
         if not scorer_kind(name, "save_model").saved:  # refused before any work
