@@ -1,4 +1,4 @@
-"""Linear TF-IDF models as plain arrays (scorer kind ``tfidf-compiled.v1``).
+"""Linear TF-IDF models as plain arrays (scorer kinds ``tfidf-compiled.v2``, and ``v1`` read).
 
 A model folder's pipelines (one per dimension, see :mod:`framing.runtime.model`) are
 ``TfidfVectorizer``/``FeatureUnion`` features followed by logistic regression.

@@ -7,6 +7,10 @@ Results are :mod:`framing.runtime.results`; :mod:`framing.output` writes them.
 
 The model is only used through its attributes: this module never imports
 :mod:`framing.runtime.model` (which imports this one for ``Model.tag``).
+
+The module is over 500 lines because the batch path (scores, labels, profiles, hit
+arrays) is one piece that changes together; input reading, results, output and the
+context stage are modules of their own.
 """
 
 from __future__ import annotations
