@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from framing.training.config import TrainConfig
-from framing.training.cross_validation import DimensionPlan, predict_labels, saved_thresholds
-from framing.training.metrics import DimensionScores, score_dimension
-from framing.training.thresholds import Thresholds, tune_thresholds
+from framing.training.cross_validation import DimensionPlan, tune_and_score
+from framing.training.metrics import DimensionScores
+from framing.training.thresholds import Thresholds
 
-from framing.runtime.calibration import logit
+from framing.runtime.calibration import logit, sigmoid
 from framing.runtime.context import (
     FEATURES,
     ContextStage,
@@ -113,7 +113,7 @@ def fit_context(
             found = _fit_label(xj[train], Y[train, j], C)
             if found is not None:
                 w, b = found
-                crossed[test, j] = 1.0 / (1.0 + np.exp(-(xj[test] @ w + b)))
+                crossed[test, j] = sigmoid(xj[test] @ w + b)
         coef[j], intercept[j] = _fit_label(xj, Y[:, j], C) or _identity()
     return ContextFit(coef, intercept, fill, crossed)
 
@@ -133,16 +133,8 @@ def fit_dimension(
     if oof is None or not plan.multi_label:
         return None
     fitted = fit_context(Y, oof, layout, folds, C=config.context.C)
-    tuned = tune_thresholds(
-        Y,
-        fitted.oof,
-        plan.labels,
-        strategy=config.thresholds.strategy,
-        fixed=config.thresholds.fixed,
-        min_positives=config.thresholds.min_positives,
-    )
-    thresholds = saved_thresholds(plan, tuned.values)
-    scores = score_dimension(Y, predict_labels(fitted.oof, plan, thresholds), plan.labels)
+    tuned, scores = tune_and_score(config, plan, Y, fitted.oof)
+    assert scores is not None  # out-of-fold scores were given
     return fitted, tuned, scores
 
 

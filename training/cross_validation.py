@@ -15,8 +15,14 @@ import joblib
 import numpy as np
 from framing.training.config import TrainConfig
 from framing.training.examples import Examples
+from framing.training.metrics import DimensionScores, score_dimension
 from framing.training.pipelines import build_pipeline
-from framing.training.thresholds import grouped_folds, stratification_key
+from framing.training.thresholds import (
+    Thresholds,
+    grouped_folds,
+    stratification_key,
+    tune_thresholds,
+)
 from threadpoolctl import threadpool_limits
 
 from framing.errors import AnnotationError
@@ -150,6 +156,25 @@ def saved_thresholds(plan: DimensionPlan, tuned: Mapping[str, float]) -> dict[st
     if plan.multi_label:
         return dict(tuned)
     return dict.fromkeys(plan.labels, 0.0)
+
+
+def tune_and_score(
+    config: TrainConfig, plan: DimensionPlan, Y: np.ndarray, oof: np.ndarray | None
+) -> tuple[Thresholds, DimensionScores | None]:
+    """Thresholds tuned on out-of-fold scores ``oof`` with the config's settings, and the
+    out-of-fold scores at the thresholds the model would save (None without ``oof``)."""
+    tuned = tune_thresholds(
+        Y,
+        oof if plan.multi_label else None,
+        plan.labels,
+        strategy=config.thresholds.strategy,
+        fixed=config.thresholds.fixed,
+        min_positives=config.thresholds.min_positives,
+    )
+    if oof is None:
+        return tuned, None
+    labels = predict_labels(oof, plan, saved_thresholds(plan, tuned.values))
+    return tuned, score_dimension(Y, labels, plan.labels)
 
 
 def as_indicator(target: np.ndarray, plan: DimensionPlan) -> np.ndarray:

@@ -47,13 +47,13 @@ from framing.training.cross_validation import (
     predict_labels,
     saved_thresholds,
     scores_by_label,
+    tune_and_score,
 )
 from framing.training.examples import Examples, build_examples
 from framing.training.metrics import DimensionScores, score_dimension
 from framing.training.ood import calibrate_ood
 from framing.training.pipelines import build_pipeline
 from framing.training.provenance import code_commit, data_hash, relative_path
-from framing.training.thresholds import tune_thresholds
 
 from framing.errors import AnnotationError, CodebookError, ConfigError
 from framing.format.annotations import Corpus, collect_files, read_corpus
@@ -309,21 +309,7 @@ def _fit_dimensions(
         )
         results = []
         for point, params, oof in zip(grid, points, oofs, strict=True):
-            tuned = tune_thresholds(
-                Y,
-                oof if plan.multi_label else None,
-                plan.labels,
-                strategy=config.thresholds.strategy,
-                fixed=config.thresholds.fixed,
-                min_positives=config.thresholds.min_positives,
-            )
-            cv_scores = (
-                score_dimension(
-                    Y, predict_labels(oof, plan, saved_thresholds(plan, tuned.values)), plan.labels
-                )
-                if oof is not None
-                else None
-            )
+            tuned, cv_scores = tune_and_score(config, plan, Y, oof)
             results.append((point, params, oof, tuned, cv_scores))
         # Best out-of-fold macro-F1; ties keep the earlier grid point.
         macro = [0.0 if r[4] is None else r[4].macro_f1 for r in results]

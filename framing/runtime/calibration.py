@@ -61,6 +61,13 @@ def logit(scores: np.ndarray) -> np.ndarray:
     return np.log(s / (1 - s))
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))``: log-odds back to scores (the inverse of :func:`logit`)."""
+    import numpy as np
+
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
 @dataclass(frozen=True)
 class CalibrationMap:
     """A monotone map from raw scores to probabilities."""
@@ -83,7 +90,7 @@ class CalibrationMap:
 
         s = np.asarray(scores, dtype=float)
         if self.method == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-(self.a * logit(s) + self.b)))
+            return sigmoid(self.a * logit(s) + self.b)
         if self.method == "isotonic":
             return np.interp(s, np.asarray(self.x), np.asarray(self.y))
         return np.clip(s, 0.0, 1.0)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framing.errors import ModelError
-from framing.runtime.calibration import logit
+from framing.runtime.calibration import logit, sigmoid
 
 if TYPE_CHECKING:
     import numpy as np
@@ -219,7 +219,7 @@ class ContextStage:
                 continue
             f = stage_inputs(logit(scores[dim]), layout, self.fill[dim])
             decision = np.einsum("fnl,lf->nl", f, coef) + self.intercept[dim]
-            out[dim] = 1.0 / (1.0 + np.exp(-decision))
+            out[dim] = sigmoid(decision)
         return out
 
     def to_json(self) -> str:
