@@ -40,6 +40,7 @@ def test_features_of_an_article_with_a_headline_and_of_one_without() -> None:
         article=np.array([0, 1, 0, 0]),
         place=np.array([1, 0, 0, 2]),
         headline=np.array([False, False, True, False]),
+        texts=["Middle one.", "Alone here, five words.", "A headline", "Last"],
     )
     f = context_features(z, layout)[:, :, 0].T  # (sentences, features) of the one label
 
@@ -63,24 +64,28 @@ def test_features_of_an_article_with_a_headline_and_of_one_without() -> None:
     assert at(2, "article_max") == 1.0 and at(2, "position") == 0.0
     # the last sentence
     assert (at(3, "next"), at(3, "article_max"), at(3, "position")) == (0.0, 4.0, 1.0)
-    # an article of one sentence: no context at all
-    assert f[1].tolist() == [5.0] + [0.0] * (len(FEATURES) - 1)
+    # the length of each sentence: log(1 + its words)
+    assert [at(row, "length") for row in range(4)] == pytest.approx(np.log1p([2, 4, 2, 1]))
+    # an article of one sentence: no context at all, only its own score and length
+    assert f[1].tolist() == [5.0] + [0.0] * (len(FEATURES) - 2) + [pytest.approx(np.log(5))]
 
 
 def test_a_sentence_alone_gets_the_fill_values_and_others_keep_their_context() -> None:
     z = np.array([[1.0], [2.0], [3.0]])
     fill = np.arange(len(FEATURES), dtype=float)[None, :] + 10
-    layout = Layout.from_keys(["a", "a", "b"], [0, 1, 0], [False, False, False])
+    layout = Layout.from_keys(["a", "a", "b"], [0, 1, 0], [False, False, False], ["x"] * 3)
     f = stage_inputs(z, layout, fill)
-    assert f[:, 2, 0].tolist() == [3.0, *fill[0, 1:].tolist()]  # own score, then the fill
+    # own score, the fill for the article's features, and its own length
+    assert f[:, 2, 0].tolist() == [3.0, *fill[0, 1:-1].tolist(), pytest.approx(np.log(2))]
     assert f[COLUMN["next"], 0, 0] == 2.0  # in an article: its real context
 
 
 def test_layout_from_bounds_and_alone() -> None:
-    layout = Layout.from_bounds([0, 2, 3], [True, False, False])
+    layout = Layout.from_bounds([0, 2, 3], [True, False, False], ["a", "b c", "d\te  f"])
     assert layout.article.tolist() == [0, 0, 1]
     assert layout.headline.tolist() == [True, False, False]
-    alone = Layout.alone(3)
+    assert layout.length == pytest.approx(np.log1p([1, 2, 3]))  # words split on any space
+    alone = Layout.alone(["a", "b", "c"])
     assert len(set(alone.article.tolist())) == 3
 
 
@@ -99,11 +104,37 @@ def _stage(width: int = 2) -> ContextStage:
 def test_the_stage_is_a_logistic_regression_on_the_features() -> None:
     stage = _stage()
     scores = {"frames": np.array([[0.9, 0.2], [0.3, 0.6]]), "rhetoric": np.array([[0.1], [0.2]])}
-    out = stage.apply(scores, Layout.from_bounds([0, 2], [False, False]))
+    out = stage.apply(scores, Layout.from_bounds([0, 2], [False, False], ["a b", "c"]))
     z = logit(scores["frames"])
     expected = 1 / (1 + np.exp(-(z + 0.5 * z[::-1] - 0.25)))  # own + half the other's
     np.testing.assert_allclose(out["frames"], expected)
     assert out["rhetoric"] is scores["rhetoric"]  # a dimension without the stage
+
+
+def test_a_stage_of_the_first_kind_scores_without_the_length() -> None:
+    """Folders saved with ``article-context.v1`` (8 features, no length) load and score as
+    they did; the second kind's length moves the score of a sentence by its words."""
+    v2 = _stage()
+    v2.coef["frames"][:, COLUMN["length"]] = 0.7
+    v1 = ContextStage(
+        coef={"frames": v2.coef["frames"][:, :-1]},
+        intercept=v2.intercept,
+        fill={"frames": v2.fill["frames"][:, :-1]},
+        info={},
+        kind="article-context.v1",
+    )
+    labels = {"frames": ("a", "b")}
+    again = ContextStage.from_dict(json.loads(v1.to_json()), labels, "context.json")
+    assert again.kind == "article-context.v1" and len(again.features) == len(FEATURES) - 1
+    scores = {"frames": np.array([[0.9, 0.2], [0.3, 0.6]])}
+    texts = ["Two words", "and then three more words here"]
+    layout = Layout.from_bounds([0, 2], [False, False], texts)
+    z = logit(scores["frames"])
+    first = 1 / (1 + np.exp(-(z + 0.5 * z[::-1] - 0.25)))
+    np.testing.assert_allclose(again.apply(scores, layout)["frames"], first)
+    length = np.log1p([2, 6])[:, None]
+    second = 1 / (1 + np.exp(-(z + 0.5 * z[::-1] - 0.25 + 0.7 * length)))
+    np.testing.assert_allclose(v2.apply(scores, layout)["frames"], second)
 
 
 def test_context_json_round_trips_and_damage_is_named() -> None:
@@ -124,11 +155,13 @@ def test_context_json_round_trips_and_damage_is_named() -> None:
             {
                 **good,
                 "dimensions": {
-                    "frames": {**good["dimensions"]["frames"], "coef": [[float("nan")] * 8] * 2}
+                    "frames": {**good["dimensions"]["frames"], "coef": [[float("nan")] * 9] * 2}
                 },
             },
             "not a finite number",
         ),
+        # the first kind has no length: its 8 features, not the 9 of the second
+        ({**good, "kind": "article-context.v1"}, "'features' must be"),
     ]
     for data, message in cases:
         with pytest.raises(ModelError, match=message):
@@ -159,7 +192,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_training_writes_the_stage_and_meta_names_it(staged: Path) -> None:
     meta = json.loads((staged / "meta.json").read_text(encoding="utf-8"))
-    assert meta["context"] == "article-context.v1" and meta["format_version"] >= 3
+    assert meta["context"] == "article-context.v2" and meta["format_version"] >= 3
     model = load_model(staged)
     assert model.context is not None and model.context.dimensions == ("frames",)
 
@@ -179,7 +212,8 @@ def test_tagging_scores_each_sentence_in_its_article(staged: Path) -> None:
     texts = [s.text for s in article.sentences]
     raw = model.scorer.predict_proba(texts)
     heads = [s.start is None for s in article.sentences]
-    expected = model.context.apply(raw, Layout.from_bounds([0, len(texts)], heads))  # type: ignore[union-attr]
+    layout = Layout.from_bounds([0, len(texts)], heads, texts)
+    expected = model.context.apply(raw, layout)  # type: ignore[union-attr]
     got = np.array(
         [[s.scores["frames"][x] for x in model.labels["frames"]] for s in article.sentences]
     )
@@ -207,6 +241,7 @@ def test_every_scoring_path_applies_the_stage_alike(staged: Path, tmp_path: Path
         [by_id[i]["doc_id"] for i in ev.ids],
         [by_id[i].get("sent_index") for i in ev.ids],
         [(by_id[i].get("meta") or {}).get("part") == "headline" for i in ev.ids],
+        ev.texts,
     )
     raw = model.scorer.predict_proba(ev.texts)
     expected = model.context.apply(raw, layout)["frames"]  # type: ignore[union-attr]

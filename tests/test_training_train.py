@@ -11,6 +11,7 @@ from framing.training.train import build_examples, data_hash, fit_model, train
 
 from framing.errors import AnnotationError, ConfigError
 from framing.format.annotations import read_corpus
+from framing.runtime.context import Layout
 from framing.runtime.meta import ModelMeta
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -140,7 +141,8 @@ def test_train_writes_a_loadable_model_folder(tmp_path: Path, fitted) -> None:
         assert np.allclose(raw[dim], fitted.pipelines[dim].predict_proba(texts))
     scores = model.predict_proba(texts)
     assert model.context is not None and model.context.dimensions == ("frames",)
-    assert np.allclose(scores["frames"], model.in_context(raw)["frames"])
+    alone = Layout.alone(texts)
+    assert np.allclose(scores["frames"], model.in_context(raw, alone)["frames"])
     assert np.allclose(scores["rhetoric"], raw["rhetoric"])
     assert model.meta.codebook.name == "tiny"
     assert json.loads((result.path / "metrics.json").read_text())["cv"]["frames"]["n"] == 42

@@ -4,7 +4,8 @@ Input: one dimension's document-grouped out-of-fold scores (each from a pipeline
 never saw the sentence's article, so the article's other sentences are out of fold
 too), the gold labels, and where each sentence sits in its article.  Per label, the
 trainer fits a logistic regression on :func:`framing.runtime.context.stage_inputs` of
-the scores' log-odds, twice:
+the scores' log-odds (and the sentences' lengths: the stage of kind
+``article-context.v2``), twice:
 
 1. cross-fitted over the same document-grouped folds, which gives the stage's own
    out-of-fold scores: thresholds and calibration are tuned on those, as they are on

@@ -53,7 +53,7 @@ class Examples:
         """Where each example sits in its article, for a model's context stage."""
         n = len(self)
         return Layout.from_keys(
-            self.doc_ids, self.places or [None] * n, self.headlines or [False] * n
+            self.doc_ids, self.places or [None] * n, self.headlines or [False] * n, self.texts
         )
 
     def indicator(self, dimension: str, labels: Sequence[str]) -> np.ndarray:

@@ -14,18 +14,25 @@ and of its article, in the order of :data:`FEATURES`:
 ``headline``       ``z`` of the article's (first) headline (0 for that headline itself
                    and for an article without one);
 ``is_headline``    1 for the headline, else 0;
-``position``       the sentence's place in the article, 0 (first) to 1 (last).
+``position``       the sentence's place in the article, 0 (first) to 1 (last);
+``length``         the sentence's length, ``log(1 + n)`` for its ``n`` words
+                   (:func:`sentence_length`; stages of kind ``article-context.v2``).
 
 The revised score is ``1 / (1 + exp(-(intercept + sum of coefficient * feature)))``;
 thresholds, calibration and labels then apply to it as to any score.  A sentence
 without other sentences in its article (scored alone: ``Model.predict_proba(texts)``
 without a layout, ``Model.explain``, a one-sentence article) has no context: every
-feature but ``own`` takes its mean over the training sentences (``fill``), so that it
-is scored as in an average article.  (Zeros instead would be a context the stage never
-saw in training: on the style-shifted dev set that doubled the frames predicted.)
+feature but ``own`` and ``length`` (its own) takes its mean over the training
+sentences (``fill``), so that it is scored as in an average article.  (Zeros instead
+would be a context the stage never saw in training: on the style-shifted dev set that
+doubled the frames predicted.)
 
 Where a sentence sits is a :class:`Layout`: an article key and a place per sentence,
-and whether it is the headline.  Everything is plain numbers; applying the stage needs
+whether it is the headline, and its length.  The length was added in the stage's second
+kind (``article-context.v2``; chosen on the style-shifted dev set, BENCHMARKS.md round 6):
+with it the stage can lean on the article more for a short sentence, whose own TF-IDF
+scores rest on a few n-grams.  A folder with a stage of the first kind (8 features, no
+length) loads and scores as before.  Everything is plain numbers; applying the stage needs
 numpy only.
 """
 
@@ -35,6 +42,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,16 +60,17 @@ __all__ = [
     "CONTEXT_KIND",
     "FEATURES",
     "ContextStage",
+    "KINDS",
     "Layout",
     "context_features",
     "load_context",
+    "sentence_length",
     "stage_inputs",
 ]
 
 CONTEXT_FILE = "context.json"
-#: The stage's name in ``meta.json``; a stage whose features change gets a new name.
-CONTEXT_KIND = "article-context.v1"
-FEATURES = (
+#: The features of the stage's first kind; ``own`` is first, the article's after it.
+_ARTICLE_FEATURES = (
     "own",
     "previous",
     "next",
@@ -71,6 +80,23 @@ FEATURES = (
     "is_headline",
     "position",
 )
+#: The features of the stage ``framing train`` fits (:data:`CONTEXT_KIND`).
+FEATURES = (*_ARTICLE_FEATURES, "length")
+#: The stage's name in ``meta.json``; a stage whose features change gets a new name.
+CONTEXT_KIND = "article-context.v2"
+#: Every kind this framing reads, with its features in order.
+KINDS: dict[str, tuple[str, ...]] = {
+    "article-context.v1": _ARTICLE_FEATURES,
+    CONTEXT_KIND: FEATURES,
+}
+
+
+def sentence_length(texts: Sequence[str]) -> np.ndarray:
+    """The ``length`` feature of each text: ``log(1 + n)`` for its ``n`` whitespace-separated
+    words."""
+    import numpy as np
+
+    return np.log1p(np.fromiter((len(t.split()) for t in texts), dtype=float, count=len(texts)))
 
 
 @dataclass(frozen=True)
@@ -79,28 +105,43 @@ class Layout:
 
     ``article[i]`` is an integer key (0 or more) of sentence ``i``'s article, ``place[i]`` orders
     the sentences of one article (any increasing numbers), ``headline[i]`` says whether
-    it is the article's headline.  Rows of one article need not be adjacent.
+    it is the article's headline, ``texts[i]`` is its text.  Rows of one article need not
+    be adjacent.
     """
 
     article: np.ndarray
     place: np.ndarray
     headline: np.ndarray
+    texts: Sequence[str]
+
+    @cached_property
+    def length(self) -> np.ndarray:
+        """:func:`sentence_length` of each text (computed when a stage asks for it)."""
+        return sentence_length(self.texts)
 
     @classmethod
-    def alone(cls, n: int) -> Layout:
+    def alone(cls, texts: Sequence[str]) -> Layout:
         """Every sentence an article of its own (no context)."""
         import numpy as np
 
-        return cls(np.arange(n), np.zeros(n, dtype=int), np.zeros(n, dtype=bool))
+        n = len(texts)
+        return cls(np.arange(n), np.zeros(n, dtype=int), np.zeros(n, dtype=bool), texts)
 
     @classmethod
-    def from_bounds(cls, bounds: Sequence[int], headline: Sequence[bool]) -> Layout:
+    def from_bounds(
+        cls, bounds: Sequence[int], headline: Sequence[bool], texts: Sequence[str]
+    ) -> Layout:
         """Articles as consecutive runs of rows, ``bounds[k]:bounds[k + 1]``, in order."""
         import numpy as np
 
         sizes = np.diff(np.asarray(bounds, dtype=int))
         article = np.repeat(np.arange(len(sizes)), sizes)
-        return cls(article, np.arange(len(article)), np.asarray(headline, dtype=bool))
+        return cls(
+            article,
+            np.arange(len(article)),
+            np.asarray(headline, dtype=bool),
+            texts,
+        )
 
     @classmethod
     def from_keys(
@@ -108,6 +149,7 @@ class Layout:
         articles: Sequence[str],
         places: Sequence[int | None],
         headline: Sequence[bool],
+        texts: Sequence[str],
     ) -> Layout:
         """From document ids and sentence indexes (a missing index keeps the row order)."""
         import numpy as np
@@ -118,7 +160,7 @@ class Layout:
         given = np.array([-1 if p is None else int(p) for p in places], dtype=np.int64)
         # sentences with an index first, by index; then the others in row order
         place = np.where(given >= 0, given, given.max(initial=0) + 1 + rank)
-        return cls(article, place, np.asarray(headline, dtype=bool))
+        return cls(article, place, np.asarray(headline, dtype=bool), texts)
 
     @classmethod
     def of_sentences(cls, sentences: Sequence[Sentence]) -> Layout:
@@ -129,17 +171,21 @@ class Layout:
             [s.doc_id for s in sentences],
             [s.sent_index for s in sentences],
             [is_headline(s.meta) for s in sentences],
+            [s.text for s in sentences],
         )
 
 
-def context_features(z: np.ndarray, layout: Layout) -> np.ndarray:
-    """``(len(FEATURES), n, n_labels)``: the stage's inputs for first-stage log-odds ``z``
-    (``(n, n_labels)``) of sentences placed by ``layout`` (see the module docstring)."""
+def context_features(
+    z: np.ndarray, layout: Layout, features: Sequence[str] = FEATURES
+) -> np.ndarray:
+    """``(len(features), n, n_labels)``: the stage's inputs for first-stage log-odds ``z``
+    (``(n, n_labels)``) of sentences placed by ``layout`` (see the module docstring);
+    ``features`` are those of one of :data:`KINDS`."""
     import numpy as np
 
     z = np.asarray(z, dtype=float)
     n, width = z.shape
-    f = np.zeros((len(FEATURES), n, width))
+    f = np.zeros((len(features), n, width))
     if not n:
         return f
     order = np.lexsort((layout.place, layout.article))
@@ -173,6 +219,8 @@ def context_features(z: np.ndarray, layout: Layout) -> np.ndarray:
     f[5, has] = zs[where[has]]
     f[6] = head[:, None]
     f[7] = ((np.arange(n) - starts[group]) / np.maximum(size - 1, 1))[:, None]
+    if len(features) > len(_ARTICLE_FEATURES):
+        f[8] = (layout.length if in_order else layout.length[order])[:, None]
     if in_order:
         return f
     out = np.empty_like(f)
@@ -180,30 +228,40 @@ def context_features(z: np.ndarray, layout: Layout) -> np.ndarray:
     return out
 
 
-def stage_inputs(z: np.ndarray, layout: Layout, fill: np.ndarray) -> np.ndarray:
-    """:func:`context_features`, with the features of a sentence alone in its article
-    (all but ``own``) replaced by ``fill`` (``(n_labels, len(FEATURES))``)."""
+def stage_inputs(
+    z: np.ndarray, layout: Layout, fill: np.ndarray, features: Sequence[str] = FEATURES
+) -> np.ndarray:
+    """:func:`context_features`, with the article's features of a sentence alone in its
+    article (all but ``own`` and ``length``) replaced by ``fill``
+    (``(n_labels, len(features))``)."""
     import numpy as np
 
-    f = context_features(z, layout)
+    f = context_features(z, layout, features)
     if f.shape[1]:
         alone = np.bincount(layout.article)[layout.article] == 1
         if alone.any():
-            f[1:, alone] = np.asarray(fill).T[1:, None, :]
+            article = slice(1, len(_ARTICLE_FEATURES))
+            f[article, alone] = np.asarray(fill).T[article, None, :]
     return f
 
 
 @dataclass(frozen=True)
 class ContextStage:
     """The fitted stage: per dimension, one row of coefficients and one of fill values
-    (both in :data:`FEATURES` order) and one intercept per label, labels in the model's
-    column order."""
+    (both in the order of its kind's features, :data:`KINDS`) and one intercept per label,
+    labels in the model's column order."""
 
     coef: dict[str, np.ndarray]
     intercept: dict[str, np.ndarray]
     fill: dict[str, np.ndarray]
     #: What the trainer recorded about the fit (C, examples, folds); not used to score.
     info: Mapping[str, Any]
+    #: One of :data:`KINDS`: which features the coefficients weigh.
+    kind: str = CONTEXT_KIND
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return KINDS[self.kind]
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -217,15 +275,15 @@ class ContextStage:
         for dim, coef in self.coef.items():
             if dim not in scores:
                 continue
-            f = stage_inputs(logit(scores[dim]), layout, self.fill[dim])
+            f = stage_inputs(logit(scores[dim]), layout, self.fill[dim], self.features)
             decision = np.einsum("fnl,lf->nl", f, coef) + self.intercept[dim]
             out[dim] = sigmoid(decision)
         return out
 
     def to_json(self) -> str:
         data = {
-            "kind": CONTEXT_KIND,
-            "features": list(FEATURES),
+            "kind": self.kind,
+            "features": list(self.features),
             "dimensions": {
                 dim: {
                     "coef": [[float(v) for v in row] for row in self.coef[dim]],
@@ -250,13 +308,15 @@ class ContextStage:
 
         if not isinstance(data, Mapping):
             raise ModelError(f"{where}: expected a JSON object")
-        if data.get("kind") != CONTEXT_KIND:
+        kind = data.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
             raise ModelError(
-                f"{where}: context stage {data.get('kind')!r} is unknown to this framing "
-                f"(it reads {CONTEXT_KIND!r}); upgrade framing"
+                f"{where}: context stage {kind!r} is unknown to this framing "
+                f"(it reads {', '.join(map(repr, KINDS))}); upgrade framing"
             )
-        if data.get("features") != list(FEATURES):
-            raise ModelError(f"{where}: 'features' must be {list(FEATURES)}")
+        features = KINDS[kind]
+        if data.get("features") != list(features):
+            raise ModelError(f"{where}: 'features' must be {list(features)} for {kind!r}")
         dims = data.get("dimensions")
         if not isinstance(dims, Mapping) or not dims:
             raise ModelError(f"{where}: 'dimensions' must map dimensions to coefficients")
@@ -269,7 +329,7 @@ class ContextStage:
             width = len(labels[dim])
             if not isinstance(entry, Mapping):
                 raise ModelError(f"{where}: '{dim}' must hold 'coef', 'intercept' and 'fill'")
-            shape = (width, len(FEATURES))
+            shape = (width, len(features))
             coef[str(dim)] = _numbers(entry.get("coef"), shape, f"{where}: {dim}.coef")
             intercept[str(dim)] = _numbers(
                 entry.get("intercept"), (width,), f"{where}: {dim}.intercept"
@@ -278,7 +338,7 @@ class ContextStage:
         info = data.get("info", {})
         if not isinstance(info, Mapping):
             raise ModelError(f"{where}: 'info' must be an object")
-        return cls(coef, intercept, fill, dict(info))
+        return cls(coef, intercept, fill, dict(info), kind)
 
 
 def _numbers(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
@@ -308,10 +368,10 @@ def load_context(folder: str | Path, meta: ModelMeta) -> ContextStage | None:
     if meta.context is None:
         return None
     file = Path(folder) / CONTEXT_FILE
-    if meta.context != CONTEXT_KIND:
+    if meta.context not in KINDS:
         raise ModelError(
             f"{folder}: the model's context stage '{meta.context}' is unknown to this "
-            f"framing (it reads '{CONTEXT_KIND}'); upgrade framing"
+            f"framing (it reads {', '.join(map(repr, KINDS))}); upgrade framing"
         )
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -323,6 +383,11 @@ def load_context(folder: str | Path, meta: ModelMeta) -> ContextStage | None:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{file}: not readable JSON ({exc}); retrain the model") from None
     try:
-        return ContextStage.from_dict(data, meta.labels, str(file))
+        stage = ContextStage.from_dict(data, meta.labels, str(file))
+        if stage.kind != meta.context:
+            raise ModelError(
+                f"{file}: the stage is '{stage.kind}' but meta.json names '{meta.context}'"
+            )
     except ModelError as exc:
         raise ModelError(f"{exc}; retrain the model or copy the whole folder again") from None
+    return stage

@@ -194,19 +194,22 @@ class Model:
             import numpy as np
 
             return {dim: np.zeros((0, len(ids))) for dim, ids in self.labels.items()}
+        if layout is None and self.context is not None:
+            from framing.runtime.context import Layout
+
+            layout = Layout.alone(texts)
         return self.in_context(self.scorer.predict_proba(texts), layout)
 
     def in_context(
-        self, scores: Mapping[str, np.ndarray], layout: Layout | None = None
+        self, scores: Mapping[str, np.ndarray], layout: Layout | None
     ) -> dict[str, np.ndarray]:
-        """The scorer's ``scores`` of sentences placed by ``layout`` (None: each alone)
-        revised by the model's context stage; as given when the model has none."""
+        """The scorer's ``scores`` of sentences placed by ``layout`` revised by the model's
+        context stage; as given when the model has none (``layout`` may then be None)."""
         if self.context is None:
             return dict(scores)
-        from framing.runtime.context import Layout
-
-        n = len(next(iter(scores.values()))) if scores else 0
-        return self.context.apply(scores, layout if layout is not None else Layout.alone(n))
+        if layout is None:
+            raise ValueError("a model with a context stage needs the sentences' layout")
+        return self.context.apply(scores, layout)
 
     @cached_property
     def calibration(self) -> Calibration | None:

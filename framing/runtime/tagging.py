@@ -164,7 +164,7 @@ def score_articles(
     # Without titles (the usual JSONL input) no row is a headline and every row has
     # offsets: neither needs a pass over the rows.
     headlines: Any = [s is None for s in starts] if titled else np.zeros(len(starts), bool)
-    layout = Layout.from_bounds(bounds, headlines)
+    layout = Layout.from_bounds(bounds, headlines, texts)
     ood = model.ood
     if ood is None or not texts or titled or not ood.follow(model.scorer):
         return score_batch(model, texts, layout), ood_checks(model, articles)
