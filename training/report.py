@@ -109,14 +109,19 @@ def calibration_lines(calibration: Calibration | None, level: str) -> list[str]:
 def _context_lines(meta: ModelMeta, config: Mapping[str, Any]) -> list[str]:
     if meta.context is None:
         return []
+    from framing.runtime.context import KINDS
+
     context = config.get("context", {})
+    what = "its article and its headline"
+    if "length" in KINDS.get(meta.context, ()):
+        what = "its article and its headline, and on the sentence's length,"
     return [
         f"- Article context (`{meta.context}`) for "
         + ", ".join(f"`{d}`" for d in context.get("dimensions", []))
         + ": per label, a logistic regression (C="
         + f"{context.get('C')}) on the out-of-fold log-odds of the sentence, its neighbours, "
-        "its article and its headline revises the score; thresholds and calibration are "
-        "tuned on its cross-fitted scores. A sentence's labels depend on its article."
+        f"{what} revises the score; thresholds and calibration "
+        "are tuned on its cross-fitted scores. A sentence's labels depend on its article."
     ]
 
 
