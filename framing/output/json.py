@@ -112,6 +112,8 @@ def float_list(values: np.ndarray) -> list[Any]:
 
     out = values.tolist()
     size = np.abs(values)
+    if not len(out) or (size.min() >= 1e-4 and size.max() < 1e16):  # the usual case
+        return out
     odd = np.flatnonzero(((size < 1e-4) & (values != 0.0)) | ((size >= 1e16) & (size < _INF)))
     for k in odd.tolist():
         out[k] = _float_text(out[k])
