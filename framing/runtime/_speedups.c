@@ -194,8 +194,10 @@ add_columns(double *out, const double *rows, Py_ssize_t width, const int32_t *fe
     memcpy(out, sum, lanes * sizeof(V4));
 }
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
 __attribute__((target_clones("avx", "default")))
+#endif
 #endif
 #endif
 static void
