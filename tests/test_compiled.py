@@ -620,3 +620,19 @@ def test_native_word_table_splits_and_numbers_like_str_split(
         assert np.frombuffer(raw_ids, np.int32).tolist() == [ids[w] for w in words]
         assert np.frombuffer(raw_counts, np.int64).tolist() == [len(d.split()) for d in docs]
         assert len(table) == len(ids)
+
+
+def test_native_word_table_reads_one_byte_and_wider_text_alike(backend: str) -> None:
+    """Text of one byte per character is split and hashed by its own loop: the Latin-1
+    whitespace of str.split() separates words there, and a word is the same word
+    whichever width its text is stored in."""
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    table = NATIVE.WordTable(seed=3)
+    narrow = "caf\xe9\x85na\xefve\xa0x\x1cy\x1fz \tcaf\xe9\n"  # Latin-1 only
+    wide = "na\xefve caf\xe9 \u2014 x\u2003y z\u3000\u0101"  # stored 2 bytes a character
+    raw_ids, raw_counts, added = table.lookup([narrow, wide])
+    words = narrow.split() + wide.split()
+    assert added == list(dict.fromkeys(words))
+    assert np.frombuffer(raw_ids, np.int32).tolist() == [added.index(w) for w in words]
+    assert np.frombuffer(raw_counts, np.int64).tolist() == [6, 7]

@@ -194,8 +194,10 @@ add_columns(double *out, const double *rows, Py_ssize_t width, const int32_t *fe
     memcpy(out, sum, lanes * sizeof(V4));
 }
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
 __attribute__((target_clones("avx", "default")))
+#endif
 #endif
 #endif
 static void
@@ -849,21 +851,25 @@ nomem:
     return -1;
 }
 
-/* The id of text[i:j], adding it (and appending it to `added`) when new. */
-static int32_t
-wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_t i,
-             Py_ssize_t j, PyObject *added)
+/* The table's hash of code points one at a time: the seed, step per code point, finish. */
+#define WORD_HASH_STEP(h, c) ((h) = ((h) ^ (uint64_t)(c)) * 0x100000001b3ULL)
+
+static uint64_t
+word_hash_finish(uint64_t h)
 {
-    uint64_t h = w->seed;
-    for (Py_ssize_t k = i; k < j; k++) {
-        h ^= PyUnicode_READ(kind, data, k);
-        h *= 0x100000001b3ULL;
-    }
     h ^= h >> 33; /* finalise (murmur3 fmix64) so every bit feeds the slot */
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
+    return h;
+}
+
+/* The id of text[i:j] (hashed: h), adding it (and appending it to `added`) when new. */
+static int32_t
+wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_t i,
+             Py_ssize_t j, uint64_t h, PyObject *added)
+{
     Py_ssize_t len = j - i;
     uint64_t mask = (uint64_t)(w->n_slots - 1);
     for (uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
@@ -887,6 +893,48 @@ wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_
     if (rc < 0 || wordtable_new_word(w, kind, data, i, j, h) < 0)
         return -1;
     return (int32_t)(w->n_words - 1);
+}
+
+/* Whether a code point below 256 is whitespace to str.split() (Py_UNICODE_ISSPACE). */
+static const unsigned char LATIN1_SPACE[256] = {
+    [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [28] = 1, [29] = 1, [30] = 1,
+    [31] = 1, [32] = 1, [0x85] = 1, [0xa0] = 1,
+};
+
+/* The next word of doc from position *at: its bounds [*i, *j) and hash; 0 at the end.
+ * Text of one byte per code point (most text) is scanned and hashed in one pass. */
+static int
+next_word(const WordTable *w, int kind, const void *data, Py_ssize_t length, Py_ssize_t *at,
+          Py_ssize_t *i, Py_ssize_t *j, uint64_t *hash)
+{
+    Py_ssize_t k = *at;
+    uint64_t h = w->seed;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *text = data;
+        while (k < length && LATIN1_SPACE[text[k]])
+            k++;
+        if (k >= length)
+            return 0;
+        *i = k;
+        for (; k < length && !LATIN1_SPACE[text[k]]; k++)
+            WORD_HASH_STEP(h, text[k]);
+    }
+    else {
+        while (k < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)))
+            k++;
+        if (k >= length)
+            return 0;
+        *i = k;
+        for (; k < length; k++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, k);
+            if (Py_UNICODE_ISSPACE(c))
+                break;
+            WORD_HASH_STEP(h, c);
+        }
+    }
+    *at = *j = k;
+    *hash = word_hash_finish(h);
+    return 1;
 }
 
 static PyObject *
@@ -946,21 +994,14 @@ wordtable_lookup(WordTable *w, PyObject *docs)
         }
         int kind = PyUnicode_KIND(doc);
         const void *data = PyUnicode_DATA(doc);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), i = 0;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), at = 0, i, j;
         int64_t n_words = 0;
-        while (1) {
-            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
-                i++;
-            if (i >= length)
-                break;
-            Py_ssize_t j = i + 1;
-            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
-                j++;
-            int32_t id = wordtable_id(w, doc, kind, data, i, j, added);
+        uint64_t h;
+        while (next_word(w, kind, data, length, &at, &i, &j, &h)) {
+            int32_t id = wordtable_id(w, doc, kind, data, i, j, h, added);
             if (id < 0 || text_add(&ids, (const char *)&id, sizeof id) < 0)
                 goto done;
             n_words++;
-            i = j;
         }
         if (text_add(&counts, (const char *)&n_words, sizeof n_words) < 0)
             goto done;
