@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from framing.runtime.arrays import Growing, Ragged, add_column_segments
+from framing.runtime import _native
+from framing.runtime.arrays import Growing, IntTable, Ragged, add_column_segments
 
 
 def _naive_segments(
@@ -63,3 +64,27 @@ def test_ragged_keys_are_document_times_width_plus_item(width: int) -> None:
     assert keys.tolist() == expected
     assert keys.dtype == (np.uint32 if width == 10 else np.int64)
     assert ragged.keys(np.array([1]), np.array([0]), width) is None
+
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize("n_keys", [0, 1, 40, 3000])
+def test_int_table_lookup_gives_each_key_its_value_or_minus_one(
+    native: bool, n_keys: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled kernel's look-ups and numpy's agree, hits and misses alike (keys
+    crowded into few homes make long probe runs)."""
+    if native and _native.speedups is None:
+        pytest.skip("the compiled module is not built")
+    if not native:
+        monkeypatch.setattr(_native, "speedups", None)
+    rng = np.random.default_rng(n_keys)
+    keys = rng.choice(10 * n_keys + 10, n_keys, replace=False).astype(np.int64) * 7
+    values = rng.integers(0, 1000, n_keys)
+    table = IntTable(keys, values)
+    query = np.concatenate([keys[::-1], keys + 1, rng.integers(0, 2**62, 50)])
+    want = dict(zip(keys.tolist(), values.tolist(), strict=True))
+    expected = [want.get(k, -1) for k in query.tolist()]
+    assert table.lookup(query).tolist() == expected
+    if native:
+        with pytest.raises(ValueError, match="not a hash table"):
+            _native.speedups.table_values(table.keys[:-1], table.values[:-1], 1, 3, query, query)

@@ -16,6 +16,7 @@ from framing.runtime.calibration import (
     CALIBRATION_FILE,
     Calibration,
     CalibrationMap,
+    apply_by_column,
     load_calibration,
 )
 
@@ -51,6 +52,25 @@ def test_calibration_isotonic_map_equals_scikit_learn() -> None:
     theirs = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(s, y.astype(float))
     grid = np.linspace(-0.1, 1.1, 301)
     np.testing.assert_allclose(ours.apply(grid), theirs.predict(grid), atol=1e-12)
+
+
+def test_calibration_maps_applied_by_column_give_each_map_s_numbers() -> None:
+    """``apply_by_column`` (the sigmoid maps in one pass) gives, to the bit, what each
+    score's own map gives: profile strengths are output and must not move."""
+    rng = np.random.default_rng(3)
+    maps = [
+        CalibrationMap("sigmoid", a=1.7, b=-0.4),
+        CalibrationMap("isotonic", x=(0.0, 0.3, 0.6, 1.0), y=(0.05, 0.2, 0.7, 0.9)),
+        CalibrationMap("identity"),
+        CalibrationMap("sigmoid", a=0.6, b=1.3),
+        CalibrationMap("sigmoid", a=2.2, b=0.1),
+    ]
+    for n in (0, 1, 7, 500):
+        cols = rng.integers(0, len(maps), n)
+        scores = np.concatenate([rng.random(n - min(n, 2)), [0.0, 1.0][: min(n, 2)]])
+        got = apply_by_column(maps, scores, cols)
+        want = np.array([maps[c].apply(scores[k : k + 1])[0] for k, c in enumerate(cols)])
+        assert got.tobytes() == want.tobytes()
 
 
 def test_calibration_label_counts_rates_and_chooses_by_held_out_brier() -> None:

@@ -175,6 +175,45 @@ def test_import_split_title_needs_blank_line() -> None:
     assert split_title("Line one\nLine two\n\nBody.") == (None, "Line one\nLine two\n\nBody.")
 
 
+def test_cli_commands_table_names_every_command_and_its_module() -> None:
+    """``framing.cli.COMMANDS`` says which module defines each command (imported only
+    when the command runs): it lists every command, in the order help shows them, and
+    each command's code is in the modules it names."""
+    import typer.main
+
+    from framing.cli import COMMANDS
+
+    group = typer.main.get_command(app)
+    assert group.list_commands(None) == list(COMMANDS)
+    help_text = runner.invoke(app, ["--help"]).output
+    places = [help_text.index(f"│ {name} ") for name in COMMANDS]
+    assert places == sorted(places)
+    for name, modules in COMMANDS.items():
+        command = group.get_command(None, name)
+        if hasattr(command, "commands"):  # import/export: each format is a command
+            subs = [command.get_command(None, sub) for sub in command.list_commands(None)]
+        else:
+            subs = [command]
+        found = {sub.callback.__module__ for sub in subs}
+        assert found == {f"framing.cli.{m}" for m in modules}, name
+    result = runner.invoke(app, ["tga"])
+    assert result.exit_code == 2 and "Did you mean 'tag'?" in result.output
+
+
+def test_cli_command_imports_only_its_own_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, typer.main\n"
+        "from framing.cli import app\n"
+        "assert typer.main.get_command(app).get_command(None, 'tag') is not None\n"
+        "print(sorted(m for m in sys.modules if m.startswith('framing.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['framing.cli.tagging']"
+
+
 def test_cli_every_command_has_help_and_example() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
@@ -183,10 +222,10 @@ def test_cli_every_command_has_help_and_example() -> None:
     group = typer.main.get_command(app)
 
     def walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-        if hasattr(cmd, "commands"):
+        if hasattr(cmd, "commands"):  # a group: its commands as help lists them
             out = []
-            for name, sub in cmd.commands.items():
-                out += walk(sub, [*path, name])
+            for name in cmd.list_commands(None):
+                out += walk(cmd.get_command(None, name), [*path, name])
             return out
         return [(path, cmd)]
 
@@ -205,3 +244,29 @@ def test_cli_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"framing {__version__}"
+
+
+def test_cli_collector_is_on_when_a_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``framing`` starts with the cyclic garbage collector off (framing.__main__); every
+    command but ``tag`` (which switches it on after loading its model) runs with it on."""
+    import gc
+
+    import framing.__main__
+    import framing.loop.stats
+
+    seen = []
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        raise SystemExit(0)
+
+    monkeypatch.setattr(framing.loop.stats, "stats", spy)
+    monkeypatch.setattr("sys.argv", ["framing", "stats", str(tmp_path)])
+    try:
+        with pytest.raises(SystemExit):
+            framing.__main__.main()
+    finally:
+        gc.enable()
+    assert seen == [True]

@@ -376,7 +376,7 @@ def test_cli_exchange_format_modules_load_only_when_their_command_runs() -> None
     import sys
 
     code = (
-        "import sys, framing.cli\n"
+        "import sys, framing.cli.exchange\n"
         "print(sorted(m for m in sys.modules if m.startswith('framing.exchange.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -563,6 +564,41 @@ def test_native_unit_scores_when_every_feature_repeats(backend: str) -> None:
         np.testing.assert_allclose(sq[0], (tf**2 * idf**2).sum(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("width", [1, 3, 4, 7, 16, 20, 37])
+def test_native_sums_are_those_of_plain_loops_to_the_bit(backend: str, width: int) -> None:
+    """The kernel adds rows in vector registers, 16 and 4 columns at a time and the rest
+    one by one: every output must be the bits of ``out[j] += w * row[j]`` taken in order
+    (first the units' naive rows, then each repeated feature's correction in the order
+    its count reaches 2), whatever the width and the CPU."""
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    rng = np.random.default_rng(width)
+    n_features, n_units = 12, 6
+    rows, idf = rng.normal(size=(n_features, width)), rng.uniform(1.0, 3.0, n_features)
+    lengths = rng.integers(1, 6, n_units)
+    starts = np.cumsum(lengths) - lengths
+    feats = rng.integers(0, n_features, int(lengths.sum())).astype(np.int32)
+    urows, unorm = rng.normal(size=(n_units, width)), rng.uniform(0.0, 5.0, n_units)
+    docs = [list(rng.integers(0, n_units, k)) for k in (0, 1, 5, 9)]  # repeats across docs
+    ptr = np.cumsum([0] + [len(d) for d in docs]).astype(np.int64)
+    uids = np.array([u for d in docs for u in d], dtype=np.int32)
+    out, sq = np.zeros((len(docs), width)), np.zeros(len(docs))
+    NATIVE.unit_scores(ptr, uids, starts, lengths, feats, urows, unorm, rows, idf**2, 2, 2, out, sq)
+    for d, units in enumerate(docs):
+        want = np.zeros(width)
+        count: dict[int, int] = {}
+        repeated: list[int] = []
+        for u in units:
+            want = want + urows[u]
+            for f in feats[starts[u] : starts[u] + lengths[u]].tolist():
+                count[f] = count.get(f, 0) + 1
+                if count[f] == 2:
+                    repeated.append(f)
+        for f in repeated:  # numpy multiplies and adds separately: no fused rounding
+            want = want + (1.0 + math.log(count[f]) - count[f]) * rows[f]
+        assert out[d].tobytes() == want.tobytes()
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -584,3 +620,19 @@ def test_native_word_table_splits_and_numbers_like_str_split(
         assert np.frombuffer(raw_ids, np.int32).tolist() == [ids[w] for w in words]
         assert np.frombuffer(raw_counts, np.int64).tolist() == [len(d.split()) for d in docs]
         assert len(table) == len(ids)
+
+
+def test_native_word_table_reads_one_byte_and_wider_text_alike(backend: str) -> None:
+    """Text of one byte per character is split and hashed by its own loop: the Latin-1
+    whitespace of str.split() separates words there, and a word is the same word
+    whichever width its text is stored in."""
+    if backend != "native":
+        pytest.skip("the compiled loops only")
+    table = NATIVE.WordTable(seed=3)
+    narrow = "caf\xe9\x85na\xefve\xa0x\x1cy\x1fz \tcaf\xe9\n"  # Latin-1 only
+    wide = "na\xefve caf\xe9 \u2014 x\u2003y z\u3000\u0101"  # stored 2 bytes a character
+    raw_ids, raw_counts, added = table.lookup([narrow, wide])
+    words = narrow.split() + wide.split()
+    assert added == list(dict.fromkeys(words))
+    assert np.frombuffer(raw_ids, np.int32).tolist() == [added.index(w) for w in words]
+    assert np.frombuffer(raw_counts, np.int64).tolist() == [6, 7]

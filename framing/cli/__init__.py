@@ -8,6 +8,7 @@ inputs failed), 2 usage errors (bad options, missing paths).
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from typing import Any
@@ -87,6 +88,52 @@ class FramingGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
+#: The module (under ``framing.cli``) that defines each command, in the order
+#: ``framing --help`` lists them. A command's module is imported only when the command
+#: runs, or when help lists them all: ``framing tag`` imports neither the training nor
+#: the annotation commands' modules. ``import`` takes commands from both of its modules.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "validate": ("annotate",),
+    "stats": ("annotate",),
+    "findings": ("findings",),
+    **dict.fromkeys(
+        ("agree", "adjudicate", "preannotate", "suggest", "review", "split"), ("loop",)
+    ),
+    "tag": ("tagging",),
+    **dict.fromkeys(("train", "eval", "score", "recompile"), ("training_cmds",)),
+    "import": ("exchange", "annotate"),
+    "export": ("exchange",),
+}
+_ALL_MODULES = tuple(dict.fromkeys(m for modules in COMMANDS.values() for m in modules))
+
+
+class _RootGroup(FramingGroup):
+    """``framing``: each command is built from its module when it is first asked for
+    (the click pattern of a group with lazy subcommands)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._load(_ALL_MODULES)
+        return [
+            *(name for name in COMMANDS if name in self.commands),
+            *(name for name in self.commands if name not in COMMANDS),
+        ]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            # An unknown name loads every command, so "did you mean" sees them all.
+            self._load(COMMANDS.get(cmd_name, _ALL_MODULES))
+        return self.commands.get(cmd_name)
+
+    def _load(self, modules: Any) -> None:
+        import importlib
+
+        for module in modules:
+            importlib.import_module(f"framing.cli.{module}")  # registers on ``app``
+        built = typer.main.get_group(app)
+        for name, command in built.commands.items():
+            self.commands.setdefault(name, command)
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
     try:
@@ -100,15 +147,19 @@ def _silence_stdout() -> None:
 def _guarded(callback: Any) -> Any:
     @functools.wraps(callback)
     def run(**params: Any) -> Any:
+        if not manages_collector:
+            gc.enable()  # off while the CLI starts (framing.__main__)
         refuse_outputs_over_inputs(params)
         return callback(**params)
+
+    manages_collector = getattr(callback, "_keeps_collector_off", False)
 
     run._outputs_guarded = True  # type: ignore[attr-defined]
     return run
 
 
 app = typer.Typer(
-    cls=FramingGroup,
+    cls=_RootGroup,
     name="framing",
     help="Find how news articles frame the world: annotate, train, evaluate and tag.",
     no_args_is_help=True,
@@ -133,10 +184,13 @@ def _root(
     """Find how news articles frame the world: annotate, train, evaluate and tag."""
 
 
-# Command modules register themselves on ``app``; imported here for that side effect.
-from framing.cli import annotate, exchange, findings, loop, tagging, training_cmds  # noqa: E402,F401
+def keeps_collector_off(callback: Any) -> Any:
+    """Mark a command that switches the cyclic garbage collector on itself (after its
+    start-up imports and loading), rather than when it starts."""
+    callback._keeps_collector_off = True
+    return callback
 
 
 def main() -> None:
-    """Entry point of the ``framing`` console script."""
+    """Run the ``framing`` command line (see :func:`framing.__main__.main`)."""
     sys.exit(app())

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import typer
 
-from framing.cli import app
+from framing.cli import app, keeps_collector_off
 from framing.errors import UsageError
 from framing.files import atomic_write, check_writable, refuse_same_file, scratch_dir
 from framing.format.article import refuse_json
@@ -30,6 +30,7 @@ class TagFormat(StrEnum):
 
 
 @app.command("tag")
+@keeps_collector_off
 def tag_cli(
     paths: list[str] = typer.Argument(
         None, help=".txt or .jsonl files, folders (recursively), or - for stdin (the default)."

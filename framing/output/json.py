@@ -43,7 +43,6 @@ from framing.runtime.results import OUTPUT_VERSION, TaggedArticle, TaggedSentenc
 from framing.runtime.tagging import (
     DEFAULT_BATCH_SIZE,
     Labeler,
-    hit_arrays,
     score_articles,
     split_articles,
     tag_batch,
@@ -113,6 +112,8 @@ def float_list(values: np.ndarray) -> list[Any]:
 
     out = values.tolist()
     size = np.abs(values)
+    if not len(out) or (size.min() >= 1e-4 and size.max() < 1e16):  # the usual case
+        return out
     odd = np.flatnonzero(((size < 1e-4) & (values != 0.0)) | ((size >= 1e16) & (size < _INF)))
     for k in odd.tolist():
         out[k] = _float_text(out[k])
@@ -282,7 +283,7 @@ def _article_dicts(
     per_dim = []
     for dim in dims:
         names = plan.labels[dim]
-        rows, cols, values = hit_arrays(scores[dim], masks[dim])
+        rows, cols, values = stats[dim].hits
         items = list(map(_Hit, map(names.__getitem__, cols.tolist()), float_list(values)))
         labels: list[Any] = [()] * n
         for r, lo, hi in zip(*runs(rows), strict=True):
@@ -382,16 +383,16 @@ def tag_json_lines(
         batches = slice_batches(slices, batch_size)
     else:
         batches = raw_batches(paths, batch_size, stdin, on_file, doc_ids, by_reference=n_jobs > 1)
-    payloads = ((batch, as_bytes, meta) for batch in batches)
+    payloads = ((batch, meta, as_bytes) for batch in batches)
     if n_jobs > 1:
         for items in map_with_model(
-            model, _json_inputs, payloads, n_jobs=n_jobs, on_crash=crashed_raw
+            model, _json_lines, payloads, n_jobs=n_jobs, on_crash=crashed_raw
         ):
             yield from items
         return
     labeler = Labeler(model)
     for payload in payloads:
-        yield from _json_inputs(model, labeler, payload)
+        yield from _json_lines(model, labeler, payload)
 
 
 @dataclass(slots=True)
@@ -448,7 +449,7 @@ def tag_json_batches(
         batches = raw_batches(paths, batch_size, stdin, on_file, by_reference=True)
         folder = None if part_dir is None else Path(part_dir)
         payloads = (
-            (batch, True, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"), k)
+            (batch, meta, None if folder is None else str(folder / f"{k:06d}.jsonl"), k)
             for k, batch in enumerate(batches)
         )
         if into is None or folder is None or not inherits_parent():
@@ -474,7 +475,7 @@ def tag_json_batches(
         return
     labeler = Labeler(model)
     for batch in raw_batches(paths, batch_size, stdin, on_file):
-        yield _json_batch(model, labeler, (batch, True, meta, None))
+        yield _json_batch(model, labeler, (batch, meta, None))
 
 
 #: The output the batches of :func:`tag_json_batches` go into (inherited by forked workers).
@@ -486,25 +487,28 @@ def _json_batch(
     labeler: Labeler,
     payload: tuple[Any, ...],
 ) -> JsonBatch:
-    """Tag one batch: ``(inputs, as_bytes, meta, part file or None[, batch number])``."""
+    """Tag one batch: ``(inputs, meta, part file or None[, batch number])``."""
     out = JsonBatch()
     lines = []
-    for item in _json_inputs(model, labeler, payload[:3]):
+    for item in _json_inputs(model, labeler, payload[:2]):
         if isinstance(item, InputFailure):
             out.failures.append(item)
         else:
             lines.append(item[0])
             out.sentences += item[1]
     out.articles = len(lines)
-    part = payload[3]
-    if _ORDERED is not None and len(payload) > 4 and _ORDERED.write_next(payload[4], lines):
+    # Each line's newline comes with the join: adding it to each line copied the
+    # batch's text once more.
+    data = b"\n".join([*lines, b""]) if lines else b""
+    part = payload[2]
+    if _ORDERED is not None and len(payload) > 3 and _ORDERED.write_next(payload[3], [data]):
         return out  # written into the output in place
     if part is None:
-        out.data = b"".join(lines)
+        out.data = data
     else:
         # Not created if missing: the folder is gone when the run was stopped.
         with open(part, "wb") as fh:
-            fh.writelines(lines)
+            fh.write(data)
         out.part = part
     return out
 
@@ -513,15 +517,29 @@ def _crashed_batch(payload: tuple[Any, ...], reason: str) -> JsonBatch:
     return JsonBatch(failures=crashed_raw(payload, reason))
 
 
+def _json_lines(
+    model: Model,
+    labeler: Labeler,
+    payload: tuple[list[RawInput | FileSlice | InputFailure], Mapping[str, Any] | None, bool],
+) -> list[tuple[Any, int] | InputFailure]:
+    """:func:`_json_inputs` of ``(inputs, meta, as_bytes)``, each line a ``str``, or with
+    ``as_bytes`` UTF-8 ending in a newline."""
+    items = _json_inputs(model, labeler, payload[:2])
+    if payload[2]:
+        return [i if isinstance(i, InputFailure) else (i[0] + b"\n", i[1]) for i in items]
+    return [i if isinstance(i, InputFailure) else (i[0].decode(), i[1]) for i in items]
+
+
 def _json_inputs(
     model: Model,
     labeler: Labeler,
-    payload: tuple[list[RawInput | FileSlice | InputFailure], bool, Mapping[str, Any] | None],
-) -> list[tuple[Any, int] | InputFailure]:
-    """One batch of inputs as JSON lines (with their metadata), failures in their place."""
+    payload: tuple[list[RawInput | FileSlice | InputFailure], Mapping[str, Any] | None],
+) -> list[tuple[bytes, int] | InputFailure]:
+    """One batch of inputs as JSON lines (UTF-8, no newline) with their number of
+    sentences, failures in their place."""
     from framing.runtime.tagging import merge_meta
 
-    raw, as_bytes, meta = payload
+    raw, meta = payload
     batch = list(raw_items(raw))
     units = [u for u in batch if not isinstance(u, InputFailure)]
     objs, sizes = _article_dicts(labeler, model, [u[:3] for u in units])
@@ -530,9 +548,5 @@ def _json_inputs(
             own = merge_meta(meta, u[4])
             if own:
                 obj["meta"] = exact_floats(own)
-    if as_bytes:
-        lines: list[Any] = [encode_json(obj) + b"\n" for obj in objs]
-    else:
-        lines = [encode_json(obj).decode() for obj in objs]
-    results = iter(zip(lines, sizes, strict=True))
+    results = iter(zip(map(encode_json, objs), sizes, strict=True))
     return [item if isinstance(item, InputFailure) else next(results) for item in batch]

@@ -6,6 +6,11 @@
  * - unit_scores, word_scores, feature_scores: per sentence, the TF-IDF + linear sums of
  *   its character n-grams (cached per word), word unigrams and bigrams, or feature
  *   occurrences (numpy needs a sort for what one counting pass per sentence does here);
+ *   the rows are summed by add_rows, which keeps a sentence's sums in vector registers
+ *   (AVX when the CPU has it, chosen at load time by the compiler's target_clones) and
+ *   adds in the order of a plain loop, so scores are the same bits on every CPU;
+ * - table_values: look-ups in the integer hash tables of framing.runtime.arrays.IntTable
+ *   (the character n-grams of words seen for the first time);
  * - WordTable: the word cache of framing.runtime.compiled, whitespace-separated words ->
  *   ids in order of first appearance (its own hash table, one per scorer).
  *
@@ -79,6 +84,11 @@ prefetch_span(const void *start, Py_ssize_t bytes)
         PREFETCH(p + k);
 }
 
+/* How many items ahead of the one being summed a loop asks for its data: far enough for
+ * a fetch from the last-level cache to land, near enough not to queue more fetches than
+ * the core can keep in flight (asking for a whole document at once stalled on that). */
+#define AHEAD 8
+
 typedef struct {
     Py_buffer view;
     int held;
@@ -122,53 +132,129 @@ check_doc_ptr(const int64_t *doc_ptr, Py_ssize_t n_docs, Py_ssize_t n_items, con
     return ok ? 0 : -1;
 }
 
-/* A zeroed count per feature and a list of feature ids, for one document at a time.
- * The list has room for every feature and one more: branch-free appends write the
- * slot after the last entry. */
+/* The counting state of one call, for one document at a time: a zeroed count per
+ * feature, a list of feature ids (room for every feature and one more: branch-free
+ * appends write the slot after the last entry), and the features finish_document adds
+ * with their weights. */
+typedef struct {
+    int32_t *counts, *list, *feats;
+    double *weights;
+} Counts;
+
 static int
-alloc_counts(Py_ssize_t n_features, int32_t **counts, int32_t **list)
+alloc_counts(Py_ssize_t n_features, Counts *c)
 {
-    *counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
-    *list = malloc((n_features + 1) * sizeof(int32_t));
-    if (*counts && *list)
+    c->counts = calloc(n_features ? n_features : 1, sizeof(int32_t));
+    c->list = malloc((n_features + 1) * sizeof(int32_t));
+    c->feats = malloc((n_features + 1) * sizeof(int32_t));
+    c->weights = malloc((n_features + 1) * sizeof(double));
+    if (c->counts && c->list && c->feats && c->weights)
         return 0;
     PyErr_NoMemory();
     return -1;
 }
 
+static void
+free_counts(Counts *c)
+{
+    free(c->counts);
+    free(c->list);
+    free(c->feats);
+    free(c->weights);
+}
+
 /*
- * The shared core.  For each document, `counts` holds how often each feature
- * occurred (touched features are listed in `touched` and reset afterwards).
+ * out[j] += weights[t] * rows[feats[t]][j] for t = 0..n-1 and every column j (weights
+ * NULL: 1.0).  Each out[j] receives the same products in the same order as that plain
+ * loop, so the sums are the same to the bit; the columns are taken 16 and then 4 at a
+ * time and kept in registers across all t, instead of loading and storing out for
+ * every row.  Without AVX, a 4-wide vector is two SSE2 halves.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+typedef double V4 __attribute__((vector_size(32), aligned(8)));
+
+/* add_rows for the columns out[0:4 * lanes] (rows offset to them): `lanes` is a
+ * constant where it is inlined, so the sums stay in registers. */
+static inline __attribute__((always_inline)) void
+add_columns(double *out, const double *rows, Py_ssize_t width, const int32_t *feats,
+            const double *weights, Py_ssize_t n, int lanes, int fetch)
+{
+    V4 sum[4];
+    memcpy(sum, out, lanes * sizeof(V4));
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (fetch && t + AHEAD < n)
+            prefetch_span(rows + (Py_ssize_t)feats[t + AHEAD] * width,
+                          width * (Py_ssize_t)sizeof(double));
+        const V4 *r = (const V4 *)(rows + (Py_ssize_t)feats[t] * width);
+        double w = weights ? weights[t] : 1.0;
+        V4 wv = {w, w, w, w};
+        for (int q = 0; q < lanes; q++)
+            sum[q] += wv * r[q];
+    }
+    memcpy(out, sum, lanes * sizeof(V4));
+}
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx", "default")))
+#endif
+#endif
+#endif
+static void
+add_rows(double *out, const double *rows, Py_ssize_t width, const int32_t *feats,
+         const double *weights, Py_ssize_t n)
+{
+    Py_ssize_t j = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    for (; j + 16 <= width; j += 16)
+        add_columns(out + j, rows + j, width, feats, weights, n, 4, j == 0);
+    for (; j + 4 <= width; j += 4)
+        add_columns(out + j, rows + j, width, feats, weights, n, 1, j == 0);
+#endif
+    for (; j < width; j++) {
+        double a = out[j];
+        for (Py_ssize_t t = 0; t < n; t++)
+            a += (weights ? weights[t] : 1.0) * rows[(Py_ssize_t)feats[t] * width + j];
+        out[j] = a;
+    }
+}
+
+/*
+ * The shared core.  For each document, `c->counts` holds how often each feature
+ * occurred; the features in `listed` are corrected (or added) and their counts reset.
  * With `naive` set, out/sq already hold the sums that treat every occurrence
  * as tf 1, and only features seen more than once are corrected; otherwise
  * every feature is added with its tf.
  */
 static void
-finish_document(const LogTable *logs, const int32_t *touched, Py_ssize_t n_touched, int32_t *counts,
+finish_document(const LogTable *logs, const int32_t *listed, Py_ssize_t n_listed, Counts *c,
                 const double *rows, const double *normw, Py_ssize_t width, int tf_mode,
                 int norm_mode, int naive, double *out, double *sq)
 {
-    for (Py_ssize_t t = 0; t < n_touched; t++)
-        prefetch_span(rows + (Py_ssize_t)touched[t] * width, width * (Py_ssize_t)sizeof(double));
-    for (Py_ssize_t t = 0; t < n_touched; t++) {
-        int32_t f = touched[t];
-        int32_t count = counts[f];
-        counts[f] = 0;
+    Py_ssize_t n_add = 0;
+    for (Py_ssize_t t = 0; t < n_listed && t < AHEAD; t++)
+        PREFETCH(normw + listed[t]);
+    for (Py_ssize_t t = 0; t < n_listed; t++) {
+        int32_t f = listed[t];
+        if (t + AHEAD < n_listed)
+            PREFETCH(normw + listed[t + AHEAD]);
+        int32_t count = c->counts[f];
+        c->counts[f] = 0;
         if (naive && count == 1)
             continue;
-        double c = (double)count;
+        double cnt = (double)count;
         double tf = term_frequency(logs, tf_mode, count);
-        double w = naive ? tf - c : tf;
+        double w = naive ? tf - cnt : tf;
         if (w != 0.0) {
-            const double *row = rows + (Py_ssize_t)f * width;
-            for (Py_ssize_t j = 0; j < width; j++)
-                out[j] += w * row[j];
+            c->feats[n_add] = f;
+            c->weights[n_add++] = w;
         }
         if (norm_mode == NORM_L2)
-            *sq += (naive ? tf * tf - c : tf * tf) * normw[f];
+            *sq += (naive ? tf * tf - cnt : tf * tf) * normw[f];
         else if (norm_mode == NORM_L1)
             *sq += w * normw[f];
     }
+    add_rows(out, rows, width, c->feats, c->weights, n_add);
 }
 
 PyDoc_STRVAR(unit_scores_doc,
@@ -198,7 +284,8 @@ unit_scores(PyObject *self, PyObject *args)
                                     "normw", "out", "sq"};
     static const Py_ssize_t sizes[11] = {8, 4, 8, 8, 4, 8, 8, 8, 8, 8, 8};
     PyObject *result = NULL;
-    int32_t *counts = NULL, *repeated = NULL, *touched = NULL;
+    Counts c = {0};
+    uint64_t *seen = NULL;
     for (int i = 0; i < 11; i++)
         if (get_buf(o[i], &b[i], i >= 9, sizes[i], names[i]) < 0)
             goto done;
@@ -228,9 +315,13 @@ unit_scores(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "unit_scores: unit id out of range");
             goto done;
         }
-    if (correct && alloc_counts(n_features, &counts, &repeated) < 0)
+    if (n_docs >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "unit_scores: more than 2**31 - 2 documents");
         goto done;
-    if (correct && (touched = malloc((n_features + 1) * sizeof(int32_t))) == NULL) {
+    }
+    if (correct && alloc_counts(n_features, &c) < 0)
+        goto done;
+    if (correct && (seen = calloc(n_features ? n_features : 1, sizeof(uint64_t))) == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -239,41 +330,51 @@ unit_scores(PyObject *self, PyObject *args)
     int bad = 0;
     LogTable logs;
     fill_log_table(&logs, tf_mode);
+/* A unit's naive row, norm term and (when repeats are corrected) feature list. */
+#define PREFETCH_UNIT(v)                                                                   \
+    do {                                                                                   \
+        int32_t v_ = (v);                                                                  \
+        prefetch_span(urows + (Py_ssize_t)v_ * width, width * (Py_ssize_t)sizeof(double)); \
+        PREFETCH(unorm + v_);                                                              \
+        if (correct && ustart[v_] >= 0 && ustart[v_] < n_flat)                             \
+            prefetch_span(ufeats + ustart[v_], ulen[v_] * (Py_ssize_t)sizeof(int32_t));    \
+    } while (0)
     Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n_uids && k < AHEAD; k++)
+        PREFETCH_UNIT(uids[k]);
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         double *o_row = out + d * width;
-        Py_ssize_t n_repeated = 0, n_touched = 0;
+        /* seen[f] is (document number << 32) + count: a count from an earlier document
+         * reads as 0, so no pass resets the counts after a document. */
+        uint64_t stamp = (uint64_t)(d + 1) << 32;
+        Py_ssize_t n_repeated = 0, n_occurrences = 0;
+        add_rows(o_row, urows, width, uids + doc_ptr[d], NULL, doc_ptr[d + 1] - doc_ptr[d]);
         for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
+            if (k + AHEAD < n_uids) /* the flat list runs on into the next documents */
+                PREFETCH_UNIT(uids[k + AHEAD]);
             int32_t u = uids[k];
-            prefetch_span(urows + (Py_ssize_t)u * width, width * (Py_ssize_t)sizeof(double));
-            if (correct && ustart[u] >= 0 && ustart[u] < n_flat)
-                prefetch_span(ufeats + ustart[u], ulen[u] * (Py_ssize_t)sizeof(int32_t));
-        }
-        for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++) {
-            int32_t u = uids[k];
-            const double *r = urows + (Py_ssize_t)u * width;
-            for (Py_ssize_t j = 0; j < width; j++)
-                o_row[j] += r[j];
             sq[d] += unorm[u];
             if (!correct)
                 continue;
-            if (ustart[u] < 0 || ulen[u] < 0 || ustart[u] + ulen[u] > n_flat) {
+            n_occurrences += ulen[u];
+            if (ustart[u] < 0 || ulen[u] < 0 || ustart[u] + ulen[u] > n_flat ||
+                n_occurrences > INT32_MAX) {
                 bad = 1;
                 break;
             }
             /* Branch-free counting: a feature is listed when its count reaches 2. */
             const int32_t *f = ufeats + ustart[u], *end = f + ulen[u];
             for (; f < end; f++) {
-                int32_t id = *f;
-                if (id < 0 || id >= n_features) {
+                uint32_t id = (uint32_t)*f;
+                if (id >= (uint64_t)n_features) {
                     bad = 1;
                     break;
                 }
-                int32_t c = ++counts[id];
-                touched[n_touched] = (int32_t)id;
-                n_touched += c == 1;
-                repeated[n_repeated] = (int32_t)id;
-                n_repeated += c == 2;
+                uint64_t v = seen[id];
+                v = (v & ~(uint64_t)UINT32_MAX) == stamp ? v + 1 : stamp + 1;
+                seen[id] = v;
+                c.list[n_repeated] = (int32_t)id;
+                n_repeated += (uint32_t)v == 2;
             }
             if (bad)
                 break;
@@ -281,10 +382,10 @@ unit_scores(PyObject *self, PyObject *args)
         if (bad)
             break;
         if (correct) {
-            finish_document(&logs, repeated, n_repeated, counts, rows, normw, width, tf_mode,
+            for (Py_ssize_t t = 0; t < n_repeated; t++)
+                c.counts[c.list[t]] = (int32_t)(uint32_t)seen[c.list[t]];
+            finish_document(&logs, c.list, n_repeated, &c, rows, normw, width, tf_mode,
                             norm_mode, 1, o_row, sq + d);
-            for (Py_ssize_t t = 0; t < n_touched; t++)
-                counts[touched[t]] = 0;
         }
     }
     Py_END_ALLOW_THREADS
@@ -295,9 +396,8 @@ unit_scores(PyObject *self, PyObject *args)
     result = Py_None;
     Py_INCREF(result);
 done:
-    free(counts);
-    free(repeated);
-    free(touched);
+    free_counts(&c);
+    free(seen);
     release(b, 11);
     return result;
 }
@@ -321,7 +421,7 @@ feature_scores(PyObject *self, PyObject *args)
     memset(b, 0, sizeof b);
     static const char *names[6] = {"doc_ptr", "feats", "rows", "normw", "out", "sq"};
     PyObject *result = NULL;
-    int32_t *counts = NULL, *touched = NULL;
+    Counts c = {0};
     for (int i = 0; i < 6; i++)
         if (get_buf(o[i], &b[i], i >= 4, 8, names[i]) < 0)
             goto done;
@@ -342,7 +442,7 @@ feature_scores(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_ValueError, "feature_scores: feature id out of range");
             goto done;
         }
-    if (alloc_counts(n_features, &counts, &touched) < 0)
+    if (alloc_counts(n_features, &c) < 0)
         goto done;
     LogTable logs;
     fill_log_table(&logs, tf_mode);
@@ -350,18 +450,103 @@ feature_scores(PyObject *self, PyObject *args)
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         Py_ssize_t n_touched = 0;
         for (int64_t k = doc_ptr[d]; k < doc_ptr[d + 1]; k++)
-            if (counts[feats[k]]++ == 0)
-                touched[n_touched++] = (int32_t)feats[k];
-        finish_document(&logs, touched, n_touched, counts, rows, normw, width, tf_mode, norm_mode, 0,
+            if (c.counts[feats[k]]++ == 0)
+                c.list[n_touched++] = (int32_t)feats[k];
+        finish_document(&logs, c.list, n_touched, &c, rows, normw, width, tf_mode, norm_mode, 0,
                         out + d * width, sq + d);
     }
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
 done:
-    free(counts);
-    free(touched);
+    free_counts(&c);
     release(b, 6);
+    return result;
+}
+
+/* ------------------------------------------------------------------ integer hash tables */
+
+/* framing.runtime.arrays.IntTable: int64 keys in open addressing with linear probing
+ * from the home slot (key * MULT) >> shift; -1 marks an empty slot (keys are >= 0). */
+static uint64_t
+table_home(int64_t key, int shift)
+{
+    return ((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> shift;
+}
+
+/* The slot of `key` within `probes` slots of its home, or -1. */
+static int64_t
+table_slot(const int64_t *tkeys, uint64_t mask, int probes, int shift, int64_t key)
+{
+    uint64_t home = table_home(key, shift);
+    for (int p = 0; p < probes; p++) {
+        uint64_t pos = (home + (uint64_t)p) & mask;
+        if (tkeys[pos] == key)
+            return (int64_t)pos;
+        if (tkeys[pos] == -1)
+            break;
+    }
+    return -1;
+}
+
+/* A table's arrays, as IntTable.arrays() gives them, checked. */
+static int
+check_table(Py_ssize_t n_slots, Py_ssize_t n_values, int probes, int shift, const char *fn)
+{
+    if ((n_slots & (n_slots - 1)) != 0 || n_values != n_slots || shift < 1 || shift > 63 ||
+        probes < 0) {
+        PyErr_Format(PyExc_ValueError, "%s: not a hash table", fn);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(table_values_doc,
+"table_values(table_keys, table_values, probes, shift, query, out)\n"
+"\n"
+"Looks int64 keys up in an IntTable (its arrays, probes and shift): out[i] (int64)\n"
+"is the value of query[i], or -1 when the table does not hold it.");
+
+static PyObject *
+table_values(PyObject *self, PyObject *args)
+{
+    PyObject *o[4];
+    int probes, shift;
+    if (!PyArg_ParseTuple(args, "OOiiOO", &o[0], &o[1], &probes, &shift, &o[2], &o[3]))
+        return NULL;
+    Buf b[4];
+    memset(b, 0, sizeof b);
+    static const char *names[4] = {"table_keys", "table_values", "query", "out"};
+    PyObject *result = NULL;
+    for (int i = 0; i < 4; i++)
+        if (get_buf(o[i], &b[i], i == 3, 8, names[i]) < 0)
+            goto done;
+    const int64_t *tkeys = b[0].view.buf, *tvals = b[1].view.buf, *query = b[2].view.buf;
+    int64_t *out = b[3].view.buf;
+    Py_ssize_t n_slots = LEN(b[0]), n = LEN(b[2]);
+    if (check_table(n_slots, LEN(b[1]), probes, shift, "table_values") < 0)
+        goto done;
+    if (LEN(b[3]) != n) {
+        PyErr_SetString(PyExc_ValueError, "table_values: out and query differ in length");
+        goto done;
+    }
+    uint64_t mask = (uint64_t)n_slots - 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (n_slots && i + AHEAD < n && query[i + AHEAD] >= 0) {
+            uint64_t home = table_home(query[i + AHEAD], shift) & mask;
+            PREFETCH(tkeys + home);
+            PREFETCH(tvals + home);
+        }
+        int64_t slot = n_slots && query[i] >= 0 ? table_slot(tkeys, mask, probes, shift, query[i])
+                                                : -1;
+        out[i] = slot >= 0 ? tvals[slot] : -1;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    release(b, 4);
     return result;
 }
 
@@ -375,7 +560,7 @@ PyDoc_STRVAR(word_scores_doc,
 "outside the vocabulary); tokens follow each other across the units of a\n"
 "document.  unigram[t] is the feature of token t or -1; a bigram (a, b) is the\n"
 "key a * size + b of the open-addressing table (table_keys/table_values, -1 for\n"
-"an empty slot), hashed as in framing.runtime.compiled._IntTable.  Adds into out and sq.");
+"an empty slot), hashed as in framing.runtime.arrays.IntTable.  Adds into out and sq.");
 
 static PyObject *
 word_scores(PyObject *self, PyObject *args)
@@ -394,9 +579,8 @@ word_scores(PyObject *self, PyObject *args)
                                     "rows", "normw", "out", "sq"};
     static const Py_ssize_t sizes[12] = {8, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
     PyObject *result = NULL;
-    int32_t *counts = NULL, *touched = NULL;
+    Counts c = {0};
     int64_t *occ = NULL, *tok = NULL, *keys = NULL;
-    uint64_t *homes = NULL;
     for (int i = 0; i < 12; i++)
         if (get_buf(o[i], &b[i], i >= 10, sizes[i], names[i]) < 0)
             goto done;
@@ -411,10 +595,10 @@ word_scores(PyObject *self, PyObject *args)
     Py_ssize_t n_features = LEN(b[9]);
     Py_ssize_t width = n_features ? LEN(b[8]) / n_features : 0;
     int unigrams = min_n <= 1, bigrams = min_n <= 2 && max_n >= 2 && n_slots > 0;
-    if (n_docs < 0 || LEN(b[3]) != n_units || LEN(b[7]) != n_slots ||
-        (n_slots & (n_slots - 1)) != 0 || shift < 1 || shift > 63 || probes < 0 ||
-        LEN(b[8]) != n_features * width || LEN(b[10]) != n_docs * width ||
-        LEN(b[11]) != n_docs || max_n > 2) {
+    if (check_table(n_slots, LEN(b[7]), probes, shift, "word_scores") < 0)
+        goto done;
+    if (n_docs < 0 || LEN(b[3]) != n_units || LEN(b[8]) != n_features * width ||
+        LEN(b[10]) != n_docs * width || LEN(b[11]) != n_docs || max_n > 2) {
         PyErr_SetString(PyExc_ValueError, "word_scores: inconsistent arguments");
         goto done;
     }
@@ -436,17 +620,15 @@ word_scores(PyObject *self, PyObject *args)
         if (tokens > longest)
             longest = tokens;
     }
-    if (alloc_counts(n_features, &counts, &touched) < 0)
+    if (alloc_counts(n_features, &c) < 0)
         goto done;
     occ = malloc((2 * longest + 1) * sizeof(int64_t));
     tok = malloc((longest + 1) * sizeof(int64_t));
     keys = malloc((longest + 1) * sizeof(int64_t));
-    homes = malloc((longest + 1) * sizeof(uint64_t));
-    if (!occ || !tok || !keys || !homes) {
+    if (!occ || !tok || !keys) {
         PyErr_NoMemory();
         goto done;
     }
-    const uint64_t mult = 0x9E3779B97F4A7C15ULL;
     const uint64_t mask = (uint64_t)n_slots - 1;
     int bad = 0;
     LogTable logs;
@@ -472,8 +654,9 @@ word_scores(PyObject *self, PyObject *args)
                 PREFETCH(unigram + t);
             if (t >= 0 && i > 0 && tok[i - 1] >= 0 && bigrams) {
                 keys[i] = tok[i - 1] * size + t;
-                homes[i] = ((uint64_t)keys[i] * mult) >> shift;
-                PREFETCH(tkeys + (homes[i] & mask));
+                uint64_t home = table_home(keys[i], shift) & mask;
+                PREFETCH(tkeys + home);
+                PREFETCH(tvals + home);
             }
             else
                 keys[i] = -1;
@@ -484,15 +667,9 @@ word_scores(PyObject *self, PyObject *args)
             if (t >= 0 && unigrams && unigram[t] >= 0)
                 occ[n_occ++] = unigram[t];
             if (keys[i] >= 0) {
-                for (int p = 0; p < probes; p++) {
-                    uint64_t pos = (homes[i] + (uint64_t)p) & mask;
-                    if (tkeys[pos] == keys[i]) {
-                        occ[n_occ++] = tvals[pos];
-                        break;
-                    }
-                    if (tkeys[pos] == -1)
-                        break;
-                }
+                int64_t slot = table_slot(tkeys, mask, probes, shift, keys[i]);
+                if (slot >= 0)
+                    occ[n_occ++] = tvals[slot];
             }
         }
         Py_ssize_t n_touched = 0;
@@ -502,10 +679,10 @@ word_scores(PyObject *self, PyObject *args)
                 bad = 1;
                 break;
             }
-            if (counts[f]++ == 0)
-                touched[n_touched++] = (int32_t)f;
+            if (c.counts[f]++ == 0)
+                c.list[n_touched++] = (int32_t)f;
         }
-        finish_document(&logs, touched, n_touched, counts, rows, normw, width, tf_mode, norm_mode, 0,
+        finish_document(&logs, c.list, n_touched, &c, rows, normw, width, tf_mode, norm_mode, 0,
                         out + d * width, sq + d);
     }
     Py_END_ALLOW_THREADS
@@ -516,12 +693,10 @@ word_scores(PyObject *self, PyObject *args)
     result = Py_None;
     Py_INCREF(result);
 done:
-    free(counts);
-    free(touched);
+    free_counts(&c);
     free(occ);
     free(tok);
     free(keys);
-    free(homes);
     release(b, 12);
     return result;
 }
@@ -676,21 +851,25 @@ nomem:
     return -1;
 }
 
-/* The id of text[i:j], adding it (and appending it to `added`) when new. */
-static int32_t
-wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_t i,
-             Py_ssize_t j, PyObject *added)
+/* The table's hash of code points one at a time: the seed, step per code point, finish. */
+#define WORD_HASH_STEP(h, c) ((h) = ((h) ^ (uint64_t)(c)) * 0x100000001b3ULL)
+
+static uint64_t
+word_hash_finish(uint64_t h)
 {
-    uint64_t h = w->seed;
-    for (Py_ssize_t k = i; k < j; k++) {
-        h ^= PyUnicode_READ(kind, data, k);
-        h *= 0x100000001b3ULL;
-    }
     h ^= h >> 33; /* finalise (murmur3 fmix64) so every bit feeds the slot */
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
+    return h;
+}
+
+/* The id of text[i:j] (hashed: h), adding it (and appending it to `added`) when new. */
+static int32_t
+wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_t i,
+             Py_ssize_t j, uint64_t h, PyObject *added)
+{
     Py_ssize_t len = j - i;
     uint64_t mask = (uint64_t)(w->n_slots - 1);
     for (uint64_t pos = h & mask;; pos = (pos + 1) & mask) {
@@ -714,6 +893,48 @@ wordtable_id(WordTable *w, PyObject *text, int kind, const void *data, Py_ssize_
     if (rc < 0 || wordtable_new_word(w, kind, data, i, j, h) < 0)
         return -1;
     return (int32_t)(w->n_words - 1);
+}
+
+/* Whether a code point below 256 is whitespace to str.split() (Py_UNICODE_ISSPACE). */
+static const unsigned char LATIN1_SPACE[256] = {
+    [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [28] = 1, [29] = 1, [30] = 1,
+    [31] = 1, [32] = 1, [0x85] = 1, [0xa0] = 1,
+};
+
+/* The next word of doc from position *at: its bounds [*i, *j) and hash; 0 at the end.
+ * Text of one byte per code point (most text) is scanned and hashed in one pass. */
+static int
+next_word(const WordTable *w, int kind, const void *data, Py_ssize_t length, Py_ssize_t *at,
+          Py_ssize_t *i, Py_ssize_t *j, uint64_t *hash)
+{
+    Py_ssize_t k = *at;
+    uint64_t h = w->seed;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *text = data;
+        while (k < length && LATIN1_SPACE[text[k]])
+            k++;
+        if (k >= length)
+            return 0;
+        *i = k;
+        for (; k < length && !LATIN1_SPACE[text[k]]; k++)
+            WORD_HASH_STEP(h, text[k]);
+    }
+    else {
+        while (k < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)))
+            k++;
+        if (k >= length)
+            return 0;
+        *i = k;
+        for (; k < length; k++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, k);
+            if (Py_UNICODE_ISSPACE(c))
+                break;
+            WORD_HASH_STEP(h, c);
+        }
+    }
+    *at = *j = k;
+    *hash = word_hash_finish(h);
+    return 1;
 }
 
 static PyObject *
@@ -773,21 +994,14 @@ wordtable_lookup(WordTable *w, PyObject *docs)
         }
         int kind = PyUnicode_KIND(doc);
         const void *data = PyUnicode_DATA(doc);
-        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), i = 0;
+        Py_ssize_t length = PyUnicode_GET_LENGTH(doc), at = 0, i, j;
         int64_t n_words = 0;
-        while (1) {
-            while (i < length && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
-                i++;
-            if (i >= length)
-                break;
-            Py_ssize_t j = i + 1;
-            while (j < length && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j)))
-                j++;
-            int32_t id = wordtable_id(w, doc, kind, data, i, j, added);
+        uint64_t h;
+        while (next_word(w, kind, data, length, &at, &i, &j, &h)) {
+            int32_t id = wordtable_id(w, doc, kind, data, i, j, h, added);
             if (id < 0 || text_add(&ids, (const char *)&id, sizeof id) < 0)
                 goto done;
             n_words++;
-            i = j;
         }
         if (text_add(&counts, (const char *)&n_words, sizeof n_words) < 0)
             goto done;
@@ -825,6 +1039,7 @@ static PyMethodDef methods[] = {
     {"unit_scores", unit_scores, METH_VARARGS, unit_scores_doc},
     {"feature_scores", feature_scores, METH_VARARGS, feature_scores_doc},
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
+    {"table_values", table_values, METH_VARARGS, table_values_doc},
     {NULL, NULL, 0, NULL},
 };
 

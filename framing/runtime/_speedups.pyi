@@ -40,6 +40,9 @@ def word_scores(
     out: Any,
     sq: Any,
 ) -> None: ...
+def table_values(
+    table_keys: Any, table_values: Any, probes: int, shift: int, query: Any, out: Any
+) -> None: ...
 
 class WordTable:
     def __init__(self, seed: int = ...) -> None: ...

@@ -178,11 +178,7 @@ class NgramIndex:
         windows would not fit in 63 bits."""
         if self.base**longest >= 2**63:
             return None
-        keys = self._numbers(_code_points(text), starts, lengths, longest)
-        ids = np.full(len(keys), -1, dtype=np.int64)
-        at, values = self.table.get(keys, ordered=False)
-        ids[at] = values
-        return ids
+        return self.table.lookup(self._numbers(_code_points(text), starts, lengths, longest))
 
     def _numbers(
         self, points: np.ndarray, starts: np.ndarray, lengths: np.ndarray, longest: int

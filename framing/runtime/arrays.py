@@ -274,6 +274,21 @@ class IntTable:
         mixed = keys.astype(np.uint64) * self._MULT
         return (mixed >> self.shift).astype(np.int64)
 
+    def lookup(self, query: np.ndarray) -> np.ndarray:
+        """The value of each key of ``query`` (keys are never negative), -1 for keys the
+        table does not hold: by the compiled kernel when it is built, else by :meth:`get`."""
+        query = np.ascontiguousarray(query, dtype=np.int64)
+        if _native.speedups is not None:
+            ids = np.empty(len(query), dtype=np.int64)
+            _native.speedups.table_values(
+                self.keys, self.values, self.probes, int(self.shift), query, ids
+            )
+            return ids
+        ids = np.full(len(query), -1, dtype=np.int64)
+        at, values = self.get(query, ordered=False)
+        ids[at] = values
+        return ids
+
     def get(self, query: np.ndarray, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Positions of ``query`` found in the table, and their values: in the order of
         ``query``, or with ``ordered=False`` in any order (no sort)."""

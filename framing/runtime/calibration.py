@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ __all__ = [
     "CalibrationMap",
     "ErrorRates",
     "LabelCalibration",
+    "apply_by_column",
     "load_calibration",
     "logit",
 ]
@@ -68,6 +69,32 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
+def _sigmoid_map(a: Any, b: Any, scores: np.ndarray) -> np.ndarray:
+    """The ``sigmoid`` map with slope ``a`` and intercept ``b`` (numbers, or one per score)."""
+    return sigmoid(a * logit(scores) + b)
+
+
+def apply_by_column(
+    maps: Sequence[CalibrationMap], scores: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """``maps[cols[k]].apply(scores[k])`` for every ``k``: the sigmoid maps in one pass
+    (the same numbers), the others a map at a time."""
+    import numpy as np
+
+    out = np.empty(len(scores))
+    is_sigmoid = np.array([m.method == "sigmoid" for m in maps], dtype=bool)
+    if is_sigmoid.any():
+        at = is_sigmoid[cols]
+        a = np.array([m.a for m in maps])[cols[at]]
+        b = np.array([m.b for m in maps])[cols[at]]
+        out[at] = _sigmoid_map(a, b, scores[at])
+    for j in np.flatnonzero(~is_sigmoid).tolist():
+        at = cols == j
+        if at.any():
+            out[at] = maps[j].apply(scores[at])
+    return out
+
+
 @dataclass(frozen=True)
 class CalibrationMap:
     """A monotone map from raw scores to probabilities."""
@@ -90,7 +117,7 @@ class CalibrationMap:
 
         s = np.asarray(scores, dtype=float)
         if self.method == "sigmoid":
-            return sigmoid(self.a * logit(s) + self.b)
+            return _sigmoid_map(self.a, self.b, s)
         if self.method == "isotonic":
             return np.interp(s, np.asarray(self.x), np.asarray(self.y))
         return np.clip(s, 0.0, 1.0)

@@ -169,9 +169,11 @@ def jsonl_items(lines: Iterable[bytes], source: str, start: int = 1) -> Iterator
         if not raw or raw.isspace():  # blank (no copy of a long line to find out)
             continue
         where = f"{source}:{number}"
+        loose = False  # decoded by json.loads, which lets lone surrogates in
         try:
             data = _decode_json(raw)
         except msgspec.DecodeError:
+            loose = True
             # msgspec refuses a few things json takes (a byte order mark, NaN, 1e400, a
             # lone surrogate escape): json decides, and words the error, as before.
             try:
@@ -207,8 +209,9 @@ def jsonl_items(lines: Iterable[bytes], source: str, start: int = 1) -> Iterator
             number,
             meta,
         )
-        # Only a \uD800-\uDFFF escape can put a lone surrogate into a string.
-        if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
+        # Only a \uD800-\uDFFF escape can put a lone surrogate into a string, and msgspec
+        # refuses one: only a line json.loads read needs the look (not every line's bytes).
+        if loose and b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
             bad = _lone_surrogate(item[:3])
             if bad is not None:
                 yield InputFailure(

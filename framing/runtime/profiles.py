@@ -27,6 +27,7 @@ __all__ = [
     "DimensionStats",
     "profile_stats",
     "build_profiles",
+    "sentence_hits",
     "strengths",
     "rank_key",
 ]
@@ -55,6 +56,29 @@ class DimensionStats:
     ev_rows: np.ndarray
     ev_scores: np.ndarray
     strengths: np.ndarray
+    hits: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def sentence_hits(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hits ``(rows, cols, values)`` of a dimension (``np.nonzero`` of its mask, rows
+    in order) ordered as each sentence lists its labels: by row, then highest score
+    first (ties in label order)."""
+    import numpy as np
+
+    # Only the hits of rows with several need an order (a sort of all of them cost
+    # about ten times as much): the hits of each such row keep their places, sorted.
+    several = np.flatnonzero(rows[1:] == rows[:-1])
+    if not len(several):
+        return rows, cols, values
+    inside = np.zeros(len(rows), dtype=bool)
+    inside[several] = True
+    inside[several + 1] = True
+    place = np.flatnonzero(inside)
+    order = np.arange(len(rows))
+    order[place] = place[np.lexsort((-values[place], rows[place]))]
+    return rows[order], cols[order], values[order]
 
 
 def strengths(
@@ -77,16 +101,15 @@ def strengths(
     """
     import numpy as np
 
+    from framing.runtime.calibration import apply_by_column
+
     width = len(plan.labels[dim])
     out = np.full((n_articles, width), np.nan)
     cal = plan.calibration
     if cal is None:
         return out
-    q = np.empty(len(rows))
-    for j, label in enumerate(plan.labels[dim]):
-        at = cols == j
-        if at.any():
-            q[at] = cal.label(plan.calibration_unit, dim, label).map.apply(p[rows[at], j])
+    maps = [cal.label(plan.calibration_unit, dim, label).map for label in plan.labels[dim]]
+    q = apply_by_column(maps, p[rows, cols], cols)
     miss = np.zeros((n_articles, width))
     np.add.at(miss, (article_of[rows], cols), np.log1p(-np.clip(q, 0.0, 1.0 - 1e-12)))
     out[:] = -np.expm1(miss)  # cells without a hit: 0
@@ -132,11 +155,18 @@ def profile_stats(
         denominators = np.maximum(sizes, 1)[:, None]
         # Evidence: per article and label, the best-scoring sentences that carry it.
         hit_rows, hit_cols = np.nonzero(mask)
-        values = p[hit_rows, hit_cols]
-        arts = article_of[hit_rows]
-        order = np.lexsort((hit_rows, -values, hit_cols, arts))
-        rows, cols, values, arts = hit_rows[order], hit_cols[order], values[order], arts[order]
-        group = arts * width + cols
+        hit_values = p[hit_rows, hit_cols]
+        # By article and label (one key), then score, best first; the sort is stable and
+        # the hits come by row, so equal scores stay in row order.
+        group = article_of[hit_rows] * width + hit_cols
+        order = np.lexsort((-hit_values, group))
+        rows, cols, values, group = (
+            hit_rows[order],
+            hit_cols[order],
+            hit_values[order],
+            group[order],
+        )
+        arts = article_of[rows]
         new = np.ones(len(group), dtype=bool)
         np.not_equal(group[1:], group[:-1], out=new[1:])
         first = np.maximum.accumulate(np.where(new, np.arange(len(group)), 0))
@@ -152,6 +182,7 @@ def profile_stats(
             rows[keep],
             values[keep],
             strength,
+            sentence_hits(hit_rows, hit_cols, hit_values),
         )
     return out
 

@@ -32,7 +32,7 @@ from framing.runtime.inputs import (
     input_batches,
 )
 from framing.runtime.labels import label_masks, threshold_vector
-from framing.runtime.profiles import build_profiles, profile_stats
+from framing.runtime.profiles import build_profiles, profile_stats, sentence_hits
 from framing.runtime.results import LabelScore, TaggedArticle, TaggedSentence
 from framing.runtime.segment import split_sentences
 
@@ -91,13 +91,12 @@ class Labeler:
 
 
 def hit_arrays(p: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, columns and scores of the hits in ``mask``, by row, then highest score first."""
+    """Rows, columns and scores of the hits in ``mask``, by row, then highest score first
+    (:func:`framing.runtime.profiles.sentence_hits`)."""
     import numpy as np
 
     rows, cols = np.nonzero(mask)
-    values = p[rows, cols]
-    order = np.lexsort((-values, rows))
-    return rows[order], cols[order], values[order]
+    return sentence_hits(rows, cols, p[rows, cols])
 
 
 def _label_lists(
