@@ -11,7 +11,7 @@ simulated study draws
   (4.5 % for the label simulated, `pragmatic_interest`): 8 % and 25 %.  Articles differ in their own prevalence (a Beta around the group's),
   so sentences of one article are correlated, as in news.
 
-Truth is the group's prevalence; the 90 % interval must cover it in at least 85 % of 200
+Truth is the group's prevalence; the 90 % interval must cover it in at least 85 % of 400
 studies.
 """
 
@@ -35,7 +35,10 @@ REPO = Path(__file__).resolve().parents[1]
 # the test holds for western_deceit, west_as_threat and resisting_pressure too).
 LABEL = ("frames", "pragmatic_interest")
 GROUP_PREVALENCE = (0.08, 0.25)
-N_STUDIES = 200
+# 400, not 200: with 200 studies the coverage measured has a standard error of about 0.02,
+# and the round-6 model's score distributions put pacc at 0.845 for the fixed seed while
+# 2,000 studies measure it at 0.878 (and 0.903 for the model before); 400 halves that noise.
+N_STUDIES = 400
 N_ARTICLES = 100
 LEVEL = 0.90
 
