@@ -88,3 +88,32 @@ def test_int_table_lookup_gives_each_key_its_value_or_minus_one(
     if native:
         with pytest.raises(ValueError, match="not a hash table"):
             _native.speedups.table_values(table.keys[:-1], table.values[:-1], 1, 3, query, query)
+
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize("n_lists", [0, 1, 50])
+def test_ragged_take_joins_the_lists_of_each_uid_in_order(
+    native: bool, n_lists: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled kernel's join and numpy's give the lists of the uids, one after the
+    other (repeats, empty lists and no uids at all included), and where each begins."""
+    if native and _native.speedups is None:
+        pytest.skip("the compiled module is not built")
+    if not native:
+        monkeypatch.setattr(_native, "speedups", None)
+    rng = np.random.default_rng(n_lists)
+    lists = [rng.integers(-1, 99, rng.integers(0, 4)).tolist() for _ in range(n_lists)]
+    ragged = Ragged(np.int64)
+    ragged.extend(lists[: n_lists // 2])
+    ragged.extend(lists[n_lists // 2 :])
+    for uids in ([], rng.integers(0, max(n_lists, 1), 200 if n_lists else 0)):
+        uids = np.asarray(uids, dtype=np.int32)
+        ptr, items = ragged.take(uids)
+        joined = [lists[u] for u in uids.tolist()]
+        assert items.dtype == ptr.dtype == np.int64
+        assert items.tolist() == [x for one in joined for x in one]
+        assert ptr.tolist() == np.cumsum([0, *map(len, joined)]).tolist()
+    if native:
+        bad = np.array([0, n_lists], dtype=np.int32)
+        with pytest.raises(ValueError, match="outside the lists"):
+            _native.speedups.ragged_take(ragged.start, ragged.length, ragged.flat, bad)

@@ -45,6 +45,11 @@ ARTICLE = (
 )
 
 
+def _compact(obj: object) -> str:
+    """What the JSON writer's JSONL text must be: compact ``json.dumps``."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 def _articles() -> list[str]:
     text = EXAMPLE.read_text(encoding="utf-8")
     parts = [p for p in text.split("\n") if p.strip()]
@@ -177,10 +182,10 @@ def test_tagger_to_dict_has_the_documented_fields(tag_model) -> None:
 def test_tagger_to_json_equals_json_dumps_of_to_dict(tag_model, text, all_scores, title) -> None:
     article = tag_model.tag(text, title=title, doc_id=title, all_scores=all_scores)
     for include_text in (False, True):
-        want = json.dumps(article.to_dict(include_text=include_text), ensure_ascii=False)
+        want = _compact(article.to_dict(include_text=include_text))
         assert article_json(article, include_text=include_text) == want
     for s in article.sentences:
-        assert sentence_json(s) == json.dumps(s.to_dict(), ensure_ascii=False)
+        assert sentence_json(s) == _compact(s.to_dict())
 
 
 def test_tagger_tag_many_equals_tagging_one_by_one(tag_model) -> None:
@@ -559,15 +564,15 @@ def test_tagger_public_api_is_lazy_and_light() -> None:
 )
 def test_json_writer_floats_keep_the_text_of_repr(values: list[float]) -> None:
     obj = {"scores": values, "nested": [{"score": v} for v in values], "n": 1, "s": "é\x01"}
-    want = json.dumps(obj, ensure_ascii=False)
+    want = _compact(obj)
     assert encode_json(exact_floats(obj)).decode() == want
-    assert encode_json(float_list(np.array(values, dtype=float))).decode() == json.dumps(values)
+    assert encode_json(float_list(np.array(values, dtype=float))).decode() == _compact(values)
 
 
 def test_json_writer_writes_non_finite_floats_as_null() -> None:
     values = [float("nan"), float("inf"), -float("inf"), 0.5]
-    assert encode_json(exact_floats({"x": values})) == b'{"x": [null, null, null, 0.5]}'
-    assert encode_json(float_list(np.array(values))) == b"[null, null, null, 0.5]"
+    assert encode_json(exact_floats({"x": values})) == b'{"x":[null,null,null,0.5]}'
+    assert encode_json(float_list(np.array(values))) == b"[null,null,null,0.5]"
 
 
 def test_json_writer_objects_keep_tiny_and_huge_floats_as_repr(tag_model) -> None:
@@ -582,10 +587,10 @@ def test_json_writer_objects_keep_tiny_and_huge_floats_as_repr(tag_model) -> Non
             p.share, p.mean_score, p.strength = next(odd), next(odd), next(odd)
             for e in p.evidence:
                 e.score = next(odd)
-    want = json.dumps(article.to_dict(), ensure_ascii=False)
+    want = _compact(article.to_dict())
     assert "e-05" in want and article_json(article) == want
     for s in article.sentences:
-        assert sentence_json(s) == json.dumps(s.to_dict(), ensure_ascii=False)
+        assert sentence_json(s) == _compact(s.to_dict())
 
 
 def test_json_writer_indent_matches_json_dumps(tag_model) -> None:

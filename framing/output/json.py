@@ -1,8 +1,9 @@
 """The JSON of tagged articles and sentences (``docs/output-format.md``): the one writer.
 
-Every JSON text of tag output goes through :func:`encode_json`: msgspec encodes, then
-``msgspec.json.format`` adds the spaces of ``json.dumps``' default separators, so the
-text is ``json.dumps(obj, ensure_ascii=False)`` (or its ``indent=2``) byte for byte.
+Every JSON text of tag output goes through :func:`encode_json`: msgspec encodes compact
+JSON, the text of ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` byte for
+byte (one JSONL line: no spaces after separators, as msgspec and orjson write it); with
+``indent`` ``msgspec.json.format`` lays it out as ``json.dumps(..., indent=2)`` does.
 msgspec writes a float as ``repr`` does in ``[1e-4, 1e16)``; the rare float outside
 it is handed over as its ``repr`` text (:func:`exact_floats`), so every float keeps the
 text of ``repr``.  A non-finite float (a broken model's score) is written ``null``.
@@ -12,7 +13,7 @@ evidence, a profile entry) in the key order of ``to_dict()``.  :func:`tag_json_l
 fills them straight from the score arrays of a batch (``.tolist()`` columns), without
 the result objects: what ``framing tag`` does for JSONL.  :func:`article_json` and
 :func:`sentence_json` fill them from result objects.  Tests check that both give the
-text of ``json.dumps(result.to_dict(), ensure_ascii=False)``.
+text of :func:`encode_json` for ``result.to_dict()``, and that it is ``json.dumps``' text.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ _INF = float("inf")
 
 
 def encode_json(obj: Any, *, indent: int = 0) -> bytes:
-    """``json.dumps(obj, ensure_ascii=False, indent=indent or None)`` as UTF-8 bytes.
+    """``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`` as UTF-8 bytes, or
+    with ``indent`` ``json.dumps(obj, ensure_ascii=False, indent=indent)``.
 
     Floats outside ``[1e-4, 1e16)`` must come as :func:`exact_floats` gives them to
     keep ``repr``'s text (msgspec writes ``1e-05`` as ``0.00001``).
     """
-    return _format(_encode(obj), indent=indent)
+    return _format(_encode(obj), indent=indent) if indent else _encode(obj)
 
 
 def _float_text(value: float) -> Any:
@@ -248,13 +250,12 @@ def _article_obj(article: TaggedArticle, include_text: bool) -> Any:
 
 
 def sentence_json(sentence: TaggedSentence, *, indent: int = 0) -> str:
-    """``json.dumps(sentence.to_dict(), ensure_ascii=False, indent=indent or None)``."""
+    """The JSON text of ``sentence.to_dict()`` (:func:`encode_json`)."""
     return encode_json(_sentence_obj(sentence), indent=indent).decode()
 
 
 def article_json(article: TaggedArticle, *, include_text: bool = False, indent: int = 0) -> str:
-    """``json.dumps(article.to_dict(include_text=...), ensure_ascii=False,
-    indent=indent or None)``."""
+    """The JSON text of ``article.to_dict(include_text=...)`` (:func:`encode_json`)."""
     return encode_json(_article_obj(article, include_text), indent=indent).decode()
 
 

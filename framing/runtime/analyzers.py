@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +33,8 @@ __all__ = [
     "char_wb_ngrams_of",
     "char_wb_windows",
     "NgramIndex",
+    "NewWords",
+    "default_tokens",
     "strip_accents_ascii",
     "strip_accents_unicode",
     "word_ngrams",
@@ -40,6 +43,22 @@ __all__ = [
 ANALYZERS = ("word", "char", "char_wb")
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _WHITE_SPACES = re.compile(r"\s\s+")
+_DEFAULT_TOKENS = re.compile(DEFAULT_TOKEN_PATTERN).findall
+
+
+class NewWords(list[str]):
+    """Words a word table sees for the first time, handed to all who keep data per word:
+    their tokens by the default pattern are found once, for the first who asks."""
+
+    @cached_property
+    def tokens(self) -> list[list[str]]:
+        return list(map(_DEFAULT_TOKENS, self))
+
+
+def default_tokens(words: list[str]) -> list[list[str]]:
+    """The tokens of each word by :data:`DEFAULT_TOKEN_PATTERN` (those already found for
+    :class:`NewWords`)."""
+    return words.tokens if isinstance(words, NewWords) else list(map(_DEFAULT_TOKENS, words))
 
 
 def strip_accents_unicode(s: str) -> str:

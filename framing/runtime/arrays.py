@@ -121,35 +121,44 @@ class Ragged:
         self._flat.extend(flat)
         self.flat, self.start, self.length = self._flat.view, self._start.view, self._length.view
 
+    def take(self, uids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lists of ``uids`` (int32) concatenated: where each begins (``len(uids) + 1``
+        entries, from 0) and the items; by the compiled kernel when it is built (the same
+        arrays, in one pass)."""
+        if _native.speedups is not None and self.flat.dtype == np.int64:
+            raw_ptr, raw_items = _native.speedups.ragged_take(
+                self.start, self.length, self.flat, np.ascontiguousarray(uids, dtype=np.int32)
+            )
+            return np.frombuffer(raw_ptr, dtype=np.int64), np.frombuffer(raw_items, np.int64)
+        lens = self.length[uids]
+        ptr = np.zeros(len(uids) + 1, dtype=np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        idx = np.repeat(self.start[uids] - ptr[:-1], lens)
+        idx += np.arange(int(ptr[-1]))
+        return ptr, self.flat[idx]
+
     def gather(self, uids: np.ndarray, udoc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The concatenated lists of ``uids`` and the document of each item."""
-        lens = self.length[uids]
-        ends = np.cumsum(lens)
-        if not len(ends) or not ends[-1]:
+        ptr, items = self.take(uids)
+        if not len(items):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        idx = np.repeat(self.start[uids] - (ends - lens), lens)
-        idx += np.arange(int(ends[-1]))
-        return self.flat[idx], np.repeat(udoc, lens)
+        return items, np.repeat(udoc, np.diff(ptr))
 
     def keys(self, uids: np.ndarray, udoc: np.ndarray, width: int) -> np.ndarray | None:
         """``doc * width + item`` for the concatenated lists of ``uids``, or None if empty.
 
         uint32 when the keys fit (about twice as fast to sort), else int64.
         """
-        lens = self.length[uids]
-        ends = np.cumsum(lens)
-        if not len(ends) or not ends[-1]:
+        ptr, taken = self.take(uids)
+        if not len(taken):
             return None
-        idx = np.repeat(self.start[uids] - (ends - lens), lens)
-        idx += np.arange(int(ends[-1]))
         dtype: type[np.integer[Any]] = (
             np.uint32 if (int(udoc[-1]) + 1) * width < 2**32 else np.int64
         )
-        taken = self.flat.take(idx)
         # Items are never negative: a signed array of the same width is reinterpreted.
         same = taken.dtype.itemsize == np.dtype(dtype).itemsize
         keys: np.ndarray = taken.view(dtype) if same else taken.astype(dtype)
-        keys += np.repeat((udoc * width).astype(dtype), lens)
+        keys += np.repeat((udoc * width).astype(dtype), np.diff(ptr))
         return keys
 
 

@@ -75,6 +75,7 @@ from framing.runtime import _native
 from framing.runtime.analyzers import (
     ACCENT_STRIPPERS,
     ANALYZERS,
+    NewWords,
     analyze,
     char_wb_ngrams,
     preprocess,
@@ -318,6 +319,7 @@ class CompiledModel:
                     uids = np.frombuffer(raw_uids, dtype=np.int32)
                     counts = np.frombuffer(raw_counts, dtype=np.int64)
                 if new_words:
+                    new_words = NewWords(new_words)  # each word tokenised once for all
                     for _, sc in users:
                         if sc.uses_words:
                             sc.add_words(new_words)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from framing.errors import ModelError
+from framing.runtime.analyzers import DEFAULT_TOKEN_PATTERN, default_tokens
 from framing.runtime.arrays import Batch, IntTable, Ragged, run_starts
 
 __all__ = [
@@ -62,7 +63,7 @@ DEFAULT_MAX_CHARS = 3000
 #: bitmap; beyond, a hash table (slower to probe, smaller).
 _MAX_BITMAP_BITS = 2**28
 DEFAULT_MIN_NGRAMS = 20
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_TOKEN = re.compile(DEFAULT_TOKEN_PATTERN)
 
 
 def article_tokens(text: str, max_chars: int | None = DEFAULT_MAX_CHARS) -> list[str]:
@@ -138,18 +139,13 @@ class _WordTokens:
         self.ids = Ragged(np.int64)
 
     def add_words(self, words: list[str]) -> None:
-        self.ids.extend_looked_up(list(map(_TOKEN.findall, words)), self.tokens)
+        self.ids.extend_looked_up(default_tokens(words), self.tokens)
 
     def collect(self, sink: list[Any], offset: int, batch: Batch) -> None:
         """Append the tokens of a chunk of sentences: ``(offset, first word of each
         sentence (n + 1), first token of each word (+ 1), the tokens)``."""
-        ids, uids = self.ids, batch.uids
-        lens = ids.length[uids]
-        tok_ptr = np.zeros(len(uids) + 1, dtype=np.int64)
-        np.cumsum(lens, out=tok_ptr[1:])
-        idx = np.repeat(ids.start[uids] - tok_ptr[:-1], lens)
-        idx += np.arange(int(tok_ptr[-1]))
-        sink.append((offset, batch.doc_ptr, tok_ptr, ids.flat[idx]))
+        tok_ptr, tokens = self.ids.take(batch.uids)
+        sink.append((offset, batch.doc_ptr, tok_ptr, tokens))
 
 
 def touching_inside(starts: Sequence[int], ends: Sequence[int], bounds: Sequence[int]) -> bool:

@@ -14,7 +14,6 @@ and stored in the model folder, so that loading a model builds nothing:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from itertools import chain, repeat
@@ -30,6 +29,7 @@ from framing.runtime.analyzers import (
     char_wb_counts,
     char_wb_ngrams_of,
     char_wb_windows,
+    default_tokens,
 )
 from framing.runtime.arrays import (
     Batch,
@@ -334,7 +334,6 @@ class WordScorer(VectorizerScorer):
 
     def __init__(self, spec: VectorizerSpec, weights: np.ndarray, tables: WordTables) -> None:
         super().__init__(spec, weights)
-        self.tokenize = re.compile(DEFAULT_TOKEN_PATTERN).findall
         names, self.unigram, self.ngram_tables = tables
         self.token_names = names
         self.tokens = dict(zip(names, range(len(names)), strict=True))
@@ -381,7 +380,7 @@ class WordScorer(VectorizerScorer):
         self.word_tokens = Ragged()
 
     def add_words(self, words: list[str]) -> None:
-        self.word_tokens.extend_looked_up(list(map(self.tokenize, words)), self.tokens)
+        self.word_tokens.extend_looked_up(default_tokens(words), self.tokens)
 
     def score_words(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         n = batch.n
