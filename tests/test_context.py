@@ -12,10 +12,13 @@ import pytest
 from framing.training.config import load_config
 from framing.training.evaluate import evaluate
 from framing.training.train import train
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framing.errors import ModelError
 from framing.format.annotations import Sentence
 from framing.loop.suggest import preannotate
+from framing.runtime import _native
 from framing.runtime.calibration import logit
 from framing.runtime.context import (
     CONTEXT_FILE,
@@ -23,6 +26,7 @@ from framing.runtime.context import (
     ContextStage,
     Layout,
     context_features,
+    sentence_length,
     stage_inputs,
 )
 from framing.runtime.model import load_model
@@ -313,3 +317,35 @@ def test_a_fit_is_saved_whole_or_not_at_all(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="no stage was given"):
         save_model(tmp_path / "part", fitted.pipelines, fitted.meta, fitted.codebook)
     assert not (tmp_path / "part").exists()
+
+
+# Every character str.split() treats as whitespace, a few that it does not (zero-width
+# space, word joiner), letters of one, two and four bytes per code point.
+_SPLIT_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f"
+    "\u205f\u3000\u200b\u2060ab\xe9\u0436\u4e16\U0001f600"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_SPLIT_CHARS, max_size=40), max_size=12))
+def test_sentence_length_counts_the_words_of_str_split(texts: list[str]) -> None:
+    """The sentence length the stage reads is log(1 + len(text.split())), with the compiled
+    kernel's count as without it."""
+    want = np.log1p([float(len(t.split())) for t in texts])
+    assert sentence_length(texts).tolist() == want.tolist()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_native, "speedups", None)
+        assert sentence_length(texts).tolist() == want.tolist()
+    if _native.speedups is not None:
+        raw = _native.speedups.word_counts(texts)
+        assert np.frombuffer(raw, dtype=np.int64).tolist() == [len(t.split()) for t in texts]
+
+
+def test_word_counts_refuses_what_is_not_a_list_of_str() -> None:
+    if _native.speedups is None:
+        pytest.skip("the compiled module is not built")
+    with pytest.raises(TypeError, match="text 1 is not str"):
+        _native.speedups.word_counts(["a b", b"c d"])
+    with pytest.raises(TypeError, match="list of str"):
+        _native.speedups.word_counts(("a",))

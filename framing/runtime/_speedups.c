@@ -13,6 +13,8 @@
  *   (the character n-grams of words seen for the first time);
  * - ragged_take: the lists of framing.runtime.arrays.Ragged of a batch's words, joined
  *   (the tokens that the out-of-distribution check reads, one pass instead of numpy's six);
+ * - word_counts: the number of whitespace-separated words of each text (the sentence
+ *   length that the article-context stage reads; str.split's whitespace, as WordTable);
  * - WordTable: the word cache of framing.runtime.compiled, whitespace-separated words ->
  *   ids in order of first appearance (its own hash table, one per scorer).
  *
@@ -964,6 +966,56 @@ static const unsigned char LATIN1_SPACE[256] = {
     [31] = 1, [32] = 1, [0x85] = 1, [0xa0] = 1,
 };
 
+PyDoc_STRVAR(word_counts_doc,
+"word_counts(texts) -> bytearray\n"
+"\n"
+"len(text.split()) of each str of the list texts, as int64 (the sentence length of\n"
+"framing.runtime.context.sentence_length, which states the rule).");
+
+static PyObject *
+word_counts(PyObject *self, PyObject *texts)
+{
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "word_counts: texts must be a list of str");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *result = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (!result)
+        return NULL;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "word_counts: text %zd is not str", t);
+            Py_DECREF(result);
+            return NULL;
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        int64_t words = 0;
+        int in_word = 0;
+        if (kind == PyUnicode_1BYTE_KIND) {
+            const Py_UCS1 *chars = data;
+            for (Py_ssize_t k = 0; k < length; k++) {
+                int space = LATIN1_SPACE[chars[k]];
+                words += !space & !in_word;
+                in_word = !space;
+            }
+        }
+        else {
+            for (Py_ssize_t k = 0; k < length; k++) {
+                int space = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)) != 0;
+                words += !space & !in_word;
+                in_word = !space;
+            }
+        }
+        out[t] = words;
+    }
+    return result;
+}
+
 /* The next word of doc from position *at: its bounds [*i, *j) and hash; 0 at the end.
  * Text of one byte per code point (most text) is scanned and hashed in one pass. */
 static int
@@ -1104,6 +1156,7 @@ static PyMethodDef methods[] = {
     {"word_scores", word_scores, METH_VARARGS, word_scores_doc},
     {"table_values", table_values, METH_VARARGS, table_values_doc},
     {"ragged_take", ragged_take, METH_VARARGS, ragged_take_doc},
+    {"word_counts", word_counts, METH_O, word_counts_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from framing.errors import ModelError
+from framing.runtime import _native
 from framing.runtime.calibration import logit, sigmoid
 
 if TYPE_CHECKING:
@@ -93,10 +94,14 @@ KINDS: dict[str, tuple[str, ...]] = {
 
 def sentence_length(texts: Sequence[str]) -> np.ndarray:
     """The ``length`` feature of each text: ``log(1 + n)`` for its ``n`` whitespace-separated
-    words."""
+    words (``len(text.split())``); the compiled kernel counts them when it is built (the same
+    numbers, without splitting: splitting was about a tenth of a ``framing tag`` run)."""
     import numpy as np
 
-    return np.log1p(np.fromiter((len(t.split()) for t in texts), dtype=float, count=len(texts)))
+    if _native.speedups is not None:
+        counts = np.frombuffer(_native.speedups.word_counts(list(texts)), dtype=np.int64)
+        return np.log1p(counts.astype(float))
+    return np.log1p(np.fromiter(map(len, map(str.split, texts)), dtype=float, count=len(texts)))
 
 
 @dataclass(frozen=True)
