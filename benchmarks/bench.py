@@ -499,6 +499,16 @@ def chosen_text(rows: list[tuple[str, dict, dict]]) -> str:
     return "\n".join(out)
 
 
+# What every row scores: sentences one by one, so a config's article-context stage sees each
+# as in an average article and works from the sentence only, as the baselines do.
+SENTENCES_ALONE = (
+    "Every system scores each test sentence alone (ours through `Model.predict`): a "
+    "config's article-context stage then sees it as in an average article, so the default "
+    "row is the model without the article around the sentence; `framing eval` on an "
+    "article split scores sentences in their articles (the model card's figures)."
+)
+
+
 def render(spec: CorpusSpec, plan: dict[str, Any], rows: list[tuple[str, dict, dict]]) -> str:
     import sklearn
 
@@ -510,7 +520,7 @@ def render(spec: CorpusSpec, plan: dict[str, Any], rows: list[tuple[str, dict, d
             "",
             f"Protocol: {protocol_text(spec, plan)}. Task metric: "
             f"**{spec.metric.replace('_f1', '-F1')}** per dimension. Machine: {machine()}; "
-            f"scikit-learn {sklearn.__version__}; load average at start {LOAD}.",
+            f"scikit-learn {sklearn.__version__}; load average at start {LOAD}. {SENTENCES_ALONE}",
             "",
             table(spec, plan, rows),
             "",
