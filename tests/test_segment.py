@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from framing.runtime import segment
@@ -373,11 +373,21 @@ def test_segment_scan_edges_keep_the_invariants(text: str) -> None:
         st.lists(st.sampled_from(_PIECES), max_size=40).map(" ".join),
     )
 )
+@example(text="NATOST. PETERSBURG — ")
 def test_segment_scan_pieces_keep_the_invariants(text: str) -> None:
     spans = split_sentences(text)
     _check_invariants(text, spans)
     for start, end in spans:
         assert split_sentences(text[start:end]) == [(0, end - start)]
+
+
+def test_segment_a_dateline_dash_at_the_end_of_the_text_is_still_a_dateline() -> None:
+    # Found by test_segment_scan_pieces_keep_the_invariants: "MOSCOW —" was a dateline
+    # only with a space after the dash, so the sentence "NATOST. PETERSBURG —" (its
+    # trailing space cut off) split at "NATOST." when it was split again.
+    assert split_sentences("NATOST. PETERSBURG — ") == [(0, 20)]
+    assert split_sentences("NATOST. PETERSBURG —") == [(0, 20)]
+    assert split_sentences("ST. PETERSBURG — Talks began.") == [(0, 29)]
 
 
 def test_segment_a_list_mark_alone_on_its_line_is_not_an_item() -> None:

@@ -119,7 +119,7 @@ _DATELINE = re.compile(
     r"[ ]?(?:"
     r"\([^()\n]{1,40}\)\.?(?:[ ]?(?:-{1,2}|[–—]))?"  # (Reuters) -   (AFP) –
     r"|/[^/\n]{1,30}/\.?"  # /TASS/.
-    r"|(?:-{1,2}|[–—])(?=[ ])"  # MOSCOW —
+    r"|(?:-{1,2}|[–—])(?=[ ]|\Z)"  # MOSCOW — (or at the end: a span is re-split alike)
     r")"
 )
 _TIME_ZONE = re.compile(r"[A-Z]{2,4}\b(?![.'’])|[A-Z]\w*[ ]time\b")
