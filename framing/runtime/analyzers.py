@@ -214,19 +214,25 @@ class NgramIndex:
             prefix[n, : len(digits) - n] = prefix[n - 1, : len(digits) - n] + step
         return prefix[lengths - 1, starts]
 
+    @cached_property
+    def _digit_table(self) -> np.ndarray | None:
+        """The digit of every code point up to the alphabet's largest, and ``base - 1``
+        after it; None when that is 2**16 or more (a binary search is then cheaper)."""
+        top = int(self.alphabet[-1]) if len(self.alphabet) else -1
+        if top >= 2**16:
+            return None
+        table = np.full(top + 2, self.base - 1, dtype=np.int64)
+        table[self.alphabet] = np.arange(1, len(self.alphabet) + 1)
+        return table
+
     def _digits(self, points: np.ndarray) -> np.ndarray:
         """Each code point's digit: its rank in the alphabet + 1, or ``base - 1`` (a
         character no n-gram of the vocabulary has).  One gather from a table by code
         point when the alphabet's largest is below 2**16 (as in any alphabetic script),
         else a binary search in the alphabet."""
-        table = getattr(self, "_digit_table", None)
-        top = int(self.alphabet[-1]) if len(self.alphabet) else -1
-        if table is None and top < 2**16:
-            table = np.full(top + 2, self.base - 1, dtype=np.int64)
-            table[self.alphabet] = np.arange(1, len(self.alphabet) + 1)
-            self._digit_table = table
+        table = self._digit_table
         if table is not None:
-            return table[np.minimum(points, top + 1)]
+            return table[np.minimum(points, len(table) - 1)]
         rank = np.searchsorted(self.alphabet, points)
         rank[rank == len(self.alphabet)] = 0
         known = self.alphabet[rank] == points

@@ -29,11 +29,11 @@ doubled the frames predicted.)
 
 Where a sentence sits is a :class:`Layout`: an article key and a place per sentence,
 whether it is the headline, and its length.  The length was added in the stage's second
-kind (``article-context.v2``; chosen on the style-shifted dev set, BENCHMARKS.md round 6):
-with it the stage can lean on the article more for a short sentence, whose own TF-IDF
-scores rest on a few n-grams.  A folder with a stage of the first kind (8 features, no
-length) loads and scores as before.  Everything is plain numbers; applying the stage needs
-numpy only.
+kind (``article-context.v2``; chosen on the style-shifted dev set, BENCHMARKS.md round 6;
+in the bundled model its weight is positive for every frame: at the same first-stage
+scores a long sentence is likelier to carry a frame, a short one less).  A folder with
+a stage of the first kind (8 features, no length) loads and scores as before.  Everything
+is plain numbers; applying the stage needs numpy only.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def context_features(
     f[6] = head[:, None]
     f[7] = ((np.arange(n) - starts[group]) / np.maximum(size - 1, 1))[:, None]
     if len(features) > len(_ARTICLE_FEATURES):
-        f[8] = (layout.length if in_order else layout.length[order])[:, None]
+        f[len(_ARTICLE_FEATURES)] = (layout.length if in_order else layout.length[order])[:, None]
     if in_order:
         return f
     out = np.empty_like(f)
