@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from pathlib import Path
 
@@ -122,3 +123,16 @@ def test_corpus_trains_on_no_sentence_sharing_eight_words_with_a_held_out_one(co
         if s.split in {"train", "dev"} and s.status == "done" and _eight_grams(s.text) & held_out
     ]
     assert leaks == [], f"training sentences sharing 8 words with held-out ones: {leaks[:10]}"
+
+
+@pytest.mark.parametrize("round_file", ["round5-adjudication.json", "round6-adjudication.json"])
+def test_corpus_carries_every_frames_adjudication(round_file: str, corpus) -> None:  # type: ignore[no-untyped-def]
+    # Rounds 5 and 6 (frames only) decided every disagreement between the first annotation
+    # and a blind one; the data card says the decisions are applied to the corpus.
+    decisions = json.loads((REPO / "data" / "agreement" / round_file).read_text(encoding="utf-8"))
+    by_id = {s.id: s for s in corpus.sentences}
+    assert decisions["decisions"], round_file
+    for decision in decisions["decisions"]:
+        sentence = by_id[decision["id"]]
+        assert sentence.text == decision["text"], decision["id"]
+        assert sorted(sentence.labels["frames"]) == sorted(decision["decision"]["frames"]), decision["id"]
