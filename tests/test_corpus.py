@@ -125,14 +125,20 @@ def test_corpus_trains_on_no_sentence_sharing_eight_words_with_a_held_out_one(co
     assert leaks == [], f"training sentences sharing 8 words with held-out ones: {leaks[:10]}"
 
 
-@pytest.mark.parametrize("round_file", ["round5-adjudication.json", "round6-adjudication.json"])
+@pytest.mark.parametrize(
+    "round_file",
+    ["round5-adjudication.json", "round6-adjudication.json", "round7-adjudication.json"],
+)
 def test_corpus_carries_every_frames_adjudication(round_file: str, corpus) -> None:  # type: ignore[no-untyped-def]
-    # Rounds 5 and 6 (frames only) decided every disagreement between the first annotation
-    # and a blind one; the data card says the decisions are applied to the corpus.
+    # Rounds 5 and 6 (frames) and 7 (rhetoric) decided every disagreement between the first
+    # annotation and a blind one; the data card says the decisions are applied to the corpus.
     decisions = json.loads((REPO / "data" / "agreement" / round_file).read_text(encoding="utf-8"))
+    dimension = decisions["dimension"]
     by_id = {s.id: s for s in corpus.sentences}
     assert decisions["decisions"], round_file
     for decision in decisions["decisions"]:
         sentence = by_id[decision["id"]]
         assert sentence.text == decision["text"], decision["id"]
-        assert sorted(sentence.labels["frames"]) == sorted(decision["decision"]["frames"]), decision["id"]
+        assert sorted(sentence.labels[dimension]) == sorted(decision["decision"][dimension]), (
+            decision["id"]
+        )
