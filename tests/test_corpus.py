@@ -129,7 +129,7 @@ def test_corpus_trains_on_no_sentence_sharing_eight_words_with_a_held_out_one(co
     "round_file",
     ["round5-adjudication.json", "round6-adjudication.json", "round7-adjudication.json"],
 )
-def test_corpus_carries_every_frames_adjudication(round_file: str, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_corpus_carries_every_adjudication_decision(round_file: str, corpus) -> None:  # type: ignore[no-untyped-def]
     # Rounds 5 and 6 (frames) and 7 (rhetoric) decided every disagreement between the first
     # annotation and a blind one; the data card says the decisions are applied to the corpus.
     decisions = json.loads((REPO / "data" / "agreement" / round_file).read_text(encoding="utf-8"))
